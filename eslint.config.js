@@ -1,0 +1,44 @@
+// Lint for correctness, not taste: type-aware typescript-eslint rules, node: prefixes,
+// no process.exit outside the entry points. Prettier owns formatting.
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+import n from 'eslint-plugin-n'
+import prettier from 'eslint-config-prettier'
+
+export default tseslint.config(
+  { ignores: ['dist/**', '.test-build*/**', 'node_modules/**', '.opencts/**', 'artifacts/**'] },
+  {
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { n },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'n/prefer-node-protocol': 'error',
+      'n/no-process-exit': 'error',
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports only.' },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/main.ts', 'bench/bench.ts'],
+    rules: { 'n/no-process-exit': 'off' },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  prettier,
+)

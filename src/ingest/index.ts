@@ -1,0 +1,3 @@
+export { Ingestor, type IngestResult, type IngestorDeps } from './ingestor.js'
+export { Publisher, type CommitListener } from './publisher.js'
+export { SelfAudit, type AuditEvent, type Caller } from './self-audit.js'

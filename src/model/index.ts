@@ -1,0 +1,8 @@
+export * from './trace.js'
+export * from './trace-limits.js'
+export * from './normalize-trace.js'
+export * from './trace-representations.js'
+export * from './tracker.js'
+export * from './notification.js'
+export * from './notification-rule.js'
+export { utf8Length } from './utf8.js'

@@ -1,0 +1,344 @@
+/**
+ * @module model/normalize-trace
+ * Validation and normalisation of one reported trace into the stored form (spec §3, §18 ingestion).
+ *
+ * Accepts the API representation (user object, code string) and the file representation (user as a
+ * JSON string, code number), `trace_status` as an alias of `trace_rating`, and `request`/`response`
+ * as strings or JSON values (serialised). Rejects unknown fields so that typos are not silently lost.
+ * Pure: the clock value and id generator come from the caller.
+ */
+import {
+  EVENT_TYPES,
+  TRACE_RATINGS,
+  TRACE_TYPES,
+  isDataTraceType,
+  type EventType,
+  type TraceRating,
+  type TraceRecord,
+  type TraceType,
+  type UserInfo,
+} from './trace.js'
+import {
+  FIELD_MAX_CHARS,
+  MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
+  MAX_TRACE_BYTES,
+  RESOURCE_TYPE_PATTERN,
+  SERVICE_TYPE_PATTERN,
+  TRACE_NAME_PATTERN,
+  UUID_PATTERN,
+} from './trace-limits.js'
+import { utf8Length } from './utf8.js'
+
+export interface NormalizeContext {
+  /** Project the trace is reported to (from the URL); a differing `project_id` field is rejected. */
+  readonly projectId: string
+  /** Epoch ms used as `record_time`. */
+  readonly now: number
+  /** Generates a trace id (UUID) when the producer sent none. */
+  readonly newId: () => string
+}
+
+export interface TraceProblem {
+  readonly field: string
+  readonly message: string
+}
+
+export type NormalizeResult =
+  | { readonly ok: true; readonly trace: TraceRecord }
+  | { readonly ok: false; readonly problem: TraceProblem }
+
+const KNOWN_FIELDS = new Set([
+  'trace_id',
+  'trace_name',
+  'trace_rating',
+  'trace_status',
+  'trace_type',
+  'event_type',
+  'service_type',
+  'resource_type',
+  'resource_id',
+  'resource_name',
+  'request',
+  'response',
+  'code',
+  'api_version',
+  'message',
+  'time',
+  'record_time',
+  'user',
+  'source_ip',
+  'request_id',
+  'location_info',
+  'endpoint',
+  'resource_url',
+  'enterprise_project_id',
+  'resource_account_id',
+  'read_only',
+  'operation_id',
+  'project_id',
+  'domain_id',
+  'tracker_name',
+  'user_agent',
+  'content_length',
+  'total_time',
+  'access_key_id',
+])
+
+class Problem extends Error {
+  readonly field: string
+  constructor(field: string, message: string) {
+    super(message)
+    this.field = field
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'string' ? 'a string' : `a ${typeof value}`
+}
+
+function requiredString(
+  input: Record<string, unknown>,
+  field: string,
+  pattern: RegExp,
+  rule: string,
+): string {
+  const value = input[field]
+  if (value === undefined || value === null || value === '')
+    throw new Problem(field, `${field} is required`)
+  if (typeof value !== 'string')
+    throw new Problem(field, `${field} must be a string, got ${describe(value)}`)
+  if (!pattern.test(value))
+    throw new Problem(field, `${field} must be ${rule}, got ${JSON.stringify(value.slice(0, 80))}`)
+  return value
+}
+
+function optionalString(input: Record<string, unknown>, field: string): string | null {
+  const value = input[field]
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string')
+    throw new Problem(field, `${field} must be a string, got ${describe(value)}`)
+  const max = FIELD_MAX_CHARS[field] ?? 1024
+  if (value.length > max)
+    throw new Problem(field, `${field} is ${value.length} characters, max ${max}`)
+  return value
+}
+
+function optionalEnum<T extends string>(
+  input: Record<string, unknown>,
+  field: string,
+  values: readonly T[],
+): T | null {
+  const value = input[field]
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
+    throw new Problem(
+      field,
+      `${field} must be one of ${values.join(', ')}, got ${JSON.stringify(value)}`,
+    )
+  }
+  return value as T
+}
+
+function optionalCount(input: Record<string, unknown>, field: string): number | null {
+  const value = input[field]
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Problem(field, `${field} must be a non-negative number, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function body(
+  input: Record<string, unknown>,
+  field: 'request' | 'response',
+  maxBytes: number,
+): string | null {
+  const value = input[field]
+  if (value === undefined || value === null) return null
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  const bytes = utf8Length(text)
+  if (bytes > maxBytes) throw new Problem(field, `${field} is ${bytes} bytes, max ${maxBytes}`)
+  return text
+}
+
+function time(input: Record<string, unknown>): number {
+  const value = input.time
+  if (value === undefined || value === null) throw new Problem('time', 'time is required')
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new Problem(
+      'time',
+      `time must be a positive integer of epoch milliseconds, got ${JSON.stringify(value)}`,
+    )
+  }
+  return value
+}
+
+function code(input: Record<string, unknown>): string | null {
+  const value = input.code
+  if (value === undefined || value === null || value === '') return null
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > 999) {
+      throw new Problem('code', `code must be an HTTP status from 0 to 999, got ${value}`)
+    }
+    return String(value)
+  }
+  if (typeof value !== 'string')
+    throw new Problem('code', `code must be a number or a string, got ${describe(value)}`)
+  if (value.length > 256) throw new Problem('code', `code is ${value.length} characters, max 256`)
+  return value
+}
+
+function user(input: Record<string, unknown>): UserInfo | null {
+  let value = input.user
+  if (value === undefined || value === null || value === '') return null
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown
+    } catch {
+      throw new Problem(
+        'user',
+        'user must be an object or a JSON-encoded object, got a string that is not JSON',
+      )
+    }
+  }
+  if (!isPlainObject(value))
+    throw new Problem('user', `user must be an object, got ${describe(value)}`)
+  for (const key of ['id', 'name', 'user_name', 'account_id', 'access_key_id', 'type'] as const) {
+    const field = value[key]
+    if (field !== undefined && field !== null && typeof field !== 'string') {
+      throw new Problem(`user.${key}`, `user.${key} must be a string, got ${describe(field)}`)
+    }
+  }
+  if (value.domain !== undefined && value.domain !== null && !isPlainObject(value.domain)) {
+    throw new Problem('user.domain', `user.domain must be an object, got ${describe(value.domain)}`)
+  }
+  return value as UserInfo
+}
+
+/** Rating rule of spec §3.3: the producer's rating; otherwise code < 400 → normal, else warning. */
+export function defaultRating(codeValue: string | null): TraceRating {
+  if (codeValue === null) return 'normal'
+  const status = Number(codeValue)
+  return Number.isFinite(status) && status >= 400 ? 'warning' : 'normal'
+}
+
+function normalize(input: Record<string, unknown>, ctx: NormalizeContext): TraceRecord {
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_FIELDS.has(key)) throw new Problem(key, `unknown field ${JSON.stringify(key)}`)
+  }
+  let traceId = optionalString(input, 'trace_id')
+  if (traceId === null || traceId === '') traceId = ctx.newId()
+  else if (!UUID_PATTERN.test(traceId))
+    throw new Problem(
+      'trace_id',
+      `trace_id must be a UUID, got ${JSON.stringify(traceId.slice(0, 80))}`,
+    )
+  const projectId = optionalString(input, 'project_id')
+  if (projectId !== null && projectId !== ctx.projectId) {
+    throw new Problem(
+      'project_id',
+      `project_id ${JSON.stringify(projectId)} differs from the project in the URL`,
+    )
+  }
+  const traceType = requiredString(input, 'trace_type', /^.*$/, 'a trace type') as TraceType
+  if (!(TRACE_TYPES as readonly string[]).includes(traceType)) {
+    throw new Problem(
+      'trace_type',
+      `trace_type must be one of ${TRACE_TYPES.join(', ')}, got ${JSON.stringify(traceType)}`,
+    )
+  }
+  const codeValue = code(input)
+  const rating =
+    optionalEnum(input, 'trace_rating', TRACE_RATINGS) ??
+    optionalEnum(input, 'trace_status', TRACE_RATINGS) ??
+    defaultRating(codeValue)
+  const operator = user(input)
+  const data = isDataTraceType(traceType)
+  const eventType: EventType =
+    optionalEnum(input, 'event_type', EVENT_TYPES) ?? (data ? 'data' : 'system')
+  const readOnly = input.read_only
+  if (readOnly !== undefined && readOnly !== null && typeof readOnly !== 'boolean') {
+    throw new Problem('read_only', `read_only must be a boolean, got ${describe(readOnly)}`)
+  }
+  const userName = operator?.name ?? operator?.user_name ?? null
+  const trace: TraceRecord = {
+    trace_id: traceId.toLowerCase(),
+    project_id: ctx.projectId,
+    domain_id: optionalString(input, 'domain_id') ?? operator?.domain?.id ?? null,
+    tracker_name: optionalString(input, 'tracker_name') ?? (data ? null : 'system'),
+    trace_name: requiredString(
+      input,
+      'trace_name',
+      TRACE_NAME_PATTERN,
+      '1-64 letters, digits, -, _ or . starting with a letter',
+    ),
+    trace_rating: rating,
+    trace_type: traceType,
+    event_type: eventType,
+    service_type: requiredString(
+      input,
+      'service_type',
+      SERVICE_TYPE_PATTERN,
+      '1-64 letters, digits, _ or - starting with a letter',
+    ),
+    resource_type: requiredString(
+      input,
+      'resource_type',
+      RESOURCE_TYPE_PATTERN,
+      '1-64 letters, digits, _, ., : or -',
+    ),
+    resource_id: optionalString(input, 'resource_id'),
+    resource_name: optionalString(input, 'resource_name'),
+    request: body(input, 'request', MAX_REQUEST_BYTES),
+    response: body(input, 'response', MAX_RESPONSE_BYTES),
+    code: codeValue,
+    api_version: optionalString(input, 'api_version'),
+    message: optionalString(input, 'message'),
+    time: time(input),
+    record_time: ctx.now,
+    user: operator,
+    user_name: typeof userName === 'string' ? userName : null,
+    access_key_id:
+      optionalString(input, 'access_key_id') ??
+      (typeof operator?.access_key_id === 'string' ? operator.access_key_id : null),
+    source_ip: optionalString(input, 'source_ip'),
+    request_id: optionalString(input, 'request_id'),
+    location_info: optionalString(input, 'location_info'),
+    endpoint: optionalString(input, 'endpoint'),
+    resource_url: optionalString(input, 'resource_url'),
+    enterprise_project_id: optionalString(input, 'enterprise_project_id'),
+    resource_account_id: optionalString(input, 'resource_account_id'),
+    read_only: typeof readOnly === 'boolean' ? readOnly : null,
+    operation_id: optionalString(input, 'operation_id'),
+    user_agent: optionalString(input, 'user_agent'),
+    content_length: optionalCount(input, 'content_length'),
+    total_time: optionalCount(input, 'total_time'),
+  }
+  const bytes = utf8Length(JSON.stringify(trace))
+  if (bytes > MAX_TRACE_BYTES)
+    throw new Problem('trace', `trace is ${bytes} bytes, max ${MAX_TRACE_BYTES}`)
+  return trace
+}
+
+/** Validates and normalises one reported trace. Never throws; the first problem found is returned. */
+export function normalizeTrace(input: unknown, ctx: NormalizeContext): NormalizeResult {
+  if (!isPlainObject(input))
+    return {
+      ok: false,
+      problem: { field: 'trace', message: `a trace must be an object, got ${describe(input)}` },
+    }
+  try {
+    return { ok: true, trace: normalize(input, ctx) }
+  } catch (error) {
+    if (error instanceof Problem)
+      return { ok: false, problem: { field: error.field, message: error.message } }
+    throw error
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * @module store/sqlite/sqlite-store
+ * The embedded default store: one SQLite file in WAL mode with `synchronous=NORMAL`. A committed
+ * transaction survives a crash of the process (SIGKILL); see README.md in this folder for the life
+ * of a write and the durability trade-off.
+ */
+import Database from 'better-sqlite3'
+import { OpenCtsError } from '../../errors/index.js'
+import type { Store } from '../store.js'
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js'
+import { SqliteConfigStore } from './sqlite-config-store.js'
+import type { SqliteDatabase } from './sqlite-database.js'
+import { SqliteTraceStore } from './sqlite-trace-store.js'
+
+export interface SqliteStoreOptions {
+  /** Database file, or `:memory:`. The folder must exist. */
+  readonly path: string
+  /** `NORMAL` (default: durable across process crashes) or `FULL` (also across power loss). */
+  readonly synchronous?: 'NORMAL' | 'FULL'
+}
+
+export class SqliteStore implements Store {
+  readonly traces: SqliteTraceStore
+  readonly config: SqliteConfigStore
+  readonly #db: SqliteDatabase
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db
+    this.traces = new SqliteTraceStore(db)
+    this.config = new SqliteConfigStore(db, this.traces)
+  }
+
+  close(): Promise<void> {
+    if (this.#db.open) this.#db.close()
+    return Promise.resolve()
+  }
+}
+
+/** Opens (creating if needed) an SQLite store. Throws OCTS_ERR_WRITE_FAILED if the file cannot be opened or is of a newer schema. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  let db: SqliteDatabase
+  try {
+    db = new Database(options.path) as unknown as SqliteDatabase
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
+    db.pragma('busy_timeout = 5000')
+    db.pragma('foreign_keys = ON')
+    db.exec(SCHEMA_SQL)
+  } catch (error) {
+    throw new OpenCtsError('OCTS_ERR_WRITE_FAILED', {
+      message: `cannot open the SQLite store at ${options.path}: ${String(error)}`,
+      cause: error,
+    })
+  }
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+    { value: string } | undefined
+  if (row === undefined)
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(
+      String(SCHEMA_VERSION),
+    )
+  else if (Number(row.value) > SCHEMA_VERSION) {
+    db.close()
+    throw new OpenCtsError('OCTS_ERR_WRITE_FAILED', {
+      message: `the SQLite store at ${options.path} has schema version ${row.value}, this OpenCTS supports ${SCHEMA_VERSION}`,
+    })
+  }
+  return new SqliteStore(db)
+}

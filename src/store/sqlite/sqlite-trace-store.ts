@@ -1,0 +1,212 @@
+/**
+ * @module store/sqlite/sqlite-trace-store
+ * TraceStore on SQLite. One transaction per batch; rows carry the filter columns plus the full stored
+ * form as JSON (`doc`). Page order is `(time desc, seq desc)`: `seq` (the rowid) breaks ties, so
+ * paging is exact even when many traces share a millisecond.
+ */
+import { ctsError } from '../../errors/index.js'
+import { traceCategory, type TraceRecord } from '../../model/index.js'
+import type {
+  AppendResult,
+  CatalogueEntry,
+  PageCursor,
+  SequencedTrace,
+  TraceFilter,
+  TracePage,
+  TraceStore,
+} from '../store.js'
+import { guard, run } from './driver-errors.js'
+import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
+
+const FILTER_SQL: readonly [keyof TraceFilter, string][] = [
+  ['trackerName', 'tracker_name'],
+  ['serviceType', 'service_type'],
+  ['resourceType', 'resource_type'],
+  ['resourceId', 'resource_id'],
+  ['resourceName', 'resource_name'],
+  ['traceName', 'trace_name'],
+  ['traceRating', 'trace_rating'],
+  ['userName', 'user_name'],
+  ['accessKeyId', 'access_key_id'],
+  ['enterpriseProjectId', 'enterprise_project_id'],
+]
+
+/** Converts one stored trace into the row parameters of the insert statement. */
+export function traceRow(t: TraceRecord): unknown[] {
+  return [
+    t.trace_id,
+    t.project_id,
+    t.time,
+    traceCategory(t),
+    t.tracker_name,
+    t.service_type,
+    t.resource_type,
+    t.resource_id,
+    t.resource_name,
+    t.trace_name,
+    t.trace_rating,
+    t.user_name,
+    t.access_key_id,
+    t.enterprise_project_id,
+    JSON.stringify(t),
+  ]
+}
+
+export const INSERT_TRACE_SQL = `INSERT OR IGNORE INTO traces (trace_id, project_id, time, category, tracker_name,
+  service_type, resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
+  enterprise_project_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+export class SqliteTraceStore implements TraceStore {
+  readonly #db: SqliteDatabase
+  readonly #insert: SqliteStatement
+  readonly #upsertOperator: SqliteStatement
+  readonly #upsertCatalogue: SqliteStatement
+  readonly #appendTx: (traces: readonly TraceRecord[]) => AppendResult
+  readonly #pageStatements = new Map<string, SqliteStatement>()
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db
+    this.#insert = db.prepare(INSERT_TRACE_SQL)
+    this.#upsertOperator = db.prepare(
+      `INSERT INTO operators (project_id, user_name, last_seen) VALUES (?, ?, ?)
+       ON CONFLICT (project_id, user_name) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+    )
+    this.#upsertCatalogue = db.prepare(
+      `INSERT INTO catalogue (project_id, service_type, resource_type, trace_name, last_seen) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+    )
+    this.#appendTx = db.transaction((traces: readonly TraceRecord[]) =>
+      this.appendInTransaction(traces),
+    )
+  }
+
+  /**
+   * Inserts a batch; must run inside a transaction (used by the config store to commit audit traces
+   * with a configuration change).
+   */
+  appendInTransaction(traces: readonly TraceRecord[]): AppendResult {
+    const inserted: string[] = []
+    const duplicates: string[] = []
+    const operators = new Map<string, number>()
+    const catalogue = new Map<string, [string, string, string, string, number]>()
+    for (const t of traces) {
+      if (this.#insert.run(...traceRow(t)).changes === 1) inserted.push(t.trace_id)
+      else {
+        duplicates.push(t.trace_id)
+        continue
+      }
+      if (t.user_name !== null) {
+        const key = `${t.project_id}\u0000${t.user_name}`
+        operators.set(key, Math.max(operators.get(key) ?? 0, t.time))
+      }
+      const ckey = `${t.project_id}\u0000${t.service_type}\u0000${t.resource_type}\u0000${t.trace_name}`
+      const prev = catalogue.get(ckey)
+      if (prev === undefined || prev[4] < t.time)
+        catalogue.set(ckey, [t.project_id, t.service_type, t.resource_type, t.trace_name, t.time])
+    }
+    for (const [key, time] of operators) {
+      const [project, user] = key.split('\u0000')
+      this.#upsertOperator.run(project, user, time)
+    }
+    for (const row of catalogue.values()) this.#upsertCatalogue.run(...row)
+    return { inserted, duplicates }
+  }
+
+  append(traces: readonly TraceRecord[]): Promise<AppendResult> {
+    return run('write', () => this.#appendTx(traces))
+  }
+
+  page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage> {
+    return run('read', () => this.#page(filter, after, limit))
+  }
+
+  #page(filter: TraceFilter, after: PageCursor | null, limit: number): TracePage {
+    const where = ['project_id = ?', 'category = ?', 'time > ?', 'time < ?']
+    const params: unknown[] = [filter.projectId, filter.category, filter.from, filter.to]
+    for (const [key, column] of FILTER_SQL) {
+      const value = filter[key]
+      if (value !== undefined) {
+        where.push(`${column} = ?`)
+        params.push(value)
+      }
+    }
+    if (after !== null) {
+      const anchor = guard('read', () =>
+        this.#db
+          .prepare('SELECT seq, time FROM traces WHERE trace_id = ? AND project_id = ?')
+          .get(after.traceId, filter.projectId),
+      ) as { seq: number; time: number } | undefined
+      if (anchor === undefined) {
+        throw ctsError(
+          'OCTS_ERR_QUERY',
+          `Query failed: the next marker ${after.traceId} does not identify a stored trace of this project (expired after 7 days, or not a marker).`,
+        )
+      }
+      where.push('(time < ? OR (time = ? AND seq < ?))')
+      params.push(anchor.time, anchor.time, anchor.seq)
+    }
+    const sql = `SELECT doc FROM traces WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT ?`
+    let statement = this.#pageStatements.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql)
+      this.#pageStatements.set(sql, statement)
+    }
+    const rows = statement.all(...params, limit + 1) as { doc: string }[]
+    const hasMore = rows.length > limit
+    const traces = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as TraceRecord)
+    return { traces, hasMore }
+  }
+
+  get(projectId: string, traceId: string): Promise<TraceRecord | undefined> {
+    return run('read', () => {
+      const row = this.#db
+        .prepare('SELECT doc FROM traces WHERE trace_id = ? AND project_id = ?')
+        .get(traceId, projectId) as { doc: string } | undefined
+      return row === undefined ? undefined : (JSON.parse(row.doc) as TraceRecord)
+    })
+  }
+
+  purgeBefore(time: number, maxRows: number): Promise<number> {
+    return run('write', () => {
+      const result = this.#db
+        .prepare('DELETE FROM traces WHERE seq IN (SELECT seq FROM traces WHERE time < ? LIMIT ?)')
+        .run(time, maxRows)
+      return result.changes
+    })
+  }
+
+  readFrom(afterSeq: number, limit: number): Promise<SequencedTrace[]> {
+    return run('read', () => {
+      const rows = this.#db
+        .prepare('SELECT seq, doc FROM traces WHERE seq > ? ORDER BY seq LIMIT ?')
+        .all(afterSeq, limit) as {
+        seq: number
+        doc: string
+      }[]
+      return rows.map((r) => ({ seq: r.seq, trace: JSON.parse(r.doc) as TraceRecord }))
+    })
+  }
+
+  operators(projectId: string, since: number): Promise<string[]> {
+    return run('read', () => {
+      const rows = this.#db
+        .prepare(
+          'SELECT user_name FROM operators WHERE project_id = ? AND last_seen >= ? ORDER BY user_name',
+        )
+        .all(projectId, since) as { user_name: string }[]
+      return rows.map((r) => r.user_name)
+    })
+  }
+
+  catalogue(projectId: string): Promise<CatalogueEntry[]> {
+    return run(
+      'read',
+      () =>
+        this.#db
+          .prepare(
+            'SELECT service_type, resource_type, trace_name FROM catalogue WHERE project_id = ? ORDER BY service_type, resource_type, trace_name',
+          )
+          .all(projectId) as CatalogueEntry[],
+    )
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * The store contract: every TraceStore/ConfigStore implementation must pass this suite.
+ * Run it with `storeContract('sqlite', factory)`; a future PostgreSQL backend calls it the same way.
+ */
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { isOpenCtsError } from '../src/errors/index.js'
+import type { Notification, Tracker } from '../src/model/index.js'
+import type { Store, TraceFilter } from '../src/store/index.js'
+import { newTracker } from '../src/trackers/new-tracker.js'
+import { makeTrace } from './helpers/make-trace.js'
+
+export interface StoreFactory {
+  /** A fresh, empty store. */
+  open(): Promise<Store>
+  /** Closes `store` and opens the same data again (omit for stores that cannot persist). */
+  reopen?(store: Store): Promise<Store>
+}
+
+const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
+
+function window(projectId = 'p1'): TraceFilter {
+  return { projectId, from: NOW - 3_600_000, to: NOW + 1, category: 'system' }
+}
+
+function tracker(projectId: string, name: string, type: 'system' | 'data' = 'data'): Tracker {
+  return newTracker({ id: randomUUID(), now: NOW, projectId, domainId: 'd1', type, name })
+}
+
+function notification(projectId: string, name: string): Notification {
+  return {
+    notification_id: randomUUID(),
+    notification_name: name,
+    operation_type: 'complete',
+    operations: [],
+    notify_user_list: [],
+    status: 'disabled',
+    notification_type: 'smn',
+    project_id: projectId,
+    create_time: NOW,
+  }
+}
+
+async function withStore(
+  factory: StoreFactory,
+  fn: (store: Store) => Promise<void>,
+): Promise<void> {
+  const store = await factory.open()
+  try {
+    await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
+export function storeContract(name: string, factory: StoreFactory): void {
+  describe(`store contract: ${name}`, () => {
+    it('stores a batch and returns every field unchanged', () =>
+      withStore(factory, async (store) => {
+        const t = makeTrace({
+          time: NOW - 10,
+          user: { name: 'bob', invoked_by: ['service.console'] },
+          user_name: 'bob',
+          code: '302',
+        })
+        const result = await store.traces.append([t])
+        assert.deepEqual(result, { inserted: [t.trace_id], duplicates: [] })
+        assert.deepEqual(await store.traces.get('p1', t.trace_id), t)
+        assert.equal(
+          await store.traces.get('p2', t.trace_id),
+          undefined,
+          'a trace is invisible from another project',
+        )
+      }))
+
+    it('does not store a trace id twice, across and within batches', () =>
+      withStore(factory, async (store) => {
+        const a = makeTrace({ time: NOW - 10 })
+        await store.traces.append([a])
+        const b = makeTrace({ time: NOW - 5 })
+        const result = await store.traces.append([a, b, { ...b }])
+        assert.deepEqual(result, { inserted: [b.trace_id], duplicates: [a.trace_id, b.trace_id] })
+        const page = await store.traces.page(window(), null, 10)
+        assert.deepEqual(
+          page.traces.map((t) => t.trace_id),
+          [b.trace_id, a.trace_id],
+        )
+      }))
+
+    it('pages newest first with exclusive bounds and an exact cursor, even on equal times', () =>
+      withStore(factory, async (store) => {
+        const traces = Array.from({ length: 25 }, (_, i) =>
+          makeTrace({ time: NOW - 1000 + Math.floor(i / 5) }),
+        )
+        await store.traces.append(traces)
+        await store.traces.append([
+          makeTrace({ time: NOW - 3_600_000 }),
+          makeTrace({ time: NOW + 1 }),
+        ])
+        const seen: string[] = []
+        let after: { time: number; traceId: string } | null = null
+        for (let guard = 0; guard < 10; guard++) {
+          const page: Awaited<ReturnType<Store['traces']['page']>> = await store.traces.page(
+            window(),
+            after,
+            7,
+          )
+          seen.push(...page.traces.map((t) => t.trace_id))
+          const last = page.traces.at(-1)
+          if (!page.hasMore || last === undefined) break
+          after = { time: last.time, traceId: last.trace_id }
+        }
+        assert.equal(
+          seen.length,
+          25,
+          'bounds are exclusive: the traces at from and to are not returned',
+        )
+        assert.equal(new Set(seen).size, 25)
+        const times = seen.map((id) => traces.find((t) => t.trace_id === id)?.time ?? 0)
+        assert.deepEqual(
+          times,
+          [...times].sort((x, y) => y - x),
+        )
+      }))
+
+    it('filters on every CTS dimension, exactly and case-sensitively', () =>
+      withStore(factory, async (store) => {
+        const base = makeTrace({ time: NOW - 100 })
+        const other = makeTrace({
+          time: NOW - 50,
+          service_type: 'ECS',
+          resource_type: 'ecs',
+          resource_id: 'vm-1',
+          resource_name: 'web',
+          trace_name: 'deleteServer',
+          trace_rating: 'warning',
+          user_name: 'Bob',
+          access_key_id: 'AK1',
+          enterprise_project_id: 'ep1',
+        })
+        const data = makeTrace({
+          time: NOW - 20,
+          trace_type: 'ObsAPI',
+          event_type: 'data',
+          tracker_name: 'dt1',
+        })
+        await store.traces.append([base, other, data])
+        const ids = async (f: Partial<TraceFilter>): Promise<string[]> =>
+          (await store.traces.page({ ...window(), ...f }, null, 10)).traces.map((t) => t.trace_id)
+        assert.deepEqual(
+          await ids({}),
+          [other.trace_id, base.trace_id],
+          'management traces only by default',
+        )
+        assert.deepEqual(await ids({ category: 'data' }), [data.trace_id])
+        assert.deepEqual(await ids({ category: 'data', trackerName: 'dt1' }), [data.trace_id])
+        assert.deepEqual(await ids({ category: 'data', trackerName: 'dt2' }), [])
+        assert.deepEqual(await ids({ serviceType: 'ECS' }), [other.trace_id])
+        assert.deepEqual(await ids({ resourceType: 'image' }), [base.trace_id])
+        assert.deepEqual(await ids({ resourceId: 'vm-1' }), [other.trace_id])
+        assert.deepEqual(await ids({ resourceName: 'WEB' }), [], 'case-sensitive')
+        assert.deepEqual(await ids({ traceName: 'deleteServer' }), [other.trace_id])
+        assert.deepEqual(await ids({ traceRating: 'warning' }), [other.trace_id])
+        assert.deepEqual(await ids({ userName: 'Bob' }), [other.trace_id])
+        assert.deepEqual(await ids({ accessKeyId: 'AK1' }), [other.trace_id])
+        assert.deepEqual(await ids({ enterpriseProjectId: 'ep1' }), [other.trace_id])
+        assert.deepEqual(
+          await ids({ serviceType: 'ECS', traceRating: 'normal' }),
+          [],
+          'filters combine with AND',
+        )
+        assert.deepEqual(await ids({ projectId: 'p2' }), [])
+      }))
+
+    it('rejects a cursor that is not a stored trace of the project', () =>
+      withStore(factory, async (store) => {
+        const t = makeTrace({ time: NOW - 10 })
+        await store.traces.append([t])
+        await assert.rejects(
+          store.traces.page(window(), { time: 0, traceId: randomUUID() }, 10),
+          (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_QUERY',
+        )
+        await assert.rejects(
+          store.traces.page(window('p2'), { time: t.time, traceId: t.trace_id }, 10),
+          (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_QUERY',
+        )
+      }))
+
+    it('purges before a time in bounded steps and keeps commit sequence numbers increasing', () =>
+      withStore(factory, async (store) => {
+        const old = Array.from({ length: 5 }, () => makeTrace({ time: NOW - 8 * 86_400_000 }))
+        const fresh = makeTrace({ time: NOW - 10 })
+        await store.traces.append([...old, fresh])
+        assert.equal(await store.traces.purgeBefore(NOW - 7 * 86_400_000, 3), 3)
+        assert.equal(await store.traces.purgeBefore(NOW - 7 * 86_400_000, 3), 2)
+        assert.equal(await store.traces.purgeBefore(NOW - 7 * 86_400_000, 3), 0)
+        const before = await store.traces.readFrom(0, 100)
+        assert.deepEqual(
+          before.map((s) => s.trace.trace_id),
+          [fresh.trace_id],
+        )
+        const last = before[0]?.seq ?? 0
+        await store.traces.purgeBefore(NOW, 100)
+        const next = makeTrace({ time: NOW - 1 })
+        await store.traces.append([next])
+        const after = await store.traces.readFrom(last, 100)
+        assert.equal(after.length, 1)
+        assert.ok(
+          (after[0]?.seq ?? 0) > last,
+          'seq never goes backwards, even after the newest rows were purged',
+        )
+      }))
+
+    it('lists operators seen since a time and the observed operation catalogue', () =>
+      withStore(factory, async (store) => {
+        await store.traces.append([
+          makeTrace({ time: NOW - 100, user_name: 'alice' }),
+          makeTrace({ time: NOW - 10 * 86_400_000, user_name: 'old' }),
+          makeTrace({
+            time: NOW - 50,
+            user_name: 'bob',
+            service_type: 'ECS',
+            resource_type: 'ecs',
+            trace_name: 'createServer',
+          }),
+          makeTrace({ time: NOW - 50, user_name: null, user: null }),
+        ])
+        assert.deepEqual(await store.traces.operators('p1', NOW - 30 * 86_400_000), [
+          'alice',
+          'bob',
+          'old',
+        ])
+        assert.deepEqual(await store.traces.operators('p1', NOW - 86_400_000), ['alice', 'bob'])
+        assert.deepEqual(await store.traces.operators('p2', 0), [])
+        assert.deepEqual(await store.traces.catalogue('p1'), [
+          { service_type: 'ECS', resource_type: 'ecs', trace_name: 'createServer' },
+          { service_type: 'IMS', resource_type: 'image', trace_name: 'createImage' },
+        ])
+      }))
+
+    it('registers a project once, creating its management tracker with the audit trace', () =>
+      withStore(factory, async (store) => {
+        let calls = 0
+        const make = (): { tracker: Tracker; audit: ReturnType<typeof makeTrace>[] } => {
+          calls++
+          return {
+            tracker: tracker('p1', 'system', 'system'),
+            audit: [makeTrace({ time: NOW - 1, service_type: 'CTS', trace_name: 'createTracker' })],
+          }
+        }
+        assert.equal(await store.config.ensureProject('p1', NOW, make), true)
+        assert.equal(await store.config.ensureProject('p1', NOW, make), false)
+        assert.equal(calls, 1)
+        const trackers = await store.config.listTrackers('p1')
+        assert.deepEqual(
+          trackers.map((t) => t.tracker_name),
+          ['system'],
+        )
+        const audit = await store.traces.page({ ...window(), serviceType: 'CTS' }, null, 10)
+        assert.equal(audit.traces.length, 1)
+      }))
+
+    it('keeps tracker names unique per project and commits audit traces only with the change', () =>
+      withStore(factory, async (store) => {
+        const a = tracker('p1', 'dt1')
+        const auditA = makeTrace({ time: NOW - 3 })
+        await store.config.insertTracker(a, [auditA])
+        await store.config.insertTracker(tracker('p2', 'dt1'), [])
+        const auditB = makeTrace({ time: NOW - 2 })
+        await assert.rejects(
+          store.config.insertTracker(tracker('p1', 'dt1'), [auditB]),
+          (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_CONFLICT',
+        )
+        assert.ok(await store.traces.get('p1', auditA.trace_id))
+        assert.equal(
+          await store.traces.get('p1', auditB.trace_id),
+          undefined,
+          'a failed change leaves no audit trace',
+        )
+        const updated: Tracker = { ...a, status: 'disabled' }
+        await store.config.updateTracker(updated, [])
+        assert.deepEqual(await store.config.listTrackers('p1', { name: 'dt1' }), [updated])
+        assert.deepEqual(await store.config.listTrackers('p1', { type: 'system' }), [])
+        await assert.rejects(
+          store.config.updateTracker(tracker('p1', 'ghost'), []),
+          (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_TRACKER_NOT_FOUND',
+        )
+        await store.config.putTags('p1', 'cts-tracker', a.id, [{ key: 'env', value: 'prod' }], [])
+        assert.equal(await store.config.deleteTrackers('p1', [a.id, randomUUID()], []), 1)
+        assert.deepEqual(await store.config.listTrackers('p1'), [])
+        assert.deepEqual(
+          await store.config.getTags('p1', 'cts-tracker', a.id),
+          [],
+          'tags go with their tracker',
+        )
+      }))
+
+    it('keeps notification names unique per project and replaces by id', () =>
+      withStore(factory, async (store) => {
+        const n1 = notification('p1', 'n1')
+        const n2 = notification('p1', 'n2')
+        await store.config.insertNotification(n1, [])
+        await store.config.insertNotification(n2, [])
+        await assert.rejects(
+          store.config.insertNotification(notification('p1', 'n1'), []),
+          (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_NOTIFICATION_EXISTS',
+        )
+        await assert.rejects(
+          store.config.updateNotification({ ...n2, notification_name: 'n1' }, []),
+          (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_NOTIFICATION_EXISTS',
+        )
+        await assert.rejects(
+          store.config.updateNotification(notification('p1', 'n9'), []),
+          (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_NOTIFICATION_NOT_FOUND',
+        )
+        await store.config.updateNotification(
+          { ...n2, status: 'enabled', topic_id: 'urn:smn:r:p1:t' },
+          [],
+        )
+        const list = await store.config.listNotifications('p1')
+        assert.deepEqual(
+          list.map((n) => [n.notification_name, n.status]),
+          [
+            ['n1', 'disabled'],
+            ['n2', 'enabled'],
+          ],
+        )
+        assert.equal(
+          await store.config.deleteNotifications(
+            'p1',
+            [n1.notification_id, n2.notification_id],
+            [],
+          ),
+          2,
+        )
+        assert.deepEqual(await store.config.listNotifications('p1'), [])
+      }))
+
+    it('adds, overwrites, lists and deletes tags', () =>
+      withStore(factory, async (store) => {
+        await store.config.putTags(
+          'p1',
+          'cts-tracker',
+          'r1',
+          [
+            { key: 'env', value: 'dev' },
+            { key: 'team', value: 'sec' },
+          ],
+          [],
+        )
+        await store.config.putTags('p1', 'cts-tracker', 'r1', [{ key: 'env', value: 'prod' }], [])
+        await store.config.putTags('p1', 'cts-tracker', 'r2', [{ key: 'env', value: 'dev' }], [])
+        assert.deepEqual(await store.config.getTags('p1', 'cts-tracker', 'r1'), [
+          { key: 'env', value: 'prod' },
+          { key: 'team', value: 'sec' },
+        ])
+        assert.equal((await store.config.listTags('p1', 'cts-tracker')).length, 3)
+        await store.config.deleteTags(
+          'p1',
+          'cts-tracker',
+          'r1',
+          [{ key: 'env', value: 'dev' }, { key: 'team' }],
+          [],
+        )
+        assert.deepEqual(
+          await store.config.getTags('p1', 'cts-tracker', 'r1'),
+          [{ key: 'env', value: 'prod' }],
+          'delete by key+value only matches the value',
+        )
+      }))
+
+    if (factory.reopen !== undefined) {
+      const reopen = factory.reopen.bind(factory)
+      it('keeps traces and configuration across a restart', async () => {
+        let store = await factory.open()
+        try {
+          const t = makeTrace({ time: NOW - 10 })
+          await store.traces.append([t])
+          await store.config.insertTracker(tracker('p1', 'dt1'), [])
+          store = await reopen(store)
+          assert.deepEqual(await store.traces.get('p1', t.trace_id), t)
+          assert.equal((await store.config.listTrackers('p1')).length, 1)
+        } finally {
+          await store.close()
+        }
+      })
+    }
+  })
+}
