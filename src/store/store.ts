@@ -37,9 +37,11 @@ export interface TraceFilter {
   readonly enterpriseProjectId?: string
 }
 
-/** Position in the newest-first order `(time desc, trace_id desc)`: the page continues strictly after it. */
+/**
+ * Position in the newest-first order: the page continues strictly after the trace `traceId` (a
+ * previous page's marker). Ties on `time` are broken by commit order, newest first.
+ */
 export interface PageCursor {
-  readonly time: number
   readonly traceId: string
 }
 
@@ -75,7 +77,10 @@ export interface TraceStore {
    * When the promise resolves the traces are durable and visible to `page` and `get`.
    */
   append(traces: readonly TraceRecord[]): Promise<AppendResult>
-  /** Returns up to `limit` traces matching `filter`, newest first, strictly after `after` when given. */
+  /**
+   * Returns up to `limit` traces matching `filter`, newest first, strictly after `after` when given.
+   * Throws OCTS_ERR_QUERY when `after` is not a stored trace of the project.
+   */
   page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage>
   /** The trace with this id in this project, or undefined. */
   get(projectId: string, traceId: string): Promise<TraceRecord | undefined>

@@ -1,0 +1,100 @@
+/**
+ * @module config/config
+ * OpenCTS configuration: parsed once from environment and flags (flags win), validated, frozen and
+ * passed in. Only this module and the entry points read `process.env`. Every default is here.
+ */
+import { resolve } from 'node:path'
+
+export interface OpenCtsConfig {
+  /** Address to listen on. Default 127.0.0.1 (loopback only). */
+  readonly host: string
+  /** TCP port. Default 8088; 0 picks a free port. */
+  readonly port: number
+  /** Folder for the SQLite file (`opencts.db`) and the local object folder (`objects/`). Default ./.opencts */
+  readonly dataDir: string
+  /** Region name used in trace file keys and topic URNs. Default `local-1`. */
+  readonly region: string
+  /** Days traces stay queryable before the retention job deletes them. Default 7. */
+  readonly retentionDays: number
+  /** How often the retention job runs, ms. Default 60 000. */
+  readonly purgeIntervalMs: number
+  /** Log level of the JSON-lines request log: fatal|error|warn|info|debug|silent. Default info. */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent'
+  /** SQLite durability: NORMAL (survives process crashes, default) or FULL (also power loss). */
+  readonly sqliteSynchronous: 'NORMAL' | 'FULL'
+}
+
+export const DEFAULTS: OpenCtsConfig = Object.freeze({
+  host: '127.0.0.1',
+  port: 8088,
+  dataDir: '.opencts',
+  region: 'local-1',
+  retentionDays: 7,
+  purgeIntervalMs: 60_000,
+  logLevel: 'info',
+  sqliteSynchronous: 'NORMAL',
+})
+
+/** Raw settings by config key, e.g. from flags. Undefined means "not given". */
+export type ConfigInput = Partial<Record<keyof OpenCtsConfig, string | undefined>>
+
+const ENV_NAMES: Record<keyof OpenCtsConfig, string> = {
+  host: 'OPENCTS_HOST',
+  port: 'OPENCTS_PORT',
+  dataDir: 'OPENCTS_DATA_DIR',
+  region: 'OPENCTS_REGION',
+  retentionDays: 'OPENCTS_RETENTION_DAYS',
+  purgeIntervalMs: 'OPENCTS_PURGE_INTERVAL_MS',
+  logLevel: 'OPENCTS_LOG_LEVEL',
+  sqliteSynchronous: 'OPENCTS_SQLITE_SYNCHRONOUS',
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+function integer(key: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new ConfigError(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`)
+  }
+  return Number(text)
+}
+
+function oneOf<T extends string>(key: string, text: string, values: readonly T[]): T {
+  if (!(values as readonly string[]).includes(text)) throw new ConfigError(`${key} must be one of ${values.join(', ')}, got ${JSON.stringify(text)}`)
+  return text as T
+}
+
+/**
+ * Merges environment (`OPENCTS_*`) and flags over the defaults and validates the result.
+ * Throws ConfigError naming the setting on an invalid value.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, flags: ConfigInput = {}): OpenCtsConfig {
+  const pick = (key: keyof OpenCtsConfig): string | undefined => {
+    const flag = flags[key]
+    if (flag !== undefined) return flag
+    const fromEnv = env[ENV_NAMES[key]]
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv
+  }
+  const host = pick('host') ?? DEFAULTS.host
+  const region = pick('region') ?? DEFAULTS.region
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(region)) throw new ConfigError(`region must be lowercase letters, digits and -, got ${JSON.stringify(region)}`)
+  const port = pick('port')
+  const retention = pick('retentionDays')
+  const purge = pick('purgeIntervalMs')
+  const logLevel = pick('logLevel')
+  const sync = pick('sqliteSynchronous')
+  return Object.freeze({
+    host,
+    port: port === undefined ? DEFAULTS.port : integer('port', port, 0, 65535),
+    dataDir: resolve(pick('dataDir') ?? DEFAULTS.dataDir),
+    region,
+    retentionDays: retention === undefined ? DEFAULTS.retentionDays : integer('retentionDays', retention, 1, 3650),
+    purgeIntervalMs: purge === undefined ? DEFAULTS.purgeIntervalMs : integer('purgeIntervalMs', purge, 100, 86_400_000),
+    logLevel: logLevel === undefined ? DEFAULTS.logLevel : oneOf('logLevel', logLevel, ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),
+    sqliteSynchronous: sync === undefined ? DEFAULTS.sqliteSynchronous : oneOf('sqliteSynchronous', sync, ['NORMAL', 'FULL'] as const),
+  })
+}
+
+/** The environment variable of each setting (for --help and docs). */
+export const CONFIG_ENV_NAMES: Readonly<Record<keyof OpenCtsConfig, string>> = ENV_NAMES

@@ -1,0 +1,94 @@
+/**
+ * @module http/app
+ * The Fastify application: every API family registered explicitly, CTS error bodies for every
+ * failure, one structured JSON log line per request (no secrets), and `GET /openapi.json`.
+ * `buildApp` does not listen; tests drive it with `inject`.
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { OpenCtsError } from '../errors/index.js'
+import { MAX_BATCH_BYTES } from '../model/index.js'
+import type { Services } from '../services.js'
+import { errorHandler, sendError } from './error-handler.js'
+import { OpenApiCollector } from './openapi.js'
+import { registerHealthRoutes } from './routes/health.js'
+import { registerIngestRoutes } from './routes/ingest.js'
+import { registerTraceRoutes } from './routes/traces.js'
+import { registerVersionRoutes } from './routes/versions.js'
+
+export const OPENCTS_VERSION = '0.1.0'
+
+export interface AppOptions {
+  /** Pino log level, or false for no logging (tests). */
+  readonly logLevel?: string | false
+  /** Where log lines go (default stdout). */
+  readonly logStream?: NodeJS.WritableStream
+}
+
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const logLevel = options.logLevel ?? false
+  const app = Fastify({
+    logger:
+      logLevel === false
+        ? false
+        : {
+            level: logLevel,
+            redact: ['req.headers.authorization', 'req.headers["x-auth-token"]', 'req.headers.cookie'],
+            ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+          },
+    disableRequestLogging: true,
+    bodyLimit: MAX_BATCH_BYTES,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  })
+  const openapi = new OpenApiCollector()
+  app.addHook('onRoute', (route) => openapi.onRoute(route))
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((request, reply) =>
+    sendError(new OpenCtsError('OCTS_ERR_ROUTE_NOT_FOUND', { message: `No API at ${request.method} ${request.url.split('?')[0] ?? ''}.` }), reply),
+  )
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ip: request.ip,
+      },
+      'request',
+    )
+  })
+  // Register a project on its first use ("Enable CTS": creates its `system` tracker).
+  app.addHook('preHandler', async (request) => {
+    const params = request.params as { project_id?: unknown } | undefined
+    if (typeof params?.project_id === 'string' && request.routeOptions.config.projectScoped === true) {
+      await services.projects.ensure(params.project_id)
+    }
+  })
+
+  registerVersionRoutes(app)
+  registerHealthRoutes(app, services)
+  registerIngestRoutes(app, services)
+  registerTraceRoutes(app, services)
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.document(OPENCTS_VERSION))
+  await app.ready()
+  return app
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route acts on `:project_id`; the project is registered on first use. */
+    projectScoped?: boolean
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * @module http/routes/ingest
+ * `POST /v3/{project_id}/traces`: batch ingest (OpenCTS; CTS ingestion is internal). Up to 1,000
+ * traces or 12 MB; validated whole, committed in one transaction; 201 `{"trace_ids": [...]}` once
+ * durable.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Services } from '../../services.js'
+import { projectParams, traceObject } from '../schemas.js'
+
+export function registerIngestRoutes(app: FastifyInstance, services: Services): void {
+  app.post<{ Params: { project_id: string } }>(
+    '/v3/:project_id/traces',
+    {
+      config: { projectScoped: true },
+      schema: {
+        summary: 'Report traces (batch ingest)',
+        tags: ['traces'],
+        description:
+          'Stores 1-1000 traces in one transaction. Required per trace: time, service_type, resource_type, trace_name, trace_type. ' +
+          'trace_id (UUID) is generated when absent; a trace_id already stored is not stored again. An invalid trace rejects the ' +
+          'whole batch with 400 naming traces[index].field. request/response <= 100 KB each, whole trace <= 256 KB.',
+        params: projectParams,
+        body: {
+          type: 'object',
+          required: ['traces'],
+          properties: { traces: { type: 'array', description: '1 to 1000 traces', items: traceObject } },
+        },
+        response: {
+          201: {
+            description: 'Stored',
+            type: 'object',
+            properties: { trace_ids: { type: 'array', items: { type: 'string' } } },
+          },
+        },
+      },
+      // The trace schema above documents; the model validates (with index and field in the message).
+      validatorCompiler: () => () => true,
+    },
+    async (request, reply) => {
+      const result = await services.ingestor.ingest(request.params.project_id, request.body)
+      return reply.code(201).send({ trace_ids: result.trace_ids })
+    },
+  )
+}

@@ -1,0 +1,50 @@
+/**
+ * @module services
+ * Wires the capability modules together over one store. Used by the composition roots
+ * (`server.ts`, tests); the HTTP layer receives the result and never constructs services itself.
+ */
+import type { OpenCtsConfig } from './config/config.js'
+import { Ingestor, Publisher, SelfAudit } from './ingest/index.js'
+import type { Clock, IdSource } from './platform/clock.js'
+import { TraceQuery } from './query/index.js'
+import type { Store } from './store/index.js'
+import { ProjectRegistry } from './trackers/project-registry.js'
+
+export interface Services {
+  readonly config: OpenCtsConfig
+  readonly store: Store
+  readonly clock: Clock
+  readonly ids: IdSource
+  readonly publisher: Publisher
+  readonly audit: SelfAudit
+  readonly ingestor: Ingestor
+  readonly projects: ProjectRegistry
+  readonly traceQuery: TraceQuery
+}
+
+export interface ServiceDeps {
+  readonly config: OpenCtsConfig
+  readonly store: Store
+  readonly clock: Clock
+  readonly ids: IdSource
+  /** Called when a commit listener throws (logged by the server). */
+  readonly onListenerError?: (error: unknown) => void
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const { config, store, clock, ids } = deps
+  const publisher = new Publisher(deps.onListenerError)
+  const audit = new SelfAudit(clock, ids)
+  const retentionMs = config.retentionDays * 86_400_000
+  return {
+    config,
+    store,
+    clock,
+    ids,
+    publisher,
+    audit,
+    ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher }),
+    projects: new ProjectRegistry({ config: store.config, clock, ids, audit, publisher }),
+    traceQuery: new TraceQuery({ traces: store.traces, clock, retentionMs }),
+  }
+}
