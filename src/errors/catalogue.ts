@@ -207,7 +207,7 @@ export const ERROR_CATALOGUE = {
 
   // ---- OpenCTS codes ----
   OCTS_ERR_TRACE_INVALID: {
-    errorCode: 'OCTS.0100',
+    errorCode: 'CTS.0003',
     httpStatus: 400,
     message: 'A trace in the batch is invalid.',
   },
