@@ -10,13 +10,27 @@ describe('ingest and ListTraces', () => {
     const { app } = await buildTestApp(t)
     const posted = await call(app, 'POST', `/v3/${P}/traces`, {
       traces: [
-        reportedTrace({ time: TEST_NOW - 60_000, code: 200, service_type: 'VPC', resource_type: 'eip', trace_name: 'deleteEip', trace_rating: 'warning', trace_type: 'ConsoleAction', response: { code: 'VPC.0514', message: 'Update port fail.' }, api_version: '2.0' }),
+        reportedTrace({
+          time: TEST_NOW - 60_000,
+          code: 200,
+          service_type: 'VPC',
+          resource_type: 'eip',
+          trace_name: 'deleteEip',
+          trace_rating: 'warning',
+          trace_type: 'ConsoleAction',
+          response: { code: 'VPC.0514', message: 'Update port fail.' },
+          api_version: '2.0',
+        }),
         reportedTrace({ time: TEST_NOW - 30_000, code: '404' }),
       ],
     })
     assert.equal(posted.status, 201)
     assert.equal(posted.body.trace_ids.length, 2)
-    const list = await call(app, 'GET', `/v3/${P}/traces?trace_type=system&limit=11&service_type=VPC&resource_type=eip&trace_name=deleteEip`)
+    const list = await call(
+      app,
+      'GET',
+      `/v3/${P}/traces?trace_type=system&limit=11&service_type=VPC&resource_type=eip&trace_name=deleteEip`,
+    )
     assert.equal(list.status, 200)
     assert.deepEqual(list.body.meta_data, { count: 1, marker: null })
     const [trace] = list.body.traces
@@ -32,7 +46,9 @@ describe('ingest and ListTraces', () => {
 
   it('rejects a batch with an invalid trace, naming index and field, and stores nothing', async (t) => {
     const { app } = await buildTestApp(t)
-    const posted = await call(app, 'POST', `/v3/${P}/traces`, { traces: [reportedTrace(), reportedTrace({ trace_name: '9bad' })] })
+    const posted = await call(app, 'POST', `/v3/${P}/traces`, {
+      traces: [reportedTrace(), reportedTrace({ trace_name: '9bad' })],
+    })
     assert.equal(posted.status, 400)
     assert.equal(posted.body.error_code, 'CTS.0003')
     assert.match(posted.body.error_msg, /^traces\[1\]\.trace_name: /)

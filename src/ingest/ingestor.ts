@@ -78,8 +78,9 @@ export class Ingestor {
   async commit(traces: readonly TraceRecord[]): Promise<IngestResult> {
     const result = await this.#deps.traces.append(traces)
     if (result.inserted.length > 0) {
+      // `delete` makes a repeat of an id within the batch publish once, like it is stored once.
       const fresh = new Set(result.inserted)
-      this.#deps.publisher.publish(traces.filter((t) => fresh.has(t.trace_id)))
+      this.#deps.publisher.publish(traces.filter((t) => fresh.delete(t.trace_id)))
     }
     return { trace_ids: traces.map((t) => t.trace_id), stored: result.inserted.length }
   }

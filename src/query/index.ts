@@ -1,2 +1,9 @@
-export { parseTraceQuery, DEFAULT_LIMIT, MAX_LIMIT, type RawQuery, type TraceQueryPlan, type ParseOptions } from './parse-trace-query.js'
+export {
+  parseTraceQuery,
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  type RawQuery,
+  type TraceQueryPlan,
+  type ParseOptions,
+} from './parse-trace-query.js'
 export { TraceQuery, type ListTracesResponse, type ApiVersion } from './trace-query.js'

@@ -7,7 +7,13 @@
  * every other filter. Violations throw OCTS_ERR_QUERY (400 CTS.0300) saying what was got and wanted.
  */
 import { ctsError } from '../errors/index.js'
-import { TRACE_CATEGORIES, TRACE_RATINGS, UUID_PATTERN, type TraceCategory, type TraceRating } from '../model/index.js'
+import {
+  TRACE_CATEGORIES,
+  TRACE_RATINGS,
+  UUID_PATTERN,
+  type TraceCategory,
+  type TraceRating,
+} from '../model/index.js'
 import type { TraceFilter } from '../store/index.js'
 
 export const DEFAULT_LIMIT = 10
@@ -18,7 +24,12 @@ export type RawQuery = Readonly<Record<string, string | string[] | undefined>>
 
 export type TraceQueryPlan =
   | { readonly kind: 'byId'; readonly projectId: string; readonly traceId: string }
-  | { readonly kind: 'page'; readonly filter: TraceFilter; readonly limit: number; readonly next: string | null }
+  | {
+      readonly kind: 'page'
+      readonly filter: TraceFilter
+      readonly limit: number
+      readonly next: string | null
+    }
 
 export interface ParseOptions {
   readonly projectId: string
@@ -42,20 +53,23 @@ function single(raw: RawQuery, name: string): string | undefined {
 function epochMs(raw: RawQuery, name: string): number | undefined {
   const value = single(raw, name)
   if (value === undefined) return undefined
-  if (!/^\d{13}$/.test(value)) fail(`${name} must be a 13-digit UTC timestamp in milliseconds, got ${JSON.stringify(value)}`)
+  if (!/^\d{13}$/.test(value))
+    fail(`${name} must be a 13-digit UTC timestamp in milliseconds, got ${JSON.stringify(value)}`)
   return Number(value)
 }
 
 function oneOf<T extends string>(raw: RawQuery, name: string, values: readonly T[]): T | undefined {
   const value = single(raw, name)
   if (value === undefined) return undefined
-  if (!(values as readonly string[]).includes(value)) fail(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(value)}`)
+  if (!(values as readonly string[]).includes(value))
+    fail(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(value)}`)
   return value as T
 }
 
 function text(raw: RawQuery, name: string, max = 1024): string | undefined {
   const value = single(raw, name)
-  if (value !== undefined && value.length > max) fail(`${name} is ${value.length} characters, max ${max}`)
+  if (value !== undefined && value.length > max)
+    fail(`${name} is ${value.length} characters, max ${max}`)
   return value
 }
 
@@ -80,14 +94,20 @@ export function parseTraceQuery(raw: RawQuery, options: ParseOptions): TraceQuer
   if (from >= to) fail(`from (${from}) must be earlier than to (${to})`)
   const oldest = options.now - options.retentionMs
   to = Math.min(to, Number.MAX_SAFE_INTEGER)
-  const category: TraceCategory = options.legacy ? 'system' : (oneOf(raw, 'trace_type', TRACE_CATEGORIES) ?? 'system')
+  const category: TraceCategory = options.legacy
+    ? 'system'
+    : (oneOf(raw, 'trace_type', TRACE_CATEGORIES) ?? 'system')
   const trackerName = options.legacy ? undefined : text(raw, 'tracker_name', 64)
   if (category === 'system' && trackerName !== undefined && trackerName !== 'system') {
-    fail(`tracker_name must be system when trace_type is system, got ${JSON.stringify(trackerName)}`)
+    fail(
+      `tracker_name must be system when trace_type is system, got ${JSON.stringify(trackerName)}`,
+    )
   }
-  const rating: TraceRating | undefined = oneOf(raw, 'trace_rating', TRACE_RATINGS) ?? oneOf(raw, 'trace_status', TRACE_RATINGS)
+  const rating: TraceRating | undefined =
+    oneOf(raw, 'trace_rating', TRACE_RATINGS) ?? oneOf(raw, 'trace_status', TRACE_RATINGS)
   const next = text(raw, 'next', 64)
-  if (next !== undefined && !UUID_PATTERN.test(next)) fail(`next must be a marker (trace id) from a previous page, got ${JSON.stringify(next)}`)
+  if (next !== undefined && !UUID_PATTERN.test(next))
+    fail(`next must be a marker (trace id) from a previous page, got ${JSON.stringify(next)}`)
   const filter: { -readonly [K in keyof TraceFilter]: TraceFilter[K] } = {
     projectId: options.projectId,
     from: Math.max(from, oldest - 1),

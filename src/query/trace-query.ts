@@ -30,17 +30,32 @@ export class TraceQuery {
   /** Throws OCTS_ERR_QUERY (400) on invalid parameters or an unknown `next` marker. */
   async list(projectId: string, raw: RawQuery, version: ApiVersion): Promise<ListTracesResponse> {
     const now = this.#clock.now()
-    const plan = parseTraceQuery(raw, { projectId, now, retentionMs: this.#retentionMs, legacy: version !== 'v3' })
-    const shape = (t: ReturnType<typeof toApiTrace>): ApiTrace => (version === 'v2.0' ? { ...t, trace_status: t.trace_rating } : t)
+    const plan = parseTraceQuery(raw, {
+      projectId,
+      now,
+      retentionMs: this.#retentionMs,
+      legacy: version !== 'v3',
+    })
+    const shape = (t: ReturnType<typeof toApiTrace>): ApiTrace =>
+      version === 'v2.0' ? { ...t, trace_status: t.trace_rating } : t
     if (plan.kind === 'byId') {
       const trace = await this.#traces.get(plan.projectId, plan.traceId)
       const visible = trace !== undefined && trace.time >= now - this.#retentionMs
-      return { traces: visible ? [shape(toApiTrace(trace))] : [], meta_data: { count: visible ? 1 : 0, marker: null } }
+      return {
+        traces: visible ? [shape(toApiTrace(trace))] : [],
+        meta_data: { count: visible ? 1 : 0, marker: null },
+      }
     }
     const after = plan.next === null ? null : { traceId: plan.next }
     const page = await this.#traces.page(plan.filter, after, plan.limit)
     const traces = page.traces.map((t) => shape(toApiTrace(t)))
     const last = page.traces.at(-1)
-    return { traces, meta_data: { count: traces.length, marker: page.hasMore && last !== undefined ? last.trace_id : null } }
+    return {
+      traces,
+      meta_data: {
+        count: traces.length,
+        marker: page.hasMore && last !== undefined ? last.trace_id : null,
+      },
+    }
   }
 }

@@ -24,7 +24,10 @@ export interface TestApp {
 /** Fixed "now" of tests: 2026-11-21T12:00:00Z. */
 export const TEST_NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
 
-export async function buildTestApp(t: TestContext, overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function buildTestApp(
+  t: TestContext,
+  overrides: Record<string, string> = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'opencts-app-'))
   const config = loadConfig({}, { dataDir: dir, ...overrides })
   const dbPath = join(dir, 'opencts.db')
@@ -49,8 +52,14 @@ export async function call(
   const response = await app.inject({
     method,
     url,
-    ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    ...(body === undefined
+      ? {}
+      : { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
   })
   const text = response.body
-  return { status: response.statusCode, body: text === '' ? undefined : JSON.parse(text), headers: response.headers }
+  return {
+    status: response.statusCode,
+    body: text === '' ? undefined : JSON.parse(text),
+    headers: response.headers,
+  }
 }
