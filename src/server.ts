@@ -30,32 +30,39 @@ export interface StartOptions {
   readonly logStream?: NodeJS.WritableStream
 }
 
-export async function startServer(config: OpenCtsConfig, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: OpenCtsConfig,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true })
   const objectsDir = join(config.dataDir, 'objects')
   mkdirSync(objectsDir, { recursive: true })
   const dbPath = join(config.dataDir, 'opencts.db')
   const store = openSqliteStore({ path: dbPath, synchronous: config.sqliteSynchronous })
   const clock = options.clock ?? systemClock
-  let app: FastifyInstance | undefined
+  // Background failures are logged by the app once it exists.
+  const log = (fields: Record<string, unknown>, message: string): void =>
+    appRef.current?.log.error(fields, message)
+  const appRef: { current?: FastifyInstance } = {}
   const services = createServices({
     config,
     store,
     clock,
     ids: options.ids ?? randomIds,
-    onListenerError: (error) => app?.log.error({ err: error }, 'commit listener failed'),
+    onListenerError: (error) => log({ err: error }, 'commit listener failed'),
   })
-  app = await buildApp(services, {
+  const app = await buildApp(services, {
     logLevel: config.logLevel,
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
   })
+  appRef.current = app
   const retention = new RetentionJob({
     traces: store.traces,
     clock,
     retentionMs: config.retentionDays * 86_400_000,
     intervalMs: config.purgeIntervalMs,
-    onError: (error) => app?.log.error({ err: error }, 'retention purge failed'),
-    onPurged: (count) => app?.log.info({ purged: count }, 'retention purge'),
+    onError: (error) => log({ err: error }, 'retention purge failed'),
+    onPurged: (count) => app.log.info({ purged: count }, 'retention purge'),
   })
   retention.start()
   let address: string
@@ -69,7 +76,7 @@ export async function startServer(config: OpenCtsConfig, options: StartOptions =
   }
   const running = app
   return {
-    app: running,
+    app,
     services,
     url: address,
     dbPath,

@@ -55,13 +55,16 @@ export class ConfigError extends Error {
 
 function integer(key: string, text: string, min: number, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new ConfigError(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`)
+    throw new ConfigError(
+      `${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    )
   }
   return Number(text)
 }
 
 function oneOf<T extends string>(key: string, text: string, values: readonly T[]): T {
-  if (!(values as readonly string[]).includes(text)) throw new ConfigError(`${key} must be one of ${values.join(', ')}, got ${JSON.stringify(text)}`)
+  if (!(values as readonly string[]).includes(text))
+    throw new ConfigError(`${key} must be one of ${values.join(', ')}, got ${JSON.stringify(text)}`)
   return text as T
 }
 
@@ -69,7 +72,10 @@ function oneOf<T extends string>(key: string, text: string, values: readonly T[]
  * Merges environment (`OPENCTS_*`) and flags over the defaults and validates the result.
  * Throws ConfigError naming the setting on an invalid value.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, flags: ConfigInput = {}): OpenCtsConfig {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  flags: ConfigInput = {},
+): OpenCtsConfig {
   const pick = (key: keyof OpenCtsConfig): string | undefined => {
     const flag = flags[key]
     if (flag !== undefined) return flag
@@ -78,7 +84,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fl
   }
   const host = pick('host') ?? DEFAULTS.host
   const region = pick('region') ?? DEFAULTS.region
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(region)) throw new ConfigError(`region must be lowercase letters, digits and -, got ${JSON.stringify(region)}`)
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(region))
+    throw new ConfigError(
+      `region must be lowercase letters, digits and -, got ${JSON.stringify(region)}`,
+    )
   const port = pick('port')
   const retention = pick('retentionDays')
   const purge = pick('purgeIntervalMs')
@@ -89,10 +98,29 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, fl
     port: port === undefined ? DEFAULTS.port : integer('port', port, 0, 65535),
     dataDir: resolve(pick('dataDir') ?? DEFAULTS.dataDir),
     region,
-    retentionDays: retention === undefined ? DEFAULTS.retentionDays : integer('retentionDays', retention, 1, 3650),
-    purgeIntervalMs: purge === undefined ? DEFAULTS.purgeIntervalMs : integer('purgeIntervalMs', purge, 100, 86_400_000),
-    logLevel: logLevel === undefined ? DEFAULTS.logLevel : oneOf('logLevel', logLevel, ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const),
-    sqliteSynchronous: sync === undefined ? DEFAULTS.sqliteSynchronous : oneOf('sqliteSynchronous', sync, ['NORMAL', 'FULL'] as const),
+    retentionDays:
+      retention === undefined
+        ? DEFAULTS.retentionDays
+        : integer('retentionDays', retention, 1, 3650),
+    purgeIntervalMs:
+      purge === undefined
+        ? DEFAULTS.purgeIntervalMs
+        : integer('purgeIntervalMs', purge, 100, 86_400_000),
+    logLevel:
+      logLevel === undefined
+        ? DEFAULTS.logLevel
+        : oneOf('logLevel', logLevel, [
+            'fatal',
+            'error',
+            'warn',
+            'info',
+            'debug',
+            'silent',
+          ] as const),
+    sqliteSynchronous:
+      sync === undefined
+        ? DEFAULTS.sqliteSynchronous
+        : oneOf('sqliteSynchronous', sync, ['NORMAL', 'FULL'] as const),
   })
 }
 

@@ -236,6 +236,11 @@ export const ERROR_CATALOGUE = {
     httpStatus: 400,
     message: 'The project_id path parameter is invalid.',
   },
+  OCTS_ERR_BAD_URL: {
+    errorCode: 'OCTS.0400',
+    httpStatus: 400,
+    message: 'The request URL is not valid (bad percent-encoding).',
+  },
   OCTS_ERR_ROUTE_NOT_FOUND: {
     errorCode: 'OCTS.0404',
     httpStatus: 404,

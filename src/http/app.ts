@@ -5,11 +5,11 @@
  * `buildApp` does not listen; tests drive it with `inject`.
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { OpenCtsError } from '../errors/index.js'
 import { MAX_BATCH_BYTES } from '../model/index.js'
 import type { Services } from '../services.js'
-import { errorHandler, sendError } from './error-handler.js'
+import { errorHandler, sendError, toOpenCtsError } from './error-handler.js'
 import { OpenApiCollector } from './openapi.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerIngestRoutes } from './routes/ingest.js'
@@ -25,7 +25,10 @@ export interface AppOptions {
   readonly logStream?: NodeJS.WritableStream
 }
 
-export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  services: Services,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
   const logLevel = options.logLevel ?? false
   const app = Fastify({
     logger:
@@ -33,16 +36,33 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         ? false
         : {
             level: logLevel,
-            redact: ['req.headers.authorization', 'req.headers["x-auth-token"]', 'req.headers.cookie'],
+            redact: [
+              'req.headers.authorization',
+              'req.headers["x-auth-token"]',
+              'req.headers.cookie',
+            ],
             ...(options.logStream === undefined ? {} : { stream: options.logStream }),
           },
-    disableRequestLogging: true,
+    // One line per request comes from our onResponse hook instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(toOpenCtsError(error), reply)
+    },
     bodyLimit: MAX_BATCH_BYTES,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
-      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID()
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given)
+        ? given
+        : randomUUID()
     },
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
     return503OnClosing: true,
     forceCloseConnections: true,
   })
@@ -50,7 +70,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   app.addHook('onRoute', (route) => openapi.onRoute(route))
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) =>
-    sendError(new OpenCtsError('OCTS_ERR_ROUTE_NOT_FOUND', { message: `No API at ${request.method} ${request.url.split('?')[0] ?? ''}.` }), reply),
+    sendError(
+      new OpenCtsError('OCTS_ERR_ROUTE_NOT_FOUND', {
+        message: `No API at ${request.method} ${request.url.split('?')[0] ?? ''}.`,
+      }),
+      reply,
+    ),
   )
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id)
@@ -71,7 +96,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Register a project on its first use ("Enable CTS": creates its `system` tracker).
   app.addHook('preHandler', async (request) => {
     const params = request.params as { project_id?: unknown } | undefined
-    if (typeof params?.project_id === 'string' && request.routeOptions.config.projectScoped === true) {
+    if (
+      typeof params?.project_id === 'string' &&
+      request.routeOptions.config.projectScoped === true
+    ) {
       await services.projects.ensure(params.project_id)
     }
   })
@@ -81,7 +109,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerIngestRoutes(app, services)
   registerTraceRoutes(app, services)
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => openapi.document(OPENCTS_VERSION))
+  app.get('/openapi.json', { schema: { hide: true } }, async () =>
+    openapi.document(OPENCTS_VERSION),
+  )
   await app.ready()
   return app
 }

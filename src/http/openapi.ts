@@ -35,7 +35,10 @@ export class OpenApiCollector {
     for (const { method, url, schema } of this.#routes) {
       const path = url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
       const parameters: unknown[] = []
-      for (const [where, group] of [['path', schema.params], ['query', schema.querystring]] as const) {
+      for (const [where, group] of [
+        ['path', schema.params],
+        ['query', schema.querystring],
+      ] as const) {
         for (const [name, property] of Object.entries(group?.properties ?? {})) {
           parameters.push({
             name,
@@ -48,9 +51,15 @@ export class OpenApiCollector {
       const responses: Record<string, unknown> = {}
       for (const [status, body] of Object.entries(schema.response ?? {})) {
         const description = (body as { description?: string }).description ?? 'Success'
-        responses[status] = status === '204' ? { description } : { description, content: { 'application/json': { schema: body } } }
+        responses[status] =
+          status === '204'
+            ? { description }
+            : { description, content: { 'application/json': { schema: body } } }
       }
-      responses['4XX'] = { description: 'CTS error', content: { 'application/json': { schema: errorBody } } }
+      responses['4XX'] = {
+        description: 'CTS error',
+        content: { 'application/json': { schema: errorBody } },
+      }
       const operation: Record<string, unknown> = {
         summary: schema.summary ?? `${method.toUpperCase()} ${path}`,
         tags: schema.tags ?? [],
@@ -58,7 +67,11 @@ export class OpenApiCollector {
         responses,
       }
       if (schema.description !== undefined) operation.description = schema.description
-      if (schema.body !== undefined) operation.requestBody = { required: true, content: { 'application/json': { schema: schema.body } } }
+      if (schema.body !== undefined)
+        operation.requestBody = {
+          required: true,
+          content: { 'application/json': { schema: schema.body } },
+        }
       paths[path] = { ...(paths[path] ?? {}), [method]: operation }
     }
     return {
@@ -66,7 +79,8 @@ export class OpenApiCollector {
       info: {
         title: 'OpenCTS API',
         version,
-        description: 'Cloud Trace Service compatible API (v3, legacy v1.0/v2.0) plus OpenCTS extensions. Errors are {"error_code","error_msg"}.',
+        description:
+          'Cloud Trace Service compatible API (v3, legacy v1.0/v2.0) plus OpenCTS extensions. Errors are {"error_code","error_msg"}.',
       },
       paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     }

@@ -34,7 +34,8 @@ export function queryString(description: string): { type: 'string'; description:
 
 export const traceObject = {
   type: 'object',
-  description: 'A trace (spec §3.1). In responses code, request and response are strings; time and record_time are epoch ms.',
+  description:
+    'A trace (spec §3.1). In responses code, request and response are strings; time and record_time are epoch ms.',
   properties: {
     trace_id: { type: 'string' },
     trace_name: { type: 'string' },

@@ -219,7 +219,7 @@ function user(input: Record<string, unknown>): UserInfo | null {
   if (value.domain !== undefined && value.domain !== null && !isPlainObject(value.domain)) {
     throw new Problem('user.domain', `user.domain must be an object, got ${describe(value.domain)}`)
   }
-  return value as UserInfo
+  return value
 }
 
 /** Rating rule of spec §3.3: the producer's rating; otherwise code < 400 → normal, else warning. */

@@ -86,9 +86,8 @@ export function toFileTrace(trace: TraceRecord): FileTrace {
   for (const [key, value] of Object.entries(trace) as [keyof TraceRecord, unknown][]) {
     if (value === null || key === 'user_name' || key === 'access_key_id') continue
     if (key === 'user') out.user = JSON.stringify(value)
-    else if (key === 'code') {
-      const status = Number(value)
-      out.code = /^\d+$/.test(String(value)) ? status : String(value)
+    else if (key === 'code' && typeof value === 'string') {
+      out.code = /^\d+$/.test(value) ? Number(value) : value
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
       out[key] = value
   }

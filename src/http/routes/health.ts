@@ -14,7 +14,10 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
         summary: 'Health check',
         tags: ['operations'],
         response: {
-          200: { type: 'object', properties: { status: { type: 'string' }, region: { type: 'string' } } },
+          200: {
+            type: 'object',
+            properties: { status: { type: 'string' }, region: { type: 'string' } },
+          },
           503: errorBody,
         },
       },
@@ -24,7 +27,9 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
         await services.store.traces.operators('', services.clock.now())
         return { status: 'ok', region: services.config.region }
       } catch {
-        return reply.code(503).send({ error_code: 'OCTS.0503', error_msg: 'The store does not answer.' })
+        return reply
+          .code(503)
+          .send({ error_code: 'OCTS.0503', error_msg: 'The store does not answer.' })
       }
     },
   )

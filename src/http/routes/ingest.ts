@@ -24,7 +24,9 @@ export function registerIngestRoutes(app: FastifyInstance, services: Services): 
         body: {
           type: 'object',
           required: ['traces'],
-          properties: { traces: { type: 'array', description: '1 to 1000 traces', items: traceObject } },
+          properties: {
+            traces: { type: 'array', description: '1 to 1000 traces', items: traceObject },
+          },
         },
         response: {
           201: {

@@ -33,7 +33,10 @@ const listResponse = {
       type: 'object',
       properties: {
         count: { type: 'integer' },
-        marker: { type: ['string', 'null'], description: 'trace_id of the last trace when more exist, else null.' },
+        marker: {
+          type: ['string', 'null'],
+          description: 'trace_id of the last trace when more exist, else null.',
+        },
       },
     },
   },
@@ -53,7 +56,9 @@ export function registerTraceRoutes(app: FastifyInstance, services: Services): v
           properties: {
             ...COMMON_QUERY,
             trace_type: queryString('system (management traces, default) | data.'),
-            tracker_name: queryString('system for management traces; the data tracker name for data traces.'),
+            tracker_name: queryString(
+              'system for management traces; the data tracker name for data traces.',
+            ),
             access_key_id: queryString('Access key ID used by the operator.'),
             enterprise_project_id: queryString('Enterprise project ID.'),
           },
@@ -75,18 +80,27 @@ export function registerTraceRoutes(app: FastifyInstance, services: Services): v
           params: {
             type: 'object',
             required: ['project_id', 'tracker_name'],
-            properties: { project_id: PROJECT_ID, tracker_name: { type: 'string', description: 'Only system.' } },
+            properties: {
+              project_id: PROJECT_ID,
+              tracker_name: { type: 'string', description: 'Only system.' },
+            },
           },
           querystring: {
             type: 'object',
-            properties: { ...COMMON_QUERY, trace_status: queryString('Legacy alias of trace_rating.') },
+            properties: {
+              ...COMMON_QUERY,
+              trace_status: queryString('Legacy alias of trace_rating.'),
+            },
           },
           response: { 200: listResponse },
         },
       },
       async (request) => {
         if (request.params.tracker_name !== 'system') {
-          throw ctsError('OCTS_ERR_TRACKER_NOT_FOUND', `The tracker ${request.params.tracker_name} does not exist; legacy trace APIs serve only system.`)
+          throw ctsError(
+            'OCTS_ERR_TRACKER_NOT_FOUND',
+            `The tracker ${request.params.tracker_name} does not exist; legacy trace APIs serve only system.`,
+          )
         }
         return services.traceQuery.list(request.params.project_id, rawQuery(request), version)
       },

@@ -12,7 +12,10 @@ const VERSIONS = [
   { id: 'v3', status: 'CURRENT', updated: '2020-05-20T00:00:00Z' },
 ] as const
 
-function describe(request: FastifyRequest, version: (typeof VERSIONS)[number]): Record<string, unknown> {
+function describe(
+  request: FastifyRequest,
+  version: (typeof VERSIONS)[number],
+): Record<string, unknown> {
   const host = request.headers.host ?? 'localhost'
   return {
     id: version.id,
@@ -28,7 +31,10 @@ const versionSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    links: { type: 'array', items: { type: 'object', properties: { href: { type: 'string' }, rel: { type: 'string' } } } },
+    links: {
+      type: 'array',
+      items: { type: 'object', properties: { href: { type: 'string' }, rel: { type: 'string' } } },
+    },
     min_version: { type: 'string' },
     status: { type: 'string' },
     updated: { type: 'string' },
@@ -43,7 +49,12 @@ export function registerVersionRoutes(app: FastifyInstance): void {
       schema: {
         summary: 'List API versions',
         tags: ['versions'],
-        response: { 200: { type: 'object', properties: { versions: { type: 'array', items: versionSchema } } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { versions: { type: 'array', items: versionSchema } },
+          },
+        },
       },
     },
     async (request) => ({ versions: VERSIONS.map((v) => describe(request, v)) }),
@@ -61,7 +72,11 @@ export function registerVersionRoutes(app: FastifyInstance): void {
     async (request) => {
       const wanted = request.params.version.replace(/\/$/, '')
       const found = VERSIONS.find((v) => v.id === wanted)
-      if (found === undefined) throw ctsError('OCTS_ERR_VERSION_NOT_FOUND', `API version ${JSON.stringify(wanted.slice(0, 32))} is not supported; use v3, v2.0 or v1.0.`)
+      if (found === undefined)
+        throw ctsError(
+          'OCTS_ERR_VERSION_NOT_FOUND',
+          `API version ${JSON.stringify(wanted.slice(0, 32))} is not supported; use v3, v2.0 or v1.0.`,
+        )
       return { version: describe(request, found) }
     },
   )

@@ -7,7 +7,7 @@
 import { OpenCtsError } from '../../errors/index.js'
 import type { Notification, TraceRecord, Tracker } from '../../model/index.js'
 import type { ConfigStore, Tag, TrackerQuery } from '../store.js'
-import { guard, isUniqueViolation, run } from './driver-errors.js'
+import { isUniqueViolation, run } from './driver-errors.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 import type { SqliteTraceStore } from './sqlite-trace-store.js'
 

@@ -40,7 +40,7 @@ export class SqliteStore implements Store {
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: SqliteDatabase
   try {
-    db = new Database(options.path) as unknown as SqliteDatabase
+    db = new Database(options.path)
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
     db.pragma('busy_timeout = 5000')
