@@ -56,11 +56,7 @@ function fill(path: string, pick: (name: string) => string): string {
   return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => pick(name))
 }
 
-async function check(
-  app: FastifyInstance,
-  label: string,
-  request: InjectOptions,
-): Promise<void> {
+async function check(app: FastifyInstance, label: string, request: InjectOptions): Promise<void> {
   const response = await app.inject(request)
   assert.ok(
     response.statusCode < 500,
