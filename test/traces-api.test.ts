@@ -107,6 +107,13 @@ describe('ListTraces paging and windows', () => {
 })
 
 describe('ingest rules', () => {
+  it('rejects a malformed project id in the path', async (t) => {
+    const { app } = await buildTestApp(t)
+    const posted = await call(app, 'POST', '/v3/bad%20id/traces', { traces: [reportedTrace()] })
+    assert.equal(posted.status, 400)
+    assert.equal(posted.body.error_code, 'OCTS.0112')
+  })
+
   it('is idempotent on trace_id and returns ids in batch order', async (t) => {
     const { app } = await buildTestApp(t)
     const id = randomUUID()

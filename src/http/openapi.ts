@@ -13,6 +13,7 @@ interface RouteSchema {
   params?: { properties?: Record<string, unknown>; required?: string[] }
   querystring?: { properties?: Record<string, unknown>; required?: string[] }
   body?: unknown
+  documentedBody?: unknown
   response?: Record<string, unknown>
   hide?: boolean
 }
@@ -67,11 +68,13 @@ export class OpenApiCollector {
         responses,
       }
       if (schema.description !== undefined) operation.description = schema.description
-      if (schema.body !== undefined)
+      const body = schema.body ?? schema.documentedBody
+      if (body !== undefined) {
         operation.requestBody = {
           required: true,
-          content: { 'application/json': { schema: schema.body } },
+          content: { 'application/json': { schema: body } },
         }
+      }
       paths[path] = { ...(paths[path] ?? {}), [method]: operation }
     }
     return {
@@ -97,5 +100,7 @@ declare module 'fastify' {
     tags?: string[]
     /** Leave the route out of /openapi.json. */
     hide?: boolean
+    /** Request body documented in /openapi.json but validated by the handler, not by Fastify. */
+    documentedBody?: unknown
   }
 }
