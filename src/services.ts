@@ -8,6 +8,8 @@ import { Ingestor, Publisher, SelfAudit } from './ingest/index.js'
 import type { Clock, IdSource } from './platform/clock.js'
 import { TraceQuery } from './query/index.js'
 import type { Store } from './store/index.js'
+import { NotificationService } from './notifications/index.js'
+import { TagService, TrackerService } from './trackers/index.js'
 import { ProjectRegistry } from './trackers/project-registry.js'
 
 export interface Services {
@@ -20,6 +22,9 @@ export interface Services {
   readonly ingestor: Ingestor
   readonly projects: ProjectRegistry
   readonly traceQuery: TraceQuery
+  readonly trackers: TrackerService
+  readonly notifications: NotificationService
+  readonly tags: TagService
 }
 
 export interface ServiceDeps {
@@ -46,5 +51,22 @@ export function createServices(deps: ServiceDeps): Services {
     ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher }),
     projects: new ProjectRegistry({ config: store.config, clock, ids, audit, publisher }),
     traceQuery: new TraceQuery({ traces: store.traces, clock, retentionMs }),
+    trackers: new TrackerService({
+      traces: store.traces,
+      config: store.config,
+      audit,
+      publisher,
+      clock,
+      ids,
+    }),
+    notifications: new NotificationService({
+      traces: store.traces,
+      config: store.config,
+      audit,
+      publisher,
+      clock,
+      ids,
+    }),
+    tags: new TagService({ config: store.config }),
   }
 }

@@ -12,7 +12,11 @@ import type { Services } from '../services.js'
 import { errorHandler, sendError, toOpenCtsError } from './error-handler.js'
 import { OpenApiCollector } from './openapi.js'
 import { registerHealthRoutes } from './routes/health.js'
+import { registerCatalogueRoutes } from './routes/catalogue.js'
 import { registerIngestRoutes } from './routes/ingest.js'
+import { registerNotificationRoutes } from './routes/notifications.js'
+import { registerTagRoutes } from './routes/tags.js'
+import { registerTrackerRoutes } from './routes/trackers.js'
 import { registerTraceRoutes } from './routes/traces.js'
 import { registerVersionRoutes } from './routes/versions.js'
 
@@ -108,6 +112,10 @@ export async function buildApp(
   registerHealthRoutes(app, services)
   registerIngestRoutes(app, services)
   registerTraceRoutes(app, services)
+  registerTrackerRoutes(app, services)
+  registerNotificationRoutes(app, services)
+  registerCatalogueRoutes(app, services)
+  registerTagRoutes(app, services)
 
   app.get('/openapi.json', { schema: { hide: true } }, async () =>
     openapi.document(OPENCTS_VERSION),

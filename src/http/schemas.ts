@@ -58,3 +58,8 @@ export const traceObject = {
   },
   additionalProperties: true,
 } as const
+
+/** A query parameter that may repeat (`?id=a&id=b`) as well as carry a comma list. */
+export function queryStringList(description: string): Record<string, unknown> {
+  return { description, anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }
+}

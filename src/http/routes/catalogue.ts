@@ -1,0 +1,144 @@
+/**
+ * @module http/routes/catalogue
+ * The small read APIs of spec §7: quotas, operations (static catalogue + observed), operators of the
+ * last 30 days (user-resources) and resource types per service (resources).
+ *
+ * `GET /v3/{domain_id}/resources` is domain-scoped in CTS. Until accounts exist (authentication
+ * issue), the path id is read as a project id.
+ */
+import type { FastifyInstance } from 'fastify'
+import { listOperations } from '../../notifications/index.js'
+import type { Services } from '../../services.js'
+import { getQuotas } from '../../trackers/index.js'
+import { rawQuery } from '../request-context.js'
+import { PROJECT_ID, projectParams, queryString } from '../schemas.js'
+import { replyWith } from './reply-with.js'
+
+const OPERATOR_WINDOW_MS = 30 * 86_400_000
+
+export function registerCatalogueRoutes(app: FastifyInstance, services: Services): void {
+  type P = { Params: { project_id: string } }
+  const common = { config: { projectScoped: true } } as const
+  app.get<P>(
+    '/v3/:project_id/quotas',
+    {
+      ...common,
+      schema: {
+        summary: 'Show quotas',
+        tags: ['quotas'],
+        params: projectParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              resources: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    type: { type: 'string' },
+                    used: { type: 'integer' },
+                    quota: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) =>
+      replyWith(reply, await getQuotas(services.store.config, request.params.project_id)),
+  )
+  app.get<P>(
+    '/v3/:project_id/operations',
+    {
+      ...common,
+      schema: {
+        summary: 'List operations (for notification rules)',
+        tags: ['notifications'],
+        params: projectParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            service_type: queryString('Service, e.g. IMS.'),
+            resource_type: queryString('Resource type; requires service_type.'),
+          },
+        },
+      },
+    },
+    async (request) =>
+      listOperations(
+        await services.store.traces.catalogue(request.params.project_id),
+        rawQuery(request),
+      ),
+  )
+  app.get<P>(
+    '/v3/:project_id/user-resources',
+    {
+      ...common,
+      schema: {
+        summary: 'List operators of the last 30 days',
+        tags: ['traces'],
+        params: projectParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              users: {
+                type: 'array',
+                items: { type: 'object', properties: { name: { type: 'string' } } },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const since = services.clock.now() - OPERATOR_WINDOW_MS
+      const names = await services.store.traces.operators(request.params.project_id, since)
+      return { users: names.map((name) => ({ name })) }
+    },
+  )
+  app.get<{ Params: { domain_id: string } }>(
+    '/v3/:domain_id/resources',
+    {
+      schema: {
+        summary: 'List resource types per service seen in traces',
+        tags: ['traces'],
+        params: { type: 'object', required: ['domain_id'], properties: { domain_id: PROJECT_ID } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              resources: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    service_type: { type: 'string' },
+                    resource: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const byService = new Map<string, Set<string>>()
+      for (const entry of await services.store.traces.catalogue(request.params.domain_id)) {
+        let set = byService.get(entry.service_type)
+        if (set === undefined) byService.set(entry.service_type, (set = new Set()))
+        set.add(entry.resource_type)
+      }
+      return {
+        resources: [...byService].map(([service_type, set]) => ({
+          service_type,
+          resource: [...set].sort(),
+        })),
+      }
+    },
+  )
+}

@@ -1,0 +1,232 @@
+/**
+ * @module http/routes/trackers
+ * Tracker APIs: v3 `POST|PUT /v3/{project_id}/tracker`, `GET|DELETE /v3/{project_id}/trackers`, and the
+ * legacy v1.0 tracker API. Validation, CTS error codes and self-audit live in `trackers/`.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Services } from '../../services.js'
+import { callerOf, rawQuery } from '../request-context.js'
+import { PROJECT_ID, projectParams, queryString } from '../schemas.js'
+import { replyWith } from './reply-with.js'
+
+const obsInfo = {
+  type: 'object',
+  properties: {
+    bucket_name: { type: 'string', description: '3-63 chars [a-z0-9.-]; "" turns transfer off.' },
+    file_prefix_name: { type: 'string', description: '0-64 chars [A-Za-z0-9._-].' },
+    is_obs_created: { type: 'boolean' },
+    bucket_lifecycle: { type: 'integer', enum: [0, 30, 60, 90, 180, 1095] },
+    compress_type: { type: 'string', enum: ['gzip', 'json'] },
+    is_sort_by_service: { type: 'boolean' },
+  },
+}
+
+const trackerBody = {
+  type: 'object',
+  required: ['tracker_type', 'tracker_name'],
+  properties: {
+    tracker_type: { type: 'string', enum: ['system', 'data'] },
+    tracker_name: {
+      type: 'string',
+      description: 'system for the management tracker; 1-32 [A-Za-z0-9_-] for data trackers.',
+    },
+    status: { type: 'string', enum: ['enabled', 'disabled'], description: 'Update only.' },
+    is_lts_enabled: { type: 'boolean' },
+    obs_info: obsInfo,
+    is_support_validate: { type: 'boolean' },
+    is_support_trace_files_encryption: { type: 'boolean' },
+    kms_id: { type: 'string' },
+    data_bucket: {
+      type: 'object',
+      properties: {
+        data_bucket_name: { type: 'string' },
+        data_event: { type: 'array', items: { type: 'string', enum: ['READ', 'WRITE'] } },
+      },
+    },
+  },
+}
+
+const trackerObject = {
+  type: 'object',
+  description: 'Tracker (spec §5.2).',
+  additionalProperties: true,
+}
+
+const trackerQuery = {
+  type: 'object',
+  properties: {
+    tracker_name: queryString('Tracker name; omit for all.'),
+    tracker_type: queryString('system | data.'),
+  },
+}
+
+export function registerTrackerRoutes(app: FastifyInstance, services: Services): void {
+  const { trackers } = services
+  type P = { Params: { project_id: string } }
+  const common = { config: { projectScoped: true } } as const
+
+  app.post<P>(
+    '/v3/:project_id/tracker',
+    {
+      ...common,
+      schema: {
+        summary: 'Create a tracker',
+        tags: ['trackers'],
+        params: projectParams,
+        documentedBody: trackerBody,
+        response: { 201: trackerObject },
+      },
+    },
+    async (request, reply) =>
+      replyWith(
+        reply,
+        await trackers.create(request.params.project_id, request.body, callerOf(request)),
+      ),
+  )
+  app.put<P>(
+    '/v3/:project_id/tracker',
+    {
+      ...common,
+      schema: {
+        summary: 'Update a tracker',
+        tags: ['trackers'],
+        params: projectParams,
+        documentedBody: trackerBody,
+        response: { 200: trackerObject },
+      },
+    },
+    async (request, reply) =>
+      replyWith(
+        reply,
+        await trackers.update(request.params.project_id, request.body, callerOf(request)),
+      ),
+  )
+  app.get<P>(
+    '/v3/:project_id/trackers',
+    {
+      ...common,
+      schema: {
+        summary: 'List trackers',
+        tags: ['trackers'],
+        params: projectParams,
+        querystring: trackerQuery,
+        response: {
+          200: {
+            type: 'object',
+            properties: { trackers: { type: 'array', items: trackerObject } },
+          },
+        },
+      },
+    },
+    async (request, reply) =>
+      replyWith(reply, await trackers.list(request.params.project_id, rawQuery(request))),
+  )
+  app.delete<P>(
+    '/v3/:project_id/trackers',
+    {
+      ...common,
+      schema: {
+        summary: 'Delete trackers',
+        description:
+          'tracker_type defaults to data; tracker_name=system (with tracker_type=system) deletes the management tracker; no name deletes every data tracker.',
+        tags: ['trackers'],
+        params: projectParams,
+        querystring: trackerQuery,
+        response: { 204: { description: 'Deleted', type: 'null' } },
+      },
+    },
+    async (request, reply) =>
+      replyWith(
+        reply,
+        await trackers.delete(request.params.project_id, rawQuery(request), callerOf(request)),
+      ),
+  )
+
+  // ---- legacy v1.0 ----
+  const v1Body = {
+    type: 'object',
+    properties: {
+      bucket_name: { type: 'string' },
+      file_prefix_name: { type: 'string' },
+      is_obs_created: { type: 'boolean' },
+      status: { type: 'string', enum: ['enabled', 'disabled'] },
+      lts: { type: 'object', properties: { is_lts_enabled: { type: 'boolean' } } },
+    },
+  }
+  app.post<P>(
+    '/v1.0/:project_id/tracker',
+    {
+      ...common,
+      schema: {
+        summary: 'Create the management tracker (legacy v1.0)',
+        tags: ['trackers', 'legacy'],
+        params: projectParams,
+        documentedBody: v1Body,
+        response: { 201: trackerObject },
+      },
+    },
+    async (request, reply) =>
+      replyWith(
+        reply,
+        await trackers.createV1(request.params.project_id, request.body, callerOf(request)),
+      ),
+  )
+  app.put<{ Params: { project_id: string; tracker_name: string } }>(
+    '/v1.0/:project_id/tracker/:tracker_name',
+    {
+      ...common,
+      schema: {
+        summary: 'Update the management tracker (legacy v1.0)',
+        tags: ['trackers', 'legacy'],
+        params: {
+          type: 'object',
+          required: ['project_id', 'tracker_name'],
+          properties: { project_id: PROJECT_ID, tracker_name: { type: 'string' } },
+        },
+        documentedBody: v1Body,
+        response: { 200: trackerObject },
+      },
+    },
+    async (request, reply) =>
+      replyWith(
+        reply,
+        await trackers.updateV1(
+          request.params.project_id,
+          request.params.tracker_name,
+          request.body,
+          callerOf(request),
+        ),
+      ),
+  )
+  app.get<P>(
+    '/v1.0/:project_id/tracker',
+    {
+      ...common,
+      schema: {
+        summary: 'Show the management tracker (legacy v1.0)',
+        tags: ['trackers', 'legacy'],
+        params: projectParams,
+        querystring: trackerQuery,
+      },
+    },
+    async (request, reply) =>
+      replyWith(reply, await trackers.getV1(request.params.project_id, rawQuery(request))),
+  )
+  app.delete<P>(
+    '/v1.0/:project_id/tracker',
+    {
+      ...common,
+      schema: {
+        summary: 'Delete the management tracker (legacy v1.0)',
+        tags: ['trackers', 'legacy'],
+        params: projectParams,
+        querystring: trackerQuery,
+      },
+    },
+    async (request, reply) =>
+      replyWith(
+        reply,
+        await trackers.deleteV1(request.params.project_id, rawQuery(request), callerOf(request)),
+      ),
+  )
+}
