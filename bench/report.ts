@@ -1,0 +1,51 @@
+/**
+ * @module bench/report
+ * The benchmark's markdown: machine facts, then one table of every figure with its baseline and the
+ * ratio against it.
+ */
+import type { BaseData } from './load-base-data.js'
+import type { IngestResult } from './ingest-bench.js'
+import type { MachineFacts } from './machine-facts.js'
+import type { Latency } from './percentiles.js'
+import type { QueryResult } from './query-bench.js'
+import type { SearchableResult } from './searchable-bench.js'
+
+export interface Report {
+  readonly facts: MachineFacts
+  readonly command: string
+  readonly baseTraces: number
+  readonly base: BaseData
+  readonly queriesPerFilter: number
+  readonly secondsPerFilter: number
+  readonly clients: number
+  readonly ingest: IngestResult
+  readonly queries: readonly QueryResult[]
+  readonly searchable: SearchableResult
+  readonly totalSeconds: number
+}
+
+const n = (value: number, digits = 0): string =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+const ms = (l: Latency): string => `${n(l.p50, 2)} / ${n(l.p99, 2)}`
+
+export function renderReport(r: Report): string {
+  const f = r.facts
+  const lines = [
+    `Machine: ${f.cpu}, ${f.cores} cores, ${f.memoryGiB} GiB RAM, ${f.os}; Node ${f.node}, SQLite ${f.sqlite} (better-sqlite3 ${f.betterSqlite3}).`,
+    `Command: \`${r.command}\` (one run, ${n(r.totalSeconds)} s in all).`,
+    `Query data: ${n(r.baseTraces)} traces of one project over the last 6 days (20 services, 60 resource types, 10,000 resources, 200 users), ` +
+      `loaded through the store in ${n(r.base.seconds)} s; SQLite file ${n(r.base.dbBytes / 2 ** 20)} MiB. ` +
+      `Queries: ${n(r.queriesPerFilter)} per filter over the whole 7-day window, default page size 10, one at a time over HTTP keep-alive to \`opencts serve\` in its own process.`,
+    '',
+    '| measure | OpenCTS | baseline | OpenCTS / baseline |',
+    '|---|---:|---:|---:|',
+    `| batch ingest over HTTP, traces/s (${n(r.ingest.traces)} traces, 1,000 per POST, ~${n(r.ingest.meanBodyBytes / 2 ** 20, 1)} MiB each, ${r.clients} concurrent clients) vs raw better-sqlite3 inserts of the same rows and indexes, 1 transaction per 1,000 | ${n(r.ingest.httpTracesPerSecond)} | ${n(r.ingest.rawTracesPerSecond)} | ${n(r.ingest.httpTracesPerSecond / r.ingest.rawTracesPerSecond, 2)} |`,
+    ...r.queries.map(
+      (q) =>
+        `| ListTraces p50 / p99 ms, ${q.name} (${n(q.meanCount, 1)} traces per answer${q.samples < r.queriesPerFilter ? `; only ${q.samples} queries within the ${r.secondsPerFilter} s budget` : ''}) vs the same query in-process (TraceQuery.list) | ${ms(q.http)} | ${ms(q.inProcess)} | ${n(q.http.p50 / q.inProcess.p50, 1)} |`,
+    ),
+    `| time-to-searchable p50 / p99 ms: POST of one trace until GET ?trace_id= returns it (${n(r.searchable.samples)} traces) vs the POST's 201 | ${ms(r.searchable.searchable)} | ${ms(r.searchable.acknowledged)} | ${n(r.searchable.searchable.p50 / r.searchable.acknowledged.p50, 2)} |`,
+    '',
+  ]
+  return lines.join('\n')
+}

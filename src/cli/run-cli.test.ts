@@ -1,0 +1,111 @@
+/**
+ * Tests of command dispatch and exit statuses (no server needed): help, usage errors (2), setting
+ * errors (2), and an unreachable endpoint (1).
+ */
+import assert from 'node:assert/strict'
+import { createServer, type AddressInfo } from 'node:net'
+import { Readable, Writable } from 'node:stream'
+import { describe, it } from 'node:test'
+import type { CliIo } from './cli-io.js'
+import { runCli } from './run-cli.js'
+
+interface Run {
+  status: number
+  stdout: string
+  stderr: string
+}
+
+function sink(): { stream: Writable; text: () => string } {
+  const parts: string[] = []
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      parts.push(chunk.toString())
+      done()
+    },
+  })
+  return { stream, text: () => parts.join('') }
+}
+
+async function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
+  const out = sink()
+  const err = sink()
+  const io: CliIo = {
+    stdout: out.stream,
+    stderr: err.stream,
+    stdin: Readable.from([]),
+    env,
+    stderrIsTty: false,
+    now: () => Date.UTC(2026, 4, 10),
+    untilShutdown: () => new Promise(() => undefined),
+  }
+  const status = await runCli(argv, io)
+  return { status, stdout: out.text(), stderr: err.text() }
+}
+
+describe('runCli', () => {
+  it('prints the usage on stderr and exits 2 without a command', async () => {
+    const result = await run([])
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /^Usage: opencts <command>/)
+    assert.equal(result.stdout, '')
+  })
+
+  it('exits 2 with the usage for an unknown command', async () => {
+    const result = await run(['frobnicate'])
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /unknown command "frobnicate"[\s\S]*Usage: opencts <command>/)
+  })
+
+  it('prints help on stdout and exits 0, for the tool and each command', async () => {
+    assert.match((await run(['--help'])).stdout, /Commands:\n {2}serve/)
+    for (const command of ['serve', 'ingest', 'query']) {
+      const result = await run([command, '--help'])
+      assert.equal(result.status, 0, command)
+      assert.match(result.stdout, new RegExp(`^Usage: opencts ${command}`), command)
+      assert.match((await run(['help', command])).stdout, new RegExp(`^Usage: opencts ${command}`))
+    }
+    assert.match((await run(['--version'])).stdout, /^opencts \d+\.\d+\.\d+\n$/)
+  })
+
+  it('exits 2 with the command usage on an unknown flag', async () => {
+    for (const command of ['serve', 'ingest', 'query']) {
+      const result = await run([command, '--frob'])
+      assert.equal(result.status, 2, command)
+      assert.match(result.stderr, new RegExp(`opencts ${command}: Unknown option '--frob'`))
+      assert.match(result.stderr, new RegExp(`Usage: opencts ${command}`))
+    }
+  })
+
+  it('exits 2 with one message (no usage) on an invalid setting', async () => {
+    const byFlag = await run(['serve', '--port', '70000'])
+    assert.equal(byFlag.status, 2)
+    assert.equal(
+      byFlag.stderr,
+      'opencts serve: invalid setting: port must be an integer from 0 to 65535, got "70000" (set by --port or OPENCTS_PORT)\n',
+    )
+    const byEnv = await run(['serve'], { OPENCTS_RETENTION_DAYS: 'many' })
+    assert.equal(byEnv.status, 2)
+    assert.match(
+      byEnv.stderr,
+      /retentionDays must be an integer.*\(set by OPENCTS_RETENTION_DAYS\)/,
+    )
+  })
+
+  it('exits 1 naming the endpoint when the server cannot be reached', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const { port } = probe.address() as AddressInfo
+    await new Promise((resolve) => probe.close(resolve))
+    const endpoint = `http://127.0.0.1:${port}`
+    const result = await run(['query', '-p', 'p1', '--endpoint', endpoint])
+    assert.equal(result.status, 1)
+    assert.equal(result.stderr, `error: cannot reach ${endpoint}: ECONNREFUSED\n`)
+  })
+
+  it('exits 1 when the input file does not exist', async () => {
+    const result = await run(['ingest', '/nonexistent/traces.jsonl', '-p', 'p1'])
+    assert.equal(result.status, 1)
+    assert.match(result.stderr, /^error: cannot read \/nonexistent\/traces\.jsonl: ENOENT/)
+  })
+})

@@ -1,0 +1,103 @@
+/**
+ * @module cli/serve-command
+ * `opencts serve`: loads the configuration (flags over `OPENCTS_*` over defaults), starts the server,
+ * prints where it listens and keeps its data, and runs until SIGINT/SIGTERM, then closes gracefully
+ * (in-flight requests finish, the store is closed) and returns 0.
+ * Exit status 2 for an invalid setting, 1 when the server cannot start (e.g. port in use).
+ */
+import { parseArgs } from 'node:util'
+import { CONFIG_ENV_NAMES, ConfigError, loadConfig, type OpenCtsConfig } from '../config/config.js'
+import { OPENCTS_VERSION } from '../http/app.js'
+import { startServer, type RunningServer } from '../server.js'
+import { CliFailure, SettingError, usageErrors } from './cli-errors.js'
+import type { CliIo } from './cli-io.js'
+import { SERVE_USAGE } from './usage.js'
+
+const SERVE_FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  region: { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Parses the command line of `serve` into a configuration; 'help' when help was asked for. */
+export function parseServeArgs(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): OpenCtsConfig | 'help' {
+  const { values } = usageErrors(() =>
+    parseArgs({ args: [...args], options: SERVE_FLAGS, strict: true, allowPositionals: false }),
+  )
+  if (values.help === true) return 'help'
+  try {
+    return loadConfig(env, {
+      host: values.host,
+      port: values.port,
+      dataDir: values['data-dir'],
+      region: values.region,
+      logLevel: values['log-level'],
+    })
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    const key = error.message.split(' ')[0] ?? ''
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+    const env = (CONFIG_ENV_NAMES as Readonly<Record<string, string>>)[key]
+    const from =
+      env === undefined ? '' : ` (set by ${flag in SERVE_FLAGS ? `--${flag} or ` : ''}${env})`
+    throw new SettingError(`invalid setting: ${error.message}${from}`)
+  }
+}
+
+function startFailure(config: OpenCtsConfig, error: unknown): CliFailure {
+  const code = (error as { code?: unknown } | null)?.code
+  const where = `${config.host}:${config.port}`
+  switch (code) {
+    case 'EADDRINUSE':
+      return new CliFailure(
+        `cannot listen on ${where}: the port is already in use (another OpenCTS?). Choose another with --port or OPENCTS_PORT.`,
+      )
+    case 'EACCES':
+      return new CliFailure(`cannot listen on ${where}: permission denied. Use a port above 1023.`)
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new CliFailure(`cannot listen on ${where}: the address is not on this machine.`)
+    default:
+      return new CliFailure(
+        `cannot start: ${error instanceof Error ? error.message : String(error)}`,
+      )
+  }
+}
+
+export async function runServe(args: readonly string[], io: CliIo): Promise<number> {
+  const config = parseServeArgs(args, io.env)
+  if (config === 'help') {
+    io.stdout.write(SERVE_USAGE)
+    return 0
+  }
+  const shutdown = io.untilShutdown()
+  io.stdout.write(`OpenCTS ${OPENCTS_VERSION} starting, data directory ${config.dataDir}\n`)
+  let server: RunningServer
+  try {
+    server = await startServer(config)
+  } catch (error) {
+    throw startFailure(config, error)
+  }
+  io.stdout.write(
+    [
+      `OpenCTS listening on ${server.url}`,
+      `  data directory  ${config.dataDir}`,
+      `  SQLite file     ${server.dbPath}`,
+      `  object folder   ${server.objectsDir}`,
+      `  region          ${config.region}, traces kept ${config.retentionDays} days`,
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  )
+  const signal = await shutdown
+  io.stdout.write(`${signal}: closing (in-flight requests finish, the store is closed)\n`)
+  await server.close()
+  io.stdout.write('OpenCTS stopped.\n')
+  return 0
+}
