@@ -142,8 +142,11 @@ export class SqliteTraceStore implements TraceStore {
           `Query failed: the next marker ${after.traceId} does not identify a stored trace of this project (expired after 7 days, or not a marker).`,
         )
       }
-      where.push('(time < ? OR (time = ? AND seq < ?))')
-      params.push(anchor.time, anchor.time, anchor.seq)
+      // Lower the `time < to` bound to just above the anchor, so the index range scan starts at the
+      // anchor rather than at `to`; the OR only breaks ties on the anchor's own millisecond.
+      params[3] = Math.min(filter.to, anchor.time + 1)
+      where.push('(time < ? OR seq < ?)')
+      params.push(anchor.time, anchor.seq)
     }
     const sql = `SELECT doc FROM traces WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT ?`
     let statement = this.#pageStatements.get(sql)
