@@ -58,16 +58,15 @@ function serve(dataDir: string): Promise<Server> {
 
 /** SIGKILLs the server and waits (bounded) until it is gone. */
 async function crash(server: Server): Promise<void> {
-  const gone = new Promise<void>((resolve, reject) => {
+  const gone = new Promise<NodeJS.Signals | null>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not die')), WAIT_MS)
     server.child.on('exit', (_code, signal) => {
       clearTimeout(timer)
-      assert.equal(signal, 'SIGKILL')
-      resolve()
+      resolve(signal)
     })
   })
   assert.ok(server.child.kill('SIGKILL'))
-  await gone
+  assert.equal(await gone, 'SIGKILL')
 }
 
 async function getJson(url: string): Promise<{ status: number; body: any }> {

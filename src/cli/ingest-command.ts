@@ -133,7 +133,9 @@ export async function runIngest(args: readonly string[], io: CliIo): Promise<num
       return 1
     }
     batches++
-    progress.update(ingestProgressText(ids.length, bytesRead, totalBytes, io.now() - started))
+    // From the second batch on: a one-batch input needs no progress line.
+    if (batches > 1)
+      progress.update(ingestProgressText(ids.length, bytesRead, totalBytes, io.now() - started))
   }
   progress.done()
   if (ids.length === 0) throw new CliFailure(`${name} holds no traces`)
