@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { normalizeTrace } from '../src/model/index.js'
-import { TRACE_TABLE_SQL } from '../src/store/sqlite/schema.js'
+import { CONNECTION_PRAGMAS, TRACE_TABLE_SQL } from '../src/store/sqlite/schema.js'
 import { INSERT_TRACE_SQL, traceRow } from '../src/store/sqlite/sqlite-trace-store.js'
 import { ProgressBar } from './progress-bar.js'
 import { startServerProcess, type ServerProcess } from './server-process.js'
@@ -93,7 +93,7 @@ async function httpRate(
 function rawRate(options: IngestOptions, warmup: string[], bodies: string[]): number {
   const db = new Database(join(options.dir, 'ingest-raw.db'))
   try {
-    db.pragma('journal_mode = WAL')
+    for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
     db.pragma('synchronous = NORMAL')
     db.exec(TRACE_TABLE_SQL)
     const insert = db.prepare(INSERT_TRACE_SQL)

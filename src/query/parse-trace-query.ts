@@ -88,12 +88,11 @@ export function parseTraceQuery(raw: RawQuery, options: ParseOptions): TraceQuer
     limit = Number(limitText)
   }
   // `to` defaults to now, inclusive of the current millisecond (exclusive bound now + 1).
-  let to = epochMs(raw, 'to') ?? options.now + 1
+  const to = epochMs(raw, 'to') ?? options.now + 1
   const fromGiven = epochMs(raw, 'from')
   const from = fromGiven ?? to - DEFAULT_WINDOW_MS - 1
   if (from >= to) fail(`from (${from}) must be earlier than to (${to})`)
   const oldest = options.now - options.retentionMs
-  to = Math.min(to, Number.MAX_SAFE_INTEGER)
   const category: TraceCategory = options.legacy
     ? 'system'
     : (oneOf(raw, 'trace_type', TRACE_CATEGORIES) ?? 'system')

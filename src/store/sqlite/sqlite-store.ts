@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3'
 import { OpenCtsError } from '../../errors/index.js'
 import type { Store } from '../store.js'
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js'
+import { CONNECTION_PRAGMAS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js'
 import { SqliteConfigStore } from './sqlite-config-store.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 import { SqliteTraceStore } from './sqlite-trace-store.js'
@@ -41,9 +41,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: SqliteDatabase
   try {
     db = new Database(options.path)
-    db.pragma('journal_mode = WAL')
+    for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
-    db.pragma('busy_timeout = 5000')
     db.pragma('foreign_keys = ON')
     db.exec(SCHEMA_SQL)
   } catch (error) {
