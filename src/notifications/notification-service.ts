@@ -22,7 +22,7 @@ import {
   type AuditScope,
   type AuditedCallDeps,
   type ServiceResult,
-} from '../trackers/audited-call.js'
+} from '../ingest/audited-call.js'
 import { isJsonObject } from '../trackers/body-reader.js'
 import { queryList, queryParam, type QueryParams } from '../trackers/query-params.js'
 import { reject } from '../trackers/reject.js'

@@ -5,7 +5,7 @@ export {
   type AuditedCall,
   type AuditedCallDeps,
   type ServiceResult,
-} from './audited-call.js'
+} from '../ingest/audited-call.js'
 export { applyTrackerRequest } from './apply-tracker-request.js'
 export { bucketNameProblem, isFilePrefix } from './bucket-name.js'
 export { toV1Tracker, v1BodyToV3, type V1Lts, type V1Tracker } from './legacy-tracker.js'

@@ -6,7 +6,7 @@
  */
 import type { Notification, Tracker } from '../model/index.js'
 import type { ConfigStore } from '../store/index.js'
-import type { ServiceResult } from './audited-call.js'
+import type { ServiceResult } from '../ingest/audited-call.js'
 
 /** Management trackers per project: exactly one (`system`). */
 export const SYSTEM_TRACKER_QUOTA = 1

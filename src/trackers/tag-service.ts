@@ -14,7 +14,7 @@
  */
 import type { Tracker } from '../model/index.js'
 import type { ConfigStore, Tag } from '../store/index.js'
-import type { ServiceResult } from './audited-call.js'
+import type { ServiceResult } from '../ingest/audited-call.js'
 import { BodyReader, describeJson, isJsonObject } from './body-reader.js'
 import { queryParam, type QueryParams } from './query-params.js'
 import { reject } from './reject.js'

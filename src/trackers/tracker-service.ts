@@ -26,7 +26,7 @@ import {
   type AuditScope,
   type AuditedCallDeps,
   type ServiceResult,
-} from './audited-call.js'
+} from '../ingest/audited-call.js'
 import { isJsonObject, omitUndefined } from './body-reader.js'
 import { toV1Tracker, v1BodyToV3 } from './legacy-tracker.js'
 import { newTracker } from './new-tracker.js'

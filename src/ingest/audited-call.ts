@@ -1,5 +1,5 @@
 /**
- * @module trackers/audited-call
+ * @module ingest/audited-call
  * Self-audit of the configuration APIs (spec §14.3): every create/update/delete call leaves exactly
  * the audit traces describing it, whether it succeeds or fails.
  *
@@ -14,7 +14,8 @@
  *   error is still what the caller sees.
  */
 import { OpenCtsError, isOpenCtsError } from '../errors/index.js'
-import type { Caller, Publisher, SelfAudit } from '../ingest/index.js'
+import type { Publisher } from './publisher.js'
+import type { Caller, SelfAudit } from './self-audit.js'
 import type { TraceRecord } from '../model/index.js'
 import type { TraceStore } from '../store/index.js'
 
