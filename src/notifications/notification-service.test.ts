@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { Publisher, SelfAudit, type Caller } from '../ingest/index.js'
+import type { Caller } from '../ingest/index.js'
 import type { Notification, TraceRecord } from '../model/index.js'
-import { FakeClock, type IdSource } from '../platform/clock.js'
-import { openSqliteStore } from '../store/sqlite/index.js'
 import type { Store } from '../store/index.js'
 import { NotificationService } from './notification-service.js'
+import {
+  auditTrail as sharedAuditTrail,
+  rejectsWith as rejects,
+  serviceHarness,
+} from '../../test/helpers/service-harness.js'
 
 const P = 'p1'
 const SMN = 'urn:smn:eu-de:p1:alerts'
@@ -21,33 +24,19 @@ const caller: Caller = {
 async function setup(
   t: TestContext,
 ): Promise<{ store: Store; service: NotificationService; published: TraceRecord[] }> {
-  const store = openSqliteStore({ path: ':memory:' })
-  t.after(() => store.close())
-  const clock = new FakeClock(Date.UTC(2026, 0, 1))
-  let n = 0
-  const ids: IdSource = { uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` }
-  const publisher = new Publisher()
-  const published: TraceRecord[] = []
-  publisher.subscribe((traces) => published.push(...traces))
+  const h = serviceHarness(t)
   const service = new NotificationService({
-    config: store.config,
-    traces: store.traces,
-    clock,
-    ids,
-    audit: new SelfAudit(clock, ids),
-    publisher,
+    config: h.store.config,
+    traces: h.store.traces,
+    clock: h.clock,
+    ids: h.ids,
+    audit: h.audit,
+    publisher: h.publisher,
   })
-  return { store, service, published }
+  return { store: h.store, service, published: h.published }
 }
 
-async function auditTrail(store: Store): Promise<TraceRecord[]> {
-  const page = await store.traces.page(
-    { projectId: P, from: 0, to: Number.MAX_SAFE_INTEGER, category: 'system', serviceType: 'CTS' },
-    null,
-    200,
-  )
-  return [...page.traces].reverse()
-}
+const auditTrail = (store: Store): Promise<TraceRecord[]> => sharedAuditTrail(store, P)
 
 const body = (name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   notification_name: name,
@@ -56,13 +45,6 @@ const body = (name: string, overrides: Record<string, unknown> = {}): Record<str
   topic_id: SMN,
   ...overrides,
 })
-
-async function rejects(promise: Promise<unknown>, errorCode: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.equal((error as { errorCode?: unknown }).errorCode, errorCode)
-    return true
-  })
-}
 
 const names = (result: { body?: unknown }): string[] =>
   (result.body as { notifications: Notification[] }).notifications.map((n) => n.notification_name)

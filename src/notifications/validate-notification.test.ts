@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isOpenCtsError } from '../errors/index.js'
+import { codeOf } from '../../test/helpers/service-harness.js'
 import type { Notification } from '../model/index.js'
 import { parseTopicUrn } from './topic-urn.js'
 import { validateCreateNotification, validateUpdateNotification } from './validate-notification.js'
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    if (isOpenCtsError(error)) return error.errorCode
-    throw error
-  }
-  return 'no error'
-}
 
 const SMN = 'urn:smn:eu-de:0123456789abcdef0123456789abcdef:alerts'
 const FUN = 'urn:fss:eu-de:0123456789abcdef0123456789abcdef:function:default:onTrace:latest'

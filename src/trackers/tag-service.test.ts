@@ -5,6 +5,7 @@ import { openSqliteStore } from '../store/sqlite/index.js'
 import type { Store } from '../store/index.js'
 import { newTracker } from './new-tracker.js'
 import { TagService } from './tag-service.js'
+import { rejectsWith as rejects } from '../../test/helpers/service-harness.js'
 
 const P = 'p1'
 const TYPE = 'cts-tracker'
@@ -26,13 +27,6 @@ async function setup(
   )
   for (const tracker of trackers) await store.config.insertTracker(tracker, [])
   return { store, tags: new TagService({ config: store.config }), trackers }
-}
-
-async function rejects(promise: Promise<unknown>, errorCode: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.equal((error as { errorCode?: unknown }).errorCode, errorCode)
-    return true
-  })
 }
 
 describe('TagService', () => {

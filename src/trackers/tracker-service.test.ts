@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { Publisher, SelfAudit, type Caller } from '../ingest/index.js'
+import type { Caller } from '../ingest/index.js'
 import type { TraceRecord, Tracker } from '../model/index.js'
-import { FakeClock, type IdSource } from '../platform/clock.js'
-import { openSqliteStore } from '../store/sqlite/index.js'
+import type { FakeClock } from '../platform/clock.js'
 import type { Store } from '../store/index.js'
 import { newTracker } from './new-tracker.js'
 import { ProjectRegistry } from './project-registry.js'
 import { getQuotas } from './quotas.js'
 import { TrackerService } from './tracker-service.js'
+import {
+  auditTrail as sharedAuditTrail,
+  rejectsWith as rejects,
+  serviceHarness,
+} from '../../test/helpers/service-harness.js'
 
 const P = 'p1'
 const caller: Caller = {
@@ -27,31 +31,22 @@ interface Harness {
 }
 
 async function setup(t: TestContext, kmsKeys: string[] = []): Promise<Harness> {
-  const store = openSqliteStore({ path: ':memory:' })
-  t.after(() => store.close())
-  const clock = new FakeClock(Date.UTC(2026, 0, 1))
-  let n = 0
-  const ids: IdSource = { uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` }
-  const audit = new SelfAudit(clock, ids)
-  const publisher = new Publisher()
-  const published: TraceRecord[] = []
-  publisher.subscribe((traces) => published.push(...traces))
-  const deps = { config: store.config, traces: store.traces, clock, ids, audit, publisher }
+  const h = serviceHarness(t)
+  const deps = {
+    config: h.store.config,
+    traces: h.store.traces,
+    clock: h.clock,
+    ids: h.ids,
+    audit: h.audit,
+    publisher: h.publisher,
+  }
   await new ProjectRegistry(deps).ensure(P)
-  published.length = 0
+  h.published.length = 0
   const service = new TrackerService({ ...deps, kmsKeyExists: (id) => kmsKeys.includes(id) })
-  return { store, service, published, clock }
+  return { store: h.store, service, published: h.published, clock: h.clock }
 }
 
-/** The project's CTS self-audit traces, oldest first. */
-async function auditTrail(store: Store): Promise<TraceRecord[]> {
-  const page = await store.traces.page(
-    { projectId: P, from: 0, to: Number.MAX_SAFE_INTEGER, category: 'system', serviceType: 'CTS' },
-    null,
-    200,
-  )
-  return [...page.traces].reverse()
-}
+const auditTrail = (store: Store): Promise<TraceRecord[]> => sharedAuditTrail(store, P)
 
 const dataBody = (name: string, bucket = `watched-${name}`): Record<string, unknown> => ({
   tracker_type: 'data',
@@ -59,13 +54,6 @@ const dataBody = (name: string, bucket = `watched-${name}`): Record<string, unkn
   data_bucket: { data_bucket_name: bucket, data_event: ['READ', 'WRITE'] },
   obs_info: { bucket_name: 'archive', file_prefix_name: 'dt' },
 })
-
-async function rejects(promise: Promise<unknown>, errorCode: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.equal((error as { errorCode?: unknown }).errorCode, errorCode)
-    return true
-  })
-}
 
 describe('TrackerService', () => {
   it('creates, lists, updates and deletes a data tracker, auditing each step', async (t) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { codeOf } from '../../test/helpers/service-harness.js'
 import { isOpenCtsError } from '../errors/index.js'
 import type { DataEvent, Tracker } from '../model/index.js'
 import { newTracker } from './new-tracker.js'
@@ -8,17 +9,6 @@ import {
   validateUpdateTracker,
   type TrackerValidationContext,
 } from './validate-tracker.js'
-
-/** The CTS error code `fn` throws, or 'no error'. */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    if (isOpenCtsError(error)) return error.errorCode
-    throw error
-  }
-  return 'no error'
-}
 
 function messageOf(fn: () => unknown): string {
   try {
