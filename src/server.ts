@@ -3,9 +3,15 @@
  * Composition root of the OpenCTS server: picks the embedded adapters (SQLite file and local object
  * folder under the data directory), wires services, starts the retention job and listens.
  */
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import {
+  bootstrapAdmin,
+  formatCredentialsProfile,
+  loadOrCreateMasterKey,
+  type AdminCredentials,
+} from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
 import { buildApp } from './http/app.js'
 import { randomIds, systemClock, type Clock, type IdSource } from './platform/clock.js'
@@ -20,6 +26,10 @@ export interface RunningServer {
   readonly url: string
   readonly dbPath: string
   readonly objectsDir: string
+  /** The administrator created by this start (first start only), secrets included; else null. */
+  readonly bootstrap: AdminCredentials | null
+  /** Where the first start wrote the administrator's credentials (mode 0600). */
+  readonly credentialsFile: string
   /** Stops accepting requests, finishes in-flight ones, stops jobs and closes the store. */
   close(): Promise<void>
 }
@@ -38,6 +48,7 @@ export async function startServer(
   const objectsDir = join(config.dataDir, 'objects')
   mkdirSync(objectsDir, { recursive: true })
   const dbPath = join(config.dataDir, 'opencts.db')
+  const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
   const store = openSqliteStore({ path: dbPath, synchronous: config.sqliteSynchronous })
   const clock = options.clock ?? systemClock
   // Background failures are logged by the app once it exists.
@@ -50,7 +61,18 @@ export async function startServer(
     clock,
     ids: options.ids ?? randomIds,
     onListenerError: (error) => log({ err: error }, 'commit listener failed'),
+    masterKey,
   })
+  const credentialsFile = join(config.dataDir, 'credentials')
+  let bootstrap: AdminCredentials | null
+  try {
+    bootstrap = await bootstrapAdmin(store.identity, services.identity, config.admin, config.region)
+    await services.auth.checkMasterKey(config.masterKeyFile)
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  if (bootstrap !== null) writeAdminCredentials(credentialsFile, bootstrap, config)
   const app = await buildApp(services, {
     logLevel: config.logLevel,
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
@@ -63,6 +85,7 @@ export async function startServer(
     intervalMs: config.purgeIntervalMs,
     onError: (error) => log({ err: error }, 'retention purge failed'),
     onPurged: (count) => app.log.info({ purged: count }, 'retention purge'),
+    purgeTokens: () => services.auth.purgeExpiredTokens(),
   })
   retention.start()
   let address: string
@@ -81,10 +104,36 @@ export async function startServer(
     url: address,
     dbPath,
     objectsDir,
+    bootstrap,
+    credentialsFile,
     async close() {
       retention.stop()
       await running.close()
       await store.close()
     },
   }
+}
+
+/** Writes the first-start administrator as the `default` profile of a credentials file, mode 0600. */
+function writeAdminCredentials(path: string, admin: AdminCredentials, config: OpenCtsConfig): void {
+  if (existsSync(path)) return
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const text = formatCredentialsProfile(
+    'default',
+    {
+      endpoint: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${config.port}`,
+      account: admin.account,
+      project_id: admin.projectId,
+      project_name: admin.projectName,
+      user: admin.user,
+      password: admin.password,
+      access_key: admin.accessKey,
+      secret_key: admin.secretKey,
+    },
+    [
+      'OpenCTS administrator, created on the first start of this data directory.',
+      'Keep this file private (mode 0600). The opencts CLI reads it with --credentials FILE.',
+    ],
+  )
+  writeFileSync(path, text, { mode: 0o600, flag: 'wx' })
 }

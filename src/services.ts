@@ -3,6 +3,13 @@
  * Wires the capability modules together over one store. Used by the composition roots
  * (`server.ts`, tests); the HTTP layer receives the result and never constructs services itself.
  */
+import {
+  Authenticator,
+  FailureThrottle,
+  IdentityAdmin,
+  type MasterKey,
+  type ScryptCost,
+} from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
 import { Ingestor, Publisher, SelfAudit } from './ingest/index.js'
 import type { Clock, IdSource } from './platform/clock.js'
@@ -25,6 +32,8 @@ export interface Services {
   readonly trackers: TrackerService
   readonly notifications: NotificationService
   readonly tags: TagService
+  readonly identity: IdentityAdmin
+  readonly auth: Authenticator
 }
 
 export interface ServiceDeps {
@@ -34,6 +43,10 @@ export interface ServiceDeps {
   readonly ids: IdSource
   /** Called when a commit listener throws (logged by the server). */
   readonly onListenerError?: (error: unknown) => void
+  /** Seals secret keys at rest; loaded from outside the database by the composition root. */
+  readonly masterKey: MasterKey
+  /** scrypt cost of password hashes (tests lower it; the default is OWASP's). */
+  readonly passwordCost?: ScryptCost
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -41,6 +54,8 @@ export function createServices(deps: ServiceDeps): Services {
   const publisher = new Publisher(deps.onListenerError)
   const audit = new SelfAudit(clock, ids)
   const retentionMs = config.retentionDays * 86_400_000
+  const projects = new ProjectRegistry({ config: store.config, clock, ids, audit, publisher })
+  const passwordCost = deps.passwordCost === undefined ? {} : { passwordCost: deps.passwordCost }
   return {
     config,
     store,
@@ -49,7 +64,7 @@ export function createServices(deps: ServiceDeps): Services {
     publisher,
     audit,
     ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher }),
-    projects: new ProjectRegistry({ config: store.config, clock, ids, audit, publisher }),
+    projects,
     traceQuery: new TraceQuery({ traces: store.traces, clock, retentionMs }),
     trackers: new TrackerService({
       traces: store.traces,
@@ -68,5 +83,29 @@ export function createServices(deps: ServiceDeps): Services {
       ids,
     }),
     tags: new TagService({ config: store.config }),
+    identity: new IdentityAdmin({
+      store: store.identity,
+      clock,
+      masterKey: deps.masterKey,
+      ...passwordCost,
+    }),
+    auth: new Authenticator({
+      store: store.identity,
+      clock,
+      masterKey: deps.masterKey,
+      audit,
+      throttle: new FailureThrottle({
+        clock,
+        limit: config.authFailureLimit,
+        windowMs: config.authLockoutSeconds * 1000,
+        blockMs: config.authLockoutSeconds * 1000,
+      }),
+      record: async (trace) => {
+        await projects.ensure(trace.project_id)
+        await store.traces.append([trace])
+        publisher.publish([trace])
+      },
+      ...passwordCost,
+    }),
   }
 }

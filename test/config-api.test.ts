@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { trackerDelivers } from '../src/model/index.js'
 import { reportedTrace } from './helpers/make-trace.js'
-import { TEST_NOW, buildTestApp, call } from './helpers/test-app.js'
+import { TEST_ACCOUNT, TEST_NOW, buildTestApp, call } from './helpers/test-app.js'
 
 const P = '24edf66e79d04187acb99a463e610764'
 
@@ -496,8 +496,9 @@ describe('other v3 APIs', () => {
     const bad = await call(app, 'GET', `/v3/${P}/operations?resource_type=image`)
     assert.equal(bad.status, 400)
     const users = await call(app, 'GET', `/v3/${P}/user-resources`)
-    assert.deepEqual(users.body, { users: [{ name: 'alice' }, { name: 'bob' }] })
-    const resources = await call(app, 'GET', `/v3/${P}/resources`)
+    // admin operated too: its sign-in is an IAM login trace of the project.
+    assert.deepEqual(users.body, { users: [{ name: 'admin' }, { name: 'alice' }, { name: 'bob' }] })
+    const resources = await call(app, 'GET', `/v3/${TEST_ACCOUNT}/resources`)
     assert.deepEqual(
       resources.body.resources.find((r: { service_type: string }) => r.service_type === 'ECS'),
       { service_type: 'ECS', resource: ['ecs'] },

@@ -6,15 +6,55 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { parseCredentialsFile, signRequest } from '../src/auth/index.js'
 
 /** The compiled CLI, beside this compiled test in whatever build folder it is in. */
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
-const PROJECT = '0123456789abcdef0123456789abcdef'
+/** The administrator the first start creates; requests are signed with its AK/SK. */
+const ADMIN_ENV = {
+  OPENCTS_ADMIN_ACCESS_KEY: 'CRASHTESTACCESSKEY01',
+  OPENCTS_ADMIN_SECRET_KEY: 'crash-test-secret-key-0123456789',
+}
+
+/** Fetch signed with the administrator's AK/SK (SDK-HMAC-SHA256). */
+function signedFetch(
+  url: string,
+  init: { method?: string; body?: string } = {},
+): Promise<Response> {
+  const method = init.method ?? 'GET'
+  const headers: Record<string, string> =
+    init.body === undefined ? {} : { 'content-type': 'application/json' }
+  const signature = signRequest({
+    method,
+    url: new URL(url),
+    headers,
+    ...(init.body === undefined ? {} : { body: init.body }),
+    accessKeyId: ADMIN_ENV.OPENCTS_ADMIN_ACCESS_KEY,
+    secretKey: ADMIN_ENV.OPENCTS_ADMIN_SECRET_KEY,
+    now: Date.now(),
+  })
+  return fetch(url, {
+    method,
+    headers: { ...headers, ...signature },
+    ...(init.body === undefined ? {} : { body: init.body }),
+    signal: AbortSignal.timeout(WAIT_MS),
+  })
+}
+
+/** The project the first start created, from the credentials file it wrote. */
+function adminProject(dataDir: string): string {
+  const profile = parseCredentialsFile(readFileSync(join(dataDir, 'credentials'), 'utf8')).get(
+    'default',
+  )
+  const id = profile?.project_id
+  assert.ok(id !== undefined, 'the first start wrote the credentials file')
+  return id
+}
 const WAIT_MS = 15_000
 
 interface Server {
@@ -29,7 +69,7 @@ function serve(dataDir: string): Promise<Server> {
   const child = spawn(
     process.execPath,
     [MAIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent'],
-    { env: { PATH: process.env.PATH ?? '' } },
+    { env: { PATH: process.env.PATH ?? '', ...ADMIN_ENV } },
   )
   children.add(child)
   child.on('exit', () => children.delete(child))
@@ -70,7 +110,7 @@ async function crash(server: Server): Promise<void> {
 }
 
 async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(WAIT_MS) })
+  const response = await signedFetch(url)
   return { status: response.status, body: await response.json() }
 }
 
@@ -107,11 +147,9 @@ it(
     for (let round = 0; round < 3; round++) {
       const server = await serve(dataDir)
       const traces = batch(round, 1000)
-      const response = await fetch(`${server.url}/v3/${PROJECT}/traces`, {
+      const response = await signedFetch(`${server.url}/v3/${adminProject(dataDir)}/traces`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ traces }),
-        signal: AbortSignal.timeout(WAIT_MS),
       })
       assert.equal(response.status, 201)
       const { trace_ids: ids } = (await response.json()) as { trace_ids: string[] }
@@ -125,7 +163,7 @@ it(
 
     const server = await serve(dataDir)
     try {
-      const base = `${server.url}/v3/${PROJECT}/traces`
+      const base = `${server.url}/v3/${adminProject(dataDir)}/traces`
       // Every id, one by one.
       for (const id of acknowledged) {
         const { status, body } = await getJson(`${base}?trace_id=${id}`)

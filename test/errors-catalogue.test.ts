@@ -31,7 +31,7 @@ it('docs/errors.md lists every catalogue entry, and nothing else, with its statu
 it('every entry has a 4xx/5xx status, a body code and a message', () => {
   for (const [name, entry] of Object.entries(ERROR_CATALOGUE)) {
     assert.ok(entry.httpStatus >= 400 && entry.httpStatus < 600, name)
-    assert.match(entry.errorCode, /^(CTS|OCTS)\.\d{4}$/, name)
+    assert.match(entry.errorCode, /^(CTS|OCTS|APIG|IAM)\.\d{4}$/, name)
     assert.ok(entry.message.length > 0, name)
     const error = new OpenCtsError(name as keyof typeof ERROR_CATALOGUE)
     assert.deepEqual(error.toBody(), { error_code: entry.errorCode, error_msg: entry.message })

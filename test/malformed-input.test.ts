@@ -1,11 +1,12 @@
 /**
  * Sends malformed input to every route of /openapi.json (so new routes are covered automatically)
- * and asserts that no answer is a 5xx and every 4xx carries a CTS error body.
+ * and asserts that no answer is a 5xx and every 4xx carries a CTS error body. Requests carry the
+ * test admin's token; test/auth-routes.test.ts covers requests without or with wrong credentials.
  */
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { buildTestApp } from './helpers/test-app.js'
+import { adminToken, buildTestApp } from './helpers/test-app.js'
 
 const P = '0123456789abcdef0123456789abcdef'
 
@@ -57,7 +58,12 @@ function fill(path: string, pick: (name: string) => string): string {
 }
 
 async function check(app: FastifyInstance, label: string, request: InjectOptions): Promise<void> {
-  const response = await app.inject(request)
+  // Authenticated as the admin, so that the input reaches validation rather than stopping at 401.
+  const token = await adminToken(app, P)
+  const response = await app.inject({
+    ...request,
+    headers: { ...(request.headers ?? {}), 'x-auth-token': token },
+  })
   assert.ok(
     response.statusCode < 500,
     `${label}: got ${response.statusCode} ${response.body.slice(0, 200)}`,

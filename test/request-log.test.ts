@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { it } from 'node:test'
 import { loadConfig } from '../src/config/config.js'
+import { MasterKey } from '../src/auth/index.js'
 import { buildApp } from '../src/http/app.js'
 import { randomIds, systemClock } from '../src/platform/clock.js'
 import { createServices } from '../src/services.js'
@@ -30,6 +31,7 @@ it('logs one JSON line per request, with route and status, and no credentials', 
     store,
     clock: systemClock,
     ids: randomIds,
+    masterKey: MasterKey.generate(),
   })
   const app = await buildApp(services, { logLevel: 'info', logStream: stream })
   t.after(async () => {
@@ -47,7 +49,7 @@ it('logs one JSON line per request, with route and status, and no credentials', 
   const requests = records.filter((r) => r.msg === 'request')
   assert.equal(requests.length, 2, 'one line per request')
   assert.equal(requests[0]?.route, '/v3/:project_id/traces')
-  assert.equal(requests[0]?.status, 200)
+  assert.equal(requests[0]?.status, 401, 'the made-up token is refused')
   assert.equal(requests[0]?.method, 'GET')
   assert.equal(typeof requests[0]?.reqId, 'string')
   assert.equal(requests[1]?.status, 404)

@@ -9,7 +9,7 @@ const P = '0123456789abcdef0123456789abcdef'
 
 describe('ListTraces paging and windows', () => {
   it('pages through 10,000 matching traces with next, each exactly once, newest first', async (t) => {
-    const { app } = await buildTestApp(t)
+    const { app } = await buildTestApp(t, {}, { projects: ['ffffffffffffffffffffffffffffffff'] })
     const expected = new Map<string, number>()
     for (let batch = 0; batch < 10; batch++) {
       const traces = Array.from({ length: 1000 }, (_, i) => {
@@ -107,11 +107,12 @@ describe('ListTraces paging and windows', () => {
 })
 
 describe('ingest rules', () => {
-  it('rejects a malformed project id in the path', async (t) => {
+  it('refuses a malformed project id in the path: no credential is valid for it', async (t) => {
     const { app } = await buildTestApp(t)
     const posted = await call(app, 'POST', '/v3/bad%20id/traces', { traces: [reportedTrace()] })
-    assert.equal(posted.status, 400)
-    assert.equal(posted.body.error_code, 'OCTS.0112')
+    assert.equal(posted.status, 403)
+    assert.equal(posted.body.error_code, 'CTS.0013')
+    assert.match(posted.body.error_msg, /not valid for project bad id/)
   })
 
   it('is idempotent on trace_id and returns ids in batch order', async (t) => {

@@ -91,6 +91,7 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
       `  SQLite file     ${server.dbPath}`,
       `  object folder   ${server.objectsDir}`,
       `  region          ${config.region}, traces kept ${config.retentionDays} days`,
+      ...(server.bootstrap === null ? [] : adminLines(server)),
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),
@@ -100,4 +101,25 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
   await server.close()
   io.stdout.write('OpenCTS stopped.\n')
   return 0
+}
+
+/** The first-start administrator, printed once (the values also go to the credentials file). */
+function adminLines(server: RunningServer): string[] {
+  const admin = server.bootstrap
+  if (admin === null) return []
+  const shown = (key: string, value: string): string =>
+    admin.given.includes(key as never) ? '(as given by the environment)' : value
+  return [
+    '',
+    'First start: created the administrator (shown this once; also saved with mode 0600 in',
+    `  ${server.credentialsFile})`,
+    `  account         ${admin.account} (id ${admin.accountId})`,
+    `  project         ${admin.projectName} (id ${admin.projectId})`,
+    `  user            ${admin.user}, policy CTS Administrator`,
+    `  password        ${shown('password', admin.password)}`,
+    `  access key      ${admin.accessKey}`,
+    `  secret key      ${shown('secretKey', admin.secretKey)}`,
+    `Try: npx opencts query --credentials ${server.credentialsFile}`,
+    '',
+  ]
 }

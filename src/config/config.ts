@@ -3,7 +3,7 @@
  * OpenCTS configuration: parsed once from environment and flags (flags win), validated, frozen and
  * passed in. Only this module and the entry points read `process.env`. Every default is here.
  */
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 
 export interface OpenCtsConfig {
   /** Address to listen on. Default 127.0.0.1 (loopback only). */
@@ -22,6 +22,26 @@ export interface OpenCtsConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent'
   /** SQLite durability: NORMAL (survives process crashes, default) or FULL (also power loss). */
   readonly sqliteSynchronous: 'NORMAL' | 'FULL'
+  /** File of the master key sealing secret keys at rest, kept outside the database. Default `<dataDir>/master.key`. */
+  readonly masterKeyFile: string
+  /** Failed authentications tolerated from one source address within the lockout period. Default 10. */
+  readonly authFailureLimit: number
+  /** How long a source that exceeded the limit is answered 429, seconds (also the counting window). Default 300. */
+  readonly authLockoutSeconds: number
+  /** Accept AK/SK requests whose body is not signed (`X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`, signed). Default true. */
+  readonly allowUnsignedPayload: boolean
+  /** First-start administrator values (environment only); anything not given is generated. */
+  readonly admin: AdminBootstrap
+}
+
+/** `OPENCTS_ADMIN_*`: used only when the data directory holds no account yet. */
+export interface AdminBootstrap {
+  readonly account?: string
+  readonly user?: string
+  readonly password?: string
+  readonly project?: string
+  readonly accessKey?: string
+  readonly secretKey?: string
 }
 
 export const DEFAULTS: OpenCtsConfig = Object.freeze({
@@ -33,12 +53,20 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   purgeIntervalMs: 60_000,
   logLevel: 'info',
   sqliteSynchronous: 'NORMAL',
+  masterKeyFile: '',
+  authFailureLimit: 10,
+  authLockoutSeconds: 300,
+  allowUnsignedPayload: true,
+  admin: Object.freeze({}),
 })
 
 /** Raw settings by config key, e.g. from flags. Undefined means "not given". */
-export type ConfigInput = Partial<Record<keyof OpenCtsConfig, string | undefined>>
+export type ConfigInput = Partial<Record<SettingKey, string | undefined>>
 
-const ENV_NAMES: Record<keyof OpenCtsConfig, string> = {
+/** Settings given as one string (by flag or environment variable). */
+export type SettingKey = Exclude<keyof OpenCtsConfig, 'admin'>
+
+const ENV_NAMES: Record<SettingKey, string> = {
   host: 'OPENCTS_HOST',
   port: 'OPENCTS_PORT',
   dataDir: 'OPENCTS_DATA_DIR',
@@ -47,6 +75,20 @@ const ENV_NAMES: Record<keyof OpenCtsConfig, string> = {
   purgeIntervalMs: 'OPENCTS_PURGE_INTERVAL_MS',
   logLevel: 'OPENCTS_LOG_LEVEL',
   sqliteSynchronous: 'OPENCTS_SQLITE_SYNCHRONOUS',
+  masterKeyFile: 'OPENCTS_MASTER_KEY_FILE',
+  authFailureLimit: 'OPENCTS_AUTH_FAILURE_LIMIT',
+  authLockoutSeconds: 'OPENCTS_AUTH_LOCKOUT_SECONDS',
+  allowUnsignedPayload: 'OPENCTS_ALLOW_UNSIGNED_PAYLOAD',
+}
+
+/** Environment variables of the first-start administrator. */
+export const ADMIN_ENV_NAMES: Readonly<Record<keyof AdminBootstrap, string>> = {
+  account: 'OPENCTS_ADMIN_ACCOUNT',
+  user: 'OPENCTS_ADMIN_USER',
+  password: 'OPENCTS_ADMIN_PASSWORD',
+  project: 'OPENCTS_ADMIN_PROJECT',
+  accessKey: 'OPENCTS_ADMIN_ACCESS_KEY',
+  secretKey: 'OPENCTS_ADMIN_SECRET_KEY',
 }
 
 export class ConfigError extends Error {
@@ -76,7 +118,7 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   flags: ConfigInput = {},
 ): OpenCtsConfig {
-  const pick = (key: keyof OpenCtsConfig): string | undefined => {
+  const pick = (key: SettingKey): string | undefined => {
     const flag = flags[key]
     if (flag !== undefined) return flag
     const fromEnv = env[ENV_NAMES[key]]
@@ -93,10 +135,20 @@ export function loadConfig(
   const purge = pick('purgeIntervalMs')
   const logLevel = pick('logLevel')
   const sync = pick('sqliteSynchronous')
+  const dataDir = resolve(pick('dataDir') ?? DEFAULTS.dataDir)
+  const masterKeyFile = pick('masterKeyFile')
+  const failureLimit = pick('authFailureLimit')
+  const lockout = pick('authLockoutSeconds')
+  const unsigned = pick('allowUnsignedPayload')
+  const admin: Record<string, string> = {}
+  for (const [key, name] of Object.entries(ADMIN_ENV_NAMES)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') admin[key] = value
+  }
   return Object.freeze({
     host,
     port: port === undefined ? DEFAULTS.port : integer('port', port, 0, 65535),
-    dataDir: resolve(pick('dataDir') ?? DEFAULTS.dataDir),
+    dataDir,
     region,
     retentionDays:
       retention === undefined
@@ -121,8 +173,23 @@ export function loadConfig(
       sync === undefined
         ? DEFAULTS.sqliteSynchronous
         : oneOf('sqliteSynchronous', sync, ['NORMAL', 'FULL'] as const),
+    masterKeyFile:
+      masterKeyFile === undefined ? join(dataDir, 'master.key') : resolve(masterKeyFile),
+    authFailureLimit:
+      failureLimit === undefined
+        ? DEFAULTS.authFailureLimit
+        : integer('authFailureLimit', failureLimit, 1, 1_000_000),
+    authLockoutSeconds:
+      lockout === undefined
+        ? DEFAULTS.authLockoutSeconds
+        : integer('authLockoutSeconds', lockout, 1, 86_400),
+    allowUnsignedPayload:
+      unsigned === undefined
+        ? DEFAULTS.allowUnsignedPayload
+        : oneOf('allowUnsignedPayload', unsigned, ['true', 'false'] as const) === 'true',
+    admin: Object.freeze(admin as AdminBootstrap),
   })
 }
 
 /** The environment variable of each setting (for --help and docs). */
-export const CONFIG_ENV_NAMES: Readonly<Record<keyof OpenCtsConfig, string>> = ENV_NAMES
+export const CONFIG_ENV_NAMES: Readonly<Record<SettingKey, string>> = ENV_NAMES

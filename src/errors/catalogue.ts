@@ -266,6 +266,42 @@ export const ERROR_CATALOGUE = {
     httpStatus: 503,
     message: 'The server is overloaded; retry the request later.',
   },
+  // ---- Authentication and identity (gateway and IAM codes where those services define one) ----
+  OCTS_ERR_UNAUTHENTICATED: {
+    errorCode: 'APIG.0301',
+    httpStatus: 401,
+    message: 'Incorrect IAM authentication information.',
+  },
+  OCTS_ERR_SIGN_IN_FAILED: {
+    errorCode: 'IAM.0062',
+    httpStatus: 401,
+    message: 'Incorrect user name or password.',
+  },
+  OCTS_ERR_AUTH_THROTTLED: {
+    errorCode: 'APIG.0308',
+    httpStatus: 429,
+    message: 'The throttling threshold has been reached: too many failed authentications.',
+  },
+  OCTS_ERR_SUBJECT_TOKEN: {
+    errorCode: 'OCTS.0120',
+    httpStatus: 404,
+    message: 'The subject token is invalid, expired or not yours.',
+  },
+  OCTS_ERR_IDENTITY_EXISTS: {
+    errorCode: 'OCTS.0121',
+    httpStatus: 409,
+    message: 'An account, project, user or access key with this name or id already exists.',
+  },
+  OCTS_ERR_IDENTITY_NOT_FOUND: {
+    errorCode: 'OCTS.0122',
+    httpStatus: 404,
+    message: 'The account, project, user, policy or access key does not exist.',
+  },
+  OCTS_ERR_IDENTITY_INVALID: {
+    errorCode: 'OCTS.0123',
+    httpStatus: 400,
+    message: 'The identity parameters are invalid.',
+  },
   OCTS_ERR_INTERNAL: { errorCode: 'OCTS.0500', httpStatus: 500, message: 'Internal error.' },
 } as const satisfies Record<string, CatalogueEntry>
 

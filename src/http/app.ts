@@ -11,6 +11,8 @@ import { MAX_BATCH_BYTES } from '../model/index.js'
 import type { Services } from '../services.js'
 import { errorHandler, sendError, toOpenCtsError } from './error-handler.js'
 import { OpenApiCollector } from './openapi.js'
+import { registerAuthentication } from './authenticate.js'
+import { registerAuthRoutes } from './routes/auth.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerCatalogueRoutes } from './routes/catalogue.js'
 import { registerIngestRoutes } from './routes/ingest.js'
@@ -43,6 +45,7 @@ export async function buildApp(
             redact: [
               'req.headers.authorization',
               'req.headers["x-auth-token"]',
+              'req.headers["x-subject-token"]',
               'req.headers.cookie',
             ],
             ...(options.logStream === undefined ? {} : { stream: options.logStream }),
@@ -72,6 +75,7 @@ export async function buildApp(
   })
   const openapi = new OpenApiCollector()
   app.addHook('onRoute', (route) => openapi.onRoute(route))
+  registerAuthentication(app, services)
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) =>
     sendError(
@@ -93,6 +97,8 @@ export async function buildApp(
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ip: request.ip,
+        user: request.principal?.user.name ?? null,
+        ak: request.principal?.accessKeyId ?? null,
       },
       'request',
     )
@@ -109,6 +115,7 @@ export async function buildApp(
   })
 
   registerVersionRoutes(app)
+  registerAuthRoutes(app, services)
   registerHealthRoutes(app, services)
   registerIngestRoutes(app, services)
   registerTraceRoutes(app, services)
@@ -117,7 +124,7 @@ export async function buildApp(
   registerCatalogueRoutes(app, services)
   registerTagRoutes(app, services)
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () =>
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
     openapi.document(OPENCTS_VERSION),
   )
   await app.ready()

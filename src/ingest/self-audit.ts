@@ -33,6 +33,10 @@ export interface AuditEvent {
   readonly code: number
   readonly caller: Caller
   readonly apiVersion?: string
+  /** `CTS` unless given (`IAM` for sign-ins). */
+  readonly serviceType?: string
+  /** From `code` unless given (e.g. `incident` when a source is blocked). */
+  readonly rating?: TraceRecord['trace_rating']
 }
 
 function text(value: unknown): string | null {
@@ -63,10 +67,10 @@ export class SelfAudit {
       domain_id: user?.domain?.id ?? null,
       tracker_name: 'system',
       trace_name: event.traceName,
-      trace_rating: defaultRating(code),
+      trace_rating: event.rating ?? defaultRating(code),
       trace_type: event.caller.traceType,
       event_type: 'system',
-      service_type: 'CTS',
+      service_type: event.serviceType ?? 'CTS',
       resource_type: event.resourceType,
       resource_id: event.resourceId ?? null,
       resource_name: event.resourceName ?? null,

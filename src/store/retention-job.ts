@@ -2,6 +2,7 @@
  * @module store/retention-job
  * Deletes traces older than the retention period (default 7 days) in bounded steps, on a timer and
  * once at start. Each step deletes at most `batchRows` rows so that ingest is never blocked for long.
+ * The same run also drops expired tokens (`purgeTokens`), which are of no use to anyone.
  */
 import type { Clock } from '../platform/clock.js'
 import type { TraceStore } from './store.js'
@@ -17,6 +18,8 @@ export interface RetentionJobOptions {
   readonly maxSteps?: number
   readonly onError?: (error: unknown) => void
   readonly onPurged?: (count: number) => void
+  /** Deletes expired tokens; returns how many. */
+  readonly purgeTokens?: () => Promise<number>
 }
 
 export class RetentionJob {
@@ -58,6 +61,7 @@ export class RetentionJob {
         total += deleted
         if (deleted < batchRows) break
       }
+      await this.#options.purgeTokens?.()
     } catch (error) {
       this.#options.onError?.(error)
     }

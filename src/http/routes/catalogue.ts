@@ -13,16 +13,16 @@ import { getQuotas } from '../../trackers/index.js'
 import { rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString } from '../schemas.js'
 import { replyWith } from './reply-with.js'
+import { projectRoute } from '../route-auth.js'
 
 const OPERATOR_WINDOW_MS = 30 * 86_400_000
 
 export function registerCatalogueRoutes(app: FastifyInstance, services: Services): void {
   type P = { Params: { project_id: string } }
-  const common = { config: { projectScoped: true } } as const
   app.get<P>(
     '/v3/:project_id/quotas',
     {
-      ...common,
+      config: projectRoute('cts:quota:get'),
       schema: {
         summary: 'Show quotas',
         tags: ['quotas'],
@@ -53,7 +53,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
   app.get<P>(
     '/v3/:project_id/operations',
     {
-      ...common,
+      config: projectRoute('cts:notification:listOperation'),
       schema: {
         summary: 'List operations (for notification rules)',
         tags: ['notifications'],
@@ -76,7 +76,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
   app.get<P>(
     '/v3/:project_id/user-resources',
     {
-      ...common,
+      config: projectRoute('cts:trace:listTraceUser'),
       schema: {
         summary: 'List operators of the last 30 days',
         tags: ['traces'],
@@ -103,6 +103,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
   app.get<{ Params: { domain_id: string } }>(
     '/v3/:domain_id/resources',
     {
+      config: { auth: { action: 'cts:trace:listResource', scope: 'domain' } },
       schema: {
         summary: 'List resource types per service seen in traces',
         tags: ['traces'],
@@ -127,11 +128,15 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
       },
     },
     async (request) => {
+      // The account's resource types: the union over its projects.
       const byService = new Map<string, Set<string>>()
-      for (const entry of await services.store.traces.catalogue(request.params.domain_id)) {
-        let set = byService.get(entry.service_type)
-        if (set === undefined) byService.set(entry.service_type, (set = new Set()))
-        set.add(entry.resource_type)
+      const projects = await services.store.identity.listProjects(request.params.domain_id)
+      for (const project of projects) {
+        for (const entry of await services.store.traces.catalogue(project.id)) {
+          let set = byService.get(entry.service_type)
+          if (set === undefined) byService.set(entry.service_type, (set = new Set()))
+          set.add(entry.resource_type)
+        }
       }
       return {
         resources: [...byService].map(([service_type, set]) => ({

@@ -10,6 +10,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
   app.get(
     '/health',
     {
+      config: { auth: 'public' },
       schema: {
         summary: 'Health check',
         tags: ['operations'],

@@ -6,13 +6,14 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../services.js'
+import { projectRoute } from '../route-auth.js'
 import { projectParams, traceObject } from '../schemas.js'
 
 export function registerIngestRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Params: { project_id: string } }>(
     '/v3/:project_id/traces',
     {
-      config: { projectScoped: true },
+      config: projectRoute('cts:trace:report'),
       schema: {
         summary: 'Report traces (batch ingest)',
         tags: ['traces'],

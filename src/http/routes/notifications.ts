@@ -7,6 +7,7 @@ import type { Services } from '../../services.js'
 import { callerOf, rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString, queryStringList } from '../schemas.js'
 import { replyWith } from './reply-with.js'
+import { projectRoute } from '../route-auth.js'
 
 const notificationBody = {
   type: 'object',
@@ -62,11 +63,10 @@ const notificationObject = {
 export function registerNotificationRoutes(app: FastifyInstance, services: Services): void {
   const { notifications } = services
   type P = { Params: { project_id: string } }
-  const common = { config: { projectScoped: true } } as const
   app.post<P>(
     '/v3/:project_id/notifications',
     {
-      ...common,
+      config: projectRoute('cts:notification:create'),
       schema: {
         summary: 'Create a key-event notification',
         tags: ['notifications'],
@@ -84,7 +84,7 @@ export function registerNotificationRoutes(app: FastifyInstance, services: Servi
   app.put<P>(
     '/v3/:project_id/notifications',
     {
-      ...common,
+      config: projectRoute('cts:notification:update'),
       schema: {
         summary: 'Update a key-event notification',
         tags: ['notifications'],
@@ -102,7 +102,7 @@ export function registerNotificationRoutes(app: FastifyInstance, services: Servi
   app.get<{ Params: { project_id: string; notification_type: string } }>(
     '/v3/:project_id/notifications/:notification_type',
     {
-      ...common,
+      config: projectRoute('cts:notification:list'),
       schema: {
         summary: 'List key-event notifications',
         tags: ['notifications'],
@@ -139,7 +139,7 @@ export function registerNotificationRoutes(app: FastifyInstance, services: Servi
   app.delete<P>(
     '/v3/:project_id/notifications',
     {
-      ...common,
+      config: projectRoute('cts:notification:delete'),
       schema: {
         summary: 'Delete key-event notifications',
         tags: ['notifications'],

@@ -7,6 +7,7 @@ import type { Services } from '../../services.js'
 import { rawQuery } from '../request-context.js'
 import { PROJECT_ID, queryString } from '../schemas.js'
 import { replyWith } from './reply-with.js'
+import { projectRoute } from '../route-auth.js'
 
 const tagsBody = {
   type: 'object',
@@ -42,11 +43,10 @@ export function registerTagRoutes(app: FastifyInstance, services: Services): voi
   const { tags } = services
   type R = { Params: { project_id: string; resource_type: string; resource_id: string } }
   type T = { Params: { project_id: string; resource_type: string } }
-  const common = { config: { projectScoped: true } } as const
   app.post<R>(
     '/v3/:project_id/:resource_type/:resource_id/tags/create',
     {
-      ...common,
+      config: projectRoute('cts:tag:create'),
       schema: {
         summary: 'Add tags to a tracker',
         tags: ['tags'],
@@ -65,7 +65,7 @@ export function registerTagRoutes(app: FastifyInstance, services: Services): voi
   app.delete<R>(
     '/v3/:project_id/:resource_type/:resource_id/tags/delete',
     {
-      ...common,
+      config: projectRoute('cts:tag:delete'),
       schema: {
         summary: 'Delete tags of a tracker',
         tags: ['tags'],
@@ -84,7 +84,7 @@ export function registerTagRoutes(app: FastifyInstance, services: Services): voi
   app.get<R>(
     '/v3/:project_id/:resource_type/:resource_id/tags',
     {
-      ...common,
+      config: projectRoute('cts:tag:list'),
       schema: { summary: 'List the tags of a tracker', tags: ['tags'], params: resourceParams },
     },
     async (request, reply) => {
@@ -95,7 +95,7 @@ export function registerTagRoutes(app: FastifyInstance, services: Services): voi
   app.get<T>(
     '/v3/:project_id/:resource_type/tags',
     {
-      ...common,
+      config: projectRoute('cts:tag:list'),
       schema: {
         summary: 'List the tag keys and values used on trackers',
         tags: ['tags'],
@@ -118,7 +118,7 @@ export function registerTagRoutes(app: FastifyInstance, services: Services): voi
   app.post<T>(
     '/v3/:project_id/:resource_type/resource-instances/filter',
     {
-      ...common,
+      config: projectRoute('cts:tag:list'),
       schema: {
         summary: 'Find trackers by tags',
         tags: ['tags'],

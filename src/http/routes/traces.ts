@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { ctsError } from '../../errors/index.js'
 import type { ApiVersion } from '../../query/index.js'
 import type { Services } from '../../services.js'
+import { projectRoute } from '../route-auth.js'
 import { rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString, traceObject } from '../schemas.js'
 
@@ -46,7 +47,7 @@ export function registerTraceRoutes(app: FastifyInstance, services: Services): v
   app.get<{ Params: { project_id: string } }>(
     '/v3/:project_id/traces',
     {
-      config: { projectScoped: true },
+      config: projectRoute('cts:trace:list'),
       schema: {
         summary: 'List traces (ListTraces)',
         tags: ['traces'],
@@ -73,7 +74,7 @@ export function registerTraceRoutes(app: FastifyInstance, services: Services): v
     app.get<{ Params: { project_id: string; tracker_name: string } }>(
       `/${version}/:project_id/:tracker_name/trace`,
       {
-        config: { projectScoped: true },
+        config: projectRoute('cts:trace:list'),
         schema: {
           summary: `List traces (legacy ${version})`,
           tags: ['traces', 'legacy'],

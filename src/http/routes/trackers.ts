@@ -8,6 +8,7 @@ import type { Services } from '../../services.js'
 import { callerOf, rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString } from '../schemas.js'
 import { replyWith } from './reply-with.js'
+import { projectRoute } from '../route-auth.js'
 
 const obsInfo = {
   type: 'object',
@@ -63,12 +64,11 @@ const trackerQuery = {
 export function registerTrackerRoutes(app: FastifyInstance, services: Services): void {
   const { trackers } = services
   type P = { Params: { project_id: string } }
-  const common = { config: { projectScoped: true } } as const
 
   app.post<P>(
     '/v3/:project_id/tracker',
     {
-      ...common,
+      config: projectRoute('cts:tracker:create'),
       schema: {
         summary: 'Create a tracker',
         tags: ['trackers'],
@@ -86,7 +86,7 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
   app.put<P>(
     '/v3/:project_id/tracker',
     {
-      ...common,
+      config: projectRoute('cts:tracker:update'),
       schema: {
         summary: 'Update a tracker',
         tags: ['trackers'],
@@ -104,7 +104,7 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
   app.get<P>(
     '/v3/:project_id/trackers',
     {
-      ...common,
+      config: projectRoute('cts:tracker:list'),
       schema: {
         summary: 'List trackers',
         tags: ['trackers'],
@@ -124,7 +124,7 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
   app.delete<P>(
     '/v3/:project_id/trackers',
     {
-      ...common,
+      config: projectRoute('cts:tracker:delete'),
       schema: {
         summary: 'Delete trackers',
         description:
@@ -156,7 +156,7 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
   app.post<P>(
     '/v1.0/:project_id/tracker',
     {
-      ...common,
+      config: projectRoute('cts:tracker:create'),
       schema: {
         summary: 'Create the management tracker (legacy v1.0)',
         tags: ['trackers', 'legacy'],
@@ -174,7 +174,7 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
   app.put<{ Params: { project_id: string; tracker_name: string } }>(
     '/v1.0/:project_id/tracker/:tracker_name',
     {
-      ...common,
+      config: projectRoute('cts:tracker:update'),
       schema: {
         summary: 'Update the management tracker (legacy v1.0)',
         tags: ['trackers', 'legacy'],
@@ -201,7 +201,7 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
   app.get<P>(
     '/v1.0/:project_id/tracker',
     {
-      ...common,
+      config: projectRoute('cts:tracker:list'),
       schema: {
         summary: 'Show the management tracker (legacy v1.0)',
         tags: ['trackers', 'legacy'],
@@ -215,7 +215,7 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
   app.delete<P>(
     '/v1.0/:project_id/tracker',
     {
-      ...common,
+      config: projectRoute('cts:tracker:delete'),
       schema: {
         summary: 'Delete the management tracker (legacy v1.0)',
         tags: ['trackers', 'legacy'],

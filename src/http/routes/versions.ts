@@ -46,6 +46,7 @@ export function registerVersionRoutes(app: FastifyInstance): void {
   app.get(
     '/',
     {
+      config: { auth: 'public' },
       schema: {
         summary: 'List API versions',
         tags: ['versions'],
@@ -62,6 +63,7 @@ export function registerVersionRoutes(app: FastifyInstance): void {
   app.get<{ Params: { version: string } }>(
     '/:version',
     {
+      config: { auth: 'public' },
       schema: {
         summary: 'Show one API version',
         tags: ['versions'],

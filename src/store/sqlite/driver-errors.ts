@@ -5,7 +5,8 @@
  */
 import { OpenCtsError, isOpenCtsError } from '../../errors/index.js'
 
-function sqliteCode(error: unknown): string | undefined {
+/** The driver's error code (`SQLITE_CONSTRAINT_UNIQUE` ...), if any. */
+export function sqliteCode(error: unknown): string | undefined {
   if (
     typeof error === 'object' &&
     error !== null &&

@@ -1,11 +1,14 @@
 /**
  * @module store/sqlite/schema
- * The SQLite schema, version 1. `traces.seq` is AUTOINCREMENT so it never goes backwards, even after
- * retention deletes the newest rows: downstream cursors (transfer, delivery) rely on that.
+ * The SQLite schema, version 2. `traces.seq` is AUTOINCREMENT so it never goes backwards, even
+ * after retention deletes the newest rows: downstream cursors (transfer, delivery) rely on that.
  * Every filter index ends in `time` (and, implicitly, the rowid `seq`), so each CTS filter is served
  * newest-first by one index range scan.
+ *
+ * Version 2 adds the identity tables (`iam_*`). Every statement is `IF NOT EXISTS`, so running
+ * SCHEMA_SQL on a version-1 file upgrades it; the opener then records the new version in `meta`.
  */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).
@@ -55,6 +58,46 @@ CREATE INDEX IF NOT EXISTS traces_by_time ON traces (time);
 ${FILTER_COLUMNS.map((c) => `CREATE INDEX IF NOT EXISTS traces_by_${c} ON traces (project_id, ${c}, time);`).join('\n')}
 `
 
+/**
+ * Identity (see IdentityStore). No secret is stored in clear: `password_hash` is a scrypt hash,
+ * `sealed_secret` the secret key sealed with a master key kept outside this file, `token_hash` the
+ * SHA-256 of the token. `iam_grants.project_id` is '' for an account-wide grant (null in the
+ * model), so that it can be part of the primary key. Deleting a user cascades to its grants, keys
+ * and tokens.
+ */
+export const IDENTITY_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS iam_accounts (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS iam_projects (
+  id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES iam_accounts (id), name TEXT NOT NULL,
+  created_at INTEGER NOT NULL, UNIQUE (account_id, name)
+);
+CREATE TABLE IF NOT EXISTS iam_users (
+  id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES iam_accounts (id), name TEXT NOT NULL,
+  password_hash TEXT, enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  created_at INTEGER NOT NULL, UNIQUE (account_id, name)
+);
+CREATE TABLE IF NOT EXISTS iam_grants (
+  user_id TEXT NOT NULL REFERENCES iam_users (id) ON DELETE CASCADE,
+  policy_name TEXT NOT NULL, project_id TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (user_id, policy_name, project_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS iam_access_keys (
+  access_key_id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES iam_users (id) ON DELETE CASCADE,
+  sealed_secret TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
+  description TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS iam_access_keys_by_user ON iam_access_keys (user_id);
+CREATE TABLE IF NOT EXISTS iam_tokens (
+  token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES iam_users (id) ON DELETE CASCADE,
+  project_id TEXT NOT NULL, issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS iam_tokens_by_user ON iam_tokens (user_id);
+CREATE INDEX IF NOT EXISTS iam_tokens_by_expiry ON iam_tokens (expires_at);
+`
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${TRACE_TABLE_SQL}
@@ -81,4 +124,5 @@ CREATE TABLE IF NOT EXISTS tags (
   key TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY (project_id, resource_type, resource_id, key)
 ) WITHOUT ROWID;
+${IDENTITY_TABLES_SQL}
 `

@@ -5,11 +5,12 @@
  * of a write and the durability trade-off.
  */
 import Database from 'better-sqlite3'
-import { OpenCtsError } from '../../errors/index.js'
+import { OpenCtsError, isOpenCtsError } from '../../errors/index.js'
 import type { Store } from '../store.js'
 import { CONNECTION_PRAGMAS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js'
 import { SqliteConfigStore } from './sqlite-config-store.js'
 import type { SqliteDatabase } from './sqlite-database.js'
+import { SqliteIdentityStore } from './sqlite-identity-store.js'
 import { SqliteTraceStore } from './sqlite-trace-store.js'
 
 export interface SqliteStoreOptions {
@@ -22,12 +23,14 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly traces: SqliteTraceStore
   readonly config: SqliteConfigStore
+  readonly identity: SqliteIdentityStore
   readonly #db: SqliteDatabase
 
   constructor(db: SqliteDatabase) {
     this.#db = db
     this.traces = new SqliteTraceStore(db)
     this.config = new SqliteConfigStore(db, this.traces)
+    this.identity = new SqliteIdentityStore(db)
   }
 
   close(): Promise<void> {
@@ -36,31 +39,47 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Opens (creating if needed) an SQLite store. Throws OCTS_ERR_WRITE_FAILED if the file cannot be opened or is of a newer schema. */
+/**
+ * Creates the missing tables and records SCHEMA_VERSION, in one transaction: an older file
+ * (version 1) is upgraded, a newer one is refused and left unchanged (OCTS_ERR_WRITE_FAILED).
+ */
+function migrate(db: SqliteDatabase, path: string): void {
+  db.transaction(() => {
+    db.exec(SCHEMA_SQL)
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+      { value: string } | undefined
+    if (row !== undefined && Number(row.value) > SCHEMA_VERSION) {
+      throw new OpenCtsError('OCTS_ERR_WRITE_FAILED', {
+        message: `the SQLite store at ${path} has schema version ${row.value}, this OpenCTS supports ${SCHEMA_VERSION}`,
+      })
+    }
+    if (row === undefined || Number(row.value) < SCHEMA_VERSION) {
+      db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ).run(String(SCHEMA_VERSION))
+    }
+  })()
+}
+
+/**
+ * Opens (creating if needed) an SQLite store, upgrading an older schema. Throws
+ * OCTS_ERR_WRITE_FAILED if the file cannot be opened or is of a newer schema.
+ */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  let db: SqliteDatabase
+  let db: SqliteDatabase | undefined
   try {
     db = new Database(options.path)
     for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
     db.pragma('foreign_keys = ON')
-    db.exec(SCHEMA_SQL)
+    migrate(db, options.path)
   } catch (error) {
+    if (db?.open === true) db.close()
+    if (isOpenCtsError(error)) throw error
     throw new OpenCtsError('OCTS_ERR_WRITE_FAILED', {
       message: `cannot open the SQLite store at ${options.path}: ${String(error)}`,
       cause: error,
-    })
-  }
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
-    { value: string } | undefined
-  if (row === undefined)
-    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(
-      String(SCHEMA_VERSION),
-    )
-  else if (Number(row.value) > SCHEMA_VERSION) {
-    db.close()
-    throw new OpenCtsError('OCTS_ERR_WRITE_FAILED', {
-      message: `the SQLite store at ${options.path} has schema version ${row.value}, this OpenCTS supports ${SCHEMA_VERSION}`,
     })
   }
   return new SqliteStore(db)
