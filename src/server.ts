@@ -44,7 +44,8 @@ export async function startServer(
   config: OpenCtsConfig,
   options: StartOptions = {},
 ): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true })
+  // Audit data and credentials: readable by the service's user only (an existing folder is kept as is).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const objectsDir = join(config.dataDir, 'objects')
   mkdirSync(objectsDir, { recursive: true })
   const dbPath = join(config.dataDir, 'opencts.db')

@@ -54,7 +54,14 @@ export function createServices(deps: ServiceDeps): Services {
   const publisher = new Publisher(deps.onListenerError)
   const audit = new SelfAudit(clock, ids)
   const retentionMs = config.retentionDays * 86_400_000
-  const projects = new ProjectRegistry({ config: store.config, clock, ids, audit, publisher })
+  const projects = new ProjectRegistry({
+    config: store.config,
+    clock,
+    ids,
+    audit,
+    publisher,
+    domainOf: async (projectId) => (await store.identity.getProject(projectId))?.accountId ?? '',
+  })
   const passwordCost = deps.passwordCost === undefined ? {} : { passwordCost: deps.passwordCost }
   return {
     config,

@@ -84,3 +84,26 @@ it('every import of a relative module carries the .js suffix and built-ins the n
     }
   }
 })
+
+it('auth/ stays below http: model, errors, the store port, platform, self-audit and node: only', () => {
+  const allowed = [
+    /^\.\//,
+    /^\.\.\/(model|errors|platform)\//,
+    /^\.\.\/store\/index\.js$/,
+    /^\.\.\/ingest\/index\.js$/,
+    /^node:(crypto|fs)$/,
+  ]
+  for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/auth/'))) {
+    for (const spec of list)
+      assert.ok(
+        allowed.some((re) => re.test(spec)),
+        `${file} imports ${spec}`,
+      )
+  }
+})
+
+it('auth/sdk-hmac is pure (node:crypto only): the CLI and the server share it', () => {
+  const file = all.find((f) => f.file === 'src/auth/sdk-hmac.ts')
+  assert.ok(file)
+  for (const spec of file.imports) assert.equal(spec, 'node:crypto', spec)
+})

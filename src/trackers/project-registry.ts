@@ -16,6 +16,8 @@ export interface ProjectRegistryDeps {
   readonly ids: IdSource
   readonly audit: SelfAudit
   readonly publisher: Publisher
+  /** The account (domain) id of a project, for the tracker's `domain_id`; '' when unknown. */
+  readonly domainOf?: (projectId: string) => Promise<string>
 }
 
 export class ProjectRegistry {
@@ -42,13 +44,14 @@ export class ProjectRegistry {
   async #register(projectId: string): Promise<void> {
     const { config, clock, ids, audit, publisher } = this.#deps
     const now = clock.now()
+    const domainId = (await this.#deps.domainOf?.(projectId)) ?? ''
     let auditTraces: ReturnType<SelfAudit['trace']>[] = []
     await config.ensureProject(projectId, now, () => {
       const tracker = newTracker({
         id: ids.uuid(),
         now,
         projectId,
-        domainId: '',
+        domainId,
         type: 'system',
         name: 'system',
       })
