@@ -78,7 +78,7 @@ describe('POST /v3/auth/tokens', () => {
       headers: { 'x-auth-token': token as string, 'x-subject-token': token as string },
     })
     assert.equal(check.statusCode, 200)
-    assert.equal((JSON.parse(check.body)).token.project.id, A)
+    assert.equal(JSON.parse(check.body).token.project.id, A)
     // The project's account is the domain of its management tracker.
     const trackers = await call(app, 'GET', `/v3/${A}/trackers`, undefined, {
       auth: token as string,

@@ -123,7 +123,12 @@ export async function adminToken(app: FastifyInstance, projectId: string): Promi
   if (cache === undefined) throw new Error('not an app of buildTestApp')
   let token = cache.get(projectId)
   if (token === undefined) {
-    token = await signIn(app, { account: 'test', user: 'admin', password: ADMIN_PASSWORD, projectId })
+    token = await signIn(app, {
+      account: 'test',
+      user: 'admin',
+      password: ADMIN_PASSWORD,
+      projectId,
+    })
     cache.set(projectId, token)
   }
   return token
