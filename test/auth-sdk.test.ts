@@ -9,10 +9,18 @@ import assert from 'node:assert/strict'
 import { stringify } from 'node:querystring'
 import { describe, it } from 'node:test'
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core/auth/BasicCredentials.js'
+import { GlobalCredentials } from '@huaweicloud/huaweicloud-sdk-core/auth/GlobalCredentials.js'
 import type { IHttpRequest } from '@huaweicloud/huaweicloud-sdk-core/http/IHttpRequest.js'
 import { formatSdkDate } from '../src/auth/index.js'
 import { reportedTrace } from './helpers/make-trace.js'
-import { ADMIN_AK, ADMIN_SK, TEST_NOW, TEST_PROJECTS, buildTestApp } from './helpers/test-app.js'
+import {
+  ADMIN_AK,
+  ADMIN_SK,
+  TEST_ACCOUNT,
+  TEST_NOW,
+  TEST_PROJECTS,
+  buildTestApp,
+} from './helpers/test-app.js'
 
 const [P, P2] = TEST_PROJECTS
 
@@ -223,5 +231,35 @@ describe('requests signed by the Huawei Cloud SDK signer', () => {
       await sdkSign(endpoint, { method: 'GET', url: '/v3/{project_id}/trackers', projectId: P2 }),
     )
     assert.equal(own.status, 200)
+  })
+
+  it('sign account-level calls with GlobalCredentials and X-Domain-Id', async (t) => {
+    const endpoint = await server(t)
+    const global = async (domainId: string): Promise<number> => {
+      const credentials = new GlobalCredentials()
+        .withAk(ADMIN_AK)
+        .withSk(ADMIN_SK)
+        .withDomainId(domainId)
+      const signed = await credentials.processAuthRequest(
+        undefined as any,
+        {
+          endpoint,
+          url: `/v3/${TEST_ACCOUNT}/resources`,
+          method: 'GET',
+          headers: { 'X-Sdk-Date': formatSdkDate(TEST_NOW) },
+          queryParams: {},
+        } as IHttpRequest,
+      )
+      const headers = Object.fromEntries(
+        Object.entries(signed.headers as Record<string, string>).filter(([k]) => k !== 'host'),
+      )
+      return (await fetch(String(signed.endpoint).replace(/\/$/, ''), { headers })).status
+    }
+    assert.equal(await global(TEST_ACCOUNT), 200)
+    assert.equal(
+      await global('ffffffffffffffffffffffffffffffff'),
+      403,
+      'X-Domain-Id of another account',
+    )
   })
 })

@@ -317,13 +317,19 @@ export class Authenticator {
     return { secretKey: masterKey.open(key.sealedSecret, key.accessKeyId), user, account }
   }
 
-  /** The principal of a verified signed request; `X-Project-Id` must be a project of the account. */
+  /**
+   * The principal of a verified signed request. `X-Project-Id` must be a project of the key's
+   * account and `X-Domain-Id` (GlobalCredentials) the account itself, else 403.
+   */
   async signedPrincipal(
     accessKeyId: string,
     user: User,
     account: Account,
     xProjectId: string | null,
+    xDomainId: string | null = null,
   ): Promise<Principal> {
+    if (xDomainId !== null && xDomainId !== account.id)
+      throw forbidden(`The IAM user is not authorized to access account ${xDomainId}.`)
     if (xProjectId !== null) {
       const project = IAM_ID_PATTERN.test(xProjectId)
         ? await this.#deps.store.getProject(xProjectId)

@@ -174,12 +174,12 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
         )
         if (!ok) throw unauthenticated('verify aksk signature fail')
       })
-      const xProjectId = singleHeader(request, 'x-project-id') ?? null
       request.principal = await auth.signedPrincipal(
         pending.auth.accessKeyId,
         pending.user,
         pending.account,
-        xProjectId,
+        singleHeader(request, 'x-project-id') ?? null,
+        singleHeader(request, 'x-domain-id') ?? null,
       )
       request.pendingSignature = null
     }
