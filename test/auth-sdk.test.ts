@@ -240,16 +240,13 @@ describe('requests signed by the Huawei Cloud SDK signer', () => {
         .withAk(ADMIN_AK)
         .withSk(ADMIN_SK)
         .withDomainId(domainId)
-      const signed = await credentials.processAuthRequest(
-        undefined as any,
-        {
-          endpoint,
-          url: `/v3/${TEST_ACCOUNT}/resources`,
-          method: 'GET',
-          headers: { 'X-Sdk-Date': formatSdkDate(TEST_NOW) },
-          queryParams: {},
-        } as IHttpRequest,
-      )
+      const signed = await credentials.processAuthRequest(undefined as any, {
+        endpoint,
+        url: `/v3/${TEST_ACCOUNT}/resources`,
+        method: 'GET',
+        headers: { 'X-Sdk-Date': formatSdkDate(TEST_NOW) },
+        queryParams: {},
+      })
       const headers = Object.fromEntries(
         Object.entries(signed.headers as Record<string, string>).filter(([k]) => k !== 'host'),
       )
