@@ -20,10 +20,10 @@ import { machineFacts } from './machine-facts.js'
 import { benchQueries, queryCases } from './query-bench.js'
 import { renderReport } from './report.js'
 import { benchSearchable } from './searchable-bench.js'
-import { startServerProcess, type ServerProcess } from './server-process.js'
+import { BENCH_ADMIN, startServerProcess, type ServerProcess } from './server-process.js'
 import { vocabulary } from './trace-generator.js'
 
-const PROJECT = '0123456789abcdef0123456789abcdef'
+const PROJECT = BENCH_ADMIN.projectId
 
 function setting(name: string, fallback: number, min: number, max: number): number {
   const text = process.env[name]
@@ -101,13 +101,14 @@ async function main(): Promise<string> {
     const cases = queryCases(vocabulary(), base.sampleIds)
     const results = await benchQueries(cases, {
       url: server.url,
+      token: server.token,
       projectId: PROJECT,
       query,
       queries,
       warmup: 5,
       secondsPerFilter,
     })
-    const searchable = await benchSearchable(server.url, PROJECT, searchableSamples)
+    const searchable = await benchSearchable(server.url, server.token, PROJECT, searchableSamples)
     const settings = Object.entries(process.env)
       .filter(([name, value]) => name.startsWith('BENCH_') && value !== undefined && value !== '')
       .map(([name, value]) => `${name}=${value ?? ''} `)

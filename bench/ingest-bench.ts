@@ -47,10 +47,10 @@ function makeBodies(count: number, batchSize: number): string[] {
   return bodies
 }
 
-async function post(url: string, body: string): Promise<void> {
+async function post(url: string, token: string, body: string): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-auth-token': token },
     body,
     signal: AbortSignal.timeout(120_000),
   })
@@ -68,7 +68,7 @@ async function httpRate(
   options.onServer(server)
   try {
     const url = `${server.url}/v3/${options.projectId}/traces`
-    for (const body of warmup) await post(url, body)
+    for (const body of warmup) await post(url, server.token, body)
     const bar = new ProgressBar('ingest over HTTP', bodies.length)
     let next = 0
     let done = 0
@@ -76,7 +76,7 @@ async function httpRate(
     const client = async (): Promise<void> => {
       while (next < bodies.length) {
         const body = bodies[next++] ?? ''
-        await post(url, body)
+        await post(url, server.token, body)
         bar.update(++done)
       }
     }

@@ -57,6 +57,8 @@ export function queryCases(vocab: Vocabulary, sampleIds: readonly string[]): Que
 
 export interface QueryBenchOptions {
   readonly url: string
+  /** `X-Auth-Token` of every request. */
+  readonly token: string
   readonly projectId: string
   readonly query: TraceQuery
   readonly queries: number
@@ -65,8 +67,11 @@ export interface QueryBenchOptions {
   readonly secondsPerFilter: number
 }
 
-async function httpList(url: string): Promise<number> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) })
+async function httpList(url: string, token: string): Promise<number> {
+  const response = await fetch(url, {
+    headers: { 'x-auth-token': token },
+    signal: AbortSignal.timeout(30_000),
+  })
   const text = await response.text()
   if (response.status !== 200) throw new Error(`ListTraces answered ${response.status}: ${text}`)
   return (JSON.parse(text) as { meta_data: { count: number } }).meta_data.count
@@ -100,7 +105,7 @@ export async function benchQueries(
       const local = performance.now() - started
       const url = `${options.url}/v3/${options.projectId}/traces?${new URLSearchParams(raw).toString()}`
       started = performance.now()
-      const count = await httpList(url)
+      const count = await httpList(url, options.token)
       const remote = performance.now() - started
       if (i < options.warmup) continue
       inProcess.push(local)

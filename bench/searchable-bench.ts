@@ -15,6 +15,7 @@ export interface SearchableResult {
 
 export async function benchSearchable(
   url: string,
+  token: string,
   projectId: string,
   samples: number,
 ): Promise<SearchableResult> {
@@ -28,7 +29,7 @@ export async function benchSearchable(
     const started = performance.now()
     const response = await fetch(base, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
       body: JSON.stringify({ traces: [trace] }),
       signal: AbortSignal.timeout(30_000),
     })
@@ -38,6 +39,7 @@ export async function benchSearchable(
     const deadline = started + 5000
     for (;;) {
       const answer = await fetch(`${base}?trace_id=${String(trace.trace_id)}`, {
+        headers: { 'x-auth-token': token },
         signal: AbortSignal.timeout(30_000),
       })
       const body = (await answer.json()) as { traces?: unknown[] }

@@ -8,8 +8,18 @@ import { fileURLToPath } from 'node:url'
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
+/** The administrator the benchmark's servers are started with (first start of their data folder). */
+export const BENCH_ADMIN = {
+  account: 'opencts',
+  user: 'admin',
+  password: 'bench-admin-password',
+  projectId: '0123456789abcdef0123456789abcdef',
+} as const
+
 export interface ServerProcess {
   readonly url: string
+  /** A token of the administrator for BENCH_ADMIN.projectId (`X-Auth-Token`). */
+  readonly token: string
   readonly child: ChildProcess
   /** SIGTERM (graceful close), SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>
@@ -30,7 +40,14 @@ export function startServerProcess(dataDir: string, timeoutMs = 60_000): Promise
       '--log-level',
       'warn',
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' } },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        OPENCTS_ADMIN_PASSWORD: BENCH_ADMIN.password,
+        OPENCTS_ADMIN_PROJECT_ID: BENCH_ADMIN.projectId,
+      },
+    },
   )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const stop = async (stopTimeoutMs = 30_000): Promise<void> => {
@@ -49,9 +66,16 @@ export function startServerProcess(dataDir: string, timeoutMs = 60_000): Promise
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk
       const match = /OpenCTS listening on (http:\/\/\S+)/.exec(out)
-      if (match?.[1] !== undefined) {
+      const url = match?.[1]
+      if (url !== undefined) {
         clearTimeout(timer)
-        resolve({ url: match[1], child, stop })
+        signIn(url).then(
+          (token) => resolve({ url, token, child, stop }),
+          (error: unknown) => {
+            child.kill('SIGKILL')
+            reject(error instanceof Error ? error : new Error(String(error)))
+          },
+        )
       }
     })
     child.once('exit', (code, signal) => {
@@ -59,4 +83,31 @@ export function startServerProcess(dataDir: string, timeoutMs = 60_000): Promise
       reject(new Error(`opencts serve exited (${code ?? signal}) before listening: ${out}`))
     })
   })
+}
+
+async function signIn(url: string): Promise<string> {
+  const response = await fetch(`${url}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: {
+              name: BENCH_ADMIN.user,
+              password: BENCH_ADMIN.password,
+              domain: { name: BENCH_ADMIN.account },
+            },
+          },
+        },
+        scope: { project: { id: BENCH_ADMIN.projectId } },
+      },
+    }),
+    signal: AbortSignal.timeout(30_000),
+  })
+  const token = response.headers.get('x-subject-token')
+  if (response.status !== 201 || token === null)
+    throw new Error(`sign-in to ${url} answered ${response.status}: ${await response.text()}`)
+  return token
 }

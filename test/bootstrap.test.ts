@@ -97,6 +97,7 @@ describe('first start', () => {
       OPENCTS_ADMIN_USER: 'ops',
       OPENCTS_ADMIN_PASSWORD: 'correct horse battery staple',
       OPENCTS_ADMIN_PROJECT: 'eu-test',
+      OPENCTS_ADMIN_PROJECT_ID: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
       OPENCTS_ADMIN_ACCESS_KEY: 'AKIAOPENCTSTEST00001',
       OPENCTS_ADMIN_SECRET_KEY: 'a-secret-key-given-by-the-environment',
     }
@@ -107,6 +108,7 @@ describe('first start', () => {
       'account',
       'password',
       'project',
+      'projectId',
       'secretKey',
       'user',
     ])
@@ -114,6 +116,7 @@ describe('first start', () => {
     assert.equal(p.account, 'acme')
     assert.equal(p.user, 'ops')
     assert.equal(p.project_name, 'eu-test')
+    assert.equal(p.project_id, env.OPENCTS_ADMIN_PROJECT_ID, 'the project id given is kept')
     assert.equal(p.access_key, env.OPENCTS_ADMIN_ACCESS_KEY)
     assert.equal(await signInStatus(server, p), 201)
     assert.equal(await signedStatus(server, p), 200)
@@ -132,6 +135,7 @@ describe('first start', () => {
       ],
       [{ OPENCTS_ADMIN_ACCESS_KEY: 'AKIAOPENCTSTEST00001' }, 'OPENCTS_ADMIN_ACCESS_KEY'],
       [{ OPENCTS_ADMIN_USER: ' admin' }, 'OPENCTS_ADMIN_USER'],
+      [{ OPENCTS_ADMIN_PROJECT_ID: 'not-hex' }, 'OPENCTS_ADMIN_PROJECT_ID'],
     ] as const) {
       await assert.rejects(
         startServer(loadConfig(env, { dataDir: dir, port: '0', logLevel: 'silent' })),

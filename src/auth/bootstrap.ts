@@ -8,7 +8,7 @@
  */
 import { OpenCtsError } from '../errors/index.js'
 import type { IdentityStore } from '../store/index.js'
-import { ACCESS_KEY_ID_PATTERN, IAM_NAME_PATTERN } from './identity.js'
+import { ACCESS_KEY_ID_PATTERN, IAM_ID_PATTERN, IAM_NAME_PATTERN } from './identity.js'
 import { SECRET_KEY_PATTERN, type IdentityAdmin } from './identity-admin.js'
 import { passwordProblem } from './password-hash.js'
 import { newAccessKeyId, newPassword, newSecretKey } from './secrets.js'
@@ -20,6 +20,7 @@ export interface BootstrapInput {
   readonly user?: string
   readonly password?: string
   readonly project?: string
+  readonly projectId?: string
   readonly accessKey?: string
   readonly secretKey?: string
 }
@@ -47,7 +48,7 @@ function invalid(name: string, reason: string): OpenCtsError {
 export function checkBootstrapInput(
   input: BootstrapInput,
   region: string,
-): Required<BootstrapInput> {
+): Required<Omit<BootstrapInput, 'projectId'>> & { projectId?: string } {
   const values = {
     account: input.account ?? 'opencts',
     user: input.user ?? 'admin',
@@ -62,6 +63,8 @@ export function checkBootstrapInput(
         `OPENCTS_ADMIN_${key.toUpperCase()}`,
         'use 1-64 letters, digits, spaces, _ - or .',
       )
+  if (input.projectId !== undefined && !IAM_ID_PATTERN.test(input.projectId))
+    throw invalid('OPENCTS_ADMIN_PROJECT_ID', 'a project id is 32 lowercase hex characters')
   const problem = passwordProblem(values.password)
   if (problem !== null) throw invalid('OPENCTS_ADMIN_PASSWORD', problem)
   if (!ACCESS_KEY_ID_PATTERN.test(values.accessKey))
@@ -76,7 +79,7 @@ export function checkBootstrapInput(
       'OPENCTS_ADMIN_ACCESS_KEY',
       'give OPENCTS_ADMIN_ACCESS_KEY and OPENCTS_ADMIN_SECRET_KEY together, or neither',
     )
-  return values
+  return input.projectId === undefined ? values : { ...values, projectId: input.projectId }
 }
 
 /** Creates the administrator if no account exists; returns it, or null when identities exist. */
@@ -89,7 +92,11 @@ export async function bootstrapAdmin(
   if (!(await store.isEmpty())) return null
   const values = checkBootstrapInput(input, region)
   const account = await admin.createAccount({ name: values.account })
-  const project = await admin.createProject({ account: account.name, name: values.project })
+  const project = await admin.createProject({
+    account: account.name,
+    name: values.project,
+    ...(values.projectId === undefined ? {} : { id: values.projectId }),
+  })
   const user = await admin.createUser({
     account: account.name,
     name: values.user,

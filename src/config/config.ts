@@ -40,6 +40,8 @@ export interface AdminBootstrap {
   readonly user?: string
   readonly password?: string
   readonly project?: string
+  /** 32 lowercase hex, e.g. to keep the id a project had on another cloud; random if not given. */
+  readonly projectId?: string
   readonly accessKey?: string
   readonly secretKey?: string
 }
@@ -87,6 +89,7 @@ export const ADMIN_ENV_NAMES: Readonly<Record<keyof AdminBootstrap, string>> = {
   user: 'OPENCTS_ADMIN_USER',
   password: 'OPENCTS_ADMIN_PASSWORD',
   project: 'OPENCTS_ADMIN_PROJECT',
+  projectId: 'OPENCTS_ADMIN_PROJECT_ID',
   accessKey: 'OPENCTS_ADMIN_ACCESS_KEY',
   secretKey: 'OPENCTS_ADMIN_SECRET_KEY',
 }
