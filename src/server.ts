@@ -73,7 +73,6 @@ export async function startServer(
     await store.close()
     throw error
   }
-  if (bootstrap !== null) writeAdminCredentials(credentialsFile, bootstrap, config)
   const app = await buildApp(services, {
     logLevel: config.logLevel,
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
@@ -98,6 +97,8 @@ export async function startServer(
     await store.close()
     throw error
   }
+  // Written once listening, so that the endpoint is the address actually bound (also with port 0).
+  if (bootstrap !== null) writeAdminCredentials(credentialsFile, bootstrap, address)
   const running = app
   return {
     app,
@@ -116,13 +117,14 @@ export async function startServer(
 }
 
 /** Writes the first-start administrator as the `default` profile of a credentials file, mode 0600. */
-function writeAdminCredentials(path: string, admin: AdminCredentials, config: OpenCtsConfig): void {
+function writeAdminCredentials(path: string, admin: AdminCredentials, url: string): void {
   if (existsSync(path)) return
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  // A wildcard listen address is reached through loopback on this machine.
+  const endpoint = url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:')
   const text = formatCredentialsProfile(
     'default',
     {
-      endpoint: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${config.port}`,
+      endpoint,
       account: admin.account,
       project_id: admin.projectId,
       project_name: admin.projectName,

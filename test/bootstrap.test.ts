@@ -77,6 +77,7 @@ describe('first start', () => {
     assert.equal(statSync(join(dir, 'master.key')).mode & 0o777, 0o600)
     const p = profile(first)
     assert.equal(p.project_id, first.bootstrap.projectId)
+    assert.equal(p.endpoint, first.url, 'the endpoint is the address bound (port 0 resolved)')
     assert.equal(p.password, first.bootstrap.password)
     assert.equal(await signInStatus(first, p), 201)
     assert.equal(await signedStatus(first, p), 200)

@@ -1,14 +1,21 @@
 /**
  * @module cli/http-client
- * A small client of the OpenCTS API over `fetch`, for the CLI. A 4xx/5xx answer becomes a
- * `CtsApiError` carrying the CTS error body (`error_code`, `error_msg`); an unreachable server or a
- * timeout becomes a `CliFailure` naming the endpoint.
+ * A small client of the OpenCTS API over `fetch`, for the CLI. Every request carries the credential
+ * of a `RequestAuthorizer`: an AK/SK signature (`SDK-HMAC-SHA256`, with `X-Project-Id`), a token
+ * (`X-Auth-Token`), or a token got once by signing in with a password (`POST /v3/auth/tokens`).
+ * A 4xx/5xx answer becomes a `CtsApiError` carrying the CTS error body (`error_code`, `error_msg`),
+ * with a hint naming the credential's source on 401, 403 and 429 (never a secret); an unreachable
+ * server or a timeout becomes a `CliFailure` naming the endpoint.
  */
+import { signRequest } from '../auth/sdk-hmac.js'
 import type { ListTracesResponse } from '../query/index.js'
 import { CliFailure, UsageError } from './cli-errors.js'
 
 /** Default API endpoint of the CLI (where `opencts serve` listens by default). */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:8088'
+
+/** How long a request may take, headers and body. */
+const DEFAULT_TIMEOUT_MS = 120_000
 
 /** The API answered with an error status. */
 export class CtsApiError extends Error {
@@ -16,13 +23,119 @@ export class CtsApiError extends Error {
   readonly status: number
   readonly errorCode: string
   readonly errorMsg: string
+  /** What to do about it (on 401, 403 and 429), or undefined; never holds a secret. */
+  readonly hint: string | undefined
 
-  constructor(status: number, errorCode: string, errorMsg: string) {
-    super(`${errorCode} ${errorMsg} (HTTP ${status})`)
+  constructor(status: number, errorCode: string, errorMsg: string, hint?: string) {
+    super(`${errorCode} ${errorMsg} (HTTP ${status})${hint === undefined ? '' : `\n  ${hint}`}`)
     this.status = status
     this.errorCode = errorCode
     this.errorMsg = errorMsg
+    this.hint = hint
   }
+}
+
+/** A request about to be sent, as an authorizer sees it. */
+export interface OutgoingRequest {
+  readonly method: string
+  readonly url: URL
+  /** Every header the request sends besides the authorizer's (lowercase names). */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body?: string
+}
+
+/** Authenticates requests with one credential. */
+export interface RequestAuthorizer {
+  /** The credential and where it came from, for messages; never holds a secret. */
+  readonly description: string
+  /**
+   * The headers to add to `request` (sent together with `request.headers`, nothing else signed).
+   * Throws CtsApiError or CliFailure when getting a token fails.
+   */
+  authorize(request: OutgoingRequest): Promise<Readonly<Record<string, string>>>
+}
+
+/** Sends `X-Auth-Token`. */
+export function tokenAuthorizer(token: string, description: string): RequestAuthorizer {
+  return { description, authorize: () => Promise.resolve({ 'x-auth-token': token }) }
+}
+
+/** Signs each request with SDK-HMAC-SHA256, scoped to the project by a signed `X-Project-Id`. */
+export function akskAuthorizer(input: {
+  readonly accessKeyId: string
+  readonly secretKey: string
+  readonly projectId: string
+  readonly description: string
+  readonly now: () => number
+}): RequestAuthorizer {
+  return {
+    description: input.description,
+    authorize: (request) => {
+      const headers = { ...request.headers, 'x-project-id': input.projectId }
+      const signed = signRequest({
+        method: request.method,
+        url: request.url,
+        headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        accessKeyId: input.accessKeyId,
+        secretKey: input.secretKey,
+        now: input.now(),
+      })
+      return Promise.resolve({ 'x-project-id': input.projectId, ...signed })
+    },
+  }
+}
+
+/** Signs in once (a token scoped to the project, on first use) and sends that token. */
+export function passwordAuthorizer(input: {
+  readonly endpoint: URL
+  readonly account: string
+  readonly user: string
+  readonly password: string
+  readonly projectId: string
+  readonly description: string
+  readonly timeoutMs?: number
+}): RequestAuthorizer {
+  let token: Promise<string> | undefined
+  return {
+    description: input.description,
+    authorize: async () => {
+      token ??= signIn(input)
+      return { 'x-auth-token': await token }
+    },
+  }
+}
+
+/** POST /v3/auth/tokens with a password, scoped to the project; resolves with the token. */
+async function signIn(input: Parameters<typeof passwordAuthorizer>[0]): Promise<string> {
+  const base = baseOf(input.endpoint)
+  const body = JSON.stringify({
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: {
+          user: { name: input.user, password: input.password, domain: { name: input.account } },
+        },
+      },
+      scope: { project: { id: input.projectId } },
+    },
+  })
+  const response = await send(
+    base,
+    'POST',
+    '/v3/auth/tokens',
+    { 'content-type': 'application/json' },
+    body,
+    input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  )
+  const text = await response.text()
+  if (!response.ok) throw apiError(response, text, input.description)
+  const token = response.headers.get('x-subject-token')
+  if (token === null || token === '')
+    throw new CliFailure(
+      `the server answered ${response.status} to sign-in without X-Subject-Token`,
+    )
+  return token
 }
 
 /** Checks an endpoint URL given by flag or environment. Throws UsageError. */
@@ -46,12 +159,82 @@ function networkReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+function baseOf(endpoint: URL): string {
+  return endpoint.href.replace(/\/+$/, '')
+}
+
+/** One fetch; an unreachable server or a timeout becomes a CliFailure naming the endpoint. */
+async function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<Response> {
+  try {
+    return await fetch(base + path, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+  } catch (error) {
+    throw new CliFailure(`cannot reach ${base}: ${networkReason(error)}`, { cause: error })
+  }
+}
+
+/** The CtsApiError of an error answer; `credential` names the credential for the hint. */
+function apiError(response: Response, text: string, credential: string): CtsApiError {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  const error = json as { error_code?: unknown; error_msg?: unknown } | null | undefined
+  const status = response.status
+  return new CtsApiError(
+    status,
+    typeof error?.error_code === 'string' ? error.error_code : `HTTP ${status}`,
+    typeof error?.error_msg === 'string' ? error.error_msg : text.slice(0, 200),
+    authHint(status, credential, response.headers.get('retry-after')),
+  )
+}
+
+function authHint(
+  status: number,
+  credential: string,
+  retryAfter: string | null,
+): string | undefined {
+  switch (status) {
+    case 401:
+      return `check the credentials (${credential})`
+    case 403:
+      return (
+        `the credentials (${credential}) are valid, but their user holds no policy allowing ` +
+        'this in the project (an administrator can grant one with "opencts admin grant")'
+      )
+    case 429: {
+      const wait = retryAfter !== null && /^\d+$/.test(retryAfter) ? `${retryAfter} s` : 'a while'
+      return (
+        `too many failed authentications from this address: wait ${wait}, then check the ` +
+        `credentials (${credential})`
+      )
+    }
+    default:
+      return undefined
+  }
+}
+
 export class CtsClient {
   readonly #base: string
+  readonly #authorizer: RequestAuthorizer
   readonly #timeoutMs: number
 
-  constructor(endpoint: URL, timeoutMs = 120_000) {
-    this.#base = endpoint.href.replace(/\/+$/, '')
+  constructor(endpoint: URL, authorizer: RequestAuthorizer, timeoutMs = DEFAULT_TIMEOUT_MS) {
+    this.#base = baseOf(endpoint)
+    this.#authorizer = authorizer
     this.#timeoutMs = timeoutMs
   }
 
@@ -83,31 +266,29 @@ export class CtsClient {
   }
 
   async #call(method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> {
-    let response: Response
-    try {
-      response = await fetch(this.#base + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      })
-    } catch (error) {
-      throw new CliFailure(`cannot reach ${this.#base}: ${networkReason(error)}`, { cause: error })
-    }
+    const headers: Record<string, string> =
+      body === undefined ? {} : { 'content-type': 'application/json' }
+    const auth = await this.#authorizer.authorize({
+      method,
+      url: new URL(this.#base + path),
+      headers,
+      ...(body === undefined ? {} : { body }),
+    })
+    const response = await send(
+      this.#base,
+      method,
+      path,
+      { ...headers, ...auth },
+      body,
+      this.#timeoutMs,
+    )
     const text = await response.text()
+    if (!response.ok) throw apiError(response, text, this.#authorizer.description)
     let json: unknown
     try {
       json = text === '' ? {} : JSON.parse(text)
     } catch {
       json = undefined
-    }
-    if (!response.ok) {
-      const error = json as { error_code?: unknown; error_msg?: unknown } | undefined
-      throw new CtsApiError(
-        response.status,
-        typeof error?.error_code === 'string' ? error.error_code : `HTTP ${response.status}`,
-        typeof error?.error_msg === 'string' ? error.error_msg : text.slice(0, 200),
-      )
     }
     if (typeof json !== 'object' || json === null)
       throw new CliFailure(`the server answered ${response.status} with a body that is not JSON`)

@@ -6,25 +6,37 @@ import { describe, it } from 'node:test'
 import { UsageError } from './cli-errors.js'
 import { locateBatchError, parseIngestArgs, type IngestPlan } from './ingest-command.js'
 
+const P1 = '0123456789abcdef0123456789abcdef'
+const P2 = 'fedcba9876543210fedcba9876543210'
+/** A current folder without .opencts/credentials. */
+const CWD = '/nonexistent'
+
 describe('parseIngestArgs', () => {
-  it('takes one input, the project and the options', () => {
+  it('takes one input, the project, the credential and the options', () => {
     const plan = parseIngestArgs(
-      ['traces.jsonl', '--project', 'p1', '--batch-size', '250', '-q', '--shift-to-now'],
-      {},
+      ['traces.jsonl', '--project', P1, '--batch-size', '250', '-q', '--shift-to-now'],
+      { OPENCTS_TOKEN: 'octs1_t' },
+      CWD,
     ) as IngestPlan
     assert.deepEqual(
       [plan.source, plan.client.projectId, plan.batchSize, plan.quiet, plan.shiftToNow],
-      ['traces.jsonl', 'p1', 250, true, true],
+      ['traces.jsonl', P1, 250, true, true],
     )
-    const defaults = parseIngestArgs(['-'], { OPENCTS_PROJECT_ID: 'p2' }) as IngestPlan
+    assert.equal(plan.client.credential.kind, 'token')
+    const defaults = parseIngestArgs(
+      ['-'],
+      { OPENCTS_PROJECT_ID: P2, OPENCTS_ACCESS_KEY: 'AK', OPENCTS_SECRET_KEY: 'SK' },
+      CWD,
+    ) as IngestPlan
     assert.deepEqual(
       [defaults.source, defaults.client.projectId, defaults.batchSize, defaults.quiet],
-      ['-', 'p2', 1000, false],
+      ['-', P2, 1000, false],
     )
+    assert.equal(defaults.client.credential.kind, 'aksk')
   })
 
   it('rejects a missing or extra input, bad batch sizes and unknown flags', () => {
-    const env = { OPENCTS_PROJECT_ID: 'p1' }
+    const env = { OPENCTS_PROJECT_ID: P1, OPENCTS_TOKEN: 'octs1_t' }
     for (const args of [
       [],
       ['a', 'b'],
@@ -32,9 +44,14 @@ describe('parseIngestArgs', () => {
       ['a', '--batch-size', '0'],
       ['a', '--nope'],
     ])
-      assert.throws(() => parseIngestArgs(args, env), UsageError, args.join(' '))
-    assert.throws(() => parseIngestArgs(['a'], {}), /project is required/)
-    assert.throws(() => parseIngestArgs(['a', '-p', 'bad/id'], {}), /project ID must be/)
+      assert.throws(() => parseIngestArgs(args, env, CWD), UsageError, args.join(' '))
+    assert.throws(() => parseIngestArgs(['a'], {}, CWD), /project is required/)
+    assert.throws(() => parseIngestArgs(['a', '-p', 'p1'], env, CWD), /project ID must be 32/)
+    assert.throws(() => parseIngestArgs(['a', '-p', P1], {}, CWD), /no credentials/)
+    assert.throws(
+      () => parseIngestArgs(['a', '--secret-key', 'hush'], env, CWD),
+      /there is no --secret-key flag/,
+    )
   })
 })
 

@@ -6,12 +6,19 @@
  * before it stay stored (each batch is one transaction on the server).
  */
 import { createReadStream, statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { MAX_BATCH_BYTES, MAX_BATCH_TRACES } from '../model/index.js'
 import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
-import { CLIENT_FLAGS, clientOptions, type ClientOptions } from './client-options.js'
-import { CtsApiError, CtsClient } from './http-client.js'
+import {
+  CLIENT_FLAGS,
+  clientFor,
+  clientOptions,
+  refuseSecretFlags,
+  type ClientOptions,
+} from './client-options.js'
+import { CtsApiError } from './http-client.js'
 import { ingestProgressText, ProgressLine } from './progress-line.js'
 import { readTraces, type InputTrace } from './read-traces.js'
 import { shiftTimes } from './shift-times.js'
@@ -36,11 +43,17 @@ export interface IngestPlan {
   readonly shiftToNow: boolean
 }
 
-/** Parses the command line of `ingest`; 'help' when help was asked for. Throws UsageError. */
+/**
+ * Parses the command line of `ingest` and resolves endpoint, project and credential
+ * (client-options.ts; `cwd` anchors relative credentials paths); 'help' when help was asked for.
+ * Throws UsageError, SettingError or CliFailure (unreadable credentials file).
+ */
 export function parseIngestArgs(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  cwd: string = resolve(),
 ): IngestPlan | 'help' {
+  refuseSecretFlags(args)
   const { values, positionals } = usageErrors(() =>
     parseArgs({ args: [...args], options: INGEST_FLAGS, strict: true, allowPositionals: true }),
   )
@@ -55,7 +68,7 @@ export function parseIngestArgs(
       `--batch-size must be an integer from 1 to ${MAX_BATCH_TRACES}, got ${JSON.stringify(sizeText)}`,
     )
   return {
-    client: clientOptions(values, env),
+    client: clientOptions(values, env, cwd),
     source: positionals[0] ?? '-',
     batchSize: Number(sizeText),
     quiet: values.quiet === true,
@@ -108,7 +121,7 @@ export async function runIngest(args: readonly string[], io: CliIo): Promise<num
       throw new CliFailure(`cannot read ${name}: ${(error as Error).message}`)
     }
   }
-  const client = new CtsClient(plan.client.endpoint)
+  const client = clientFor(plan.client, io.now)
   const progress = new ProgressLine(io.stderr, io.stderrIsTty, io.now)
   const started = io.now()
   const ids: string[] = []
@@ -126,7 +139,10 @@ export async function runIngest(args: readonly string[], io: CliIo): Promise<num
     } catch (error) {
       progress.done()
       if (!(error instanceof CtsApiError)) throw error
-      io.stderr.write(`error: ${error.message}\n  ${locateBatchError(batch, error.errorMsg)}; `)
+      // A refused credential is about no trace in particular.
+      const refused = [401, 403, 429].includes(error.status)
+      const where = refused ? '' : `${locateBatchError(batch, error.errorMsg)}; `
+      io.stderr.write(`error: ${error.message}\n  ${where}`)
       io.stderr.write(
         `stored before it: ${plural(ids.length, 'trace', 'traces')} in ${plural(batches, 'batch', 'batches')}\n`,
       )

@@ -9,10 +9,15 @@ import { UsageError } from './cli-errors.js'
 import { fetchTraces, parseQueryArgs, type QueryPlan } from './query-command.js'
 
 const NOW = Date.UTC(2026, 4, 10, 12, 0, 0)
-const ENV = { OPENCTS_PROJECT_ID: 'p1' }
+const P1 = '0123456789abcdef0123456789abcdef'
+const P2 = 'fedcba9876543210fedcba9876543210'
+/** A token, so that no credentials file is needed. */
+const ENV = { OPENCTS_PROJECT_ID: P1, OPENCTS_TOKEN: 'octs1_t' }
+/** A current folder without .opencts/credentials. */
+const CWD = '/nonexistent'
 
 function plan(args: string[], env: Record<string, string> = ENV): QueryPlan {
-  const result = parseQueryArgs(args, env, NOW)
+  const result = parseQueryArgs(args, env, NOW, CWD)
   assert.notEqual(result, 'help')
   return result as QueryPlan
 }
@@ -62,22 +67,19 @@ describe('parseQueryArgs', () => {
   })
 
   it('takes the project and endpoint from flags over the environment', () => {
-    const fromEnv = plan([], { OPENCTS_PROJECT_ID: 'p1', OPENCTS_ENDPOINT: 'http://h:1' })
-    assert.equal(fromEnv.client.projectId, 'p1')
+    const fromEnv = plan([], { ...ENV, OPENCTS_ENDPOINT: 'http://h:1' })
+    assert.equal(fromEnv.client.projectId, P1)
     assert.equal(fromEnv.client.endpoint.href, 'http://h:1/')
-    const fromFlags = plan(['-p', 'p2', '--endpoint', 'https://cts.example/'])
+    const fromFlags = plan(['-p', P2, '--endpoint', 'https://cts.example/'])
     assert.deepEqual(
       [fromFlags.client.projectId, fromFlags.client.endpoint.href],
-      ['p2', 'https://cts.example/'],
+      [P2, 'https://cts.example/'],
     )
-    assert.equal(
-      plan([], { OPENCTS_PROJECT_ID: 'p1' }).client.endpoint.href,
-      'http://127.0.0.1:8088/',
-    )
+    assert.equal(plan([], ENV).client.endpoint.href, 'http://127.0.0.1:8088/')
   })
 
   it('answers help', () => {
-    assert.equal(parseQueryArgs(['--help'], {}, NOW), 'help')
+    assert.equal(parseQueryArgs(['--help'], {}, NOW, CWD), 'help')
   })
 
   it('rejects unknown flags, positionals and bad values with UsageError', () => {
@@ -93,12 +95,17 @@ describe('parseQueryArgs', () => {
     ]
     for (const [args, message] of cases) {
       assert.throws(
-        () => parseQueryArgs(args, ENV, NOW),
+        () => parseQueryArgs(args, ENV, NOW, CWD),
         (error: unknown) => error instanceof UsageError && message.test(error.message),
         args.join(' '),
       )
     }
-    assert.throws(() => parseQueryArgs([], {}, NOW), /give --project ID or set OPENCTS_PROJECT_ID/)
+    assert.throws(
+      () => parseQueryArgs([], {}, NOW, CWD),
+      /give --project ID, set OPENCTS_PROJECT_ID or put project_id in the credentials profile/,
+    )
+    assert.throws(() => parseQueryArgs(['-p', 'p1'], ENV, NOW, CWD), /32 lowercase hex/)
+    assert.throws(() => parseQueryArgs([], { OPENCTS_PROJECT_ID: P1 }, NOW, CWD), /no credentials/)
   })
 })
 

@@ -3,13 +3,20 @@
  * `opencts query`: every ListTraces filter as a flag, `--from/--to` in friendly forms, paging that
  * follows `meta_data.marker` (`--all`, `--max`), and table, JSON or CSV output.
  */
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ApiTrace } from '../model/index.js'
 import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
-import { CLIENT_FLAGS, clientOptions, type ClientOptions } from './client-options.js'
+import {
+  CLIENT_FLAGS,
+  clientFor,
+  clientOptions,
+  refuseSecretFlags,
+  type ClientOptions,
+} from './client-options.js'
 import { formatTraces, OUTPUT_FORMATS, type OutputFormat } from './format-traces.js'
-import { CtsClient } from './http-client.js'
+import type { CtsClient } from './http-client.js'
 import { parseTimeArg } from './parse-time.js'
 import { QUERY_USAGE } from './usage.js'
 
@@ -67,12 +74,18 @@ function positiveInteger(flag: string, text: string, max: number): number {
   return Number(text)
 }
 
-/** Parses the command line of `query`; 'help' when help was asked for. Throws UsageError. */
+/**
+ * Parses the command line of `query` and resolves endpoint, project and credential
+ * (client-options.ts; `cwd` anchors relative credentials paths); 'help' when help was asked for.
+ * Throws UsageError, SettingError or CliFailure (unreadable credentials file).
+ */
 export function parseQueryArgs(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   now: number,
+  cwd: string = resolve(),
 ): QueryPlan | 'help' {
+  refuseSecretFlags(args)
   const { values } = usageErrors(() =>
     parseArgs({ args: [...args], options: QUERY_FLAGS, strict: true, allowPositionals: false }),
   )
@@ -95,7 +108,7 @@ export function parseQueryArgs(
     params.limit = String(positiveInteger('limit', values.limit, MAX_PAGE))
   else if (follow) params.limit = String(Math.min(max ?? MAX_PAGE, MAX_PAGE))
   return {
-    client: clientOptions(values, env),
+    client: clientOptions(values, env, cwd),
     params,
     format: format as OutputFormat,
     follow,
@@ -133,7 +146,7 @@ export async function runQuery(args: readonly string[], io: CliIo): Promise<numb
     io.stdout.write(QUERY_USAGE)
     return 0
   }
-  const client = new CtsClient(plan.client.endpoint)
+  const client = clientFor(plan.client, io.now)
   const { traces, marker } = await fetchTraces(client, plan)
   io.stdout.write(formatTraces(traces, plan.format))
   if (traces.length === 0 && plan.format === 'table') io.stderr.write('No traces match.\n')

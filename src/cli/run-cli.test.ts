@@ -9,6 +9,8 @@ import { describe, it } from 'node:test'
 import type { CliIo } from './cli-io.js'
 import { runCli } from './run-cli.js'
 
+const PROJECT = '0123456789abcdef0123456789abcdef'
+
 interface Run {
   status: number
   stdout: string
@@ -58,7 +60,7 @@ describe('runCli', () => {
 
   it('prints help on stdout and exits 0, for the tool and each command', async () => {
     assert.match((await run(['--help'])).stdout, /Commands:\n {2}serve/)
-    for (const command of ['serve', 'ingest', 'query']) {
+    for (const command of ['serve', 'ingest', 'query', 'admin']) {
       const result = await run([command, '--help'])
       assert.equal(result.status, 0, command)
       assert.match(result.stdout, new RegExp(`^Usage: opencts ${command}`), command)
@@ -68,7 +70,7 @@ describe('runCli', () => {
   })
 
   it('exits 2 with the command usage on an unknown flag', async () => {
-    for (const command of ['serve', 'ingest', 'query']) {
+    for (const command of ['serve', 'ingest', 'query', 'admin']) {
       const result = await run([command, '--frob'])
       assert.equal(result.status, 2, command)
       assert.match(result.stderr, new RegExp(`opencts ${command}: Unknown option '--frob'`))
@@ -98,13 +100,20 @@ describe('runCli', () => {
     const { port } = probe.address() as AddressInfo
     await new Promise((resolve) => probe.close(resolve))
     const endpoint = `http://127.0.0.1:${port}`
-    const result = await run(['query', '-p', 'p1', '--endpoint', endpoint])
+    const result = await run(['query', '-p', PROJECT, '--token', 'octs1_t', '--endpoint', endpoint])
     assert.equal(result.status, 1)
     assert.equal(result.stderr, `error: cannot reach ${endpoint}: ECONNREFUSED\n`)
   })
 
+  it('exits 2 with one message when a secret is given as a flag, without echoing it', async () => {
+    const result = await run(['query', '-p', PROJECT, '--secret-key=hush-hush'])
+    assert.equal(result.status, 2)
+    assert.match(result.stderr, /^opencts query: there is no --secret-key flag/)
+    assert.doesNotMatch(result.stderr, /hush/)
+  })
+
   it('exits 1 when the input file does not exist', async () => {
-    const result = await run(['ingest', '/nonexistent/traces.jsonl', '-p', 'p1'])
+    const result = await run(['ingest', '/nonexistent/traces.jsonl', '-p', PROJECT, '--token', 't'])
     assert.equal(result.status, 1)
     assert.match(result.stderr, /^error: cannot read \/nonexistent\/traces\.jsonl: ENOENT/)
   })

@@ -2,12 +2,13 @@
  * @module cli/run-cli
  * Dispatches `opencts <command>` and turns failures into messages and exit statuses:
  * 0 success, 1 the command failed (API error, unreachable server, bad input), 2 usage or setting
- * error. The server code is loaded only by `serve`, so the client commands start fast.
+ * error. The server code is loaded only by `serve` (and the store only by `admin`), so the client
+ * commands start fast.
  */
 import { CliFailure, SettingError, UsageError } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { CtsApiError } from './http-client.js'
-import { INGEST_USAGE, MAIN_USAGE, QUERY_USAGE, SERVE_USAGE } from './usage.js'
+import { ADMIN_USAGE, INGEST_USAGE, MAIN_USAGE, QUERY_USAGE, SERVE_USAGE } from './usage.js'
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>
 
@@ -18,6 +19,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
     load: async () => (await import('./ingest-command.js')).runIngest,
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
+  admin: { usage: ADMIN_USAGE, load: async () => (await import('./admin-command.js')).runAdmin },
 }
 
 /** Runs the command line `argv` (without node and the script); resolves with the exit status. */

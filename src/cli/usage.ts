@@ -12,6 +12,10 @@ Commands:
   serve     run the OpenCTS server
   ingest    send traces from a file (JSON lines, JSON array or {"traces": [...]}) to a server
   query     list traces with any ListTraces filter, as a table, JSON or CSV
+  admin     manage accounts, projects, users, access keys and policies of a data directory
+
+ingest and query need credentials: the first "opencts serve" writes the administrator's to
+.opencts/credentials, which they read from the current folder (see "opencts query --help").
 
 Run "opencts <command> --help" for the options of a command.
   -h, --help       show this help
@@ -39,6 +43,24 @@ Exit status: 0 after a graceful stop, 1 if the server cannot start (e.g. port in
 2 on an invalid option or setting.
 `
 
+const CONNECTION_HELP = `Connection and credentials (each from the first source that gives it):
+  -p, --project ID         project ID, 32 hex (OPENCTS_PROJECT_ID, else project_id of the
+                           profile; required)
+  -e, --endpoint URL       API endpoint (OPENCTS_ENDPOINT, else endpoint of the profile, else
+                           http://127.0.0.1:8088)
+      --credentials FILE   credentials file (OPENCTS_CREDENTIALS_FILE; default
+                           ~/.opencts/credentials, else ./.opencts/credentials, which
+                           "opencts serve" writes on its first start)
+      --profile NAME       profile of the file (OPENCTS_PROFILE, default "default")
+      --access-key AK      sign requests with this access key; its secret key comes from
+                           OPENCTS_SECRET_KEY or the profile (there is no --secret-key flag)
+      --token TOKEN        send this IAM token (better OPENCTS_TOKEN: a flag shows in ps)
+  The credential comes from the flags, else the environment (OPENCTS_ACCESS_KEY and
+  OPENCTS_SECRET_KEY; OPENCTS_TOKEN; OPENCTS_ACCOUNT, OPENCTS_USER and OPENCTS_PASSWORD), else the
+  profile (access_key and secret_key, else account, user and password); an access key wins over a
+  token, a token over a password. A password signs in once (POST /v3/auth/tokens).
+`
+
 export const INGEST_USAGE = `Usage: opencts ingest FILE|- [options]
 
 Sends traces to POST /v3/{project}/traces in batches of up to 1,000 traces and under 12 MB.
@@ -48,18 +70,17 @@ the command (batches before it stay stored). Re-sending a trace with the same tr
 not store it twice.
 
 Options:
-  -p, --project ID      project ID (OPENCTS_PROJECT_ID; required)
-  -e, --endpoint URL    API endpoint (OPENCTS_ENDPOINT, default http://127.0.0.1:8088)
       --batch-size N    traces per request, 1-1000 (default 1000)
   -q, --quiet           print only the count, not the trace ids
       --shift-to-now    move all trace times by one offset so the newest is 1 s ago
                         (for sample files and replays; reads the whole input first)
   -h, --help            show this help
-
+${CONNECTION_HELP}
 Output: a line "Stored N traces in B batches." then the trace ids, one per line.
 A progress line is drawn on stderr when it is a terminal.
 Exit status: 0 when every trace is stored, 1 on an API error (its error_code and error_msg
-are printed) or unreadable input, 2 on an invalid option.
+are printed; 401 wrong credentials, 403 no policy allows reporting traces) or unreadable input,
+2 on an invalid option or no credentials.
 `
 
 export const QUERY_USAGE = `Usage: opencts query [options]
@@ -84,12 +105,54 @@ Output:
   --format table|json|csv      table (default): time, trace name, rating, service, resource
                                type/id/name, user, code; json: the API traces as a JSON array;
                                csv: RFC 4180 with a header row, values verbatim
-Connection:
-  -p, --project ID    project ID (OPENCTS_PROJECT_ID; required)
-  -e, --endpoint URL  API endpoint (OPENCTS_ENDPOINT, default http://127.0.0.1:8088)
+  -h, --help                   show this help
+${CONNECTION_HELP}
+When more traces match than were printed, the marker to continue with is printed on stderr.
+Exit status: 0 on success, 1 on an API error (its error_code and error_msg are printed; 401
+wrong credentials, 403 no policy allows listing traces), 2 on an invalid option or no credentials.
+`
+
+export const ADMIN_USAGE = `Usage: opencts admin <command> [options]
+
+Manages the identities of a data directory directly (its SQLite file and master key), with no
+server needed; safe while the server runs. Secrets (passwords, secret keys) are printed once, when
+made; passwords are never taken as a flag value: give --password-stdin, or let one be generated.
+
+Accounts and projects:
+  account create NAME
+  account list
+  project create --account A NAME [--id 32HEX]
+  project list [--account A]
+Users (--account A names the user's account):
+  user create --account A NAME [--password-stdin]     no password given: one is generated
+  user list --account A                               with policies and access keys
+  user password --account A NAME [--password-stdin]   also revokes the user's tokens
+  user enable|disable|delete --account A NAME         disable and delete revoke tokens too
+Access keys:
+  key create --account A --user U [--description D]   prints the access key and secret key
+  key list --account A --user U
+  key enable|disable|delete AK
+  credentials --account A --user U --project P [--profile NAME] [--endpoint URL]
+                                    creates an access key and prints a credentials-file profile
+                                    (for --credentials FILE); redirect it to a file
+Policies and tokens:
+  grant --account A --user U --policy NAME [--project NAME_OR_ID]   without --project: in every
+  revoke --account A --user U --policy NAME [--project NAME_OR_ID]  project of the account
+  policies                          the built-in policies, their type and actions
+  tokens revoke --account A --user U
+
+Options:
+  --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts); must exist. The master
+                      key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE)
+  --json              list and create commands: print JSON instead of a table
+  --password-stdin    read the password from the first line of stdin
   -h, --help          show this help
 
-When more traces match than were printed, the marker to continue with is printed on stderr.
-Exit status: 0 on success, 1 on an API error (its error_code and error_msg are printed),
-2 on an invalid option.
+Example: a read-only user with a ready credentials file
+  opencts admin user create --account opencts auditor
+  opencts admin grant --account opencts --user auditor --policy "CTS ReadOnlyAccess"
+  opencts admin credentials --account opencts --user auditor --project local-1 > auditor.ini
+
+Exit status: 0 on success, 1 when the command fails (e.g. no such account, name taken, no data
+directory), 2 on an invalid option or value.
 `
