@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { passwordSignInBody } from '../src/auth/credentials-file.js'
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
@@ -89,21 +90,7 @@ async function signIn(url: string): Promise<string> {
   const response = await fetch(`${url}/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: BENCH_ADMIN.user,
-              password: BENCH_ADMIN.password,
-              domain: { name: BENCH_ADMIN.account },
-            },
-          },
-        },
-        scope: { project: { id: BENCH_ADMIN.projectId } },
-      },
-    }),
+    body: JSON.stringify(passwordSignInBody(BENCH_ADMIN)),
     signal: AbortSignal.timeout(30_000),
   })
   const token = response.headers.get('x-subject-token')

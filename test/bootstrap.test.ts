@@ -8,7 +8,12 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
-import { MasterKey, parseCredentialsFile, signRequest } from '../src/auth/index.js'
+import {
+  MasterKey,
+  parseCredentialsFile,
+  passwordSignInBody,
+  signRequest,
+} from '../src/auth/index.js'
 import { loadConfig } from '../src/config/config.js'
 import { startServer, type RunningServer } from '../src/server.js'
 
@@ -37,15 +42,14 @@ async function signInStatus(server: RunningServer, p: Record<string, string>): P
   const response = await fetch(`${server.url}/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: p.user, password: p.password, domain: { name: p.account } } },
-        },
-        scope: { project: { id: p.project_id } },
-      },
-    }),
+    body: JSON.stringify(
+      passwordSignInBody({
+        account: p.account ?? '',
+        user: p.user ?? '',
+        password: p.password ?? '',
+        projectId: p.project_id ?? '',
+      }),
+    ),
   })
   return response.status
 }

@@ -13,7 +13,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { parseCredentialsFile, type CredentialsProfile } from '../src/auth/credentials-file.js'
+import {
+  parseCredentialsFile,
+  passwordSignInBody,
+  type CredentialsProfile,
+} from '../src/auth/credentials-file.js'
 import { loadConfig } from '../src/config/config.js'
 import { startServer, type RunningServer } from '../src/server.js'
 
@@ -354,17 +358,14 @@ describe('opencts CLI against a running server', { timeout: 120_000 }, () => {
     const response = await fetch(`${server.url}/v3/auth/tokens`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: { name: admin.user, password: admin.password, domain: { name: admin.account } },
-            },
-          },
-          scope: { project: { id: project } },
-        },
-      }),
+      body: JSON.stringify(
+        passwordSignInBody({
+          account: admin.account ?? '',
+          user: admin.user ?? '',
+          password: admin.password ?? '',
+          projectId: project,
+        }),
+      ),
     })
     assert.equal(response.status, 201)
     const token = response.headers.get('x-subject-token') ?? ''

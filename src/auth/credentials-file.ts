@@ -44,3 +44,28 @@ export function formatCredentialsProfile(
   }
   return lines.join('\n') + '\n'
 }
+
+/** The IAM password sign-in body of `POST /v3/auth/tokens`, scoped to a project by id. */
+export function passwordSignInBody(input: {
+  readonly account: string
+  readonly user: string
+  readonly password: string
+  readonly projectId: string
+}): {
+  auth: {
+    identity: { methods: string[]; password: { user: Record<string, unknown> } }
+    scope: { project: { id: string } }
+  }
+} {
+  return {
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: {
+          user: { name: input.user, password: input.password, domain: { name: input.account } },
+        },
+      },
+      scope: { project: { id: input.projectId } },
+    },
+  }
+}

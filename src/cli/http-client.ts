@@ -8,6 +8,7 @@
  * server or a timeout becomes a `CliFailure` naming the endpoint.
  */
 import { signRequest } from '../auth/sdk-hmac.js'
+import { passwordSignInBody } from '../auth/credentials-file.js'
 import type { ListTracesResponse } from '../query/index.js'
 import { CliFailure, UsageError } from './cli-errors.js'
 
@@ -109,17 +110,7 @@ export function passwordAuthorizer(input: {
 /** POST /v3/auth/tokens with a password, scoped to the project; resolves with the token. */
 async function signIn(input: Parameters<typeof passwordAuthorizer>[0]): Promise<string> {
   const base = baseOf(input.endpoint)
-  const body = JSON.stringify({
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: {
-          user: { name: input.user, password: input.password, domain: { name: input.account } },
-        },
-      },
-      scope: { project: { id: input.projectId } },
-    },
-  })
+  const body = JSON.stringify(passwordSignInBody(input))
   const response = await send(
     base,
     'POST',

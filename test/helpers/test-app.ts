@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { MasterKey, type ScryptCost } from '../../src/auth/index.js'
+import { MasterKey, passwordSignInBody, type ScryptCost } from '../../src/auth/index.js'
 import { loadConfig, type OpenCtsConfig } from '../../src/config/config.js'
 import { buildApp } from '../../src/http/app.js'
 import { FakeClock, randomIds } from '../../src/platform/clock.js'
@@ -90,7 +90,7 @@ export async function signIn(
   const response = await app.inject({
     method: 'POST',
     url: '/v3/auth/tokens',
-    payload: signInBody(input) as Record<string, unknown>,
+    payload: signInBody(input),
   })
   const token = response.headers['x-subject-token']
   if (response.statusCode !== 201 || typeof token !== 'string')
@@ -98,24 +98,8 @@ export async function signIn(
   return token
 }
 
-export function signInBody(input: {
-  account: string
-  user: string
-  password: string
-  projectId: string
-}): unknown {
-  return {
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: {
-          user: { name: input.user, password: input.password, domain: { name: input.account } },
-        },
-      },
-      scope: { project: { id: input.projectId } },
-    },
-  }
-}
+/** The IAM password sign-in body (the one the CLI sends). */
+export const signInBody = passwordSignInBody
 
 /** The admin's token for the project (signed in once per app and project). */
 export async function adminToken(app: FastifyInstance, projectId: string): Promise<string> {
