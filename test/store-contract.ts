@@ -212,6 +212,121 @@ export function storeContract(name: string, factory: StoreFactory): void {
         )
       }))
 
+    it('reads from a sequence number by project, and knows the head even after a purge', () =>
+      withStore(factory, async (store) => {
+        assert.equal(await store.traces.headSeq(), 0)
+        const a = makeTrace({ time: NOW - 30, project_id: 'p1' })
+        const b = makeTrace({ time: NOW - 20, project_id: 'p2' })
+        const c = makeTrace({ time: NOW - 10, project_id: 'p1' })
+        await store.traces.append([a, b, c])
+        const all = await store.traces.readFrom(0, 10)
+        const head = await store.traces.headSeq()
+        assert.equal(head, all.at(-1)?.seq)
+        const p1 = await store.traces.readFrom(0, 10, 'p1')
+        assert.deepEqual(
+          p1.map((s) => s.trace.trace_id),
+          [a.trace_id, c.trace_id],
+        )
+        assert.deepEqual(
+          (await store.traces.readFrom(p1[0]?.seq ?? 0, 1, 'p1')).map((s) => s.trace.trace_id),
+          [c.trace_id],
+          'the limit counts traces of the project only',
+        )
+        await store.traces.purgeBefore(NOW, 100)
+        assert.equal(await store.traces.headSeq(), head, 'the head survives the purge')
+      }))
+
+    it('lists every tracker and sets a tracker health without touching a disabled one', () =>
+      withStore(factory, async (store) => {
+        const t1 = tracker('p2', 'b-tracker')
+        const t2 = tracker('p1', 'a-tracker')
+        await store.config.insertTracker(t1, [])
+        await store.config.insertTracker(t2, [])
+        assert.deepEqual(
+          (await store.config.listAllTrackers()).map((t) => `${t.project_id}/${t.tracker_name}`),
+          ['p1/a-tracker', 'p2/b-tracker'],
+        )
+        const failed = await store.config.setTrackerHealth(t1.id, {
+          status: 'error',
+          detail: 'noBucket',
+        })
+        assert.equal(failed?.status, 'error')
+        assert.equal(failed?.detail, 'noBucket')
+        const [stored] = await store.config.listTrackers('p2', { name: 'b-tracker' })
+        assert.deepEqual(stored, failed)
+        const healed = await store.config.setTrackerHealth(t1.id, { status: 'enabled' })
+        assert.equal(healed?.status, 'enabled')
+        assert.equal(healed !== undefined && 'detail' in healed, false)
+        await store.config.updateTracker({ ...t2, status: 'disabled' }, [])
+        const untouched = await store.config.setTrackerHealth(t2.id, {
+          status: 'error',
+          detail: 'bucketPolicyError',
+        })
+        assert.equal(untouched?.status, 'disabled')
+        assert.equal(
+          await store.config.setTrackerHealth(randomUUID(), { status: 'enabled' }),
+          undefined,
+        )
+      }))
+
+    it('keeps transfer progress: cursor, pending batch, delivered files, digest state', () =>
+      withStore(factory, async (store) => {
+        const t = tracker('p1', 'dt1')
+        await store.config.insertTracker(t, [])
+        assert.equal(await store.transfer.getTransferState(t.id), undefined)
+        const initial = await store.transfer.initTransferState(t.id, 7)
+        assert.deepEqual(initial, { trackerId: t.id, cursor: 7, pending: null, digest: null })
+        assert.deepEqual(
+          await store.transfer.initTransferState(t.id, 99),
+          initial,
+          'init keeps an existing state',
+        )
+        await store.transfer.savePending(t.id, '{"v":1}')
+        assert.equal((await store.transfer.getTransferState(t.id))?.pending, '{"v":1}')
+        const file = (key: string, deliveredAt: number) => ({
+          trackerId: t.id,
+          bucket: 'b1',
+          key,
+          sha256: 'ab'.repeat(32),
+          deliveredAt,
+          traceCount: 2,
+          oldestTime: NOW - 5,
+          newestTime: NOW - 1,
+        })
+        await store.transfer.commitBatch(t.id, 12, [file('k2', NOW + 1000), file('k1', NOW)])
+        assert.deepEqual(await store.transfer.getTransferState(t.id), {
+          trackerId: t.id,
+          cursor: 12,
+          pending: null,
+          digest: null,
+        })
+        assert.deepEqual(
+          (await store.transfer.deliveredFiles(t.id, NOW, NOW + 1000)).map((f) => f.key),
+          ['k1'],
+          'from inclusive, to exclusive',
+        )
+        assert.deepEqual(await store.transfer.deliveredFiles(t.id, 0, NOW + 5000), [
+          file('k1', NOW),
+          file('k2', NOW + 1000),
+        ])
+        await store.transfer.saveDigestState(t.id, '{"v":1,"start":1}')
+        assert.equal((await store.transfer.getTransferState(t.id))?.digest, '{"v":1,"start":1}')
+        assert.equal(await store.transfer.purgeDeliveredFiles(t.id, NOW + 1000), 1)
+        assert.equal((await store.transfer.deliveredFiles(t.id, 0, NOW + 5000)).length, 1)
+        await store.config.deleteTrackers('p1', [t.id], [])
+        assert.equal(
+          await store.transfer.getTransferState(t.id),
+          undefined,
+          'deleted with the tracker',
+        )
+        await store.transfer.commitBatch(t.id, 20, [file('k3', NOW)])
+        assert.deepEqual(
+          await store.transfer.deliveredFiles(t.id, 0, NOW + 5000),
+          [],
+          'a commit for a deleted tracker records nothing',
+        )
+      }))
+
     it('lists operators seen since a time and the observed operation catalogue', () =>
       withStore(factory, async (store) => {
         await store.traces.append([

@@ -6,6 +6,7 @@ import { it } from 'node:test'
 import Database from 'better-sqlite3'
 import { isOpenCtsError } from '../src/errors/index.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
+import { SCHEMA_VERSION } from '../src/store/sqlite/schema.js'
 import type { Store } from '../src/store/index.js'
 import { identityStoreContract } from './identity-store-contract.js'
 import { storeContract, type StoreFactory } from './store-contract.js'
@@ -73,7 +74,7 @@ function inspect(path: string): { tables: string[]; version: string | undefined 
   }
 }
 
-it('upgrades a version-1 file on open: identity tables created, schema_version 2', async () => {
+it('upgrades a version-1 file on open: identity tables created, schema_version current', async () => {
   const path = await versionOneFile()
   assert.deepEqual(inspect(path), { tables: [], version: '1' })
   const store = openSqliteStore({ path })
@@ -83,19 +84,23 @@ it('upgrades a version-1 file on open: identity tables created, schema_version 2
   } finally {
     await store.close()
   }
-  assert.deepEqual(inspect(path), { tables: IAM_TABLES, version: '2' })
+  assert.deepEqual(inspect(path), { tables: IAM_TABLES, version: String(SCHEMA_VERSION) })
 })
 
 it('refuses a file of a newer schema and leaves it unchanged', async () => {
   const path = await versionOneFile()
   const db = new Database(path)
-  db.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run()
+  const newer = String(SCHEMA_VERSION + 1)
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(newer)
   db.close()
   assert.throws(
     () => openSqliteStore({ path }),
-    (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_WRITE_FAILED' && /version 3/.test(e.message),
+    (e) =>
+      isOpenCtsError(e) &&
+      e.code === 'OCTS_ERR_WRITE_FAILED' &&
+      e.message.includes(`version ${newer}`),
   )
-  assert.deepEqual(inspect(path), { tables: [], version: '3' })
+  assert.deepEqual(inspect(path), { tables: [], version: newer })
 })
 
 it('refuses a project or user of an unknown account, and a grant of an unknown user', async () => {

@@ -30,9 +30,41 @@ export interface OpenCtsConfig {
   readonly authLockoutSeconds: number
   /** Accept AK/SK requests whose body is not signed (`X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`, signed). Default true. */
   readonly allowUnsignedPayload: boolean
+  /** How often each tracker's new traces are delivered to object storage, ms (1 000 .. 3 600 000). Default 60 000. */
+  readonly transferIntervalMs: number
+  /** Digest period of trackers with `is_support_validate`, seconds (1 .. 86 400). Default 3 600. */
+  readonly digestPeriodSeconds: number
+  /** Age after which the digest signing key is replaced by a new one, days. Default 30. */
+  readonly signingKeyRotationDays: number
+  /** Folder holding the buckets when no S3 endpoint is set. Default `<dataDir>/objects`. */
+  readonly objectsDir: string
+  /** S3-compatible endpoint holding the buckets (`http(s)://host:port`); empty: the local folder. */
+  readonly s3Endpoint: string
+  /** Region sent to the S3 endpoint. Default `us-east-1`. */
+  readonly s3Region: string
+  /** Access key of the S3 endpoint (required with `s3Endpoint`, no default). */
+  readonly s3AccessKey: string
+  /** Secret key of the S3 endpoint (environment only; required with `s3Endpoint`, no default). */
+  readonly s3SecretKey: string
+  /** Path-style S3 addressing (`endpoint/bucket/key`). Default true (self-hosted stores need it). */
+  readonly s3PathStyle: boolean
+  /** Where buckets live, derived from the settings above. */
+  readonly objectStore: ObjectStoreConfig
   /** First-start administrator values (environment only); anything not given is generated. */
   readonly admin: AdminBootstrap
 }
+
+/** A local folder of buckets, or an S3-compatible endpoint (the shape of transfer's ObjectStoreSettings). */
+export type ObjectStoreConfig =
+  | { readonly kind: 'fs'; readonly root: string }
+  | {
+      readonly kind: 's3'
+      readonly endpoint: string
+      readonly region: string
+      readonly accessKeyId: string
+      readonly secretAccessKey: string
+      readonly forcePathStyle: boolean
+    }
 
 /** `OPENCTS_ADMIN_*`: used only when the data directory holds no account yet. */
 export interface AdminBootstrap {
@@ -59,6 +91,16 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   authFailureLimit: 10,
   authLockoutSeconds: 300,
   allowUnsignedPayload: true,
+  transferIntervalMs: 60_000,
+  digestPeriodSeconds: 3_600,
+  signingKeyRotationDays: 30,
+  objectsDir: '',
+  s3Endpoint: '',
+  s3Region: 'us-east-1',
+  s3AccessKey: '',
+  s3SecretKey: '',
+  s3PathStyle: true,
+  objectStore: Object.freeze({ kind: 'fs', root: '' }),
   admin: Object.freeze({}),
 })
 
@@ -66,7 +108,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
 export type ConfigInput = Partial<Record<SettingKey, string | undefined>>
 
 /** Settings given as one string (by flag or environment variable). */
-export type SettingKey = Exclude<keyof OpenCtsConfig, 'admin'>
+export type SettingKey = Exclude<keyof OpenCtsConfig, 'admin' | 'objectStore'>
 
 const ENV_NAMES: Record<SettingKey, string> = {
   host: 'OPENCTS_HOST',
@@ -81,6 +123,15 @@ const ENV_NAMES: Record<SettingKey, string> = {
   authFailureLimit: 'OPENCTS_AUTH_FAILURE_LIMIT',
   authLockoutSeconds: 'OPENCTS_AUTH_LOCKOUT_SECONDS',
   allowUnsignedPayload: 'OPENCTS_ALLOW_UNSIGNED_PAYLOAD',
+  transferIntervalMs: 'OPENCTS_TRANSFER_INTERVAL_MS',
+  digestPeriodSeconds: 'OPENCTS_DIGEST_PERIOD_SECONDS',
+  signingKeyRotationDays: 'OPENCTS_SIGNING_KEY_ROTATION_DAYS',
+  objectsDir: 'OPENCTS_OBJECTS_DIR',
+  s3Endpoint: 'OPENCTS_S3_ENDPOINT',
+  s3Region: 'OPENCTS_S3_REGION',
+  s3AccessKey: 'OPENCTS_S3_ACCESS_KEY',
+  s3SecretKey: 'OPENCTS_S3_SECRET_KEY',
+  s3PathStyle: 'OPENCTS_S3_PATH_STYLE',
 }
 
 /** Environment variables of the first-start administrator. */
@@ -143,6 +194,11 @@ export function loadConfig(
   const failureLimit = pick('authFailureLimit')
   const lockout = pick('authLockoutSeconds')
   const unsigned = pick('allowUnsignedPayload')
+  const transferInterval = pick('transferIntervalMs')
+  const digestPeriod = pick('digestPeriodSeconds')
+  const rotation = pick('signingKeyRotationDays')
+  const objectsDir = resolve(pick('objectsDir') ?? join(dataDir, 'objects'))
+  const s3 = s3Settings(pick)
   const admin: Record<string, string> = {}
   for (const [key, name] of Object.entries(ADMIN_ENV_NAMES)) {
     const value = env[name]
@@ -190,8 +246,68 @@ export function loadConfig(
       unsigned === undefined
         ? DEFAULTS.allowUnsignedPayload
         : oneOf('allowUnsignedPayload', unsigned, ['true', 'false'] as const) === 'true',
+    transferIntervalMs:
+      transferInterval === undefined
+        ? DEFAULTS.transferIntervalMs
+        : integer('transferIntervalMs', transferInterval, 1_000, 3_600_000),
+    digestPeriodSeconds:
+      digestPeriod === undefined
+        ? DEFAULTS.digestPeriodSeconds
+        : integer('digestPeriodSeconds', digestPeriod, 1, 86_400),
+    signingKeyRotationDays:
+      rotation === undefined
+        ? DEFAULTS.signingKeyRotationDays
+        : integer('signingKeyRotationDays', rotation, 1, 3650),
+    objectsDir,
+    ...s3,
+    objectStore: Object.freeze(
+      s3.s3Endpoint === ''
+        ? { kind: 'fs' as const, root: objectsDir }
+        : {
+            kind: 's3' as const,
+            endpoint: s3.s3Endpoint,
+            region: s3.s3Region,
+            accessKeyId: s3.s3AccessKey,
+            secretAccessKey: s3.s3SecretKey,
+            forcePathStyle: s3.s3PathStyle,
+          },
+    ),
     admin: Object.freeze(admin as AdminBootstrap),
   })
+}
+
+type S3Keys = 's3Endpoint' | 's3Region' | 's3AccessKey' | 's3SecretKey' | 's3PathStyle'
+
+/** The S3 settings; an endpoint requires both keys (secrets have no defaults). */
+function s3Settings(pick: (key: SettingKey) => string | undefined): Pick<OpenCtsConfig, S3Keys> {
+  const endpoint = pick('s3Endpoint') ?? ''
+  if (endpoint !== '') {
+    let url: URL
+    try {
+      url = new URL(endpoint)
+    } catch {
+      throw new ConfigError(`s3Endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ConfigError(`s3Endpoint must be an http(s) URL, got ${JSON.stringify(endpoint)}`)
+  }
+  const accessKey = pick('s3AccessKey') ?? ''
+  const secretKey = pick('s3SecretKey') ?? ''
+  if (endpoint !== '' && (accessKey === '' || secretKey === ''))
+    throw new ConfigError(
+      's3Endpoint is set, so OPENCTS_S3_ACCESS_KEY and OPENCTS_S3_SECRET_KEY are required',
+    )
+  const pathStyle = pick('s3PathStyle')
+  return {
+    s3Endpoint: endpoint.replace(/\/+$/, ''),
+    s3Region: pick('s3Region') ?? DEFAULTS.s3Region,
+    s3AccessKey: accessKey,
+    s3SecretKey: secretKey,
+    s3PathStyle:
+      pathStyle === undefined
+        ? DEFAULTS.s3PathStyle
+        : oneOf('s3PathStyle', pathStyle, ['true', 'false'] as const) === 'true',
+  }
 }
 
 /** The environment variable of each setting (for --help and docs). */

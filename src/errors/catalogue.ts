@@ -302,6 +302,42 @@ export const ERROR_CATALOGUE = {
     httpStatus: 400,
     message: 'The identity parameters are invalid.',
   },
+  // ---- Object storage, transfer and keys ----
+  OCTS_ERR_NO_BUCKET: {
+    errorCode: 'OCTS.0130',
+    httpStatus: 404,
+    message: 'The bucket does not exist.',
+  },
+  OCTS_ERR_BUCKET_DENIED: {
+    errorCode: 'OCTS.0131',
+    httpStatus: 403,
+    message: 'The object store denied access to the bucket.',
+  },
+  OCTS_ERR_OBJECT_STORE_UNAVAILABLE: {
+    errorCode: 'OCTS.0132',
+    httpStatus: 503,
+    message: 'The object store is unavailable; retry later.',
+  },
+  OCTS_ERR_KEY_NOT_FOUND: {
+    errorCode: 'OCTS.0140',
+    httpStatus: 404,
+    message: 'The key does not exist.',
+  },
+  OCTS_ERR_KEY_EXISTS: {
+    errorCode: 'OCTS.0141',
+    httpStatus: 409,
+    message: 'A key with this name already exists.',
+  },
+  OCTS_ERR_KEY_INVALID: {
+    errorCode: 'OCTS.0142',
+    httpStatus: 400,
+    message: 'The key parameters are invalid.',
+  },
+  OCTS_ERR_DECRYPT_FAILED: {
+    errorCode: 'OCTS.0143',
+    httpStatus: 400,
+    message: 'The data cannot be decrypted: wrong key, unknown format or altered data.',
+  },
   OCTS_ERR_INTERNAL: { errorCode: 'OCTS.0500', httpStatus: 500, message: 'Internal error.' },
 } as const satisfies Record<string, CatalogueEntry>
 

@@ -14,6 +14,7 @@ import type {
   TraceRating,
   TraceRecord,
   Tracker,
+  TrackerErrorDetail,
   TrackerType,
 } from '../model/index.js'
 import type {
@@ -95,8 +96,13 @@ export interface TraceStore {
   get(projectId: string, traceId: string): Promise<TraceRecord | undefined>
   /** Deletes traces whose `time` is before `time`, at most `maxRows` per call; returns the count. */
   purgeBefore(time: number, maxRows: number): Promise<number>
-  /** Committed traces with `seq > afterSeq`, in commit order, at most `limit`. */
-  readFrom(afterSeq: number, limit: number): Promise<SequencedTrace[]>
+  /**
+   * Committed traces with `seq > afterSeq`, in commit order, at most `limit`; only those of
+   * `projectId` when given.
+   */
+  readFrom(afterSeq: number, limit: number, projectId?: string): Promise<SequencedTrace[]>
+  /** The highest `seq` ever committed (0 for an empty store); never goes backwards. */
+  headSeq(): Promise<number>
   /** Distinct operator names of the project seen at or after `since` (ms), sorted. */
   operators(projectId: string, since: number): Promise<string[]>
   /** Distinct (service, resource type, trace name) seen in the project, sorted. */
@@ -130,6 +136,17 @@ export interface ConfigStore {
     onNew: () => { tracker: Tracker; audit: TraceRecord[] },
   ): Promise<boolean>
   listTrackers(projectId: string, query?: TrackerQuery): Promise<Tracker[]>
+  /** Every tracker of every project, sorted by (project, tracker name). */
+  listAllTrackers(): Promise<Tracker[]>
+  /**
+   * Sets the delivery health of a tracker found by id: `error` with a detail, or back to `enabled`
+   * (detail removed). A `disabled` tracker is left unchanged. Returns the tracker as stored after
+   * the call, or undefined if it is gone. Not self-audited: this is the service's own state.
+   */
+  setTrackerHealth(
+    trackerId: string,
+    health: { status: 'enabled' } | { status: 'error'; detail: TrackerErrorDetail },
+  ): Promise<Tracker | undefined>
   /** Throws OCTS_ERR_CONFLICT if (project, tracker_name) exists. */
   insertTracker(tracker: Tracker, audit: readonly TraceRecord[]): Promise<void>
   /** Replaces the tracker with the same id. Throws OCTS_ERR_TRACKER_NOT_FOUND if it is gone. */
@@ -231,10 +248,118 @@ export interface IdentityStore {
   purgeExpiredTokens(now: number): Promise<number>
 }
 
+/**
+ * A named encryption master key (the tracker's `kms_id`). Each version's 32-byte key material is
+ * sealed with the server master key (`master.key`, kept outside the store); old versions stay so
+ * that files encrypted under them can still be opened.
+ */
+export interface KmsKeyRecord {
+  /** The `kms_id` trackers name: a UUID. */
+  readonly id: string
+  /** Unique alias. */
+  readonly name: string
+  readonly createdAt: number
+  /** Ascending by version, starting at 1; the last one encrypts new files. */
+  readonly versions: readonly KmsKeyVersion[]
+}
+
+export interface KmsKeyVersion {
+  readonly version: number
+  readonly sealedMaterial: string
+  readonly createdAt: number
+}
+
+/** An RSA key pair signing digest files (SHA256withRSA). */
+export interface SigningKeyRecord {
+  /** Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo. */
+  readonly fingerprint: string
+  /** PEM SubjectPublicKeyInfo. */
+  readonly publicKeyPem: string
+  /** PKCS#8 DER private key, sealed with the server master key. */
+  readonly sealedPrivateKey: string
+  /** Start of the validity window (ms). */
+  readonly validFrom: number
+  /** End of the validity window (ms), or null while the key is the current one. */
+  readonly validTo: number | null
+}
+
+/** Key material: KMS-style master keys for trace file encryption and digest signing keys. */
+export interface KeyStore {
+  /** Stores a new key with its versions. Throws OCTS_ERR_KEY_EXISTS if the id or name is taken. */
+  insertKmsKey(key: KmsKeyRecord): Promise<void>
+  /**
+   * Appends a version. Throws OCTS_ERR_KEY_NOT_FOUND if the key is gone, OCTS_ERR_CONFLICT if the
+   * version exists (a concurrent rotation).
+   */
+  addKmsKeyVersion(keyId: string, version: KmsKeyVersion): Promise<void>
+  /** The key by id or by name, or undefined. */
+  getKmsKey(idOrName: string): Promise<KmsKeyRecord | undefined>
+  /** Sorted by name. */
+  listKmsKeys(): Promise<KmsKeyRecord[]>
+  /**
+   * In one transaction: ends the current signing key's window at `key.validFrom` (when there is
+   * one) and stores `key` as the current key (`validTo` null).
+   */
+  rotateSigningKey(key: SigningKeyRecord): Promise<void>
+  /** Every signing key, oldest first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>
+}
+
+/** A trace file delivered to object storage, as the digest of its period lists it. */
+export interface DeliveredFile {
+  readonly trackerId: string
+  readonly bucket: string
+  readonly key: string
+  /** Lowercase hex SHA-256 of the stored object bytes. */
+  readonly sha256: string
+  /** The delivery time in the file name (ms); the digest of the period containing it lists it. */
+  readonly deliveredAt: number
+  readonly traceCount: number
+  /** Oldest and newest trace `time` in the file (ms). */
+  readonly oldestTime: number
+  readonly newestTime: number
+}
+
+/**
+ * Durable progress of one tracker's transfer. `pending` and `digest` are opaque JSON owned by the
+ * transfer module (the batch in flight, the digest chain); the store only keeps them atomically.
+ */
+export interface TransferState {
+  readonly trackerId: string
+  /** Highest trace `seq` delivered or deliberately skipped. */
+  readonly cursor: number
+  readonly pending: string | null
+  readonly digest: string | null
+}
+
+/**
+ * Transfer progress (cursor, batch in flight, delivered files, digest chain). Each call is one
+ * transaction, so after a crash the state is the one before or after a call, never in between.
+ */
+export interface TransferStore {
+  getTransferState(trackerId: string): Promise<TransferState | undefined>
+  /** Creates the state with `cursor` unless it exists; returns the stored state. */
+  initTransferState(trackerId: string, cursor: number): Promise<TransferState>
+  /** Records the batch about to be written (write-ahead), before any object is put. */
+  savePending(trackerId: string, pending: string): Promise<void>
+  /** Sets the cursor, clears `pending` and records the delivered files, in one transaction. */
+  commitBatch(trackerId: string, cursor: number, files: readonly DeliveredFile[]): Promise<void>
+  /** Replaces the digest chain state. */
+  saveDigestState(trackerId: string, digest: string | null): Promise<void>
+  /** Files of the tracker with `from <= deliveredAt < to`, by (deliveredAt, key). */
+  deliveredFiles(trackerId: string, from: number, to: number): Promise<DeliveredFile[]>
+  /** Forgets a tracker's state and files (the tracker was deleted). */
+  deleteTransferState(trackerId: string): Promise<void>
+  /** Deletes the tracker's file records delivered before `time` (digested); returns the count. */
+  purgeDeliveredFiles(trackerId: string, time: number): Promise<number>
+}
+
 export interface Store {
   readonly traces: TraceStore
   readonly config: ConfigStore
   readonly identity: IdentityStore
+  readonly keys: KeyStore
+  readonly transfer: TransferStore
   /** Flushes and releases the store. Further calls fail. */
   close(): Promise<void>
 }

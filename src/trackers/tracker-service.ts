@@ -43,10 +43,18 @@ export interface TrackerServiceDeps extends AuditedCallDeps {
   readonly clock: Clock
   readonly ids: IdSource
   /**
-   * Whether a KMS key id may encrypt trace files (CTS.0222 otherwise). Default: no key exists, until
-   * key management lands.
+   * Whether a KMS key id may encrypt trace files (CTS.0222 otherwise): a key of `opencts keys`.
+   * Default: no key exists.
    */
-  readonly kmsKeyExists?: (kmsId: string) => boolean
+  readonly kmsKeyExists?: (kmsId: string) => boolean | Promise<boolean>
+  /**
+   * The object store, for `obs_info.is_obs_created` (CTS.0215 when the bucket exists, CTS.0216 when
+   * it cannot be created). Without it the flag is only stored.
+   */
+  readonly buckets?: {
+    exists(bucket: string): Promise<boolean>
+    create(bucket: string): Promise<void>
+  }
 }
 
 /** How one API generation reads and answers a mutation. */
@@ -65,6 +73,10 @@ function stringField(body: unknown, key: string): string | null {
   return typeof value === 'string' ? value : null
 }
 
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
 function trackerTypeParam(query: QueryParams): TrackerType | undefined {
   const value = queryParam(query, 'tracker_type')
   if (value === undefined || (TRACKER_TYPES as readonly string[]).includes(value)) {
@@ -75,7 +87,7 @@ function trackerTypeParam(query: QueryParams): TrackerType | undefined {
 
 export class TrackerService {
   readonly #deps: TrackerServiceDeps
-  readonly #kmsKeyExists: (kmsId: string) => boolean
+  readonly #kmsKeyExists: (kmsId: string) => boolean | Promise<boolean>
 
   constructor(deps: TrackerServiceDeps) {
     this.#deps = deps
@@ -173,8 +185,42 @@ export class TrackerService {
     }))
   }
 
-  #context(existing: readonly Tracker[]): TrackerValidationContext {
-    return { existing, kmsKeyExists: this.#kmsKeyExists }
+  /**
+   * The validation context. The validator is synchronous, so the KMS ids it may ask about (the
+   * body's and the stored trackers') are looked up first.
+   */
+  async #context(existing: readonly Tracker[], body: unknown): Promise<TrackerValidationContext> {
+    const ids = new Set(existing.flatMap((t) => (t.kms_id === undefined ? [] : [t.kms_id])))
+    const asked = stringField(body, 'kms_id')
+    if (asked !== null) ids.add(asked)
+    const known = new Set<string>()
+    for (const id of ids) if (id !== '' && (await this.#kmsKeyExists(id))) known.add(id)
+    return { existing, kmsKeyExists: (id) => known.has(id) }
+  }
+
+  /**
+   * Creates the transfer bucket when the body asks (`obs_info.is_obs_created`) for a bucket other
+   * than the tracker's current one: CTS.0215 if it exists, CTS.0216 if creation fails.
+   */
+  async #createBucket(body: unknown, current: string | undefined): Promise<void> {
+    const buckets = this.#deps.buckets
+    if (buckets === undefined || !isJsonObject(body) || !isJsonObject(body.obs_info)) return
+    const { bucket_name: name, is_obs_created: create } = body.obs_info
+    if (create !== true || typeof name !== 'string' || name === '' || name === current) return
+    let exists: boolean
+    try {
+      exists = await buckets.exists(name)
+    } catch (error) {
+      reject('OCTS_ERR_BUCKET_CREATE_FAILED', `cannot reach the object store: ${errorText(error)}`)
+    }
+    if (exists) reject('OCTS_ERR_BUCKET_EXISTS', `bucket ${JSON.stringify(name)} already exists`)
+    try {
+      await buckets.create(name)
+    } catch (error) {
+      if (isOpenCtsError(error) && error.code === 'OCTS_ERR_BUCKET_EXISTS')
+        reject('OCTS_ERR_BUCKET_EXISTS', `bucket ${JSON.stringify(name)} already exists`)
+      reject('OCTS_ERR_BUCKET_CREATE_FAILED', `bucket ${JSON.stringify(name)}: ${errorText(error)}`)
+    }
   }
 
   #run(
@@ -201,7 +247,8 @@ export class TrackerService {
       const body = toV3()
       scope.describe(null, stringField(body, 'tracker_name'))
       const existing = await config.listTrackers(projectId)
-      const valid = validateCreateTracker(body, this.#context(existing))
+      const valid = validateCreateTracker(body, await this.#context(existing, body))
+      await this.#createBucket(body, undefined)
       const base = newTracker({
         id: ids.uuid(),
         now: clock.now(),
@@ -245,7 +292,8 @@ export class TrackerService {
       const type = stringField(body, 'tracker_type')
       const named = existing.find((t) => t.tracker_name === name && t.tracker_type === type)
       scope.describe(named?.id ?? null, name)
-      const valid = validateUpdateTracker(body, this.#context(existing))
+      const valid = validateUpdateTracker(body, await this.#context(existing, body))
+      await this.#createBucket(body, valid.target.obs_info.bucket_name)
       const tracker = applyTrackerRequest(valid.target, valid)
       const response = dialect.render(tracker)
       const audit = scope.success({

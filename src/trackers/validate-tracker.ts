@@ -24,8 +24,8 @@
  * Decisions where CTS is silent or OpenCTS lacks a dependency (docs/trackers.md):
  * - CTS.0211 (tracked bucket does not exist) is never answered: OpenCTS has no bucket inventory, so
  *   any well-formed tracked bucket name is accepted (a malformed one is CTS.0231).
- * - CTS.0215 (`is_obs_created=true` on an existing bucket) is never answered: there is no object
- *   store to ask yet; the flag is stored as given.
+ * - CTS.0215/CTS.0216 (`is_obs_created=true`: the bucket exists / cannot be created) are answered
+ *   by tracker-service.ts after every rule here passed, since creating a bucket is a side effect.
  * - `is_organization_tracker=true` is CTS.0228 (CTS not trusted): OpenCTS has no organizations.
  * - Encryption on a data tracker is CTS.0220 (KMS not supported): CTS offers it for `system` only.
  * - A missing `data_event` on POST is CTS.0219, like an empty one.

@@ -5,10 +5,11 @@
  * Every filter index ends in `time` (and, implicitly, the rowid `seq`), so each CTS filter is served
  * newest-first by one index range scan.
  *
- * Version 2 adds the identity tables (`iam_*`). Every statement is `IF NOT EXISTS`, so running
- * SCHEMA_SQL on a version-1 file upgrades it; the opener then records the new version in `meta`.
+ * Version 2 adds the identity tables (`iam_*`), version 3 the key tables (`kms_*`, `signing_keys`)
+ * and the transfer progress (`transfer_*`). Every statement is `IF NOT EXISTS`, so running
+ * SCHEMA_SQL on an older file upgrades it; the opener then records the new version in `meta`.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).
@@ -98,6 +99,40 @@ CREATE INDEX IF NOT EXISTS iam_tokens_by_user ON iam_tokens (user_id);
 CREATE INDEX IF NOT EXISTS iam_tokens_by_expiry ON iam_tokens (expires_at);
 `
 
+/**
+ * Keys (see KeyStore): key material is sealed with the server master key, never stored in clear.
+ * `signing_keys.valid_to` is NULL for the one current key.
+ */
+export const KEY_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS kms_keys (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kms_key_versions (
+  key_id TEXT NOT NULL REFERENCES kms_keys (id) ON DELETE CASCADE, version INTEGER NOT NULL,
+  sealed_material TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (key_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signing_keys (
+  fingerprint TEXT PRIMARY KEY, public_key_pem TEXT NOT NULL, sealed_private_key TEXT NOT NULL,
+  valid_from INTEGER NOT NULL, valid_to INTEGER
+);
+`
+
+/**
+ * Transfer progress (see TransferStore): one state row per tracker (cursor, batch in flight, digest
+ * chain) and one row per delivered file, kept until its digest period is well past.
+ */
+export const TRANSFER_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS transfer_state (
+  tracker_id TEXT PRIMARY KEY, cursor INTEGER NOT NULL, pending TEXT, digest TEXT
+);
+CREATE TABLE IF NOT EXISTS transfer_files (
+  tracker_id TEXT NOT NULL, bucket TEXT NOT NULL, key TEXT NOT NULL, sha256 TEXT NOT NULL,
+  delivered_at INTEGER NOT NULL, trace_count INTEGER NOT NULL, oldest_time INTEGER NOT NULL,
+  newest_time INTEGER NOT NULL, PRIMARY KEY (tracker_id, bucket, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS transfer_files_by_time ON transfer_files (tracker_id, delivered_at);
+`
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${TRACE_TABLE_SQL}
@@ -125,4 +160,6 @@ CREATE TABLE IF NOT EXISTS tags (
   PRIMARY KEY (project_id, resource_type, resource_id, key)
 ) WITHOUT ROWID;
 ${IDENTITY_TABLES_SQL}
+${KEY_TABLES_SQL}
+${TRANSFER_TABLES_SQL}
 `

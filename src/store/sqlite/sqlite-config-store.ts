@@ -5,7 +5,7 @@
  * transaction through the trace store.
  */
 import { OpenCtsError } from '../../errors/index.js'
-import type { Notification, TraceRecord, Tracker } from '../../model/index.js'
+import type { Notification, TraceRecord, Tracker, TrackerErrorDetail } from '../../model/index.js'
 import type { ConfigStore, Tag, TrackerQuery } from '../store.js'
 import { isUniqueViolation, run } from './driver-errors.js'
 import type { SqliteDatabase } from './sqlite-database.js'
@@ -75,6 +75,43 @@ export class SqliteConfigStore implements ConfigStore {
     })
   }
 
+  listAllTrackers(): Promise<Tracker[]> {
+    return this.#read(() =>
+      (
+        this.#db.prepare('SELECT doc FROM trackers ORDER BY project_id, tracker_name').all() as {
+          doc: string
+        }[]
+      ).map((r) => JSON.parse(r.doc) as Tracker),
+    )
+  }
+
+  setTrackerHealth(
+    trackerId: string,
+    health: { status: 'enabled' } | { status: 'error'; detail: TrackerErrorDetail },
+  ): Promise<Tracker | undefined> {
+    return run('write', () =>
+      this.#db.transaction(() => {
+        const row = this.#db.prepare('SELECT doc FROM trackers WHERE id = ?').get(trackerId) as
+          { doc: string } | undefined
+        if (row === undefined) return undefined
+        const tracker = JSON.parse(row.doc) as Tracker
+        if (tracker.status === 'disabled') return tracker
+        if (
+          tracker.status === health.status &&
+          tracker.detail === (health as { detail?: string }).detail
+        )
+          return tracker
+        const next: Tracker = { ...tracker, status: health.status }
+        if (health.status === 'error') next.detail = health.detail
+        else delete next.detail
+        this.#db
+          .prepare('UPDATE trackers SET doc = ? WHERE id = ?')
+          .run(JSON.stringify(next), trackerId)
+        return next
+      })(),
+    )
+  }
+
   #insertTrackerRow(tracker: Tracker): void {
     try {
       this.#db
@@ -128,10 +165,18 @@ export class SqliteConfigStore implements ConfigStore {
     return this.#write(audit, () => {
       const remove = this.#db.prepare('DELETE FROM trackers WHERE id = ? AND project_id = ?')
       const untag = this.#db.prepare('DELETE FROM tags WHERE project_id = ? AND resource_id = ?')
+      const forgetState = this.#db.prepare('DELETE FROM transfer_state WHERE tracker_id = ?')
+      const forgetFiles = this.#db.prepare('DELETE FROM transfer_files WHERE tracker_id = ?')
       let count = 0
       for (const id of ids) {
-        count += remove.run(id, projectId).changes
+        const removed = remove.run(id, projectId).changes
+        count += removed
         untag.run(projectId, id)
+        if (removed > 0) {
+          // Transfer progress goes with the tracker: a new tracker of that name starts afresh.
+          forgetState.run(id)
+          forgetFiles.run(id)
+        }
       }
       return count
     })

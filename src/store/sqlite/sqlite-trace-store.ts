@@ -213,16 +213,29 @@ export class SqliteTraceStore implements TraceStore {
     })
   }
 
-  readFrom(afterSeq: number, limit: number): Promise<SequencedTrace[]> {
+  readFrom(afterSeq: number, limit: number, projectId?: string): Promise<SequencedTrace[]> {
     return run('read', () => {
-      const rows = this.#stmt('SELECT seq, doc FROM traces WHERE seq > ? ORDER BY seq LIMIT ?').all(
-        afterSeq,
-        limit,
-      ) as {
-        seq: number
-        doc: string
-      }[]
+      const rows = (
+        projectId === undefined
+          ? this.#stmt('SELECT seq, doc FROM traces WHERE seq > ? ORDER BY seq LIMIT ?').all(
+              afterSeq,
+              limit,
+            )
+          : this.#stmt(
+              'SELECT seq, doc FROM traces WHERE seq > ? AND project_id = ? ORDER BY seq LIMIT ?',
+            ).all(afterSeq, projectId, limit)
+      ) as { seq: number; doc: string }[]
       return rows.map((r) => ({ seq: r.seq, trace: JSON.parse(r.doc) as TraceRecord }))
+    })
+  }
+
+  headSeq(): Promise<number> {
+    return run('read', () => {
+      // AUTOINCREMENT keeps the highest seq ever used in sqlite_sequence, even after purges.
+      const row = this.#stmt("SELECT seq FROM sqlite_sequence WHERE name = 'traces'").get() as
+        | { seq: number }
+        | undefined
+      return row?.seq ?? 0
     })
   }
 
