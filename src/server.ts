@@ -1,7 +1,8 @@
 /**
  * @module server
- * Composition root of the OpenCTS server: picks the embedded adapters (SQLite file and local object
- * folder under the data directory), wires services, starts the retention job and listens.
+ * Composition root of the OpenCTS server: picks the adapters (the SQLite file under the data
+ * directory; the local object folder, or the S3 endpoint when one is configured), wires services,
+ * starts the retention and transfer jobs and listens.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -18,6 +19,7 @@ import { randomIds, systemClock, type Clock, type IdSource } from './platform/cl
 import { RetentionJob } from './store/retention-job.js'
 import { openSqliteStore } from './store/sqlite/index.js'
 import { createServices, type Services } from './services.js'
+import { openObjectSink } from './transfer/open-object-sink.js'
 
 export interface RunningServer {
   readonly app: FastifyInstance
@@ -25,6 +27,7 @@ export interface RunningServer {
   /** `http://host:port` actually bound. */
   readonly url: string
   readonly dbPath: string
+  /** The local folder of buckets (used when no S3 endpoint is configured). */
   readonly objectsDir: string
   /** The administrator created by this start (first start only), secrets included; else null. */
   readonly bootstrap: AdminCredentials | null
@@ -46,8 +49,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   // Audit data and credentials: readable by the service's user only (an existing folder is kept as is).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const objectsDir = join(config.dataDir, 'objects')
-  mkdirSync(objectsDir, { recursive: true })
+  const objectsDir = config.objectsDir
+  if (config.objectStore.kind === 'fs') mkdirSync(objectsDir, { recursive: true })
+  const objectSink = openObjectSink(config.objectStore)
   const dbPath = join(config.dataDir, 'opencts.db')
   const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
   const store = openSqliteStore({ path: dbPath, synchronous: config.sqliteSynchronous })
@@ -63,13 +67,33 @@ export async function startServer(
     ids: options.ids ?? randomIds,
     onListenerError: (error) => log({ err: error }, 'commit listener failed'),
     masterKey,
+    objectSink,
+    onTransferError: (error, tracker) =>
+      log(
+        { err: error, tracker: tracker.tracker_name, project: tracker.project_id },
+        'transfer failed',
+      ),
+    onTrackerHealth: (tracker) =>
+      appRef.current?.log.warn(
+        {
+          tracker: tracker.tracker_name,
+          project: tracker.project_id,
+          status: tracker.status,
+          detail: tracker.detail,
+          bucket: tracker.obs_info.bucket_name,
+        },
+        'tracker transfer health changed',
+      ),
   })
   const credentialsFile = join(config.dataDir, 'credentials')
   let bootstrap: AdminCredentials | null
   try {
     bootstrap = await bootstrapAdmin(store.identity, services.identity, config.admin, config.region)
     await services.auth.checkMasterKey(config.masterKeyFile)
+    // The first digest signing key exists before any digest period can end.
+    await services.signingKeys.ensureCurrent()
   } catch (error) {
+    await objectSink.close()
     await store.close()
     throw error
   }
@@ -88,12 +112,15 @@ export async function startServer(
     purgeTokens: () => services.auth.purgeExpiredTokens(),
   })
   retention.start()
+  services.transfer?.start()
   let address: string
   try {
     address = await app.listen({ host: config.host, port: config.port })
   } catch (error) {
     retention.stop()
+    await services.transfer?.stop()
     await app.close()
+    await objectSink.close()
     await store.close()
     throw error
   }
@@ -110,7 +137,9 @@ export async function startServer(
     credentialsFile,
     async close() {
       retention.stop()
+      await services.transfer?.stop()
       await running.close()
+      await objectSink.close()
       await store.close()
     },
   }

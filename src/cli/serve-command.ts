@@ -89,7 +89,10 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
       `OpenCTS listening on ${server.url}`,
       `  data directory  ${config.dataDir}`,
       `  SQLite file     ${server.dbPath}`,
-      `  object folder   ${server.objectsDir}`,
+      config.objectStore.kind === 's3'
+        ? `  object store    S3 ${config.objectStore.endpoint} (buckets of transfer)`
+        : `  object folder   ${server.objectsDir} (buckets of transfer)`,
+      `  transfer        every ${config.transferIntervalMs / 1000} s, digests every ${config.digestPeriodSeconds} s`,
       `  region          ${config.region}, traces kept ${config.retentionDays} days`,
       ...(server.bootstrap === null ? [] : adminLines(server)),
       'Press Ctrl+C to stop.',

@@ -13,6 +13,7 @@ Commands:
   ingest    send traces from a file (JSON lines, JSON array or {"traces": [...]}) to a server
   query     list traces with any ListTraces filter, as a table, JSON or CSV
   admin     manage accounts, projects, users, access keys and policies of a data directory
+  keys      manage the trace file encryption keys and digest signing keys of a data directory
 
 ingest and query need credentials: the first "opencts serve" writes the administrator's to
 .opencts/credentials, which they read from the current folder (see "opencts query --help").
@@ -38,6 +39,12 @@ Options (each also from an environment variable):
 
 Other settings: OPENCTS_RETENTION_DAYS (7), OPENCTS_PURGE_INTERVAL_MS (60000),
 OPENCTS_SQLITE_SYNCHRONOUS (NORMAL|FULL).
+
+Object storage (trace transfer, docs/transfer.md): buckets are folders under
+OPENCTS_OBJECTS_DIR (default <data-dir>/objects) unless OPENCTS_S3_ENDPOINT names an
+S3-compatible store (then OPENCTS_S3_ACCESS_KEY and OPENCTS_S3_SECRET_KEY are required;
+OPENCTS_S3_REGION us-east-1, OPENCTS_S3_PATH_STYLE true). OPENCTS_TRANSFER_INTERVAL_MS (60000,
+at least 1000), OPENCTS_DIGEST_PERIOD_SECONDS (3600), OPENCTS_SIGNING_KEY_ROTATION_DAYS (30).
 
 Exit status: 0 after a graceful stop, 1 if the server cannot start (e.g. port in use),
 2 on an invalid option or setting.
@@ -155,4 +162,32 @@ Example: a read-only user with a ready credentials file
 
 Exit status: 0 on success, 1 when the command fails (e.g. no such account, name taken, no data
 directory), 2 on an invalid option or value.
+`
+
+export const KEYS_USAGE = `Usage: opencts keys <command> [options]
+
+Manages the keys of a data directory directly (its SQLite file and master key), with no server
+needed; safe while the server runs. Key material is stored only sealed with the master key.
+
+Encryption keys (a tracker's kms_id is a key's id; its trace files are encrypted under the key):
+  create NAME                 a new key, version 1; NAME is 1-64 letters, digits, - _ or /
+  list                        id, name, current version and version count (never material)
+  rotate ID|NAME              adds a version that encrypts new files; old versions still decrypt
+  export ID|NAME --out FILE   writes every version of the key in clear to a new FILE (mode 0600,
+                              never overwritten), for "opencts verify --keys FILE"; keep it safe
+Digest signing keys (RSA 2048, SHA256withRSA; each valid over a window of time):
+  signing-list                fingerprints and validity windows, oldest first
+  signing-rotate              a new signing key, valid from now; the current one's window ends
+  public --out FILE           writes the public keys as {"digest_keys":[...]}, like
+                              GET /v3/{project_id}/digest-keys, for offline verification
+
+Options:
+  --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts); must exist. The master
+                      key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE)
+  --json              create, list, rotate, signing-list, signing-rotate: print JSON
+  --out FILE          export, public: the file to write
+  -h, --help          show this help
+
+Exit status: 0 on success, 1 when the command fails (e.g. no such key, name taken, FILE exists, no
+data directory), 2 on an invalid option or key name.
 `

@@ -7,7 +7,7 @@
  * - `kms_id: ""` removes the key.
  * - A `status` (enabled|disabled) clears an error `detail`.
  * - `is_authorized_bucket` stays false: OpenCTS writes with its own credentials and grants no bucket
- *   policies; `bucket_location` stays empty until the transfer module learns it.
+ *   policies; `bucket_location` stays empty (one object store per server, docs/transfer.md).
  */
 import type { Tracker } from '../model/index.js'
 import type { ValidTrackerRequest } from './validate-tracker.js'

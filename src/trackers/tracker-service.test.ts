@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import type { Caller } from '../ingest/index.js'
 import type { TraceRecord, Tracker } from '../model/index.js'
@@ -7,7 +10,8 @@ import type { Store } from '../store/index.js'
 import { newTracker } from './new-tracker.js'
 import { ProjectRegistry } from './project-registry.js'
 import { getQuotas } from './quotas.js'
-import { TrackerService } from './tracker-service.js'
+import { TrackerService, type TrackerServiceDeps } from './tracker-service.js'
+import { FsObjectSink } from '../transfer/fs/index.js'
 import {
   auditTrail as sharedAuditTrail,
   rejectsWith as rejects,
@@ -30,7 +34,11 @@ interface Harness {
   readonly clock: FakeClock
 }
 
-async function setup(t: TestContext, kmsKeys: string[] = []): Promise<Harness> {
+async function setup(
+  t: TestContext,
+  kmsKeys: string[] = [],
+  buckets?: TrackerServiceDeps['buckets'],
+): Promise<Harness> {
   const h = serviceHarness(t)
   const deps = {
     config: h.store.config,
@@ -42,7 +50,12 @@ async function setup(t: TestContext, kmsKeys: string[] = []): Promise<Harness> {
   }
   await new ProjectRegistry(deps).ensure(P)
   h.published.length = 0
-  const service = new TrackerService({ ...deps, kmsKeyExists: (id) => kmsKeys.includes(id) })
+  const service = new TrackerService({
+    ...deps,
+    // Asynchronous, as the real key store answers.
+    kmsKeyExists: (id) => Promise.resolve(kmsKeys.includes(id)),
+    ...(buckets === undefined ? {} : { buckets }),
+  })
   return { store: h.store, service, published: h.published, clock: h.clock }
 }
 
@@ -239,6 +252,36 @@ describe('TrackerService', () => {
     await rejects(service.update(P, { ...base, kms_id: 'key-2' }, caller), 'CTS.0222')
     const ok = await service.update(P, { ...base, kms_id: 'key-1' }, caller)
     assert.equal((ok.body as Tracker).kms_id, 'key-1')
+  })
+
+  it('creates the bucket for is_obs_created: CTS.0215 when it exists, CTS.0216 when it fails', async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'opencts-buckets-'))
+    const sink = new FsObjectSink(root)
+    const { service, store } = await setup(t, [], {
+      exists: (b) => sink.bucketExists(b),
+      create: (b) => sink.createBucket(b),
+    })
+    const body = (bucket: string): Record<string, unknown> => ({
+      tracker_type: 'system',
+      tracker_name: 'system',
+      obs_info: { bucket_name: bucket, is_obs_created: true },
+    })
+    assert.equal((await service.update(P, body('fresh-bucket'), caller)).status, 200)
+    assert.ok(await sink.bucketExists('fresh-bucket'))
+    assert.equal(
+      (await service.update(P, body('fresh-bucket'), caller)).status,
+      200,
+      'repeating the same bucket is not a new creation',
+    )
+    await sink.createBucket('taken-bucket')
+    await rejects(service.update(P, body('taken-bucket'), caller), 'CTS.0215')
+    const [system] = await store.config.listTrackers(P, { name: 'system' })
+    assert.equal(system?.obs_info.bucket_name, 'fresh-bucket', 'a refused change changes nothing')
+    const { service: broken } = await setup(t, [], {
+      exists: () => Promise.resolve(false),
+      create: () => Promise.reject(new Error('disk full')),
+    })
+    await rejects(broken.update(P, body('other-bucket'), caller), 'CTS.0216')
   })
 
   it('serves the legacy v1.0 API on the same tracker', async (t) => {
