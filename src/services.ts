@@ -18,6 +18,11 @@ import type { Store } from './store/index.js'
 import { NotificationService } from './notifications/index.js'
 import { TagService, TrackerService } from './trackers/index.js'
 import { ProjectRegistry } from './trackers/project-registry.js'
+import { KmsKeys } from './transfer/kms-keys.js'
+import { SigningKeys } from './transfer/signing-keys.js'
+import type { ObjectSink } from './transfer/object-sink.js'
+import { TransferService } from './transfer/transfer-service.js'
+import type { Tracker } from './model/index.js'
 
 export interface Services {
   readonly config: OpenCtsConfig
@@ -34,6 +39,12 @@ export interface Services {
   readonly tags: TagService
   readonly identity: IdentityAdmin
   readonly auth: Authenticator
+  /** Encryption master keys of trace files (a tracker's `kms_id`). */
+  readonly kmsKeys: KmsKeys
+  /** Digest signing keys and their validity windows. */
+  readonly signingKeys: SigningKeys
+  /** Transfer to object storage; null when no object sink was given (tests of other parts). */
+  readonly transfer: TransferService | null
 }
 
 export interface ServiceDeps {
@@ -47,6 +58,12 @@ export interface ServiceDeps {
   readonly masterKey: MasterKey
   /** scrypt cost of password hashes (tests lower it; the default is OWASP's). */
   readonly passwordCost?: ScryptCost
+  /** Where trackers' buckets live; enables transfer and `is_obs_created`. */
+  readonly objectSink?: ObjectSink
+  /** Failures of a transfer cycle (logged by the server). */
+  readonly onTransferError?: (error: unknown, tracker: Tracker) => void
+  /** Tracker health changes of transfer (logged by the server). */
+  readonly onTrackerHealth?: (tracker: Tracker) => void
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -63,6 +80,14 @@ export function createServices(deps: ServiceDeps): Services {
     domainOf: async (projectId) => (await store.identity.getProject(projectId))?.accountId ?? '',
   })
   const passwordCost = deps.passwordCost === undefined ? {} : { passwordCost: deps.passwordCost }
+  const kmsKeys = new KmsKeys({ keys: store.keys, sealer: deps.masterKey, clock, ids })
+  const signingKeys = new SigningKeys({
+    keys: store.keys,
+    sealer: deps.masterKey,
+    clock,
+    rotationMs: config.signingKeyRotationDays * 86_400_000,
+  })
+  const sink = deps.objectSink
   return {
     config,
     store,
@@ -80,6 +105,15 @@ export function createServices(deps: ServiceDeps): Services {
       publisher,
       clock,
       ids,
+      kmsKeyExists: (kmsId) => kmsKeys.exists(kmsId),
+      ...(sink === undefined
+        ? {}
+        : {
+            buckets: {
+              exists: (bucket: string) => sink.bucketExists(bucket),
+              create: (bucket: string) => sink.createBucket(bucket),
+            },
+          }),
     }),
     notifications: new NotificationService({
       traces: store.traces,
@@ -114,5 +148,26 @@ export function createServices(deps: ServiceDeps): Services {
       },
       ...passwordCost,
     }),
+    kmsKeys,
+    signingKeys,
+    transfer:
+      sink === undefined
+        ? null
+        : new TransferService({
+            traces: store.traces,
+            transfer: store.transfer,
+            config: store.config,
+            sink,
+            clock,
+            signer: signingKeys,
+            kms: kmsKeys,
+            region: config.region,
+            intervalMs: config.transferIntervalMs,
+            digestPeriodSeconds: config.digestPeriodSeconds,
+            isDefaultProject: async (projectId) =>
+              (await store.identity.getProject(projectId))?.name === config.region,
+            onError: deps.onTransferError ?? (() => undefined),
+            ...(deps.onTrackerHealth === undefined ? {} : { onHealth: deps.onTrackerHealth }),
+          }),
   }
 }

@@ -107,3 +107,31 @@ it('auth/sdk-hmac is pure (node:crypto only): the CLI and the server share it', 
   assert.ok(file)
   for (const spec of file.imports) assert.equal(spec, 'node:crypto', spec)
 })
+
+it('integrity/ is pure: node:crypto and itself only', () => {
+  for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/integrity/'))) {
+    for (const spec of list)
+      assert.ok(spec.startsWith('./') || spec === 'node:crypto', `${file} imports ${spec}`)
+  }
+})
+
+it('transfer/ sits on model, integrity, errors, platform and the store port; only s3/ loads the AWS SDK', () => {
+  const allowed = [
+    /^\.\.?\//,
+    /^\.\.\/(\.\.\/)?(model|errors|platform|integrity)\//,
+    /^\.\.\/(\.\.\/)?store\/index\.js$/,
+    /^node:/,
+  ]
+  for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/transfer/'))) {
+    for (const spec of list) {
+      if (spec === '@aws-sdk/client-s3') {
+        assert.ok(file.startsWith('src/transfer/s3/'), `${file} imports ${spec}`)
+        continue
+      }
+      assert.ok(
+        allowed.some((re) => re.test(spec)),
+        `${file} imports ${spec}`,
+      )
+    }
+  }
+})

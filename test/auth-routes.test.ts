@@ -44,6 +44,7 @@ const ROUTE_ACTIONS: Record<string, string> = {
   'GET /v3/{project_id}/notifications/{notification_type}': 'cts:notification:list',
   'DELETE /v3/{project_id}/notifications': 'cts:notification:delete',
   'GET /v3/{project_id}/quotas': 'cts:quota:get',
+  'GET /v3/{project_id}/digest-keys': 'cts:digestKey:list',
   'GET /v3/{project_id}/operations': 'cts:notification:listOperation',
   'GET /v3/{project_id}/user-resources': 'cts:trace:listTraceUser',
   'GET /v3/{domain_id}/resources': 'cts:trace:listResource',
@@ -66,6 +67,7 @@ const READ_ACTIONS = new Set([
   'cts:notification:list',
   'cts:notification:listOperation',
   'cts:quota:get',
+  'cts:digestKey:list',
   'cts:tag:list',
 ])
 

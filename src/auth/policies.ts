@@ -27,6 +27,7 @@ export const CTS_ACTIONS = [
   'cts:tag:create',
   'cts:tag:delete',
   'cts:tag:list',
+  'cts:digestKey:list',
 ] as const
 
 export type CtsAction = (typeof CTS_ACTIONS)[number]
@@ -67,6 +68,7 @@ export const BUILT_IN_POLICIES: readonly BuiltInPolicy[] = [
       'cts:notification:*',
       'cts:quota:*',
       'cts:tag:*',
+      'cts:digestKey:list',
     ),
   },
   {

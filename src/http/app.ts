@@ -15,6 +15,7 @@ import { registerAuthentication } from './authenticate.js'
 import { registerAuthRoutes } from './routes/auth.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerCatalogueRoutes } from './routes/catalogue.js'
+import { registerDigestKeyRoutes } from './routes/digest-keys.js'
 import { registerIngestRoutes } from './routes/ingest.js'
 import { registerNotificationRoutes } from './routes/notifications.js'
 import { registerTagRoutes } from './routes/tags.js'
@@ -123,6 +124,7 @@ export async function buildApp(
   registerNotificationRoutes(app, services)
   registerCatalogueRoutes(app, services)
   registerTagRoutes(app, services)
+  registerDigestKeyRoutes(app, services)
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
     openapi.document(OPENCTS_VERSION),

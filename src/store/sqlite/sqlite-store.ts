@@ -11,7 +11,9 @@ import { CONNECTION_PRAGMAS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js'
 import { SqliteConfigStore } from './sqlite-config-store.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 import { SqliteIdentityStore } from './sqlite-identity-store.js'
+import { SqliteKeyStore } from './sqlite-key-store.js'
 import { SqliteTraceStore } from './sqlite-trace-store.js'
+import { SqliteTransferStore } from './sqlite-transfer-store.js'
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. The folder must exist. */
@@ -24,6 +26,8 @@ export class SqliteStore implements Store {
   readonly traces: SqliteTraceStore
   readonly config: SqliteConfigStore
   readonly identity: SqliteIdentityStore
+  readonly keys: SqliteKeyStore
+  readonly transfer: SqliteTransferStore
   readonly #db: SqliteDatabase
 
   constructor(db: SqliteDatabase) {
@@ -31,6 +35,8 @@ export class SqliteStore implements Store {
     this.traces = new SqliteTraceStore(db)
     this.config = new SqliteConfigStore(db, this.traces)
     this.identity = new SqliteIdentityStore(db)
+    this.keys = new SqliteKeyStore(db)
+    this.transfer = new SqliteTransferStore(db)
   }
 
   close(): Promise<void> {

@@ -1,0 +1,401 @@
+/**
+ * @module transfer/fs/fs-object-sink
+ * The `ObjectSink` on a local folder (the embedded default). Owns the on-disk layout (README.md):
+ * bodies at `<root>/<bucket>/<key>`, metadata at `<root>/.metadata/<bucket>/<key>.json`. A bucket
+ * is the folder `<root>/<bucket>`; bucket names cannot start with `.`, so `.metadata` is none.
+ * `put` writes `.<name>.tmp-<12 hex>` beside its target, fsyncs, renames and fsyncs the folder;
+ * metadata is replaced the same way before the body. `list` never reports temporary files.
+ *
+ * Errors: missing bucket folder → OCTS_ERR_NO_BUCKET; EACCES, EPERM, EROFS, or a bucket path that
+ * is not a folder (a file, or ENOTDIR on the way to it) → OCTS_ERR_BUCKET_DENIED; any other I/O
+ * failure (ENOSPC, EIO, …) → OCTS_ERR_OBJECT_STORE_UNAVAILABLE. Invalid bucket names, unsafe keys
+ * and unsafe prefixes are programming errors: RangeError.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Dirent } from 'node:fs'
+import { lstat, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { OpenCtsError, isOpenCtsError, type ErrorCode } from '../../errors/index.js'
+import type { ObjectInfo, ObjectMetadata, ObjectSink, StoredObject } from '../object-sink.js'
+
+/** The folder under the root that holds metadata files (a name no bucket can have). */
+export const METADATA_FOLDER = '.metadata'
+
+/** Names of temporary files of an unfinished `put`: `.<name>.tmp-<12 lowercase hex>`. */
+const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/
+
+/** S3/OBS bucket naming: 3–63 of `[a-z0-9.-]`, starting and ending with a letter or digit. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+
+/** errno codes that mean "not allowed", as opposed to "broken" or "full". */
+const DENIED_CODES = new Set(['EACCES', 'EPERM', 'EROFS'])
+
+/** errno codes of a read that found nothing at the key's path (or a folder there). */
+const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR'])
+
+/** errno codes of a key colliding with the folder of other keys (or the other way round). */
+const CONFLICT_CODES = new Set(['ENOTDIR', 'EISDIR', 'EEXIST', 'ENOTEMPTY'])
+
+/** The `code` of a Node system error (`ENOENT` …), if any. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    return typeof error.code === 'string' ? error.code : undefined
+  }
+  return undefined
+}
+
+/**
+ * The catalogue code for an I/O failure inside an existing bucket: permission-type errors are
+ * OCTS_ERR_BUCKET_DENIED, ENOENT (the bucket vanished meanwhile) OCTS_ERR_NO_BUCKET, anything else
+ * OCTS_ERR_OBJECT_STORE_UNAVAILABLE.
+ */
+export function fsErrorCode(error: unknown): ErrorCode {
+  const code = errnoCode(error) ?? ''
+  if (DENIED_CODES.has(code)) return 'OCTS_ERR_BUCKET_DENIED'
+  if (code === 'ENOENT') return 'OCTS_ERR_NO_BUCKET'
+  return 'OCTS_ERR_OBJECT_STORE_UNAVAILABLE'
+}
+
+function assertBucket(bucket: string): void {
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
+    throw new RangeError(`invalid bucket name ${JSON.stringify(bucket)}: want 3-63 of [a-z0-9.-]`)
+  }
+}
+
+function unsafeSegment(segment: string): string | undefined {
+  if (segment === '') return 'an empty segment'
+  if (segment === '.' || segment === '..') return `a "${segment}" segment`
+  if (segment.includes('\0')) return 'a NUL character'
+  if (segment.includes('\\')) return 'a backslash'
+  if (TEMP_NAME.test(segment)) return 'a segment named like a temporary file'
+  return undefined
+}
+
+/** Throws RangeError unless `key` is a relative path of safe, non-empty segments. */
+function assertKey(key: string): void {
+  const problem = key
+    .split('/')
+    .map(unsafeSegment)
+    .find((p) => p !== undefined)
+  if (problem !== undefined) {
+    throw new RangeError(`unsafe object key ${JSON.stringify(key)}: it has ${problem}`)
+  }
+}
+
+/** Throws RangeError unless every complete folder segment of `prefix` is safe. */
+function assertPrefix(prefix: string): void {
+  const slash = prefix.lastIndexOf('/')
+  const last = prefix.slice(slash + 1)
+  if (slash >= 0) assertKey(prefix.slice(0, slash))
+  if (last.includes('\0') || last.includes('\\')) {
+    throw new RangeError(`unsafe list prefix ${JSON.stringify(prefix)}`)
+  }
+}
+
+/** The metadata in a metadata file, or undefined unless it is a JSON object of strings. */
+function parseMetadata(text: string): ObjectMetadata | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  return Object.values(value).every((v) => typeof v === 'string')
+    ? (value as ObjectMetadata)
+    : undefined
+}
+
+/** fsyncs a folder, so a rename or a new entry in it survives power loss. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** `mkdir -p dir` (absolute), then fsyncs the parent of every folder it created. */
+async function makeFolders(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true })
+  if (first === undefined) return
+  const top = resolve(first)
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    await syncFolder(dirname(d))
+    if (d === top) return
+  }
+}
+
+/** Writes `data` to a new temporary file beside `target` and fsyncs it; returns its path. */
+async function writeTemp(target: string, data: Uint8Array | string): Promise<string> {
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`)
+  const handle = await open(temp, 'wx', 0o644)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } catch (error) {
+    await handle.close().catch(() => undefined)
+    await rm(temp, { force: true }).catch(() => undefined)
+    throw error
+  }
+  await handle.close()
+  return temp
+}
+
+/** Renames `temp` over `target` and fsyncs the folder; removes `temp` if the rename fails. */
+async function commitTemp(temp: string, target: string): Promise<void> {
+  try {
+    await rename(temp, target)
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => undefined)
+    throw error
+  }
+  await syncFolder(dirname(target))
+}
+
+export class FsObjectSink implements ObjectSink {
+  readonly description: string
+  readonly #root: string
+  #closed = false
+
+  /** `root` holds one folder per bucket; it is created by the first `createBucket`. */
+  constructor(root: string) {
+    this.#root = resolve(root)
+    this.description = `folder ${this.#root}`
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    this.#assertOpen()
+    assertBucket(bucket)
+    const path = join(this.#root, bucket)
+    try {
+      if ((await stat(path)).isDirectory()) return true
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return false
+      throw this.#bucketError(bucket, error)
+    }
+    throw this.#notAFolder(bucket)
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    this.#assertOpen()
+    assertBucket(bucket)
+    const path = join(this.#root, bucket)
+    const context = `cannot create bucket ${bucket} at ${path}`
+    try {
+      await makeFolders(this.#root)
+    } catch (error) {
+      throw this.#bucketError(bucket, error, context)
+    }
+    try {
+      await mkdir(path)
+      await syncFolder(this.#root)
+    } catch (error) {
+      if (errnoCode(error) === 'EEXIST') {
+        throw new OpenCtsError('OCTS_ERR_BUCKET_EXISTS', {
+          message: `cannot create bucket ${bucket}: ${path} already exists`,
+          cause: error,
+        })
+      }
+      throw this.#bucketError(bucket, error, context)
+    }
+  }
+
+  async put(
+    bucket: string,
+    key: string,
+    body: Uint8Array,
+    metadata: ObjectMetadata = {},
+  ): Promise<void> {
+    await this.#enter(bucket, key)
+    const target = join(this.#root, bucket, key)
+    const metaTarget = this.#metadataPath(bucket, key)
+    let temp: string | undefined
+    try {
+      await makeFolders(dirname(target))
+      await makeFolders(dirname(metaTarget))
+      temp = await writeTemp(target, body)
+      // Metadata first: once the new body is visible, its metadata already is (README.md).
+      await commitTemp(await writeTemp(metaTarget, JSON.stringify(metadata)), metaTarget)
+      await commitTemp(temp, target)
+    } catch (error) {
+      if (temp !== undefined) await rm(temp, { force: true }).catch(() => undefined)
+      throw this.#objectError(bucket, key, 'put', error)
+    }
+  }
+
+  async get(bucket: string, key: string): Promise<StoredObject | undefined> {
+    await this.#enter(bucket, key)
+    let body: Buffer
+    try {
+      // Body before metadata: metadata is replaced first, so it is never older than this body.
+      body = await readFile(join(this.#root, bucket, key))
+    } catch (error) {
+      if (ABSENT_CODES.has(errnoCode(error) ?? '')) return undefined
+      throw this.#objectError(bucket, key, 'get', error)
+    }
+    return { body, metadata: await this.#readMetadata(bucket, key) }
+  }
+
+  async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {
+    assertPrefix(prefix)
+    await this.#enter(bucket)
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1)
+    const found: { key: string; size: number; bytes: Buffer }[] = []
+    try {
+      await this.#walk(join(this.#root, bucket), folder, prefix, found)
+    } catch (error) {
+      throw this.#objectError(bucket, prefix, 'list', error)
+    }
+    return found
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+      .map(({ key, size }) => ({ key, size }))
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.#enter(bucket, key)
+    const target = join(this.#root, bucket, key)
+    try {
+      // Body first, so no reader finds the body without its metadata.
+      if (await this.#unlinkIfPresent(target)) await syncFolder(dirname(target))
+      await this.#unlinkIfPresent(this.#metadataPath(bucket, key))
+    } catch (error) {
+      throw this.#objectError(bucket, key, 'delete', error)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+  }
+
+  #metadataPath(bucket: string, key: string): string {
+    return join(this.#root, METADATA_FOLDER, bucket, `${key}.json`)
+  }
+
+  async #readMetadata(bucket: string, key: string): Promise<ObjectMetadata> {
+    const path = this.#metadataPath(bucket, key)
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (error) {
+      // A body placed in the folder by hand has no metadata.
+      if (ABSENT_CODES.has(errnoCode(error) ?? '')) return {}
+      throw this.#objectError(bucket, key, 'get', error)
+    }
+    const metadata = parseMetadata(text)
+    if (metadata !== undefined) return metadata
+    throw new OpenCtsError('OCTS_ERR_OBJECT_STORE_UNAVAILABLE', {
+      message: `cannot get ${key} from bucket ${bucket}: ${path} is not a JSON object of strings`,
+    })
+  }
+
+  /** Adds every regular file under `<bucketPath>/<folder>` whose key starts with `prefix`. */
+  async #walk(
+    bucketPath: string,
+    folder: string,
+    prefix: string,
+    found: { key: string; size: number; bytes: Buffer }[],
+  ): Promise<void> {
+    let entries: Dirent[]
+    try {
+      entries = await readdir(join(bucketPath, folder), { withFileTypes: true })
+    } catch (error) {
+      if (ABSENT_CODES.has(errnoCode(error) ?? '')) return
+      throw error
+    }
+    for (const entry of entries) {
+      const key = folder + entry.name
+      if (entry.isDirectory()) {
+        // Descend only where keys starting with `prefix` can be.
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) {
+          await this.#walk(bucketPath, `${key}/`, prefix, found)
+        }
+      } else if (entry.isFile() && !TEMP_NAME.test(entry.name) && key.startsWith(prefix)) {
+        try {
+          const { size } = await lstat(join(bucketPath, key))
+          found.push({ key, size, bytes: Buffer.from(key) })
+        } catch (error) {
+          if (errnoCode(error) !== 'ENOENT') throw error // deleted meanwhile: not listed
+        }
+      }
+    }
+  }
+
+  /** Unlinks `path`; false if there was nothing (or a folder) there. */
+  async #unlinkIfPresent(path: string): Promise<boolean> {
+    try {
+      await unlink(path)
+      return true
+    } catch (error) {
+      if (ABSENT_CODES.has(errnoCode(error) ?? '')) return false
+      throw error
+    }
+  }
+
+  /**
+   * Checks the names and that the bucket folder is usable, before any object call: throws
+   * RangeError, OCTS_ERR_NO_BUCKET, OCTS_ERR_BUCKET_DENIED or, once closed, UNAVAILABLE.
+   */
+  async #enter(bucket: string, key?: string): Promise<void> {
+    this.#assertOpen()
+    assertBucket(bucket)
+    if (key !== undefined) assertKey(key)
+    const path = join(this.#root, bucket)
+    let isFolder: boolean
+    try {
+      isFolder = (await stat(path)).isDirectory()
+    } catch (error) {
+      throw this.#bucketError(bucket, error)
+    }
+    if (!isFolder) throw this.#notAFolder(bucket)
+  }
+
+  #notAFolder(bucket: string): OpenCtsError {
+    return new OpenCtsError('OCTS_ERR_BUCKET_DENIED', {
+      message: `bucket ${bucket} is unusable: ${join(this.#root, bucket)} is not a folder`,
+    })
+  }
+
+  /** Maps an error met on the bucket path itself (stat, mkdir). */
+  #bucketError(bucket: string, error: unknown, context?: string): OpenCtsError {
+    if (isOpenCtsError(error)) return error
+    const path = join(this.#root, bucket)
+    const errno = errnoCode(error) ?? String(error)
+    const what = context ?? `cannot use bucket ${bucket} (${path})`
+    if (errno === 'ENOENT') {
+      return new OpenCtsError('OCTS_ERR_NO_BUCKET', {
+        message: `bucket ${bucket} does not exist: no folder ${path}`,
+        cause: error,
+      })
+    }
+    // ENOTDIR: something on the way to the bucket folder is a file, so the bucket is unusable.
+    const code = errno === 'ENOTDIR' ? 'OCTS_ERR_BUCKET_DENIED' : fsErrorCode(error)
+    return new OpenCtsError(code, { message: `${what}: ${errno}`, cause: error })
+  }
+
+  /** Maps an error met below an existing bucket folder. */
+  #objectError(bucket: string, key: string, action: string, error: unknown): OpenCtsError {
+    if (isOpenCtsError(error)) return error
+    const errno = errnoCode(error) ?? String(error)
+    const where = `${action} ${JSON.stringify(key)} in bucket ${bucket} (${this.description})`
+    if (action === 'put' && CONFLICT_CODES.has(errno)) {
+      return new OpenCtsError('OCTS_ERR_OBJECT_STORE_UNAVAILABLE', {
+        message: `cannot ${where}: ${errno}; in a folder store a key cannot also be a folder of other keys`,
+        cause: error,
+      })
+    }
+    return new OpenCtsError(fsErrorCode(error), {
+      message: `cannot ${where}: ${errno}`,
+      cause: error,
+    })
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new OpenCtsError('OCTS_ERR_OBJECT_STORE_UNAVAILABLE', {
+        message: `object sink ${this.description} is closed`,
+      })
+    }
+  }
+}
