@@ -11,21 +11,16 @@
  * failure (ENOSPC, EIO, …) → OCTS_ERR_OBJECT_STORE_UNAVAILABLE. Invalid bucket names, unsafe keys
  * and unsafe prefixes are programming errors: RangeError.
  */
-import { randomBytes } from 'node:crypto'
 import type { Dirent } from 'node:fs'
-import { lstat, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { lstat, mkdir, readFile, readdir, rm, stat, unlink } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { OpenCtsError, isOpenCtsError, type ErrorCode } from '../../errors/index.js'
 import type { ObjectInfo, ObjectMetadata, ObjectSink, StoredObject } from '../object-sink.js'
+import { commitTemp, makeFolders, syncFolder, writeTemp } from './atomic-file.js'
+import { TEMP_NAME, assertBucket, assertKey, assertPrefix } from './object-names.js'
 
 /** The folder under the root that holds metadata files (a name no bucket can have). */
 export const METADATA_FOLDER = '.metadata'
-
-/** Names of temporary files of an unfinished `put`: `.<name>.tmp-<12 lowercase hex>`. */
-const TEMP_NAME = /^\..+\.tmp-[0-9a-f]{12}$/
-
-/** S3/OBS bucket naming: 3–63 of `[a-z0-9.-]`, starting and ending with a letter or digit. */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
 /** errno codes that mean "not allowed", as opposed to "broken" or "full". */
 const DENIED_CODES = new Set(['EACCES', 'EPERM', 'EROFS'])
@@ -56,42 +51,6 @@ export function fsErrorCode(error: unknown): ErrorCode {
   return 'OCTS_ERR_OBJECT_STORE_UNAVAILABLE'
 }
 
-function assertBucket(bucket: string): void {
-  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
-    throw new RangeError(`invalid bucket name ${JSON.stringify(bucket)}: want 3-63 of [a-z0-9.-]`)
-  }
-}
-
-function unsafeSegment(segment: string): string | undefined {
-  if (segment === '') return 'an empty segment'
-  if (segment === '.' || segment === '..') return `a "${segment}" segment`
-  if (segment.includes('\0')) return 'a NUL character'
-  if (segment.includes('\\')) return 'a backslash'
-  if (TEMP_NAME.test(segment)) return 'a segment named like a temporary file'
-  return undefined
-}
-
-/** Throws RangeError unless `key` is a relative path of safe, non-empty segments. */
-function assertKey(key: string): void {
-  const problem = key
-    .split('/')
-    .map(unsafeSegment)
-    .find((p) => p !== undefined)
-  if (problem !== undefined) {
-    throw new RangeError(`unsafe object key ${JSON.stringify(key)}: it has ${problem}`)
-  }
-}
-
-/** Throws RangeError unless every complete folder segment of `prefix` is safe. */
-function assertPrefix(prefix: string): void {
-  const slash = prefix.lastIndexOf('/')
-  const last = prefix.slice(slash + 1)
-  if (slash >= 0) assertKey(prefix.slice(0, slash))
-  if (last.includes('\0') || last.includes('\\')) {
-    throw new RangeError(`unsafe list prefix ${JSON.stringify(prefix)}`)
-  }
-}
-
 /** The metadata in a metadata file, or undefined unless it is a JSON object of strings. */
 function parseMetadata(text: string): ObjectMetadata | undefined {
   let value: unknown
@@ -104,54 +63,6 @@ function parseMetadata(text: string): ObjectMetadata | undefined {
   return Object.values(value).every((v) => typeof v === 'string')
     ? (value as ObjectMetadata)
     : undefined
-}
-
-/** fsyncs a folder, so a rename or a new entry in it survives power loss. */
-async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
-/** `mkdir -p dir` (absolute), then fsyncs the parent of every folder it created. */
-async function makeFolders(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true })
-  if (first === undefined) return
-  const top = resolve(first)
-  for (let d = dir; d !== dirname(d); d = dirname(d)) {
-    await syncFolder(dirname(d))
-    if (d === top) return
-  }
-}
-
-/** Writes `data` to a new temporary file beside `target` and fsyncs it; returns its path. */
-async function writeTemp(target: string, data: Uint8Array | string): Promise<string> {
-  const temp = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(6).toString('hex')}`)
-  const handle = await open(temp, 'wx', 0o644)
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } catch (error) {
-    await handle.close().catch(() => undefined)
-    await rm(temp, { force: true }).catch(() => undefined)
-    throw error
-  }
-  await handle.close()
-  return temp
-}
-
-/** Renames `temp` over `target` and fsyncs the folder; removes `temp` if the rename fails. */
-async function commitTemp(temp: string, target: string): Promise<void> {
-  try {
-    await rename(temp, target)
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined)
-    throw error
-  }
-  await syncFolder(dirname(target))
 }
 
 export class FsObjectSink implements ObjectSink {
