@@ -2,13 +2,21 @@
  * @module cli/run-cli
  * Dispatches `opencts <command>` and turns failures into messages and exit statuses:
  * 0 success, 1 the command failed (API error, unreachable server, bad input), 2 usage or setting
- * error. The server code is loaded only by `serve` (and the store only by `admin`), so the client
- * commands start fast.
+ * error. The server code is loaded only by `serve` (and the store only by `admin` and `keys`), so
+ * the client commands start fast.
  */
 import { CliFailure, SettingError, UsageError } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { CtsApiError } from './http-client.js'
-import { ADMIN_USAGE, INGEST_USAGE, MAIN_USAGE, QUERY_USAGE, SERVE_USAGE } from './usage.js'
+import {
+  ADMIN_USAGE,
+  INGEST_USAGE,
+  KEYS_USAGE,
+  MAIN_USAGE,
+  QUERY_USAGE,
+  SERVE_USAGE,
+  VERIFY_USAGE,
+} from './usage.js'
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>
 
@@ -20,6 +28,11 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
   admin: { usage: ADMIN_USAGE, load: async () => (await import('./admin-command.js')).runAdmin },
+  keys: { usage: KEYS_USAGE, load: async () => (await import('./keys-command.js')).runKeys },
+  verify: {
+    usage: VERIFY_USAGE,
+    load: async () => (await import('./verify-command.js')).runVerify,
+  },
 }
 
 /** Runs the command line `argv` (without node and the script); resolves with the exit status. */

@@ -14,6 +14,7 @@ Commands:
   query     list traces with any ListTraces filter, as a table, JSON or CSV
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
+  verify    check the trace files and signed digests a tracker delivered to a bucket (offline)
 
 ingest and query need credentials: the first "opencts serve" writes the administrator's to
 .opencts/credentials, which they read from the current folder (see "opencts query --help").
@@ -190,4 +191,45 @@ Options:
 
 Exit status: 0 on success, 1 when the command fails (e.g. no such key, name taken, FILE exists, no
 data directory), 2 on an invalid option or key name.
+`
+
+export const VERIFY_USAGE = `Usage: opencts verify --bucket B (--dir FOLDER | --s3-endpoint URL) --region R
+                      --from TIME --public-keys FILE [options]
+
+Checks, offline, what a tracker delivered to a bucket: every digest ending in (--from, --to]
+(signature, location, chain links, schedule), every trace file they list (present, SHA-256, one
+gzip member with nothing appended, a JSON array), files in the folder that no digest lists,
+missing digests (holes in the chain, counted; a missing tail) and, with --keys, the content of
+encrypted files. Needs only read access to the bucket; no server.
+
+Where the bucket is (one of):
+  --dir FOLDER             a local object folder (FOLDER/BUCKET/KEY), e.g. <data dir>/objects
+  --s3-endpoint URL        an S3-compatible service; credentials from OPENCTS_S3_ACCESS_KEY
+                           (or --s3-access-key AK) and OPENCTS_S3_SECRET_KEY (no flag)
+  --s3-region R            signing region (default us-east-1)
+  --s3-path-style          path-style addressing (most self-hosted stores need it)
+What to verify:
+  --bucket B               the tracker's bucket (required)
+  --region R               the region in the object keys (required)
+  --tracker NAME           tracker name (default system)
+  --prefix P               the tracker's file_prefix_name (default none)
+  --project-id ID          32 hex; needed only when several projects deliver into the folder
+  --from TIME  --to TIME   range (--to default now); 13-digit epoch ms, ISO-8601
+                           (2026-01-01T10:00:00Z) or relative: 15m, 2h, 3d, now
+  --grace DURATION         how late a digest may be written, e.g. 90s, 5m (default 5m)
+Keys:
+  --public-keys FILE       {"digest_keys":[...]}: the body of GET /v3/{project_id}/digest-keys,
+                           or the file of "opencts keys public --out FILE" (required)
+  --keys FILE              a key file of "opencts keys export": decrypt encrypted files and check
+                           their content (without it, only their hashes are checked)
+Output:
+  --json                   print the report as JSON instead of lines
+  -h, --help               show this help
+
+Output: one line per digest and per trace file, "valid" or "INVALID: reason", chain findings and
+pending files, then a summary (docs/verify.md lists every reason). A progress line is drawn on
+stderr when it is a terminal.
+Exit status: 0 when everything is valid, 1 on any finding (or when the store cannot be read),
+2 on an invalid option, an unreadable or invalid keys file, or several projects without
+--project-id.
 `

@@ -233,8 +233,7 @@ export class SqliteTraceStore implements TraceStore {
     return run('read', () => {
       // AUTOINCREMENT keeps the highest seq ever used in sqlite_sequence, even after purges.
       const row = this.#stmt("SELECT seq FROM sqlite_sequence WHERE name = 'traces'").get() as
-        | { seq: number }
-        | undefined
+        { seq: number } | undefined
       return row?.seq ?? 0
     })
   }

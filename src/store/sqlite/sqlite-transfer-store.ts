@@ -22,8 +22,7 @@ export class SqliteTransferStore implements TransferStore {
 
   #state(trackerId: string): TransferState | undefined {
     return this.#db.prepare(`${STATE} WHERE tracker_id = ?`).get(trackerId) as
-      | TransferState
-      | undefined
+      TransferState | undefined
   }
 
   getTransferState(trackerId: string): Promise<TransferState | undefined> {
