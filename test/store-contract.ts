@@ -222,15 +222,24 @@ export function storeContract(name: string, factory: StoreFactory): void {
         const all = await store.traces.readFrom(0, 10)
         const head = await store.traces.headSeq()
         assert.equal(head, all.at(-1)?.seq)
-        const p1 = await store.traces.readFrom(0, 10, 'p1')
+        const p1 = await store.traces.readFrom(0, 10, { projectId: 'p1', maxSeq: head })
         assert.deepEqual(
           p1.map((s) => s.trace.trace_id),
           [a.trace_id, c.trace_id],
         )
         assert.deepEqual(
-          (await store.traces.readFrom(p1[0]?.seq ?? 0, 1, 'p1')).map((s) => s.trace.trace_id),
+          (await store.traces.readFrom(p1[0]?.seq ?? 0, 1, { projectId: 'p1', maxSeq: head })).map(
+            (s) => s.trace.trace_id,
+          ),
           [c.trace_id],
           'the limit counts traces of the project only',
+        )
+        assert.deepEqual(
+          (
+            await store.traces.readFrom(0, 10, { projectId: 'p1', maxSeq: (p1[1]?.seq ?? 0) - 1 })
+          ).map((s) => s.trace.trace_id),
+          [a.trace_id],
+          'nothing after maxSeq',
         )
         await store.traces.purgeBefore(NOW, 100)
         assert.equal(await store.traces.headSeq(), head, 'the head survives the purge')

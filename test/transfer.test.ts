@@ -475,6 +475,26 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
 
 describe('transfer to a local folder', () => {
   sinkSuite(() => Promise.resolve(folderCase()))
+
+  it("finds a project's traces among many of other projects, window by window", async (t) => {
+    const c = folderCase()
+    const h = await harness(t, c.sink)
+    await c.createBucket('sparse-bucket')
+    await h.tracker('system', {}, { bucket_name: 'sparse-bucket', is_sort_by_service: false })
+    const [first] = traces(1)
+    const [last] = traces(1)
+    assert.ok(first && last)
+    await h.ingest([first])
+    const others = traces(45_000, { project_id: 'ffffffffffffffffffffffffffffffff' })
+    for (let i = 0; i < others.length; i += 1000) await h.ingest(others.slice(i, i + 1000))
+    await h.ingest([last])
+    assert.deepEqual(await h.service.runCycle(), { files: 1, traces: 2, digests: 0, errors: 0 })
+    const [key] = await c.reader.keys('sparse-bucket', '')
+    assert.deepEqual(
+      parseFile((await c.reader.read('sparse-bucket', key ?? '')).body).map((x) => x.trace_id),
+      [first.trace_id, last.trace_id],
+    )
+  })
 })
 
 describe('transfer to S3', () => {

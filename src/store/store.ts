@@ -97,10 +97,15 @@ export interface TraceStore {
   /** Deletes traces whose `time` is before `time`, at most `maxRows` per call; returns the count. */
   purgeBefore(time: number, maxRows: number): Promise<number>
   /**
-   * Committed traces with `seq > afterSeq`, in commit order, at most `limit`; only those of
-   * `projectId` when given.
+   * Committed traces with `seq > afterSeq`, in commit order, at most `limit`; with `scope`, only
+   * those of `scope.projectId` with `seq <= scope.maxSeq`. The bound keeps one call's scan short
+   * when the project has few traces among many (callers walk the sequence window by window).
    */
-  readFrom(afterSeq: number, limit: number, projectId?: string): Promise<SequencedTrace[]>
+  readFrom(
+    afterSeq: number,
+    limit: number,
+    scope?: { readonly projectId: string; readonly maxSeq: number },
+  ): Promise<SequencedTrace[]>
   /** The highest `seq` ever committed (0 for an empty store); never goes backwards. */
   headSeq(): Promise<number>
   /** Distinct operator names of the project seen at or after `since` (ms), sorted. */

@@ -22,6 +22,10 @@ import { encodeTraceFile, groupIntoFiles, tracksTrace } from './trace-files.js'
 /** Traces planned into one batch at most (then the next batch follows in the same cycle). */
 export const MAX_BATCH_TRACES = 10_000
 const READ_PAGE = 2_000
+/** Sequence numbers one query scans at most when reading a project's traces. */
+const SCAN_WINDOW = 20_000
+/** Windows one plan scans at most (a long stretch of other projects' traces takes several cycles). */
+const MAX_WINDOWS = 100
 
 export interface PlannedFile {
   readonly key: string
@@ -84,14 +88,15 @@ export class BatchDelivery {
   ): Promise<PendingBatch | null> {
     const selected: SequencedTrace[] = []
     let last = cursor
-    for (;;) {
-      const page = await this.#deps.traces.readFrom(last, READ_PAGE, tracker.project_id)
-      for (const item of page) {
-        last = item.seq
-        if (tracksTrace(tracker, item.trace)) selected.push(item)
-        if (selected.length >= MAX_BATCH_TRACES) break
-      }
-      if (page.length < READ_PAGE || selected.length >= MAX_BATCH_TRACES) break
+    for await (const item of this.#scan(
+      tracker.project_id,
+      cursor,
+      await this.#deps.traces.headSeq(),
+    )) {
+      last = item.seq
+      if (item.trace !== null && tracksTrace(tracker, item.trace))
+        selected.push({ seq: item.seq, trace: item.trace })
+      if (selected.length >= MAX_BATCH_TRACES) break
     }
     if (last === cursor) return null
     const deliveredAt = Math.floor(now / 1000) * 1000
@@ -159,15 +164,37 @@ export class BatchDelivery {
     const wanted = new Set(batch.files.flatMap((f) => f.seqs))
     const out = new Map<number, TraceRecord>()
     if (wanted.size === 0) return out
-    let after = batch.fromSeq
-    for (;;) {
-      const page = await this.#deps.traces.readFrom(after, READ_PAGE, batch.projectId)
-      for (const item of page) {
-        if (item.seq > batch.toSeq) return out
-        if (wanted.has(item.seq)) out.set(item.seq, item.trace)
-        after = item.seq
+    for await (const item of this.#scan(batch.projectId, batch.fromSeq, batch.toSeq, Infinity)) {
+      if (item.trace !== null && wanted.has(item.seq)) out.set(item.seq, item.trace)
+    }
+    return out
+  }
+
+  /**
+   * The project's traces with `after < seq <= until` in commit order, read window by window
+   * (SCAN_WINDOW sequence numbers per query, so no query scans long when the project has few of
+   * the store's traces). After the last trace of each window a `{seq: windowEnd, trace: null}`
+   * marker reports the progress; at most `maxWindows` windows are read.
+   */
+  async *#scan(
+    projectId: string,
+    after: number,
+    until: number,
+    maxWindows = MAX_WINDOWS,
+  ): AsyncGenerator<{ seq: number; trace: TraceRecord | null }> {
+    let last = after
+    for (let window = 0; window < maxWindows && last < until; window++) {
+      const maxSeq = Math.min(until, last + SCAN_WINDOW)
+      for (;;) {
+        const page = await this.#deps.traces.readFrom(last, READ_PAGE, { projectId, maxSeq })
+        for (const item of page) {
+          last = item.seq
+          yield item
+        }
+        if (page.length < READ_PAGE) break
       }
-      if (page.length < READ_PAGE) return out
+      last = maxSeq
+      yield { seq: maxSeq, trace: null }
     }
   }
 }

@@ -213,17 +213,22 @@ export class SqliteTraceStore implements TraceStore {
     })
   }
 
-  readFrom(afterSeq: number, limit: number, projectId?: string): Promise<SequencedTrace[]> {
+  readFrom(
+    afterSeq: number,
+    limit: number,
+    scope?: { readonly projectId: string; readonly maxSeq: number },
+  ): Promise<SequencedTrace[]> {
     return run('read', () => {
       const rows = (
-        projectId === undefined
+        scope === undefined
           ? this.#stmt('SELECT seq, doc FROM traces WHERE seq > ? ORDER BY seq LIMIT ?').all(
               afterSeq,
               limit,
             )
           : this.#stmt(
-              'SELECT seq, doc FROM traces WHERE seq > ? AND project_id = ? ORDER BY seq LIMIT ?',
-            ).all(afterSeq, projectId, limit)
+              `SELECT seq, doc FROM traces WHERE seq > ? AND seq <= ? AND project_id = ?
+               ORDER BY seq LIMIT ?`,
+            ).all(afterSeq, scope.maxSeq, scope.projectId, limit)
       ) as { seq: number; doc: string }[]
       return rows.map((r) => ({ seq: r.seq, trace: JSON.parse(r.doc) as TraceRecord }))
     })
