@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
@@ -475,6 +475,28 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
 
 describe('transfer to a local folder', () => {
   sinkSuite(() => Promise.resolve(folderCase()))
+
+  it('recovers from bucketPolicyError once writes are allowed again, without loss', async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'opencts-transfer-fs-'))
+    const sink = new FsObjectSink(root)
+    const h = await harness(t, sink)
+    // A file where the bucket folder belongs: the sink cannot use that name (bucketPolicyError).
+    writeFileSync(join(root, 'blocked-bucket'), 'not a folder')
+    const tracker = await h.tracker('system', {}, { bucket_name: 'blocked-bucket' })
+    const batch = traces(4)
+    await h.ingest(batch)
+    await h.service.runCycle()
+    assert.equal((await h.current(tracker.id)).detail, 'bucketPolicyError')
+    rmSync(join(root, 'blocked-bucket'))
+    await sink.createBucket('blocked-bucket')
+    await h.service.runCycle()
+    const healed = await h.current(tracker.id)
+    assert.equal(healed.status, 'enabled')
+    const delivered = walk(join(root, 'blocked-bucket')).flatMap((path) =>
+      parseFile(readFileSync(path)).map((x) => x.trace_id),
+    )
+    assert.deepEqual(delivered.sort(), batch.map((x) => x.trace_id).sort())
+  })
 
   it("finds a project's traces among many of other projects, window by window", async (t) => {
     const c = folderCase()
