@@ -8,12 +8,9 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import { loadOrCreateMasterKey } from '../src/auth/index.js'
-import type { CliIo } from '../src/cli/cli-io.js'
-import { runCli } from '../src/cli/run-cli.js'
 import { FakeClock, randomIds } from '../src/platform/clock.js'
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/index.js'
 import { newTracker } from '../src/trackers/new-tracker.js'
@@ -26,6 +23,7 @@ import { TransferService } from '../src/transfer/transfer-service.js'
 import { verifyBucket, type VerifyOptions } from '../src/transfer/verify/bucket-verifier.js'
 import type { VerifyReport } from '../src/transfer/verify/verify-report.js'
 import { makeTrace } from './helpers/make-trace.js'
+import { runCliInProcess } from './helpers/run-cli-in-process.js'
 import { startS3Server, type S3Server } from './helpers/s3-server.js'
 
 const START = Date.UTC(2026, 10, 21, 10, 0, 30)
@@ -212,32 +210,11 @@ function archiveSuite(open: () => Promise<{ sink: ObjectSink; s3?: S3Server }>):
   })
 
   it('runs as a command line over the same bucket', async () => {
-    const out: string[] = []
-    const err: string[] = []
-    const writer = (parts: string[]) =>
-      new Writable({
-        write(chunk: Buffer | string, _e, done) {
-          parts.push(chunk.toString())
-          done()
-        },
-      })
     const where =
       s3 === undefined
         ? ['--dir', (sink as FsObjectSink).description.replace(/^folder /, '')]
         : ['--s3-endpoint', s3.endpoint, '--s3-region', s3.region, '--s3-path-style']
-    const io: CliIo = {
-      stdout: writer(out),
-      stderr: writer(err),
-      stdin: Readable.from([]),
-      env:
-        s3 === undefined
-          ? {}
-          : { OPENCTS_S3_ACCESS_KEY: s3.accessKeyId, OPENCTS_S3_SECRET_KEY: s3.secretAccessKey },
-      stderrIsTty: false,
-      now: () => archive.options.to,
-      untilShutdown: () => new Promise(() => undefined),
-    }
-    const status = await runCli(
+    const { status, stdout, stderr } = await runCliInProcess(
       [
         'verify',
         '--bucket',
@@ -257,10 +234,16 @@ function archiveSuite(open: () => Promise<{ sink: ObjectSink; s3?: S3Server }>):
         archive.keyFile,
         '--json',
       ],
-      io,
+      {
+        env:
+          s3 === undefined
+            ? {}
+            : { OPENCTS_S3_ACCESS_KEY: s3.accessKeyId, OPENCTS_S3_SECRET_KEY: s3.secretAccessKey },
+        now: () => archive.options.to,
+      },
     )
-    assert.equal(status, 0, `${out.join('')} ${err.join('')}`)
-    const report = JSON.parse(out.join('')) as VerifyReport
+    assert.equal(status, 0, `${stdout} ${stderr}`)
+    const report = JSON.parse(stdout) as VerifyReport
     assert.equal(report.summary.ok, true)
     assert.equal(report.files.length, archive.files.length)
   })

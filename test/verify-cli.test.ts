@@ -7,12 +7,10 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
 import { after, describe, it } from 'node:test'
-import type { CliIo } from '../src/cli/cli-io.js'
-import { runCli } from '../src/cli/run-cli.js'
 import type { MasterKeyVersion } from '../src/transfer/envelope.js'
 import { FsObjectSink } from '../src/transfer/fs/index.js'
+import { runCliInProcess, type CliRun } from './helpers/run-cli-in-process.js'
 import { makeSigningKey, writeFixture, type FixtureOptions } from './helpers/digest-fixture.js'
 
 const BUCKET = 'audit-bucket'
@@ -50,34 +48,8 @@ describe('opencts verify (command line)', () => {
     }),
   )
 
-  function collect(): { stream: Writable; text: () => string } {
-    const parts: string[] = []
-    const stream = new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        parts.push(chunk.toString())
-        done()
-      },
-    })
-    return { stream, text: () => parts.join('') }
-  }
-
-  async function cli(
-    argv: readonly string[],
-    env: Record<string, string> = {},
-  ): Promise<{ status: number; stdout: string; stderr: string }> {
-    const out = collect()
-    const err = collect()
-    const io: CliIo = {
-      stdout: out.stream,
-      stderr: err.stream,
-      stdin: Readable.from([]),
-      env,
-      stderrIsTty: false,
-      now: () => TO,
-      untilShutdown: () => new Promise(() => undefined),
-    }
-    const status = await runCli(['verify', ...argv], io)
-    return { status, stdout: out.text(), stderr: err.text() }
+  function cli(argv: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+    return runCliInProcess(['verify', ...argv], { env, now: () => TO })
   }
 
   /** A fixture in its own object folder; returns the folder's flags. */

@@ -8,50 +8,19 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import { parseCredentialsFile } from '../auth/credentials-file.js'
 import { verifyPassword } from '../auth/password-hash.js'
 import { BUILT_IN_POLICIES } from '../auth/policies.js'
 import { openSqliteStore } from '../store/sqlite/index.js'
-import type { CliIo } from './cli-io.js'
-import { runCli } from './run-cli.js'
-
-interface Run {
-  status: number
-  stdout: string
-  stderr: string
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const parts: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      parts.push(chunk.toString())
-      done()
-    },
-  })
-  return { stream, text: () => parts.join('') }
-}
+import { runCliInProcess, type CliRun } from '../../test/helpers/run-cli-in-process.js'
 
 const root = mkdtempSync(join(tmpdir(), 'opencts-admin-'))
 const dataDir = join(root, 'data')
 const PROJECT_ID = 'abcdefabcdefabcdefabcdefabcdef01'
 
-async function admin(argv: string[], stdin = '', env: Record<string, string> = {}): Promise<Run> {
-  const out = sink()
-  const err = sink()
-  const io: CliIo = {
-    stdout: out.stream,
-    stderr: err.stream,
-    stdin: Readable.from(stdin === '' ? [] : [stdin]),
-    env: { OPENCTS_DATA_DIR: dataDir, ...env },
-    stderrIsTty: false,
-    now: () => Date.now(),
-    untilShutdown: () => new Promise(() => undefined),
-  }
-  const status = await runCli(['admin', ...argv], io)
-  return { status, stdout: out.text(), stderr: err.text() }
+function admin(argv: string[], stdin = '', env: Record<string, string> = {}): Promise<CliRun> {
+  return runCliInProcess(['admin', ...argv], { stdin, env: { OPENCTS_DATA_DIR: dataDir, ...env } })
 }
 
 /** Runs an admin command that must succeed; returns its stdout. */
@@ -332,7 +301,7 @@ describe('opencts admin', () => {
     assert.equal(run.status, 1)
     assert.match(
       run.stderr,
-      /the master key file .*other\.key is missing, but the store holds accounts/,
+      /the master key file .*other\.key is missing, but the store holds data sealed with it/,
     )
     assert.equal(existsSync(join(root, 'other.key')), false)
   })

@@ -3,27 +3,23 @@
  * `opencts admin`: manages accounts, projects, users, access keys and policy grants by working
  * directly on a data directory (its SQLite file `opencts.db` and its master key file) through
  * `IdentityAdmin`. Safe while the server runs: SQLite in WAL mode, and the server caches no
- * identity. The data directory must exist (a typo must not make an empty one); a missing master key
- * is created only while the store holds no account, since existing secret keys depend on it.
+ * identity. The data directory is opened by `data-dir.ts`: it must exist (a typo must not make an
+ * empty one), and a missing master key is created only while the store holds nothing sealed.
  *
  * Secrets are printed once, when made (generated passwords, secret keys); passwords are read from
  * stdin, never from a flag. Exit statuses: 2 for a usage error or an invalid value
  * (OCTS_ERR_IDENTITY_INVALID), 1 when the command fails (OCTS_ERR_IDENTITY_NOT_FOUND / _EXISTS, no
  * data directory, unreadable store).
  */
-import { existsSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { formatCredentialsProfile } from '../auth/credentials-file.js'
 import { IdentityAdmin, type UserView } from '../auth/identity-admin.js'
-import { loadOrCreateMasterKey, type MasterKey } from '../auth/master-key.js'
 import { BUILT_IN_POLICIES } from '../auth/policies.js'
 import { newPassword } from '../auth/secrets.js'
-import { CONFIG_ENV_NAMES, ConfigError, loadConfig } from '../config/config.js'
 import { OpenCtsError } from '../errors/index.js'
 import { systemClock } from '../platform/clock.js'
-import { openSqliteStore } from '../store/sqlite/index.js'
 import { CliFailure, SettingError, UsageError, usageErrors } from './cli-errors.js'
+import { withDataDir } from './data-dir.js'
 import type { CliIo } from './cli-io.js'
 import { formatTable } from './format-table.js'
 import { DEFAULT_ENDPOINT, parseEndpoint } from './http-client.js'
@@ -460,53 +456,15 @@ function checkCommandLine(
     )
 }
 
-/** The data directory and master key file of `--data-dir` / `OPENCTS_DATA_DIR` / the default. */
-function dataDirOf(values: Values, env: CliIo['env']): { dataDir: string; masterKeyFile: string } {
-  try {
-    const { dataDir, masterKeyFile } = loadConfig(env, { dataDir: values['data-dir'] })
-    return { dataDir, masterKeyFile }
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    const key = error.message.split(' ')[0] ?? ''
-    const from = (CONFIG_ENV_NAMES as Readonly<Record<string, string>>)[key]
-    throw new SettingError(
-      `invalid setting: ${error.message}${from === undefined ? '' : ` (set by ${from})`}`,
-    )
-  }
-}
-
-function openMasterKey(path: string): MasterKey {
-  try {
-    return loadOrCreateMasterKey(path).key
-  } catch (error) {
-    throw new CliFailure(error instanceof Error ? error.message : String(error))
-  }
-}
-
-/** Opens the store and master key of the data directory, runs `run`, closes the store. */
-async function withAdmin<T>(
+/** Opens the data directory (cli/data-dir.ts), runs `run` with its identity admin, closes it. */
+function withAdmin<T>(
   values: Values,
   env: CliIo['env'],
   run: (admin: IdentityAdmin) => Promise<T>,
 ): Promise<T> {
-  const { dataDir, masterKeyFile } = dataDirOf(values, env)
-  if (!existsSync(dataDir) || !statSync(dataDir).isDirectory())
-    throw new CliFailure(
-      `the data directory ${dataDir} does not exist: give the server's with --data-dir DIR or ` +
-        'OPENCTS_DATA_DIR (opencts serve creates it on first start; or create it yourself)',
-    )
-  const store = openSqliteStore({ path: join(dataDir, 'opencts.db') })
-  try {
-    if (!existsSync(masterKeyFile) && !(await store.identity.isEmpty()))
-      throw new CliFailure(
-        `the master key file ${masterKeyFile} is missing, but the store holds accounts: restore ` +
-          'it (or set OPENCTS_MASTER_KEY_FILE); a new key could not open the stored secret keys',
-      )
-    const masterKey = openMasterKey(masterKeyFile)
-    return await run(new IdentityAdmin({ store: store.identity, clock: systemClock, masterKey }))
-  } finally {
-    await store.close()
-  }
+  return withDataDir(values['data-dir'], env, ({ store, masterKey }) =>
+    run(new IdentityAdmin({ store: store.identity, clock: systemClock, masterKey })),
+  )
 }
 
 /** OCTS_ERR_IDENTITY_INVALID → SettingError (exit 2); other OpenCtsErrors → CliFailure (exit 1). */

@@ -18,32 +18,13 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import { loadOrCreateMasterKey } from '../auth/master-key.js'
 import { publicKeyFingerprint } from '../integrity/digest.js'
 import { FakeClock, randomIds } from '../platform/clock.js'
 import { openSqliteStore } from '../store/sqlite/index.js'
 import { KmsKeys, parseKeyFile } from '../transfer/kms-keys.js'
-import type { CliIo } from './cli-io.js'
-import { runCli } from './run-cli.js'
-
-interface Run {
-  status: number
-  stdout: string
-  stderr: string
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const parts: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      parts.push(chunk.toString())
-      done()
-    },
-  })
-  return { stream, text: () => parts.join('') }
-}
+import { runCliInProcess, type CliRun } from '../../test/helpers/run-cli-in-process.js'
 
 const root = mkdtempSync(join(tmpdir(), 'opencts-keys-cli-'))
 const dataDir = join(root, 'data')
@@ -52,20 +33,11 @@ const DAY = 86_400_000
 const clock = new FakeClock(NOW)
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/
 
-async function keys(argv: string[], dir = dataDir): Promise<Run> {
-  const out = sink()
-  const err = sink()
-  const io: CliIo = {
-    stdout: out.stream,
-    stderr: err.stream,
-    stdin: Readable.from([]),
+function keys(argv: string[], dir = dataDir): Promise<CliRun> {
+  return runCliInProcess(['keys', ...argv], {
     env: { OPENCTS_DATA_DIR: dir },
-    stderrIsTty: false,
     now: () => clock.now(),
-    untilShutdown: () => new Promise(() => undefined),
-  }
-  const status = await runCli(['keys', ...argv], io)
-  return { status, stdout: out.text(), stderr: err.text() }
+  })
 }
 
 /** Runs a keys command that must succeed; returns its stdout. */

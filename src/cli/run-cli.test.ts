@@ -4,44 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import { createServer, type AddressInfo } from 'node:net'
-import { Readable, Writable } from 'node:stream'
 import { describe, it } from 'node:test'
-import type { CliIo } from './cli-io.js'
-import { runCli } from './run-cli.js'
+import { runCliInProcess, type CliRun } from '../../test/helpers/run-cli-in-process.js'
 
 const PROJECT = '0123456789abcdef0123456789abcdef'
 
-interface Run {
-  status: number
-  stdout: string
-  stderr: string
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const parts: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      parts.push(chunk.toString())
-      done()
-    },
-  })
-  return { stream, text: () => parts.join('') }
-}
-
-async function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  const out = sink()
-  const err = sink()
-  const io: CliIo = {
-    stdout: out.stream,
-    stderr: err.stream,
-    stdin: Readable.from([]),
-    env,
-    stderrIsTty: false,
-    now: () => Date.UTC(2026, 4, 10),
-    untilShutdown: () => new Promise(() => undefined),
-  }
-  const status = await runCli(argv, io)
-  return { status, stdout: out.text(), stderr: err.text() }
+function run(argv: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCliInProcess(argv, { env, now: () => Date.UTC(2026, 4, 10) })
 }
 
 describe('runCli', () => {

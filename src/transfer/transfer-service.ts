@@ -23,7 +23,13 @@ import { isOpenCtsError } from '../errors/index.js'
 import type { Tracker } from '../model/index.js'
 import { trackerDelivers } from '../model/index.js'
 import type { Clock } from '../platform/clock.js'
-import type { ConfigStore, TraceStore, TransferState, TransferStore } from '../store/index.js'
+import type {
+  ConfigStore,
+  DeliveredFile,
+  TraceStore,
+  TransferState,
+  TransferStore,
+} from '../store/index.js'
 import { BatchDelivery, parsePending, type DataKeySource } from './batch-delivery.js'
 import {
   DigestWriter,
@@ -67,6 +73,11 @@ export interface CycleReport {
 }
 
 type MutableReport = { -readonly [K in keyof CycleReport]: CycleReport[K] }
+
+function tally(report: MutableReport, files: readonly DeliveredFile[]): void {
+  report.files += files.length
+  report.traces += files.reduce((n, f) => n + f.traceCount, 0)
+}
 
 export class TransferService {
   readonly #deps: TransferServiceDeps
@@ -189,9 +200,7 @@ export class TransferService {
     if (state.pending !== null) {
       const pending = parsePending(state.pending)
       if (delivers) {
-        const files = await this.#batches.deliver(tracker.id, pending, chain !== null)
-        report.files += files.length
-        report.traces += files.reduce((n, f) => n + f.traceCount, 0)
+        tally(report, await this.#batches.deliver(tracker.id, pending, chain !== null))
         wrote = true
       } else {
         await transfer.commitBatch(tracker.id, pending.toSeq, [])
@@ -219,9 +228,7 @@ export class TransferService {
       if (batch === null) break
       if (batch.files.length > 0) {
         await transfer.savePending(tracker.id, JSON.stringify(batch))
-        const files = await this.#batches.deliver(tracker.id, batch, chain !== null)
-        report.files += files.length
-        report.traces += files.reduce((n, f) => n + f.traceCount, 0)
+        tally(report, await this.#batches.deliver(tracker.id, batch, chain !== null))
         wrote = true
       } else {
         await transfer.commitBatch(tracker.id, batch.toSeq, [])
