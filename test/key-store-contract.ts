@@ -1,6 +1,6 @@
 /**
  * The key store contract: every KeyStore implementation must pass this suite.
- * Run it with `keyStoreContract('sqlite', factory)`, with the same factory as `storeContract`.
+ * `test/store-sqlite.test.ts` runs it with the same factory as `storeContract`.
  *
  * The sealed values are opaque strings to a store, so the fixtures use readable fakes. Names are
  * lowercase ASCII so that the expected order is the same under every collation.

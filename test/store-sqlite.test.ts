@@ -9,6 +9,7 @@ import { openSqliteStore } from '../src/store/sqlite/index.js'
 import { SCHEMA_VERSION } from '../src/store/sqlite/schema.js'
 import type { Store } from '../src/store/index.js'
 import { identityStoreContract } from './identity-store-contract.js'
+import { keyStoreContract } from './key-store-contract.js'
 import { storeContract, type StoreFactory } from './store-contract.js'
 
 const paths = new WeakMap<Store, string>()
@@ -36,6 +37,7 @@ const factory: StoreFactory = {
 
 storeContract('sqlite', factory)
 identityStoreContract('sqlite', factory)
+keyStoreContract('sqlite', factory)
 
 const IAM_TABLES = [
   'iam_access_keys',
