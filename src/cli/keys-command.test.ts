@@ -15,6 +15,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,6 +24,7 @@ import { loadOrCreateMasterKey } from '../auth/master-key.js'
 import { publicKeyFingerprint } from '../integrity/digest.js'
 import { FakeClock, randomIds } from '../platform/clock.js'
 import { openSqliteStore } from '../store/sqlite/index.js'
+import { sealEnvelope } from '../transfer/envelope.js'
 import { KmsKeys, parseKeyFile } from '../transfer/kms-keys.js'
 import { runCliInProcess, type CliRun } from '../../test/helpers/run-cli-in-process.js'
 
@@ -142,6 +144,41 @@ describe('opencts keys', () => {
     assert.equal(again.status, 1)
     assert.match(again.stderr, /exists: it is not overwritten/)
     assert.equal(readFileSync(file, 'utf8'), text)
+  })
+
+  it("decrypts a trace file with the data directory's key or an exported key file", async () => {
+    const plain = Buffer.from('[{"trace_id":"t-1"}]')
+    const master = await inStore((kms) => kms.version(keyId, 2))
+    const sealedFile = join(root, 'trace.json.gz')
+    writeFileSync(sealedFile, sealEnvelope(plain, master))
+    const out = join(root, 'trace.plain')
+    const run = await keys(['decrypt', sealedFile, '--out', out])
+    assert.equal(run.status, 0, run.stderr)
+    assert.match(run.stdout, new RegExp(`key ${keyId} version 2`))
+    assert.deepEqual(readFileSync(out), plain)
+    assert.equal(statSync(out).mode & 0o777, 0o600)
+
+    const offline = join(root, 'trace.offline')
+    const withFile = await keys([
+      'decrypt',
+      sealedFile,
+      '--out',
+      offline,
+      '--keys',
+      join(root, 'billing.keys.json'),
+    ])
+    assert.equal(withFile.status, 0, withFile.stderr)
+    assert.deepEqual(readFileSync(offline), plain)
+
+    const again = await keys(['decrypt', sealedFile, '--out', out])
+    assert.equal(again.status, 1, 'never overwrites')
+    const altered = readFileSync(sealedFile)
+    altered[altered.length - 1] = (altered[altered.length - 1] ?? 0) ^ 1
+    writeFileSync(sealedFile, altered)
+    const refused = await keys(['decrypt', sealedFile, '--out', join(root, 'trace.bad')])
+    assert.equal(refused.status, 1)
+    assert.match(refused.stderr, /altered/)
+    assert.equal((await keys(['decrypt', sealedFile])).status, 2, '--out is required')
   })
 
   it('rotates and lists signing keys with adjacent windows', async () => {

@@ -21,6 +21,7 @@ import { SigningKeys, type DigestKeyView } from '../transfer/signing-keys.js'
 import { CliFailure, SettingError, UsageError, usageErrors } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { withDataDir } from './data-dir.js'
+import { decryptError, decryptFile } from './decrypt-file.js'
 import { formatTable } from './format-table.js'
 import { KEYS_USAGE } from './usage.js'
 
@@ -28,6 +29,7 @@ const KEYS_FLAGS = {
   'data-dir': { type: 'string' },
   json: { type: 'boolean' },
   out: { type: 'string' },
+  keys: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -35,6 +37,7 @@ interface Values {
   readonly 'data-dir'?: string
   readonly json?: boolean
   readonly out?: string
+  readonly keys?: string
   readonly help?: boolean
 }
 
@@ -244,6 +247,23 @@ export async function runKeys(argv: readonly string[], io: CliIo): Promise<numbe
   }
   const [name = '', ...args] = positionals
   if (name === '') throw new UsageError('give a command, e.g. opencts keys list')
+  if (name === 'decrypt') {
+    if (args.length !== 1 || values.out === undefined || values.out === '')
+      throw new UsageError('"opencts keys decrypt" takes FILE and --out OUT')
+    if (values.json === true)
+      throw new UsageError('--json is not an option of "opencts keys decrypt"')
+    try {
+      await decryptFile(
+        { file: args[0] ?? '', out: values.out, keys: values.keys, dataDir: values['data-dir'] },
+        io,
+      )
+    } catch (error) {
+      throw decryptError(error)
+    }
+    return 0
+  }
+  if (values.keys !== undefined)
+    throw new UsageError(`--keys is not an option of "opencts keys ${name}"`)
   const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (spec === undefined) throw new UsageError(`unknown keys command ${JSON.stringify(name)}`)
   checkCommandLine(name, spec, values, args)

@@ -176,6 +176,9 @@ Encryption keys (a tracker's kms_id is a key's id; its trace files are encrypted
   rotate ID|NAME              adds a version that encrypts new files; old versions still decrypt
   export ID|NAME --out FILE   writes every version of the key in clear to a new FILE (mode 0600,
                               never overwritten), for "opencts verify --keys FILE"; keep it safe
+  decrypt FILE --out OUT      opens an encrypted trace file with the key its header names, from
+                              --keys KEYFILE (a file of "keys export") or else the data directory;
+                              OUT gets the .json.gz/.json bytes (new file, mode 0600)
 Digest signing keys (RSA 2048, SHA256withRSA; each valid over a window of time):
   signing-list                fingerprints and validity windows, oldest first
   signing-rotate              a new signing key, valid from now; the current one's window ends
@@ -186,7 +189,8 @@ Options:
   --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts); must exist. The master
                       key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE)
   --json              create, list, rotate, signing-list, signing-rotate: print JSON
-  --out FILE          export, public: the file to write
+  --out FILE          export, public, decrypt: the file to write
+  --keys KEYFILE      decrypt: take the key from this key file instead of the data directory
   -h, --help          show this help
 
 Exit status: 0 on success, 1 when the command fails (e.g. no such key, name taken, FILE exists, no
