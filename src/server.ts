@@ -51,7 +51,7 @@ export async function startServer(
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const objectsDir = config.objectsDir
   if (config.objectStore.kind === 'fs') mkdirSync(objectsDir, { recursive: true })
-  const objectSink = openObjectSink(config.objectStore)
+  const objectSink = await openObjectSink(config.objectStore)
   const dbPath = join(config.dataDir, 'opencts.db')
   const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
   const store = openSqliteStore({ path: dbPath, synchronous: config.sqliteSynchronous })

@@ -115,10 +115,10 @@ it('integrity/ is pure: node:crypto and itself only', () => {
   }
 })
 
-it('transfer/ sits on model, integrity, errors, platform and the store port; only s3/ loads the AWS SDK', () => {
+it('transfer/ sits on model, integrity, errors, platform, config types and the store port; only s3/ loads the AWS SDK', () => {
   const allowed = [
     /^\.\.?\//,
-    /^\.\.\/(\.\.\/)?(model|errors|platform|integrity)\//,
+    /^\.\.\/(\.\.\/)?(model|errors|platform|integrity|config)\//,
     /^\.\.\/(\.\.\/)?store\/index\.js$/,
     /^node:/,
   ]

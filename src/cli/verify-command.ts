@@ -213,7 +213,7 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
     return 0
   }
   const { publicKeys, masterKeys } = await loadKeys(plan)
-  const sink = openObjectSink(plan.store)
+  const sink = await openObjectSink(plan.store)
   const progress = new ProgressLine(io.stderr, io.stderrIsTty, io.now)
   try {
     const report = await verifyBucket({

@@ -10,6 +10,7 @@
  * - `OCTS_ERR_OBJECT_STORE_UNAVAILABLE`: network failure, timeout, 5xx (retry later);
  * - `OCTS_ERR_BUCKET_EXISTS` from `createBucket` only.
  */
+import type { ObjectStoreConfig } from '../config/config.js'
 
 /** Object metadata: lowercase keys of `[a-z0-9-]`, printable ASCII values (S3 user metadata). */
 export type ObjectMetadata = Readonly<Record<string, string>>
@@ -46,16 +47,5 @@ export interface ObjectSink {
   close(): Promise<void>
 }
 
-/** Where a server's buckets live: a local folder (default: `<data>/objects`) or an S3 endpoint. */
-export type ObjectStoreSettings =
-  | { readonly kind: 'fs'; readonly root: string }
-  | {
-      readonly kind: 's3'
-      /** `http(s)://host:port` of the S3-compatible service. */
-      readonly endpoint: string
-      readonly region: string
-      readonly accessKeyId: string
-      readonly secretAccessKey: string
-      /** Path-style addressing (`endpoint/bucket/key`); most self-hosted stores need it. */
-      readonly forcePathStyle: boolean
-    }
+/** Where a server's buckets live: a local folder (default `<data>/objects`) or an S3 endpoint. */
+export type ObjectStoreSettings = ObjectStoreConfig
