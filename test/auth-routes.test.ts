@@ -45,6 +45,18 @@ const ROUTE_ACTIONS: Record<string, string> = {
   'DELETE /v3/{project_id}/notifications': 'cts:notification:delete',
   'GET /v3/{project_id}/quotas': 'cts:quota:get',
   'GET /v3/{project_id}/digest-keys': 'cts:digestKey:list',
+  'POST /v3/{project_id}/topics': 'cts:notification:create',
+  'GET /v3/{project_id}/topics': 'cts:notification:list',
+  'DELETE /v3/{project_id}/topics/{topic_name}': 'cts:notification:delete',
+  'POST /v3/{project_id}/topics/{topic_name}/subscriptions': 'cts:notification:create',
+  'GET /v3/{project_id}/topics/{topic_name}/subscriptions': 'cts:notification:list',
+  'DELETE /v3/{project_id}/topics/{topic_name}/subscriptions/{subscription_id}':
+    'cts:notification:delete',
+  'POST /v3/{project_id}/functions': 'cts:notification:create',
+  'GET /v3/{project_id}/functions': 'cts:notification:list',
+  'DELETE /v3/{project_id}/functions': 'cts:notification:delete',
+  'GET /v3/{project_id}/deliveries': 'cts:notification:list',
+  'POST /v3/{project_id}/deliveries/{delivery_id}/redeliver': 'cts:notification:update',
   'GET /v3/{project_id}/operations': 'cts:notification:listOperation',
   'GET /v3/{project_id}/user-resources': 'cts:trace:listTraceUser',
   'GET /v3/{domain_id}/resources': 'cts:trace:listResource',
@@ -55,7 +67,13 @@ const ROUTE_ACTIONS: Record<string, string> = {
   'POST /v3/{project_id}/{resource_type}/resource-instances/filter': 'cts:tag:list',
 }
 /** Routes any caller may use. */
-const PUBLIC = new Set(['GET /', 'GET /{version}', 'GET /health', 'POST /v3/auth/tokens'])
+const PUBLIC = new Set([
+  'GET /',
+  'GET /{version}',
+  'GET /health',
+  'GET /metrics',
+  'POST /v3/auth/tokens',
+])
 /** Routes any authenticated caller may use (the caller's own token). */
 const AUTHENTICATED = new Set(['GET /v3/auth/tokens', 'DELETE /v3/auth/tokens'])
 
@@ -132,7 +150,8 @@ async function send(
     headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { payload: body }),
   })
-  const parsed = response.body === '' ? {} : (JSON.parse(response.body) as { error_code?: unknown })
+  const json = String(response.headers['content-type']).startsWith('application/json')
+  const parsed = json ? (JSON.parse(response.body) as { error_code?: unknown }) : {}
   return { status: response.statusCode, code: parsed.error_code }
 }
 

@@ -338,6 +338,27 @@ export const ERROR_CATALOGUE = {
     httpStatus: 400,
     message: 'The data cannot be decrypted: wrong key, unknown format or altered data.',
   },
+  // ---- Notification delivery ----
+  OCTS_ERR_TOPIC_INVALID: {
+    errorCode: 'OCTS.0150',
+    httpStatus: 400,
+    message: 'The topic, subscription or function parameters are invalid.',
+  },
+  OCTS_ERR_TOPIC_EXISTS: {
+    errorCode: 'OCTS.0151',
+    httpStatus: 409,
+    message: 'A topic with this name already exists.',
+  },
+  OCTS_ERR_TOPIC_NOT_FOUND: {
+    errorCode: 'OCTS.0152',
+    httpStatus: 404,
+    message: 'The topic, subscription or function does not exist.',
+  },
+  OCTS_ERR_DELIVERY_NOT_FOUND: {
+    errorCode: 'OCTS.0153',
+    httpStatus: 404,
+    message: 'The delivery does not exist.',
+  },
   OCTS_ERR_INTERNAL: { errorCode: 'OCTS.0500', httpStatus: 500, message: 'Internal error.' },
 } as const satisfies Record<string, CatalogueEntry>
 

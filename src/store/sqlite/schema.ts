@@ -6,10 +6,11 @@
  * newest-first by one index range scan.
  *
  * Version 2 adds the identity tables (`iam_*`), version 3 the key tables (`kms_*`, `signing_keys`)
- * and the transfer progress (`transfer_*`). Every statement is `IF NOT EXISTS`, so running
+ * and the transfer progress (`transfer_*`), version 4 notification delivery (`smn_*`, `functions`,
+ * `deliveries`, `cursors`). Every statement is `IF NOT EXISTS`, so running
  * SCHEMA_SQL on an older file upgrades it; the opener then records the new version in `meta`.
  */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).
@@ -133,6 +134,38 @@ CREATE TABLE IF NOT EXISTS transfer_files (
 CREATE INDEX IF NOT EXISTS transfer_files_by_time ON transfer_files (tracker_id, delivered_at);
 `
 
+/**
+ * Notification delivery (see DeliveryStore): topics and their subscriptions (secrets sealed),
+ * function endpoints, the outbox of deliveries, and named cursors of durable consumers.
+ */
+export const DELIVERY_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS smn_topics (
+  urn TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS smn_subscriptions (
+  id TEXT PRIMARY KEY, topic_urn TEXT NOT NULL REFERENCES smn_topics (urn) ON DELETE CASCADE,
+  project_id TEXT NOT NULL, protocol TEXT NOT NULL, endpoint TEXT NOT NULL,
+  sealed_secret TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS smn_subscriptions_by_topic ON smn_subscriptions (topic_urn);
+CREATE TABLE IF NOT EXISTS functions (
+  urn TEXT PRIMARY KEY, project_id TEXT NOT NULL, endpoint TEXT NOT NULL,
+  sealed_secret TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, notification_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL, target_kind TEXT NOT NULL, target_id TEXT NOT NULL,
+  protocol TEXT NOT NULL, endpoint TEXT NOT NULL, payload TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, last_error TEXT,
+  created_at INTEGER NOT NULL, delivered_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_by_project ON deliveries (project_id, created_at);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+`
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${TRACE_TABLE_SQL}
@@ -162,4 +195,5 @@ CREATE TABLE IF NOT EXISTS tags (
 ${IDENTITY_TABLES_SQL}
 ${KEY_TABLES_SQL}
 ${TRANSFER_TABLES_SQL}
+${DELIVERY_TABLES_SQL}
 `

@@ -14,6 +14,7 @@ import { SqliteIdentityStore } from './sqlite-identity-store.js'
 import { SqliteKeyStore } from './sqlite-key-store.js'
 import { SqliteTraceStore } from './sqlite-trace-store.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
+import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. The folder must exist. */
@@ -28,6 +29,7 @@ export class SqliteStore implements Store {
   readonly identity: SqliteIdentityStore
   readonly keys: SqliteKeyStore
   readonly transfer: SqliteTransferStore
+  readonly delivery: SqliteDeliveryStore
   readonly #db: SqliteDatabase
 
   constructor(db: SqliteDatabase) {
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
     this.identity = new SqliteIdentityStore(db)
     this.keys = new SqliteKeyStore(db)
     this.transfer = new SqliteTransferStore(db)
+    this.delivery = new SqliteDeliveryStore(db)
   }
 
   close(): Promise<void> {
