@@ -20,6 +20,7 @@ import { machineFacts } from './machine-facts.js'
 import { benchQueries, queryCases } from './query-bench.js'
 import { renderReport } from './report.js'
 import { benchSearchable } from './searchable-bench.js'
+import { benchNotify } from './notify-bench.js'
 import { BENCH_ADMIN, startServerProcess, type ServerProcess } from './server-process.js'
 import { vocabulary } from './trace-generator.js'
 
@@ -43,6 +44,7 @@ const ingestTraces = setting('BENCH_INGEST_TRACES', 200_000, 1000, 10_000_000)
 const queries = setting('BENCH_QUERIES', 200, 10, 100_000)
 const clients = setting('BENCH_CLIENTS', 4, 1, 64)
 const searchableSamples = setting('BENCH_SEARCHABLE', 200, 10, 100_000)
+const notifySamples = setting('BENCH_NOTIFY', 200, 10, 100_000)
 const secondsPerFilter = setting('BENCH_FILTER_SECONDS', 60, 1, 3600)
 const maxSeconds = setting('BENCH_MAX_SECONDS', 3600, 10, 86_400)
 
@@ -109,6 +111,7 @@ async function main(): Promise<string> {
       secondsPerFilter,
     })
     const searchable = await benchSearchable(server.url, server.token, PROJECT, searchableSamples)
+    const notify = await benchNotify(server.url, server.token, PROJECT, notifySamples)
     const settings = Object.entries(process.env)
       .filter(([name, value]) => name.startsWith('BENCH_') && value !== undefined && value !== '')
       .map(([name, value]) => `${name}=${value ?? ''} `)
@@ -125,6 +128,7 @@ async function main(): Promise<string> {
       ingest,
       queries: results,
       searchable,
+      notify,
       totalSeconds: (performance.now() - started) / 1000,
     })
   } finally {

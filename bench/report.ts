@@ -9,6 +9,7 @@ import type { MachineFacts } from './machine-facts.js'
 import type { Latency } from './percentiles.js'
 import type { QueryResult } from './query-bench.js'
 import type { SearchableResult } from './searchable-bench.js'
+import type { NotifyResult } from './notify-bench.js'
 
 export interface Report {
   readonly facts: MachineFacts
@@ -21,6 +22,7 @@ export interface Report {
   readonly ingest: IngestResult
   readonly queries: readonly QueryResult[]
   readonly searchable: SearchableResult
+  readonly notify: NotifyResult
   readonly totalSeconds: number
 }
 
@@ -45,6 +47,7 @@ export function renderReport(r: Report): string {
         `| ListTraces p50 / p99 ms, ${q.name} (${n(q.meanCount, 1)} traces per answer${q.samples < r.queriesPerFilter ? `; only ${q.samples} queries within the ${r.secondsPerFilter} s budget` : ''}) vs the same query in-process (TraceQuery.list) | ${ms(q.http)} | ${ms(q.inProcess)} | ${n(q.http.p50 / q.inProcess.p50, 1)} |`,
     ),
     `| time-to-searchable p50 / p99 ms: POST of one trace until GET ?trace_id= returns it (${n(r.searchable.samples)} traces) vs the POST's 201 | ${ms(r.searchable.searchable)} | ${ms(r.searchable.acknowledged)} | ${n(r.searchable.searchable.p50 / r.searchable.acknowledged.p50, 2)} |`,
+    `| ingest-to-receipt p50 / p99 ms: POST of one trace until a webhook on loopback has its signed key-event notification (${n(r.notify.samples)} traces; goal p99 < 1,000) vs the POST's 201 | ${ms(r.notify.received)} | ${ms(r.notify.acknowledged)} | ${n(r.notify.received.p50 / r.notify.acknowledged.p50, 2)} |`,
     '',
   ]
   return lines.join('\n')
