@@ -256,6 +256,28 @@ export class CtsClient {
     return answer as ListTracesResponse
   }
 
+  /** GET /v3/{project}/deliveries (`status`, `limit`): notification deliveries, newest first. */
+  async listDeliveries(
+    projectId: string,
+    params: Readonly<Record<string, string>>,
+  ): Promise<{ deliveries: Record<string, unknown>[] }> {
+    const query = new URLSearchParams(params).toString()
+    const path = `/v3/${encodeURIComponent(projectId)}/deliveries${query === '' ? '' : `?${query}`}`
+    const answer = (await this.#call('GET', path)) as { deliveries?: unknown }
+    if (!Array.isArray(answer.deliveries))
+      throw new CliFailure('the server answered without a deliveries array')
+    return answer as { deliveries: Record<string, unknown>[] }
+  }
+
+  /** POST /v3/{project}/deliveries/{id}/redeliver. */
+  async redeliver(projectId: string, deliveryId: string): Promise<void> {
+    await this.#call(
+      'POST',
+      `/v3/${encodeURIComponent(projectId)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
+      '{}',
+    )
+  }
+
   async #call(method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> {
     const headers: Record<string, string> =
       body === undefined ? {} : { 'content-type': 'application/json' }
