@@ -20,6 +20,9 @@ import { RetentionJob } from './store/retention-job.js'
 import { openSqliteStore } from './store/sqlite/index.js'
 import { createServices, type Services } from './services.js'
 import { openObjectSink } from './transfer/open-object-sink.js'
+import { EmailSender, emailSettingsFromConfig } from './delivery/email-sender.js'
+import { emailPort } from './delivery/email-port.js'
+import { createLogStreams } from './delivery/log-streams/create-log-streams.js'
 
 export interface RunningServer {
   readonly app: FastifyInstance
@@ -52,6 +55,8 @@ export async function startServer(
   const objectsDir = config.objectsDir
   if (config.objectStore.kind === 'fs') mkdirSync(objectsDir, { recursive: true })
   const objectSink = await openObjectSink(config.objectStore)
+  const emailSettings = emailSettingsFromConfig(config)
+  const emailSender = emailSettings === undefined ? undefined : new EmailSender(emailSettings)
   const dbPath = join(config.dataDir, 'opencts.db')
   const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
   const store = openSqliteStore({ path: dbPath, synchronous: config.sqliteSynchronous })
@@ -73,6 +78,8 @@ export async function startServer(
         { err: error, tracker: tracker.tracker_name, project: tracker.project_id },
         'transfer failed',
       ),
+    onDeliveryError: (error) => log({ err: error }, 'notification delivery failed'),
+    ...(emailSender === undefined ? {} : { email: emailPort(emailSender, store.traces) }),
     onTrackerHealth: (tracker) =>
       appRef.current?.log.warn(
         {
@@ -113,12 +120,22 @@ export async function startServer(
   })
   retention.start()
   services.transfer?.start()
+  services.delivery.start(services.publisher)
+  const logStreams = createLogStreams(config, {
+    store,
+    clock,
+    publisher: services.publisher,
+    onError: (error, sink) => log({ err: error, sink }, 'log stream failed'),
+  })
+  logStreams?.start()
   let address: string
   try {
     address = await app.listen({ host: config.host, port: config.port })
   } catch (error) {
     retention.stop()
     await services.transfer?.stop()
+    await services.delivery.stop()
+    await logStreams?.stop()
     await app.close()
     await objectSink.close()
     await store.close()
@@ -138,6 +155,8 @@ export async function startServer(
     async close() {
       retention.stop()
       await services.transfer?.stop()
+      await services.delivery.stop()
+      await logStreams?.stop()
       await running.close()
       await objectSink.close()
       await store.close()

@@ -12,6 +12,7 @@ import {
 } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
 import { Ingestor, Publisher, SelfAudit } from './ingest/index.js'
+import { OpenCtsMetrics, storeTransferLag } from './metrics/index.js'
 import type { Clock, IdSource } from './platform/clock.js'
 import { TraceQuery } from './query/index.js'
 import type { Store } from './store/index.js'
@@ -23,6 +24,12 @@ import { SigningKeys } from './transfer/signing-keys.js'
 import type { ObjectSink } from './transfer/object-sink.js'
 import { TransferService } from './transfer/transfer-service.js'
 import type { Tracker } from './model/index.js'
+import { readFileSync } from 'node:fs'
+import { DeliveryService } from './delivery/delivery-service.js'
+import { DeliveryWorker, type EmailPort } from './delivery/delivery-worker.js'
+import { HttpPoster } from './delivery/http-poster.js'
+import { NotificationMatcher } from './delivery/notification-matcher.js'
+import { TopicService } from './delivery/topic-service.js'
 
 export interface Services {
   readonly config: OpenCtsConfig
@@ -45,6 +52,12 @@ export interface Services {
   readonly signingKeys: SigningKeys
   /** Transfer to object storage; null when no object sink was given (tests of other parts). */
   readonly transfer: TransferService | null
+  /** Prometheus metrics (`GET /metrics`); committed traces are counted through `publisher`. */
+  readonly metrics: OpenCtsMetrics
+  /** Topics, subscriptions, function endpoints and deliveries (the API). */
+  readonly topics: TopicService
+  /** Key-event notification delivery (started by the server). */
+  readonly delivery: DeliveryService
 }
 
 export interface ServiceDeps {
@@ -64,6 +77,10 @@ export interface ServiceDeps {
   readonly onTransferError?: (error: unknown, tracker: Tracker) => void
   /** Tracker health changes of transfer (logged by the server). */
   readonly onTrackerHealth?: (tracker: Tracker) => void
+  /** Failures of a delivery run (logged by the server). */
+  readonly onDeliveryError?: (error: unknown) => void
+  /** Sends email deliveries; without it they wait (and retry) until SMTP is configured. */
+  readonly email?: EmailPort
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -88,6 +105,59 @@ export function createServices(deps: ServiceDeps): Services {
     rotationMs: config.signingKeyRotationDays * 86_400_000,
   })
   const sink = deps.objectSink
+  const metrics = new OpenCtsMetrics()
+  publisher.subscribe((traces) => metrics.tracesIngested(traces))
+  if (sink !== undefined)
+    metrics.setTransferLag(
+      storeTransferLag({
+        traces: store.traces,
+        transfer: store.transfer,
+        config: store.config,
+        clock,
+      }),
+    )
+  // The topic service wakes the delivery service, which is built next from the topic service.
+  const wake: { deliveries?: () => void } = {}
+  const topics = new TopicService({
+    delivery: store.delivery,
+    sealer: deps.masterKey,
+    clock,
+    ids,
+    region: config.region,
+    onRedeliver: () => wake.deliveries?.(),
+  })
+  const deliveryService = new DeliveryService({
+    matcher: new NotificationMatcher({
+      traces: store.traces,
+      config: store.config,
+      delivery: store.delivery,
+      clock,
+    }),
+    worker: new DeliveryWorker({
+      delivery: store.delivery,
+      clock,
+      policy: {
+        maxAttempts: config.deliveryMaxAttempts,
+        baseDelayMs: config.deliveryBackoffMs,
+        maxDelayMs: config.deliveryMaxBackoffMs,
+      },
+      http: new HttpPoster({
+        timeoutMs: config.deliveryTimeoutMs,
+        ...(config.deliveryCaFile === ''
+          ? {}
+          : { ca: readFileSync(config.deliveryCaFile, 'utf8') }),
+      }),
+      email: deps.email ?? null,
+      secretOf: (delivery) => topics.secretOf(delivery),
+      onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
+    }),
+    delivery: store.delivery,
+    clock,
+    pollMs: 1000,
+    onError: deps.onDeliveryError ?? (() => undefined),
+  })
+  wake.deliveries = () => deliveryService.wake()
+  metrics.setOutboxDepth(async () => (await store.delivery.deliveryCounts()).pending)
   return {
     config,
     store,
@@ -150,6 +220,9 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     kmsKeys,
     signingKeys,
+    metrics,
+    topics,
+    delivery: deliveryService,
     transfer:
       sink === undefined
         ? null

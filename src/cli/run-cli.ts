@@ -10,6 +10,7 @@ import type { CliIo } from './cli-io.js'
 import { CtsApiError } from './http-client.js'
 import {
   ADMIN_USAGE,
+  DELIVERIES_USAGE,
   INGEST_USAGE,
   KEYS_USAGE,
   MAIN_USAGE,
@@ -27,6 +28,10 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
     load: async () => (await import('./ingest-command.js')).runIngest,
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
+  deliveries: {
+    usage: DELIVERIES_USAGE,
+    load: async () => (await import('./deliveries-command.js')).runDeliveries,
+  },
   admin: { usage: ADMIN_USAGE, load: async () => (await import('./admin-command.js')).runAdmin },
   keys: { usage: KEYS_USAGE, load: async () => (await import('./keys-command.js')).runKeys },
   verify: {

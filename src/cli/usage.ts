@@ -12,6 +12,7 @@ Commands:
   serve     run the OpenCTS server
   ingest    send traces from a file (JSON lines, JSON array or {"traces": [...]}) to a server
   query     list traces with any ListTraces filter, as a table, JSON or CSV
+  deliveries  list key-event notification deliveries (and dead letters), redeliver them
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
   verify    check the trace files and signed digests a tracker delivered to a bucket (offline)
@@ -40,6 +41,13 @@ Options (each also from an environment variable):
 
 Other settings: OPENCTS_RETENTION_DAYS (7), OPENCTS_PURGE_INTERVAL_MS (60000),
 OPENCTS_SQLITE_SYNCHRONOUS (NORMAL|FULL).
+Log streams of trackers with LTS on (docs/log-streams.md), each off while empty:
+OPENCTS_LOG_STREAM_OTLP_URL (http(s) URL of an OTLP/HTTP receiver),
+OPENCTS_LOG_STREAM_SYSLOG (tcp://host:port or udp://host:port[?facility=local0]),
+OPENCTS_LOG_STREAM_FILE (JSON-lines file); OPENCTS_LOG_STREAM_INTERVAL_MS (1000).
+Email notifications, off while OPENCTS_SMTP_HOST is empty: OPENCTS_SMTP_PORT (587),
+OPENCTS_SMTP_SECURE (false), OPENCTS_SMTP_REQUIRE_TLS (false), OPENCTS_SMTP_USER and
+OPENCTS_SMTP_PASSWORD (AUTH), OPENCTS_SMTP_FROM (opencts@localhost), OPENCTS_SMTP_CA_FILE.
 
 Object storage (trace transfer, docs/transfer.md): buckets are folders under
 OPENCTS_OBJECTS_DIR (default <data-dir>/objects) unless OPENCTS_S3_ENDPOINT names an
@@ -89,6 +97,22 @@ A progress line is drawn on stderr when it is a terminal.
 Exit status: 0 when every trace is stored, 1 on an API error (its error_code and error_msg
 are printed; 401 wrong credentials, 403 no policy allows reporting traces) or unreadable input,
 2 on an invalid option or no credentials.
+`
+
+export const DELIVERIES_USAGE = `Usage: opencts deliveries list [--status S] [--limit N] [--json]
+       opencts deliveries redeliver ID...
+
+Lists the key-event notification deliveries of a project, newest first, or sends deliveries again
+(pending at once, attempts reset; receivers deduplicate on the delivery id).
+
+Options:
+  --status S       pending | delivered | dead (dead: the dead letters, past the last attempt)
+  --limit N        1-1000 (default 100)
+  --json           print the API answer as JSON
+  -h, --help       show this help
+
+${CONNECTION_HELP}
+Exit status: 0 on success, 1 when the API refuses (e.g. unknown delivery), 2 on a usage error.
 `
 
 export const QUERY_USAGE = `Usage: opencts query [options]

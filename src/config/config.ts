@@ -48,6 +48,40 @@ export interface OpenCtsConfig {
   readonly s3SecretKey: string
   /** Path-style S3 addressing (`endpoint/bucket/key`). Default true (self-hosted stores need it). */
   readonly s3PathStyle: boolean
+  /** SMTP server of email notifications; empty (the default): email is off. */
+  readonly smtpHost: string
+  /** SMTP port. Default 587 (submission; 465 with `smtpSecure`). */
+  readonly smtpPort: number
+  /** Implicit TLS from the first byte (SMTPS). Default false. */
+  readonly smtpSecure: boolean
+  /** Fail unless the server upgrades with STARTTLS (else STARTTLS is used when offered). Default false. */
+  readonly smtpRequireTls: boolean
+  /** SMTP AUTH user; empty (the default): no AUTH. */
+  readonly smtpUser: string
+  /** SMTP AUTH password (environment only; required with `smtpUser`, no default). */
+  readonly smtpPassword: string
+  /** From address of notification emails. Default `opencts@localhost`. */
+  readonly smtpFrom: string
+  /** PEM file of a CA trusted for the SMTP server's certificate, besides the bundled roots. Default none. */
+  readonly smtpCaFile: string
+  /** Attempts of a notification delivery before it goes to the dead letters. Default 8. */
+  readonly deliveryMaxAttempts: number
+  /** Backoff before the second attempt, ms; doubles each time (with jitter). Default 1 000. */
+  readonly deliveryBackoffMs: number
+  /** Longest backoff between two attempts, ms. Default 300 000. */
+  readonly deliveryMaxBackoffMs: number
+  /** How long a webhook may take to answer, ms. Default 10 000. */
+  readonly deliveryTimeoutMs: number
+  /** PEM CA bundle trusted for HTTPS deliveries besides the system's; empty: system only. */
+  readonly deliveryCaFile: string
+  /** OTLP/HTTP receiver of the log streams (`http(s)://host:port`, `/v1/logs` added, or the exact URL); empty (the default): off. */
+  readonly logStreamOtlpUrl: string
+  /** Syslog receiver of the log streams, `tcp://host:port` or `udp://host:port` (`?facility=local0`); empty (the default): off. */
+  readonly logStreamSyslog: string
+  /** JSON-lines file the log streams are appended to; empty (the default): off. */
+  readonly logStreamFile: string
+  /** How often the log streams catch up besides right after commits, ms. Default 1 000. */
+  readonly logStreamIntervalMs: number
   /** Where buckets live, derived from the settings above. */
   readonly objectStore: ObjectStoreConfig
   /** First-start administrator values (environment only); anything not given is generated. */
@@ -100,6 +134,23 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   s3AccessKey: '',
   s3SecretKey: '',
   s3PathStyle: true,
+  smtpHost: '',
+  smtpPort: 587,
+  smtpSecure: false,
+  smtpRequireTls: false,
+  smtpUser: '',
+  smtpPassword: '',
+  smtpFrom: 'opencts@localhost',
+  smtpCaFile: '',
+  deliveryMaxAttempts: 8,
+  deliveryBackoffMs: 1_000,
+  deliveryMaxBackoffMs: 300_000,
+  deliveryTimeoutMs: 10_000,
+  deliveryCaFile: '',
+  logStreamOtlpUrl: '',
+  logStreamSyslog: '',
+  logStreamFile: '',
+  logStreamIntervalMs: 1_000,
   objectStore: Object.freeze({ kind: 'fs', root: '' }),
   admin: Object.freeze({}),
 })
@@ -132,6 +183,23 @@ const ENV_NAMES: Record<SettingKey, string> = {
   s3AccessKey: 'OPENCTS_S3_ACCESS_KEY',
   s3SecretKey: 'OPENCTS_S3_SECRET_KEY',
   s3PathStyle: 'OPENCTS_S3_PATH_STYLE',
+  deliveryMaxAttempts: 'OPENCTS_DELIVERY_MAX_ATTEMPTS',
+  deliveryBackoffMs: 'OPENCTS_DELIVERY_BACKOFF_MS',
+  deliveryMaxBackoffMs: 'OPENCTS_DELIVERY_MAX_BACKOFF_MS',
+  deliveryTimeoutMs: 'OPENCTS_DELIVERY_TIMEOUT_MS',
+  deliveryCaFile: 'OPENCTS_DELIVERY_CA_FILE',
+  smtpHost: 'OPENCTS_SMTP_HOST',
+  smtpPort: 'OPENCTS_SMTP_PORT',
+  smtpSecure: 'OPENCTS_SMTP_SECURE',
+  smtpRequireTls: 'OPENCTS_SMTP_REQUIRE_TLS',
+  smtpUser: 'OPENCTS_SMTP_USER',
+  smtpPassword: 'OPENCTS_SMTP_PASSWORD',
+  smtpFrom: 'OPENCTS_SMTP_FROM',
+  smtpCaFile: 'OPENCTS_SMTP_CA_FILE',
+  logStreamOtlpUrl: 'OPENCTS_LOG_STREAM_OTLP_URL',
+  logStreamSyslog: 'OPENCTS_LOG_STREAM_SYSLOG',
+  logStreamFile: 'OPENCTS_LOG_STREAM_FILE',
+  logStreamIntervalMs: 'OPENCTS_LOG_STREAM_INTERVAL_MS',
 }
 
 /** Environment variables of the first-start administrator. */
@@ -199,6 +267,7 @@ export function loadConfig(
   const rotation = pick('signingKeyRotationDays')
   const objectsDir = resolve(pick('objectsDir') ?? join(dataDir, 'objects'))
   const s3 = s3Settings(pick)
+  const smtp = smtpSettings(pick)
   const admin: Record<string, string> = {}
   for (const [key, name] of Object.entries(ADMIN_ENV_NAMES)) {
     const value = env[name]
@@ -260,6 +329,9 @@ export function loadConfig(
         : integer('signingKeyRotationDays', rotation, 1, 3650),
     objectsDir,
     ...s3,
+    ...deliverySettings(pick),
+    ...smtp,
+    ...logStreamSettings(pick),
     objectStore: Object.freeze(
       s3.s3Endpoint === ''
         ? { kind: 'fs' as const, root: objectsDir }
@@ -274,6 +346,31 @@ export function loadConfig(
     ),
     admin: Object.freeze(admin as AdminBootstrap),
   })
+}
+
+type DeliveryKeys =
+  | 'deliveryMaxAttempts'
+  | 'deliveryBackoffMs'
+  | 'deliveryMaxBackoffMs'
+  | 'deliveryTimeoutMs'
+  | 'deliveryCaFile'
+
+/** Retry policy, timeout and CA bundle of notification deliveries. */
+function deliverySettings(
+  pick: (key: SettingKey) => string | undefined,
+): Pick<OpenCtsConfig, DeliveryKeys> {
+  const num = (key: DeliveryKeys, min: number, max: number): number => {
+    const text = pick(key)
+    return text === undefined ? (DEFAULTS[key] as number) : integer(key, text, min, max)
+  }
+  const caFile = pick('deliveryCaFile')
+  return {
+    deliveryMaxAttempts: num('deliveryMaxAttempts', 1, 100),
+    deliveryBackoffMs: num('deliveryBackoffMs', 1, 3_600_000),
+    deliveryMaxBackoffMs: num('deliveryMaxBackoffMs', 1, 86_400_000),
+    deliveryTimeoutMs: num('deliveryTimeoutMs', 100, 300_000),
+    deliveryCaFile: caFile === undefined ? '' : resolve(caFile),
+  }
 }
 
 type S3Keys = 's3Endpoint' | 's3Region' | 's3AccessKey' | 's3SecretKey' | 's3PathStyle'
@@ -307,6 +404,106 @@ function s3Settings(pick: (key: SettingKey) => string | undefined): Pick<OpenCts
       pathStyle === undefined
         ? DEFAULTS.s3PathStyle
         : oneOf('s3PathStyle', pathStyle, ['true', 'false'] as const) === 'true',
+  }
+}
+
+type SmtpKeys =
+  | 'smtpHost'
+  | 'smtpPort'
+  | 'smtpSecure'
+  | 'smtpRequireTls'
+  | 'smtpUser'
+  | 'smtpPassword'
+  | 'smtpFrom'
+  | 'smtpCaFile'
+
+/** The SMTP settings of email notifications; a user requires a password (no default). */
+function smtpSettings(
+  pick: (key: SettingKey) => string | undefined,
+): Pick<OpenCtsConfig, SmtpKeys> {
+  const host = pick('smtpHost') ?? ''
+  if (host !== '' && !/^[^\s/]+$/.test(host))
+    throw new ConfigError(`smtpHost must be a host name or IP address, got ${JSON.stringify(host)}`)
+  const user = pick('smtpUser') ?? ''
+  const password = pick('smtpPassword') ?? ''
+  if (host !== '' && user !== '' && password === '')
+    throw new ConfigError('smtpUser is set, so OPENCTS_SMTP_PASSWORD is required')
+  if (host !== '' && user === '' && password !== '')
+    throw new ConfigError('smtpPassword is set, so OPENCTS_SMTP_USER is required')
+  const from = pick('smtpFrom') ?? DEFAULTS.smtpFrom
+  if (!/^(?:[^\r\n<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(from))
+    throw new ConfigError(
+      `smtpFrom must be an address (a@b or Name <a@b>), got ${JSON.stringify(from)}`,
+    )
+  const port = pick('smtpPort')
+  const secure = pick('smtpSecure')
+  const requireTls = pick('smtpRequireTls')
+  const caFile = pick('smtpCaFile')
+  return {
+    smtpHost: host,
+    smtpPort: port === undefined ? DEFAULTS.smtpPort : integer('smtpPort', port, 1, 65535),
+    smtpSecure:
+      secure === undefined
+        ? DEFAULTS.smtpSecure
+        : oneOf('smtpSecure', secure, ['true', 'false'] as const) === 'true',
+    smtpRequireTls:
+      requireTls === undefined
+        ? DEFAULTS.smtpRequireTls
+        : oneOf('smtpRequireTls', requireTls, ['true', 'false'] as const) === 'true',
+    smtpUser: user,
+    smtpPassword: password,
+    smtpFrom: from,
+    smtpCaFile: caFile === undefined ? DEFAULTS.smtpCaFile : resolve(caFile),
+  }
+}
+
+type LogStreamKeys =
+  | 'logStreamOtlpUrl'
+  | 'logStreamSyslog'
+  | 'logStreamFile'
+  | 'logStreamIntervalMs'
+
+/** The log stream sinks (each off when empty) and their interval. */
+function logStreamSettings(
+  pick: (key: SettingKey) => string | undefined,
+): Pick<OpenCtsConfig, LogStreamKeys> {
+  const parse = (text: string): URL | null => {
+    try {
+      return new URL(text)
+    } catch {
+      return null
+    }
+  }
+  const otlp = pick('logStreamOtlpUrl') ?? ''
+  if (otlp !== '' && !/^https?:$/.test(parse(otlp)?.protocol ?? ''))
+    throw new ConfigError(`logStreamOtlpUrl must be an http(s) URL, got ${JSON.stringify(otlp)}`)
+  const syslog = pick('logStreamSyslog') ?? ''
+  const target = syslog === '' ? undefined : parse(syslog)
+  const facility = target?.searchParams.get('facility') ?? 'local0'
+  if (
+    target === null ||
+    (target !== undefined &&
+      (!/^(tcp|udp):$/.test(target.protocol) ||
+        target.hostname === '' ||
+        target.port === '' ||
+        target.port === '0' ||
+        !['', '/'].includes(target.pathname) ||
+        [...target.searchParams.keys()].some((key) => key !== 'facility') ||
+        !/^(local[0-7]|1?[0-9]|2[0-3])$/.test(facility)))
+  )
+    throw new ConfigError(
+      `logStreamSyslog must be tcp://host:port or udp://host:port (optionally ?facility=local0..local7), got ${JSON.stringify(syslog)}`,
+    )
+  const file = pick('logStreamFile')
+  const interval = pick('logStreamIntervalMs')
+  return {
+    logStreamOtlpUrl: otlp,
+    logStreamSyslog: syslog,
+    logStreamFile: file === undefined ? '' : resolve(file),
+    logStreamIntervalMs:
+      interval === undefined
+        ? DEFAULTS.logStreamIntervalMs
+        : integer('logStreamIntervalMs', interval, 100, 3_600_000),
   }
 }
 

@@ -17,8 +17,11 @@ import { registerHealthRoutes } from './routes/health.js'
 import { registerCatalogueRoutes } from './routes/catalogue.js'
 import { registerDigestKeyRoutes } from './routes/digest-keys.js'
 import { registerIngestRoutes } from './routes/ingest.js'
+import { registerMetricsRoutes } from './routes/metrics.js'
+import { registerRequestMetrics } from './request-metrics.js'
 import { registerNotificationRoutes } from './routes/notifications.js'
 import { registerTagRoutes } from './routes/tags.js'
+import { registerTopicRoutes } from './routes/topics.js'
 import { registerTrackerRoutes } from './routes/trackers.js'
 import { registerTraceRoutes } from './routes/traces.js'
 import { registerVersionRoutes } from './routes/versions.js'
@@ -104,6 +107,7 @@ export async function buildApp(
       'request',
     )
   })
+  registerRequestMetrics(app, services.metrics)
   // Register a project on its first use ("Enable CTS": creates its `system` tracker).
   app.addHook('preHandler', async (request) => {
     const params = request.params as { project_id?: unknown } | undefined
@@ -118,12 +122,14 @@ export async function buildApp(
   registerVersionRoutes(app)
   registerAuthRoutes(app, services)
   registerHealthRoutes(app, services)
+  registerMetricsRoutes(app, services, OPENCTS_VERSION)
   registerIngestRoutes(app, services)
   registerTraceRoutes(app, services)
   registerTrackerRoutes(app, services)
   registerNotificationRoutes(app, services)
   registerCatalogueRoutes(app, services)
   registerTagRoutes(app, services)
+  registerTopicRoutes(app, services)
   registerDigestKeyRoutes(app, services)
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
