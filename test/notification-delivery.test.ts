@@ -11,7 +11,11 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { it, type TestContext } from 'node:test'
+import { SMTPServer } from 'smtp-server'
 import { verifyDelivery } from '../src/delivery/delivery-signature.js'
+import type { EmailPort } from '../src/delivery/delivery-worker.js'
+import { emailPort } from '../src/delivery/email-port.js'
+import { EmailSender } from '../src/delivery/email-sender.js'
 import { TEST_PROJECTS, buildTestApp, call, type TestApp } from './helpers/test-app.js'
 
 const P = TEST_PROJECTS[0]
@@ -83,8 +87,12 @@ async function until(
   }
 }
 
-async function setup(t: TestContext, overrides: Record<string, string> = {}): Promise<TestApp> {
-  const app = await buildTestApp(t, overrides)
+async function setup(
+  t: TestContext,
+  overrides: Record<string, string> = {},
+  email?: EmailPort,
+): Promise<TestApp> {
+  const app = await buildTestApp(t, overrides, email === undefined ? {} : { email })
   current = app
   app.services.delivery.start(app.services.publisher)
   t.after(() => app.services.delivery.stop())
@@ -327,4 +335,60 @@ it('validates topics, subscriptions and functions with clear errors', async (t) 
   assert.equal(listed.body.subscriptions[0].secret, undefined, 'the secret is shown once only')
   assert.equal((await call(app.app, 'DELETE', `/v3/${P}/topics/t1`)).status, 204)
   assert.equal(await bad('DELETE', `/v3/${P}/topics/t1`), 'OCTS.0152')
+})
+
+it('emails an email subscription through a real SMTP server on loopback', async (t) => {
+  const mails: { to: string[]; text: string }[] = []
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, done) {
+      const parts: Buffer[] = []
+      stream.on('data', (c: Buffer) => parts.push(c))
+      stream.on('end', () => {
+        mails.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          text: Buffer.concat(parts).toString('utf8'),
+        })
+        done()
+      })
+    },
+  })
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => smtp.close(() => resolve())))
+  const port = (smtp.server.address() as AddressInfo).port
+  const sender = new EmailSender({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    requireTls: false,
+    from: 'opencts@localhost',
+  })
+  t.after(() => sender.close())
+  const holder: { app?: TestApp } = {}
+  const app = await setup(t, {}, (delivery) => {
+    const traces = holder.app?.services.store.traces
+    assert.ok(traces)
+    return emailPort(sender, traces)(delivery)
+  })
+  holder.app = app
+  await call(app.app, 'POST', `/v3/${P}/topics`, { name: 'mail-alerts' })
+  const sub = await call(app.app, 'POST', `/v3/${P}/topics/mail-alerts/subscriptions`, {
+    protocol: 'email',
+    endpoint: 'ops@example.com',
+  })
+  assert.equal(sub.status, 201)
+  const urn = `urn:smn:local-1:${P}:mail-alerts`
+  await call(app.app, 'POST', `/v3/${P}/notifications`, {
+    notification_name: 'mail_deletes',
+    operation_type: 'customized',
+    operations: [{ service_type: 'IMS', resource_type: 'image', trace_names: ['deleteImage'] }],
+    topic_id: urn,
+  })
+  const sent = trace('alice', 204)
+  await ingest(app, [sent])
+  await until('the email', () => mails.length === 1)
+  assert.deepEqual(mails[0]?.to, ['ops@example.com'])
+  assert.match(mails[0]?.text ?? '', /Subject: \[OpenCTS\] deleteImage/)
+  assert.ok(mails[0]?.text.includes(String(sent.trace_id)), 'the body carries the trace')
 })

@@ -18,6 +18,7 @@ import { buildApp } from '../../src/http/app.js'
 import { FakeClock, randomIds } from '../../src/platform/clock.js'
 import { createServices, type Services } from '../../src/services.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import type { EmailPort } from '../../src/delivery/delivery-worker.js'
 
 export interface TestApp {
   readonly app: FastifyInstance
@@ -46,7 +47,11 @@ const tokens = new WeakMap<FastifyInstance, Map<string, string>>()
 export async function buildTestApp(
   t: TestContext,
   overrides: Record<string, string> = {},
-  options: { readonly projects?: readonly string[] } = {},
+  options: {
+    readonly projects?: readonly string[]
+    /** Sends email deliveries (see delivery/email-port.ts); none by default. */
+    readonly email?: EmailPort
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'opencts-app-'))
   const config = loadConfig({}, { dataDir: dir, ...overrides })
@@ -60,6 +65,7 @@ export async function buildTestApp(
     ids: randomIds,
     masterKey: MasterKey.generate(),
     passwordCost: TEST_SCRYPT_COST,
+    ...(options.email === undefined ? {} : { email: options.email }),
   })
   const app = await buildApp(services, { logLevel: false })
   t.after(async () => {
