@@ -2,7 +2,7 @@
  * @module server
  * Composition root of the OpenCTS server: picks the adapters (the SQLite file under the data
  * directory; the local object folder, or the S3 endpoint when one is configured), wires services,
- * starts the retention and transfer jobs and listens.
+ * starts the retention, transfer, notification delivery and log stream jobs and listens.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -125,6 +125,7 @@ export async function startServer(
     store,
     clock,
     publisher: services.publisher,
+    onOutcome: (sink, outcome, count) => services.metrics.logStreamOutcome(sink, outcome, count),
     onError: (error, sink) => log({ err: error, sink }, 'log stream failed'),
   })
   logStreams?.start()

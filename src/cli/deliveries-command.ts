@@ -70,7 +70,7 @@ export async function runDeliveries(args: readonly string[], io: CliIo): Promise
     String(d.protocol),
     String(d.endpoint),
     String(d.trace_id),
-    d.last_error === null ? '' : String(d.last_error),
+    typeof d.last_error === 'string' ? d.last_error : '',
   ])
   io.stdout.write(
     formatTable(

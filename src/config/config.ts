@@ -458,10 +458,7 @@ function smtpSettings(
 }
 
 type LogStreamKeys =
-  | 'logStreamOtlpUrl'
-  | 'logStreamSyslog'
-  | 'logStreamFile'
-  | 'logStreamIntervalMs'
+  'logStreamOtlpUrl' | 'logStreamSyslog' | 'logStreamFile' | 'logStreamIntervalMs'
 
 /** The log stream sinks (each off when empty) and their interval. */
 function logStreamSettings(

@@ -454,9 +454,18 @@ export interface DeliveryStore {
   nextDueAt(): Promise<number | undefined>
   markDelivered(id: string, attempts: number, at: number): Promise<void>
   /** Records a failed attempt: pending again at `nextAttemptAt`, or `dead` when that is null. */
-  markFailed(id: string, attempts: number, nextAttemptAt: number | null, error: string): Promise<void>
+  markFailed(
+    id: string,
+    attempts: number,
+    nextAttemptAt: number | null,
+    error: string,
+  ): Promise<void>
   /** The project's deliveries, newest first, optionally of one status, at most `limit`. */
-  listDeliveries(projectId: string, status: DeliveryStatus | undefined, limit: number): Promise<DeliveryRecord[]>
+  listDeliveries(
+    projectId: string,
+    status: DeliveryStatus | undefined,
+    limit: number,
+  ): Promise<DeliveryRecord[]>
   getDelivery(projectId: string, id: string): Promise<DeliveryRecord | undefined>
   /** Makes a delivery pending again, due at `now`, attempts reset; false when unknown. */
   redeliver(projectId: string, id: string, now: number): Promise<boolean>
