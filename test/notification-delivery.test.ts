@@ -7,7 +7,12 @@
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { it, type TestContext } from 'node:test'
@@ -103,11 +108,12 @@ async function topicWith(
   app: TestApp,
   name: string,
   url: string,
+  protocol: 'http' | 'https' = 'http',
 ): Promise<{ urn: string; secret: string }> {
   const topic = await call(app.app, 'POST', `/v3/${P}/topics`, { name })
   assert.equal(topic.status, 201, JSON.stringify(topic.body))
   const sub = await call(app.app, 'POST', `/v3/${P}/topics/${name}/subscriptions`, {
-    protocol: 'http',
+    protocol,
     endpoint: url,
   })
   assert.equal(sub.status, 201, JSON.stringify(sub.body))
@@ -391,4 +397,81 @@ it('emails an email subscription through a real SMTP server on loopback', async 
   assert.deepEqual(mails[0]?.to, ['ops@example.com'])
   assert.match(mails[0]?.text ?? '', /Subject: \[OpenCTS\] deleteImage/)
   assert.ok(mails[0]?.text.includes(String(sent.trace_id)), 'the body carries the trace')
+})
+
+it('delivers over HTTPS to a receiver whose CA is in OPENCTS_DELIVERY_CA_FILE, and not without it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'opencts-https-'))
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { encoding: 'utf8' },
+  )
+  if (made.status !== 0) {
+    t.skip(`openssl cannot make a test certificate: ${made.stderr || String(made.error)}`)
+    return
+  }
+  const bodies: string[] = []
+  const server = createHttpsServer(
+    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+    (req, res) => {
+      const parts: Buffer[] = []
+      req.on('data', (c: Buffer) => parts.push(c))
+      req.on('end', () => {
+        bodies.push(Buffer.concat(parts).toString('utf8'))
+        res.writeHead(204).end()
+      })
+    },
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`
+
+  const untrusting = await setup(t)
+  const { urn: plainUrn } = await topicWith(untrusting, 'tls-alerts', url, 'https')
+  await call(untrusting.app, 'POST', `/v3/${P}/notifications`, {
+    notification_name: 'tls_all',
+    operation_type: 'complete',
+    topic_id: plainUrn,
+  })
+  await ingest(untrusting, [trace('A', 200, 'createImage')])
+  await until('a failed TLS attempt', async () => {
+    const list = (await call(untrusting.app, 'GET', `/v3/${P}/deliveries?status=pending`)).body
+      .deliveries as { attempts: number; last_error: string | null }[]
+    return list.some((d) => d.attempts >= 1 && /certificate/i.test(d.last_error ?? ''))
+  })
+  await untrusting.services.delivery.stop()
+  assert.equal(bodies.length, 0, 'an unknown CA is refused')
+
+  const trusting = await setup(t, { deliveryCaFile: join(dir, 'cert.pem') })
+  const { urn } = await topicWith(trusting, 'tls-alerts', url, 'https')
+  await call(trusting.app, 'POST', `/v3/${P}/notifications`, {
+    notification_name: 'tls_all',
+    operation_type: 'complete',
+    topic_id: urn,
+  })
+  const sent = trace('A', 200, 'createImage')
+  await ingest(trusting, [sent])
+  await until('the HTTPS delivery', () => bodies.some((b) => b.includes(String(sent.trace_id))))
 })
