@@ -12,6 +12,7 @@
 import { OpenCtsError, isOpenCtsError } from '../errors/index.js'
 import { parseTopicUrn } from '../notifications/topic-urn.js'
 import type { Clock, IdSource } from '../platform/clock.js'
+import type { Sealer } from '../platform/sealer.js'
 import type {
   DeliveryRecord,
   DeliveryStatus,
@@ -20,11 +21,6 @@ import type {
   SubscriptionRecord,
 } from '../store/index.js'
 import { newSigningSecret } from './delivery-signature.js'
-
-export interface Sealer {
-  seal(plaintext: string, boundTo: string): string
-  open(sealed: string, boundTo: string): string
-}
 
 export interface TopicServiceDeps {
   readonly delivery: DeliveryStore

@@ -21,13 +21,10 @@ import { randomBytes } from 'node:crypto'
 import { OpenCtsError } from '../errors/index.js'
 import type { Clock, IdSource } from '../platform/clock.js'
 import type { KeyStore, KmsKeyRecord } from '../store/index.js'
+import type { Sealer } from '../platform/sealer.js'
 import type { MasterKeyVersion } from './envelope.js'
 
-/** Seals secrets at rest (the server `MasterKey` is one); `open` throws on a wrong `boundTo`. */
-export interface Sealer {
-  seal(plaintext: string, boundTo: string): string
-  open(sealed: string, boundTo: string): string
-}
+export type { Sealer } from '../platform/sealer.js'
 
 /** What `list` tells of a key: never its material. */
 export interface KmsKeyView {
