@@ -245,6 +245,21 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.traces.headSeq(), head, 'the head survives the purge')
       }))
 
+    it('counts the notifications enabled with a topic, in every project', () =>
+      withStore(factory, async (store) => {
+        assert.equal(await store.config.countActiveNotifications(), 0)
+        await store.config.insertNotification(notification('p1', 'off'), [])
+        await store.config.insertNotification(
+          { ...notification('p2', 'on'), status: 'enabled', topic_id: 'urn:smn:r:p2:t' },
+          [],
+        )
+        await store.config.insertNotification(
+          { ...notification('p1', 'no_topic'), status: 'enabled' },
+          [],
+        )
+        assert.equal(await store.config.countActiveNotifications(), 1)
+      }))
+
     it('lists every tracker and sets a tracker health without touching a disabled one', () =>
       withStore(factory, async (store) => {
         const t1 = tracker('p2', 'b-tracker')

@@ -6,7 +6,8 @@
  * enqueues one delivery per (trace, notification, endpoint) together with the new cursor, in one
  * transaction. After a crash it resumes from the cursor; delivery ids are stable, so nothing is
  * enqueued twice. On its first run the cursor starts at the head: notifications are about what
- * happens from now on, not the 7 days already stored.
+ * happens from now on, not the 7 days already stored. While no notification is enabled anywhere,
+ * the cursor follows the head without reading traces, so ingest pays nothing for delivery.
  *
  * A notification whose topic or function does not exist (yet) matches but has nowhere to go; the
  * trace is passed by (counted in `unroutable`).
@@ -58,6 +59,13 @@ export class NotificationMatcher {
     }
     this.#started = true
     const report = { traces: 0, enqueued: 0, unroutable: 0 }
+    // Nothing can match: skip to the head without reading the traces. The head is read before
+    // counting, so a trace committed after a notification appeared is never skipped.
+    const head = await traces.headSeq()
+    if ((await this.#deps.config.countActiveNotifications()) === 0) {
+      if (head > cursor) await delivery.enqueue(head, [])
+      return report
+    }
     const notifications = new Map<string, Notification[]>()
     const targets = new Map<string, Target[]>()
     for (let page = 0; page < MAX_PAGES; page++) {

@@ -163,6 +163,8 @@ export interface ConfigStore {
     audit: readonly TraceRecord[],
   ): Promise<number>
   listNotifications(projectId: string): Promise<Notification[]>
+  /** How many notifications of any project are enabled with a topic (cheap: asked per commit). */
+  countActiveNotifications(): Promise<number>
   /** Throws OCTS_ERR_NOTIFICATION_EXISTS if (project, notification_name) exists. */
   insertNotification(notification: Notification, audit: readonly TraceRecord[]): Promise<void>
   /** Replaces by id. Throws OCTS_ERR_NOTIFICATION_NOT_FOUND if gone, OCTS_ERR_NOTIFICATION_EXISTS on a name clash. */

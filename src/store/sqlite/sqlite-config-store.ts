@@ -182,6 +182,20 @@ export class SqliteConfigStore implements ConfigStore {
     })
   }
 
+  countActiveNotifications(): Promise<number> {
+    return this.#read(
+      () =>
+        (
+          this.#db
+            .prepare(
+              `SELECT COUNT(*) AS n FROM notifications WHERE json_extract(doc, '$.status') = 'enabled'
+               AND COALESCE(json_extract(doc, '$.topic_id'), '') != ''`,
+            )
+            .get() as { n: number }
+        ).n,
+    )
+  }
+
   listNotifications(projectId: string): Promise<Notification[]> {
     return this.#read(() => {
       const rows = this.#db
