@@ -117,6 +117,7 @@ export async function startServer(
     onError: (error) => log({ err: error }, 'retention purge failed'),
     onPurged: (count) => app.log.info({ purged: count }, 'retention purge'),
     purgeTokens: () => services.auth.purgeExpiredTokens(),
+    purgeDeliveries: (cutoff) => store.delivery.purgeDeliveries(cutoff),
   })
   retention.start()
   services.transfer?.start()

@@ -245,6 +245,63 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.traces.headSeq(), head, 'the head survives the purge')
       }))
 
+    it('keeps the delivery outbox: enqueue with the cursor, attempts, dead letters, purge', () =>
+      withStore(factory, async (store) => {
+        const d = store.delivery
+        const delivery = (id: string, createdAt: number) => ({
+          id,
+          projectId: 'p1',
+          notificationId: 'n1',
+          traceId: `t-${id}`,
+          targetKind: 'subscription' as const,
+          targetId: 's1',
+          protocol: 'http' as const,
+          endpoint: 'http://127.0.0.1/hook',
+          payload: '{}',
+          status: 'pending' as const,
+          attempts: 0,
+          nextAttemptAt: createdAt,
+          lastError: null,
+          createdAt,
+          deliveredAt: null,
+        })
+        assert.equal(await d.deliveryCursor(), 0)
+        await d.enqueue(7, [delivery('a', NOW), delivery('b', NOW + 1)])
+        await d.enqueue(9, [delivery('a', NOW + 5)])
+        assert.equal(await d.deliveryCursor(), 9)
+        assert.deepEqual(
+          (await d.dueDeliveries(NOW + 1, 10)).map((x) => x.id),
+          ['a', 'b'],
+          'a repeated id is ignored',
+        )
+        await d.markFailed('a', 1, NOW + 100, 'HTTP 500')
+        await d.markFailed('b', 1, null, 'HTTP 410')
+        assert.equal(await d.nextDueAt(), NOW + 100)
+        assert.deepEqual(await d.dueDeliveries(NOW + 50, 10), [])
+        assert.deepEqual(await d.deliveryCounts(), { pending: 1, delivered: 0, dead: 1 })
+        assert.equal((await d.getDelivery('p1', 'b'))?.lastError, 'HTTP 410')
+        await d.markDelivered('a', 2, NOW + 120)
+        assert.equal(await d.nextDueAt(), undefined)
+        assert.equal(await d.redeliver('p1', 'b', NOW + 200), true)
+        assert.equal(await d.redeliver('p2', 'b', NOW + 200), false, 'only within its project')
+        assert.deepEqual(
+          (await d.listDeliveries('p1', 'pending', 10)).map((x) => [x.id, x.attempts]),
+          [['b', 0]],
+        )
+        assert.equal(
+          await d.purgeDeliveries(NOW + 1000),
+          1,
+          'the delivered one goes, not the pending',
+        )
+        assert.deepEqual(
+          (await d.listDeliveries('p1', undefined, 10)).map((x) => x.id),
+          ['b'],
+        )
+        await d.setCursor('log-stream:file', 42)
+        assert.equal(await d.getCursor('log-stream:file'), 42)
+        assert.equal(await d.getCursor('other'), 0)
+      }))
+
     it('counts the notifications enabled with a topic, in every project', () =>
       withStore(factory, async (store) => {
         assert.equal(await store.config.countActiveNotifications(), 0)

@@ -2,7 +2,9 @@
  * @module store/retention-job
  * Deletes traces older than the retention period (default 7 days) in bounded steps, on a timer and
  * once at start. Each step deletes at most `batchRows` rows so that ingest is never blocked for long.
- * The same run also drops expired tokens (`purgeTokens`), which are of no use to anyone.
+ * The same run also drops expired tokens (`purgeTokens`), which are of no use to anyone, and
+ * notification deliveries that are finished (delivered or dead) and as old as the traces purged
+ * (`purgeDeliveries`); pending ones are kept whatever their age.
  */
 import type { Clock } from '../platform/clock.js'
 import type { TraceStore } from './store.js'
@@ -20,6 +22,8 @@ export interface RetentionJobOptions {
   readonly onPurged?: (count: number) => void
   /** Deletes expired tokens; returns how many. */
   readonly purgeTokens?: () => Promise<number>
+  /** Deletes delivered and dead notification deliveries created before the cutoff. */
+  readonly purgeDeliveries?: (cutoff: number) => Promise<number>
 }
 
 export class RetentionJob {
@@ -62,6 +66,7 @@ export class RetentionJob {
         if (deleted < batchRows) break
       }
       await this.#options.purgeTokens?.()
+      await this.#options.purgeDeliveries?.(cutoff)
     } catch (error) {
       this.#options.onError?.(error)
     }

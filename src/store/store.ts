@@ -473,6 +473,8 @@ export interface DeliveryStore {
   redeliver(projectId: string, id: string, now: number): Promise<boolean>
   /** Counts by status (the outbox depth is `pending`). */
   deliveryCounts(): Promise<Record<DeliveryStatus, number>>
+  /** Deletes delivered and dead deliveries created before `time`; returns the count. */
+  purgeDeliveries(time: number): Promise<number>
 
   /** A named cursor of another durable consumer (log streams), 0 when never set. */
   getCursor(name: string): Promise<number>

@@ -292,6 +292,16 @@ export class SqliteDeliveryStore implements DeliveryStore {
     })
   }
 
+  purgeDeliveries(time: number): Promise<number> {
+    return run(
+      'write',
+      () =>
+        this.#db
+          .prepare("DELETE FROM deliveries WHERE status != 'pending' AND created_at < ?")
+          .run(time).changes,
+    )
+  }
+
   getCursor(name: string): Promise<number> {
     return run('read', () => {
       const row = this.#db.prepare('SELECT seq FROM cursors WHERE name = ?').get(name) as
