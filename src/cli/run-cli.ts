@@ -15,6 +15,7 @@ import {
   KEYS_USAGE,
   MAIN_USAGE,
   QUERY_USAGE,
+  RECORD_USAGE,
   SERVE_USAGE,
   VERIFY_USAGE,
 } from './usage.js'
@@ -28,6 +29,10 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
     load: async () => (await import('./ingest-command.js')).runIngest,
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
+  record: {
+    usage: RECORD_USAGE,
+    load: async () => (await import('./record-command.js')).runRecord,
+  },
   deliveries: {
     usage: DELIVERIES_USAGE,
     load: async () => (await import('./deliveries-command.js')).runDeliveries,

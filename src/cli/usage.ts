@@ -13,6 +13,7 @@ Commands:
   ingest    send traces from a file (JSON lines, JSON array or {"traces": [...]}) to a server
   query     list traces with any ListTraces filter, as a table, JSON or CSV
   deliveries  list key-event notification deliveries (and dead letters), redeliver them
+  record    record an HTTP API as traces through a reverse proxy (route maps: ims, glance, s3)
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
   verify    check the trace files and signed digests a tracker delivered to a bucket (offline)
@@ -114,6 +115,29 @@ Options:
 ${CONNECTION_HELP}
 Exit status: 0 on success, 1 when the API refuses (e.g. unknown delivery), 2 on a usage error.
 `
+
+export const RECORD_USAGE = `Usage: opencts record --upstream URL [--map ims,glance] [--listen HOST:PORT] [options]
+
+Runs a reverse proxy in front of an HTTP API and records its calls as traces: every request goes
+to the upstream unchanged and the answer comes back unchanged; route maps say which trace each
+call is (built in: ims, glance, s3; or a JSON map file, docs/recorder-maps.md). Traces are sent
+in batches to an OpenCTS server with a producer credential (policy "CTS TraceReporter"); when
+OpenCTS is down the API keeps answering and losses are counted (GET /_opencts/recorder).
+
+Options:
+  --upstream URL        the API to record (required)
+  --map LIST            comma-separated map names or files (default ims,glance)
+  --listen HOST:PORT    where the proxy listens (default 127.0.0.1:8089)
+  --catch-all SERVICE   also record unmapped POST/PUT/PATCH/DELETE calls under this service type
+  --record-reads        also record read-only routes (read_only: true)
+  --default-project ID  project of requests whose identity headers name none (default: -p)
+  -h, --help            show this help
+
+Identity: X-User-Id, X-User-Name, X-User-Domain-Id, X-User-Domain-Name and X-Project-Id (or
+X-Tenant-Id) of each request, as keystonemiddleware forwards them; the access key of an AK/SK
+signature is recorded too.
+
+${CONNECTION_HELP}`
 
 export const QUERY_USAGE = `Usage: opencts query [options]
 

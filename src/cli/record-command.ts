@@ -1,0 +1,136 @@
+/**
+ * @module cli/record-command
+ * `opencts record --upstream URL --map ims,glance --listen HOST:PORT`: a reverse proxy in front of
+ * an HTTP API that records its calls as traces (recorder/recorder-proxy.ts) and reports them to an
+ * OpenCTS server with the producer credential of `ingest` (flags, environment, credentials file;
+ * `CTS TraceReporter` is the policy to give it). `--map` takes built-in map names and JSON map
+ * files. Runs until SIGINT/SIGTERM, then sends what is queued (5 s at most) and prints the counts.
+ */
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DEFAULT_IDENTITY_HEADERS } from '../recorder/capture.js'
+import { BUILT_IN_MAPS, parseRouteMap, type RouteMap } from '../recorder/index.js'
+import { RecorderProxy, STATS_PATH } from '../recorder/recorder-proxy.js'
+import { TraceReporter } from '../recorder/trace-reporter.js'
+import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
+import type { CliIo } from './cli-io.js'
+import { CLIENT_FLAGS, clientFor, clientOptions, refuseSecretFlags } from './client-options.js'
+import { CtsApiError } from './http-client.js'
+import { RECORD_USAGE } from './usage.js'
+
+const FLAGS = {
+  ...CLIENT_FLAGS,
+  upstream: { type: 'string' },
+  map: { type: 'string' },
+  listen: { type: 'string' },
+  'catch-all': { type: 'string' },
+  'record-reads': { type: 'boolean' },
+  'default-project': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+function loadMaps(spec: string): RouteMap[] {
+  return spec.split(',').map((name) => {
+    const builtIn = (BUILT_IN_MAPS as Readonly<Record<string, RouteMap>>)[name.trim()]
+    if (builtIn !== undefined) return builtIn
+    let text: string
+    try {
+      text = readFileSync(resolve(name.trim()), 'utf8')
+    } catch {
+      throw new UsageError(
+        `--map ${JSON.stringify(name)} is neither a built-in map (${Object.keys(BUILT_IN_MAPS).join(', ')}) nor a readable JSON file`,
+      )
+    }
+    try {
+      return parseRouteMap(JSON.parse(text))
+    } catch (error) {
+      throw new CliFailure(
+        `map file ${name}: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  })
+}
+
+function listenAddress(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text)
+  const port = Number(m?.[3])
+  if (m === null || port > 65535)
+    throw new UsageError(`--listen wants HOST:PORT, got ${JSON.stringify(text)}`)
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port }
+}
+
+export async function runRecord(args: readonly string[], io: CliIo): Promise<number> {
+  refuseSecretFlags(args)
+  const { values } = usageErrors(() =>
+    parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false }),
+  )
+  if (values.help === true) {
+    io.stdout.write(RECORD_USAGE)
+    return 0
+  }
+  if (values.upstream === undefined) throw new UsageError('--upstream URL is required')
+  let upstream: URL
+  try {
+    upstream = new URL(values.upstream)
+  } catch {
+    throw new UsageError(
+      `--upstream must be an http(s) URL, got ${JSON.stringify(values.upstream)}`,
+    )
+  }
+  const maps = loadMaps(values.map ?? 'ims,glance')
+  const listen = listenAddress(values.listen ?? '127.0.0.1:8089')
+  const options = clientOptions(values, io.env, resolve())
+  const client = clientFor(options, io.now)
+  const reporter = new TraceReporter({
+    sender: {
+      send: async (projectId, traces) => {
+        await client.postTraces(projectId, JSON.stringify({ traces }))
+      },
+    },
+    isPermanent: (error) =>
+      error instanceof CtsApiError &&
+      error.status >= 400 &&
+      error.status < 500 &&
+      error.status !== 429,
+    onError: (error) =>
+      io.stderr.write(
+        `record: reporting failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      ),
+  })
+  const proxy = new RecorderProxy({
+    upstream,
+    maps,
+    reporter,
+    identityHeaders: DEFAULT_IDENTITY_HEADERS,
+    defaultProjectId: values['default-project'] ?? options.projectId,
+    catchAll: values['catch-all'] ?? null,
+    recordReads: values['record-reads'] === true,
+    onError: (error) =>
+      io.stderr.write(`record: ${error instanceof Error ? error.message : String(error)}\n`),
+  })
+  const server = createServer(proxy.handle)
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (error) =>
+      fail(new CliFailure(`cannot listen on ${listen.host}:${listen.port}: ${error.message}`)),
+    )
+    server.listen(listen.port, listen.host, ok)
+  })
+  const bound = server.address() as AddressInfo
+  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+  io.stdout.write(
+    `Recording http://${host}:${bound.port} -> ${upstream.origin} with maps ${maps.map((m) => m.name).join(', ')}; ` +
+      `traces to ${options.endpoint.origin} (project ${options.projectId} unless the request names one).\n` +
+      `Counts: GET http://${host}:${bound.port}${STATS_PATH}\n`,
+  )
+  const signal = await io.untilShutdown()
+  io.stdout.write(`${signal}: stopping; sending what is queued\n`)
+  proxy.close()
+  server.closeAllConnections()
+  await new Promise((ok) => server.close(ok))
+  await reporter.close()
+  io.stdout.write(`${JSON.stringify(proxy.stats())}\n`)
+  return 0
+}
