@@ -256,6 +256,19 @@ export class CtsClient {
     return answer as ListTracesResponse
   }
 
+  /** GET /v3/{project}/trackers with the given query parameters. */
+  async listTrackers(
+    projectId: string,
+    params: Readonly<Record<string, string>>,
+  ): Promise<{ trackers: Record<string, unknown>[] }> {
+    const query = new URLSearchParams(params).toString()
+    const path = `/v3/${encodeURIComponent(projectId)}/trackers${query === '' ? '' : `?${query}`}`
+    const answer = (await this.#call('GET', path)) as { trackers?: unknown }
+    if (!Array.isArray(answer.trackers))
+      throw new CliFailure('the server answered without a trackers array')
+    return answer as { trackers: Record<string, unknown>[] }
+  }
+
   /** GET /v3/{project}/deliveries (`status`, `limit`): notification deliveries, newest first. */
   async listDeliveries(
     projectId: string,

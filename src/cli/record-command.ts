@@ -12,7 +12,14 @@ import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_IDENTITY_HEADERS } from '../recorder/capture.js'
-import { BUILT_IN_MAPS, parseRouteMap, type RouteMap } from '../recorder/index.js'
+import {
+  BUILT_IN_MAPS,
+  dataTrackerFor,
+  parseRouteMap,
+  type DataTrackerView,
+  type RouteMap,
+  type RouteMatch,
+} from '../recorder/index.js'
 import { RecorderProxy, STATS_PATH } from '../recorder/recorder-proxy.js'
 import { TraceReporter } from '../recorder/trace-reporter.js'
 import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
@@ -100,6 +107,26 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
         `record: reporting failed: ${error instanceof Error ? error.message : String(error)}\n`,
       ),
   })
+  // Data trackers decide which object operations of data maps (s3) are recorded: refreshed from
+  // the API every 30 s.
+  let trackers: DataTrackerView[] = []
+  const refresh = async (): Promise<void> => {
+    try {
+      const answer = await client.listTrackers(options.projectId, { tracker_type: 'data' })
+      trackers = answer.trackers as unknown as DataTrackerView[]
+    } catch (error) {
+      io.stderr.write(
+        `record: cannot read the data trackers: ${error instanceof Error ? error.message : String(error)}\n`,
+      )
+    }
+  }
+  const dataMaps = maps.some((m) => m.routes.some((r) => r.data_event !== undefined))
+  let refresher: NodeJS.Timeout | undefined
+  if (dataMaps) {
+    await refresh()
+    refresher = setInterval(() => void refresh(), 30_000)
+    refresher.unref()
+  }
   const proxy = new RecorderProxy({
     upstream,
     maps,
@@ -108,6 +135,7 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
     defaultProjectId: values['default-project'] ?? options.projectId,
     catchAll: values['catch-all'] ?? null,
     recordReads: values['record-reads'] === true,
+    ...(dataMaps ? { dataTracker: (match: RouteMatch) => dataTrackerFor(trackers, match) } : {}),
     onError: (error) =>
       io.stderr.write(`record: ${error instanceof Error ? error.message : String(error)}\n`),
   })
@@ -127,6 +155,7 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
   )
   const signal = await io.untilShutdown()
   io.stdout.write(`${signal}: stopping; sending what is queued\n`)
+  clearInterval(refresher)
   proxy.close()
   server.closeAllConnections()
   await new Promise((ok) => server.close(ok))

@@ -117,7 +117,11 @@ export function identityOf(headers: IncomingHttpHeaders, names: IdentityHeaders)
       ...(domainName === undefined ? {} : { name: domainName }),
     }
   const auth = header(headers, 'authorization')
-  const ak = auth === undefined ? undefined : /Access=([^,\s]+)/.exec(auth)?.[1]
+  // Huawei SDK-HMAC-SHA256 `Access=AK`, or AWS SigV4 `Credential=AK/date/region/service/…`.
+  const ak =
+    auth === undefined
+      ? undefined
+      : (/Access=([^,\s]+)/.exec(auth)?.[1] ?? /Credential=([^/,\s]+)\//.exec(auth)?.[1])
   if (ak !== undefined) user.access_key_id = ak
   const projectId = header(headers, names.projectId) ?? header(headers, 'x-tenant-id')
   return { projectId, user: Object.keys(user).length === 0 ? null : user }

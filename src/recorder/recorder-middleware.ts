@@ -48,7 +48,11 @@ export function recorderMiddleware(
     const write = res.write.bind(res) as (...args: unknown[]) => boolean
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
     const keep = (chunk: unknown): void => {
-      tap ??= new BodyTap(String(res.getHeader('content-type') ?? ''), MAX_CAPTURE_BYTES)
+      // Headers given to writeHead() are not readable back: unknown means "try JSON".
+      tap ??= new BodyTap(
+        String(res.getHeader('content-type') ?? 'application/json'),
+        MAX_CAPTURE_BYTES,
+      )
       if (typeof chunk === 'string') tap.push(Buffer.from(chunk))
       else if (chunk instanceof Uint8Array) tap.push(Buffer.from(chunk))
     }

@@ -19,13 +19,18 @@ export interface CliRunOptions {
   /** The command's clock (default: the real one). */
   readonly now?: () => number
   readonly stderrIsTty?: boolean
+  /** Resolves (with a signal name) to stop a long-running command; default: never. */
+  readonly untilShutdown?: () => Promise<string>
+  /** Receives stdout as it is written (for commands that print before they end). */
+  readonly onStdout?: (text: string) => void
 }
 
-function capture(): { stream: Writable; text: () => string } {
+function capture(onText?: (text: string) => void): { stream: Writable; text: () => string } {
   const parts: string[] = []
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, done) {
       parts.push(chunk.toString())
+      onText?.(chunk.toString())
       done()
     },
   })
@@ -37,7 +42,7 @@ export async function runCliInProcess(
   argv: readonly string[],
   options: CliRunOptions = {},
 ): Promise<CliRun> {
-  const out = capture()
+  const out = capture(options.onStdout)
   const err = capture()
   const io: CliIo = {
     stdout: out.stream,
@@ -48,7 +53,7 @@ export async function runCliInProcess(
     env: { ...options.env },
     stderrIsTty: options.stderrIsTty ?? false,
     now: options.now ?? (() => Date.now()),
-    untilShutdown: () => new Promise(() => undefined),
+    untilShutdown: options.untilShutdown ?? (() => new Promise(() => undefined)),
   }
   const status = await runCli(argv, io)
   return { status, stdout: out.text(), stderr: err.text() }
