@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { it } from 'node:test'
 import { repoRoot } from './helpers/repo-root.js'
 
@@ -130,6 +130,19 @@ it('transfer/ sits on model, integrity, errors, platform, config types and the s
       }
       assert.ok(
         allowed.some((re) => re.test(spec)),
+        `${file} imports ${spec}`,
+      )
+    }
+  }
+})
+
+it('recorder/ talks to OpenCTS only through an injected reporter: model, errors and node: only', () => {
+  for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/recorder/'))) {
+    for (const spec of list) {
+      if (spec.startsWith('node:')) continue
+      const target = join(dirname(file), spec)
+      assert.ok(
+        spec.startsWith('.') && /^src\/(recorder|model|errors)\//.test(target),
         `${file} imports ${spec}`,
       )
     }

@@ -359,6 +359,12 @@ export const ERROR_CATALOGUE = {
     httpStatus: 404,
     message: 'The delivery does not exist.',
   },
+  // ---- Recorder (answered by the proxy of `opencts record`, not by the API) ----
+  OCTS_ERR_UPSTREAM_UNAVAILABLE: {
+    errorCode: 'OCTS.0502',
+    httpStatus: 502,
+    message: 'The recorded API cannot be reached.',
+  },
   OCTS_ERR_INTERNAL: { errorCode: 'OCTS.0500', httpStatus: 500, message: 'Internal error.' },
 } as const satisfies Record<string, CatalogueEntry>
 

@@ -21,6 +21,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { OpenCtsError } from '../errors/index.js'
 import { BodyTap, identityOf, type IdentityHeaders } from './capture.js'
 import {
   MAX_CAPTURE_BYTES,
@@ -235,10 +236,11 @@ export class RecorderProxy {
     request.on('error', (error) => {
       this.#counters.upstreamErrors++
       if (!res.headersSent) {
-        const body = JSON.stringify({
-          error_code: 'OCTS.0502',
-          error_msg: `The upstream API ${this.#o.upstream.origin} cannot be reached: ${error.message}`,
-        })
+        const body = JSON.stringify(
+          new OpenCtsError('OCTS_ERR_UPSTREAM_UNAVAILABLE', {
+            message: `The recorded API ${this.#o.upstream.origin} cannot be reached: ${error.message}`,
+          }).toBody(),
+        )
         res.writeHead(502, { 'content-type': 'application/json' }).end(body)
         finish(502, undefined)
       } else {
