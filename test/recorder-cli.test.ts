@@ -60,6 +60,8 @@ it('opencts record proxies, reports with AK/SK and prints its counts', async (t)
       P,
       '--access-key',
       ADMIN_AK,
+      '--user-name-header',
+      'X-Remote-User',
     ],
     {
       env: { OPENCTS_SECRET_KEY: ADMIN_SK, HOME: '/nonexistent' },
@@ -73,7 +75,7 @@ it('opencts record proxies, reports with AK/SK and prints its counts', async (t)
   assert.ok(proxyUrl, 'the proxy announces where it listens')
   const answer = await fetch(`${proxyUrl}/v2/images`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-user-name': 'alice', 'x-project-id': P },
+    headers: { 'content-type': 'application/json', 'x-remote-user': 'alice', 'x-project-id': P },
     body: JSON.stringify({ name: 'cli-image', disk_format: 'raw', container_format: 'bare' }),
   })
   assert.equal(answer.status, 201)

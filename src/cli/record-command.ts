@@ -36,6 +36,9 @@ const FLAGS = {
   'catch-all': { type: 'string' },
   'record-reads': { type: 'boolean' },
   'default-project': { type: 'string' },
+  'user-id-header': { type: 'string' },
+  'user-name-header': { type: 'string' },
+  'project-header': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -131,7 +134,18 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
     upstream,
     maps,
     reporter,
-    identityHeaders: DEFAULT_IDENTITY_HEADERS,
+    identityHeaders: {
+      ...DEFAULT_IDENTITY_HEADERS,
+      ...(values['user-id-header'] === undefined
+        ? {}
+        : { userId: values['user-id-header'].toLowerCase() }),
+      ...(values['user-name-header'] === undefined
+        ? {}
+        : { userName: values['user-name-header'].toLowerCase() }),
+      ...(values['project-header'] === undefined
+        ? {}
+        : { projectId: values['project-header'].toLowerCase() }),
+    },
     defaultProjectId: values['default-project'] ?? options.projectId,
     catchAll: values['catch-all'] ?? null,
     recordReads: values['record-reads'] === true,

@@ -131,6 +131,8 @@ Options:
   --catch-all SERVICE   also record unmapped POST/PUT/PATCH/DELETE calls under this service type
   --record-reads        also record read-only routes (read_only: true)
   --default-project ID  project of requests whose identity headers name none (default: -p)
+  --user-id-header H, --user-name-header H, --project-header H
+                        read the operator and project from these headers instead
   -h, --help            show this help
 
 Identity: X-User-Id, X-User-Name, X-User-Domain-Id, X-User-Domain-Name and X-Project-Id (or
