@@ -1,7 +1,8 @@
 /**
  * @module bench/bench
  * `npm run bench`: one run on this machine, one markdown table on stdout (progress on stderr).
- * 1. batch ingest throughput over HTTP vs raw better-sqlite3 inserts of the same rows;
+ * 1. batch ingest throughput over HTTP vs raw better-sqlite3 inserts of the same rows, and with the
+ *    Merkle log on vs off (two servers, same traces);
  * 2. ListTraces latency per filter over HTTP at BENCH_TRACES traces (default 1,000,000) vs in-process;
  * 3. time-to-searchable of single-trace posts.
  * Settings (environment): BENCH_TRACES, BENCH_INGEST_TRACES (200,000), BENCH_QUERIES (200 per

@@ -5,6 +5,10 @@
  * raw better-sqlite3 inserts of the same rows into the same table and indexes (TRACE_TABLE_SQL,
  * INSERT_TRACE_SQL, traceRow), one transaction per 1,000 rows, WAL, synchronous=NORMAL. Only the
  * insert transactions of the baseline are timed; its row preparation is not.
+ *
+ * The cost of the Merkle log: two server processes, `OPENCTS_MERKLE_LOG=true` and `false`, ingest
+ * the same bodies in the same run, in alternating rounds (each round's chunk to one, then the
+ * other, the order swapped every round) so that drift of the machine affects both alike.
  */
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
@@ -27,12 +31,17 @@ export interface IngestOptions {
 
 export interface IngestResult {
   readonly traces: number
+  /** Over HTTP with the Merkle log on (the default). */
   readonly httpTracesPerSecond: number
+  /** Over HTTP with the Merkle log off, same traces, same run. */
+  readonly httpLogOffTracesPerSecond: number
   readonly rawTracesPerSecond: number
   readonly meanBodyBytes: number
 }
 
 const WARMUP_BATCHES = 3
+/** Rounds of the alternating log-on / log-off measurement. */
+const ROUNDS = 10
 
 function makeBodies(count: number, batchSize: number): string[] {
   const generator = new TraceGenerator(42)
@@ -59,33 +68,65 @@ async function post(url: string, token: string, body: string): Promise<void> {
     throw new Error(`ingest answered ${response.status}: ${text.slice(0, 300)}`)
 }
 
-async function httpRate(
+/** Posts `bodies` from `clients` concurrent clients; returns the seconds until the last 201. */
+async function postAll(
+  url: string,
+  token: string,
+  bodies: readonly string[],
+  clients: number,
+  onPosted: () => void,
+): Promise<number> {
+  let next = 0
+  const started = performance.now()
+  const client = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const body = bodies[next++] ?? ''
+      await post(url, token, body)
+      onPosted()
+    }
+  }
+  await Promise.all(Array.from({ length: clients }, client))
+  return (performance.now() - started) / 1000
+}
+
+/** Traces per second over HTTP with the Merkle log on and off (two servers, alternating rounds). */
+async function httpRates(
   options: IngestOptions,
   warmup: string[],
   bodies: string[],
-): Promise<number> {
-  const server = await startServerProcess(join(options.dir, 'ingest-http'))
-  options.onServer(server)
+): Promise<{ on: number; off: number }> {
+  const start = async (log: 'on' | 'off'): Promise<ServerProcess> => {
+    const server = await startServerProcess(join(options.dir, 'ingest-http', log), 60_000, {
+      OPENCTS_MERKLE_LOG: String(log === 'on'),
+    })
+    options.onServer(server)
+    return server
+  }
+  const servers: ServerProcess[] = []
   try {
-    const url = `${server.url}/v3/${options.projectId}/traces`
-    for (const body of warmup) await post(url, server.token, body)
-    const bar = new ProgressBar('ingest over HTTP', bodies.length)
-    let next = 0
+    servers.push(await start('on'), await start('off'))
+    const targets = servers.map((server) => ({
+      url: `${server.url}/v3/${options.projectId}/traces`,
+      token: server.token,
+      seconds: 0,
+    }))
+    for (const target of targets)
+      for (const body of warmup) await post(target.url, target.token, body)
+    const bar = new ProgressBar('ingest over HTTP, Merkle log on and off', 2 * bodies.length)
     let done = 0
-    const started = performance.now()
-    const client = async (): Promise<void> => {
-      while (next < bodies.length) {
-        const body = bodies[next++] ?? ''
-        await post(url, server.token, body)
-        bar.update(++done)
-      }
+    const perRound = Math.ceil(bodies.length / ROUNDS)
+    for (let round = 0; round * perRound < bodies.length; round++) {
+      const chunk = bodies.slice(round * perRound, (round + 1) * perRound)
+      for (const target of round % 2 === 0 ? targets : [...targets].reverse())
+        target.seconds += await postAll(target.url, target.token, chunk, options.clients, () =>
+          bar.update(++done),
+        )
     }
-    await Promise.all(Array.from({ length: options.clients }, client))
-    const seconds = (performance.now() - started) / 1000
     bar.done()
-    return options.traces / seconds
+    const [on, off] = targets.map((target) => options.traces / target.seconds)
+    return { on: on ?? 0, off: off ?? 0 }
   } finally {
-    await server.stop()
+    await Promise.all(servers.map((server) => server.stop()))
     options.onServer(undefined)
   }
 }
@@ -133,11 +174,12 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
   const warmup = all.slice(0, WARMUP_BATCHES)
   const bodies = all.slice(WARMUP_BATCHES)
   const meanBodyBytes = bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / bodies.length
-  const http = await httpRate(options, warmup, bodies)
+  const http = await httpRates(options, warmup, bodies)
   const raw = rawRate(options, warmup, bodies)
   return {
     traces: options.traces,
-    httpTracesPerSecond: http,
+    httpTracesPerSecond: http.on,
+    httpLogOffTracesPerSecond: http.off,
     rawTracesPerSecond: raw,
     meanBodyBytes,
   }

@@ -42,6 +42,7 @@ export function renderReport(r: Report): string {
     '| measure | OpenCTS | baseline | OpenCTS / baseline |',
     '|---|---:|---:|---:|',
     `| batch ingest over HTTP, traces/s (${n(r.ingest.traces)} traces, 1,000 per POST, ~${n(r.ingest.meanBodyBytes / 2 ** 20, 1)} MiB each, ${r.clients} concurrent clients) vs raw better-sqlite3 inserts of the same rows and indexes, 1 transaction per 1,000 | ${n(r.ingest.httpTracesPerSecond)} | ${n(r.ingest.rawTracesPerSecond)} | ${n(r.ingest.httpTracesPerSecond / r.ingest.rawTracesPerSecond, 2)} |`,
+    `| ingest with the Merkle log on vs off, traces/s over HTTP (the same ${n(r.ingest.traces)} traces to two servers, \`OPENCTS_MERKLE_LOG=true\` and \`false\`, in alternating rounds; goal: on / off >= 0.85) | ${n(r.ingest.httpTracesPerSecond)} | ${n(r.ingest.httpLogOffTracesPerSecond)} | ${n(r.ingest.httpTracesPerSecond / r.ingest.httpLogOffTracesPerSecond, 2)} |`,
     ...r.queries.map(
       (q) =>
         `| ListTraces p50 / p99 ms, ${q.name} (${n(q.meanCount, 1)} traces per answer${q.samples < r.queriesPerFilter ? `; only ${q.samples} queries within the ${r.secondsPerFilter} s budget` : ''}) vs the same query in-process (TraceQuery.list) | ${ms(q.http)} | ${ms(q.inProcess)} | ${n(q.http.p50 / q.inProcess.p50, 1)} |`,

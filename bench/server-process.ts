@@ -26,7 +26,12 @@ export interface ServerProcess {
   stop(timeoutMs?: number): Promise<void>
 }
 
-export function startServerProcess(dataDir: string, timeoutMs = 60_000): Promise<ServerProcess> {
+/** `env`: extra `OPENCTS_*` settings of the server (e.g. `OPENCTS_MERKLE_LOG`). */
+export function startServerProcess(
+  dataDir: string,
+  timeoutMs = 60_000,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -47,6 +52,7 @@ export function startServerProcess(dataDir: string, timeoutMs = 60_000): Promise
         PATH: process.env.PATH ?? '',
         OPENCTS_ADMIN_PASSWORD: BENCH_ADMIN.password,
         OPENCTS_ADMIN_PROJECT_ID: BENCH_ADMIN.projectId,
+        ...env,
       },
     },
   )

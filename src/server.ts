@@ -15,6 +15,8 @@ import {
 } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
 import { buildApp } from './http/app.js'
+import { appendLeaf, leafHash } from './integrity/merkle.js'
+import { traceLeaf } from './model/trace-leaf.js'
 import { randomIds, systemClock, type Clock, type IdSource } from './platform/clock.js'
 import { RetentionJob } from './store/retention-job.js'
 import { openSqliteStore } from './store/sqlite/index.js'
@@ -59,7 +61,13 @@ export async function startServer(
   const emailSender = emailSettings === undefined ? undefined : new EmailSender(emailSettings)
   const dbPath = join(config.dataDir, 'opencts.db')
   const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
-  const store = openSqliteStore({ path: dbPath, synchronous: config.sqliteSynchronous })
+  const store = openSqliteStore({
+    path: dbPath,
+    synchronous: config.sqliteSynchronous,
+    ...(config.merkleLog
+      ? { merkle: { leafHash: (t) => leafHash(traceLeaf(t)), appendLeaf } }
+      : {}),
+  })
   const clock = options.clock ?? systemClock
   // Background failures are logged by the app once it exists.
   const log = (fields: Record<string, unknown>, message: string): void =>

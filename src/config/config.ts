@@ -82,6 +82,8 @@ export interface OpenCtsConfig {
   readonly logStreamFile: string
   /** How often the log streams catch up besides right after commits, ms. Default 1 000. */
   readonly logStreamIntervalMs: number
+  /** Append every stored trace to its project's Merkle log (in the same transaction). Default true. */
+  readonly merkleLog: boolean
   /** Where buckets live, derived from the settings above. */
   readonly objectStore: ObjectStoreConfig
   /** First-start administrator values (environment only); anything not given is generated. */
@@ -151,6 +153,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   logStreamSyslog: '',
   logStreamFile: '',
   logStreamIntervalMs: 1_000,
+  merkleLog: true,
   objectStore: Object.freeze({ kind: 'fs', root: '' }),
   admin: Object.freeze({}),
 })
@@ -200,6 +203,7 @@ const ENV_NAMES: Record<SettingKey, string> = {
   logStreamSyslog: 'OPENCTS_LOG_STREAM_SYSLOG',
   logStreamFile: 'OPENCTS_LOG_STREAM_FILE',
   logStreamIntervalMs: 'OPENCTS_LOG_STREAM_INTERVAL_MS',
+  merkleLog: 'OPENCTS_MERKLE_LOG',
 }
 
 /** Environment variables of the first-start administrator. */
@@ -262,6 +266,7 @@ export function loadConfig(
   const failureLimit = pick('authFailureLimit')
   const lockout = pick('authLockoutSeconds')
   const unsigned = pick('allowUnsignedPayload')
+  const merkleLog = pick('merkleLog')
   const transferInterval = pick('transferIntervalMs')
   const digestPeriod = pick('digestPeriodSeconds')
   const rotation = pick('signingKeyRotationDays')
@@ -315,6 +320,10 @@ export function loadConfig(
       unsigned === undefined
         ? DEFAULTS.allowUnsignedPayload
         : oneOf('allowUnsignedPayload', unsigned, ['true', 'false'] as const) === 'true',
+    merkleLog:
+      merkleLog === undefined
+        ? DEFAULTS.merkleLog
+        : oneOf('merkleLog', merkleLog, ['true', 'false'] as const) === 'true',
     transferIntervalMs:
       transferInterval === undefined
         ? DEFAULTS.transferIntervalMs

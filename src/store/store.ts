@@ -481,8 +481,41 @@ export interface DeliveryStore {
   setCursor(name: string, seq: number): Promise<void>
 }
 
+/** Reads the hash of the complete subtree of 2^level leaves starting at leaf index * 2^level. */
+export type MerkleNodeReader = (level: number, index: number) => Buffer
+
+/**
+ * The hashing of the per-project Merkle log, injected into a store by the composition root (store/
+ * does not import integrity/): `leafHash` of a stored trace and `appendLeaf` of integrity/merkle.
+ */
+export interface MerkleHashing {
+  /** The leaf hash of a stored trace. */
+  leafHash(trace: TraceRecord): Buffer
+  /** The complete subtrees `[level, index, hash]` completed by appending leaf `index` (the old size). */
+  appendLeaf(index: number, leaf: Buffer, node: MerkleNodeReader): [number, number, Buffer][]
+}
+
+/**
+ * The per-project Merkle log of stored traces: each newly stored trace is appended as a leaf in the
+ * transaction that stores it, in commit order. Empty (size 0) when the store was opened without
+ * MerkleHashing (the log is off).
+ */
+export interface MerkleLogStore {
+  /** Tree size of the project (0 when no leaf). */
+  treeSize(projectId: string): Promise<number>
+  /**
+   * Complete-subtree hash reader of the project's tree, valid for sizes <= treeSize at the time of
+   * the call (synchronous reads inside; for proofs). `node` throws OCTS_ERR_READ_FAILED for a
+   * subtree that is not stored.
+   */
+  withNodes<T>(projectId: string, fn: (node: MerkleNodeReader, size: number) => T): Promise<T>
+  /** The leaf index of a stored trace, or undefined. */
+  leafIndexOf(projectId: string, traceId: string): Promise<number | undefined>
+}
+
 export interface Store {
   readonly traces: TraceStore
+  readonly merkle: MerkleLogStore
   readonly config: ConfigStore
   readonly identity: IdentityStore
   readonly keys: KeyStore

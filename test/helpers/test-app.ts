@@ -15,6 +15,8 @@ import type { FastifyInstance } from 'fastify'
 import { MasterKey, passwordSignInBody, type ScryptCost } from '../../src/auth/index.js'
 import { loadConfig, type OpenCtsConfig } from '../../src/config/config.js'
 import { buildApp } from '../../src/http/app.js'
+import { appendLeaf, leafHash } from '../../src/integrity/merkle.js'
+import { traceLeaf } from '../../src/model/trace-leaf.js'
 import { FakeClock, randomIds } from '../../src/platform/clock.js'
 import { createServices, type Services } from '../../src/services.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
@@ -56,7 +58,12 @@ export async function buildTestApp(
   const dir = mkdtempSync(join(tmpdir(), 'opencts-app-'))
   const config = loadConfig({}, { dataDir: dir, ...overrides })
   const dbPath = join(dir, 'opencts.db')
-  const store = openSqliteStore({ path: dbPath })
+  const store = openSqliteStore({
+    path: dbPath,
+    ...(config.merkleLog
+      ? { merkle: { leafHash: (t) => leafHash(traceLeaf(t)), appendLeaf } }
+      : {}),
+  })
   const clock = new FakeClock(TEST_NOW)
   const services = createServices({
     config,

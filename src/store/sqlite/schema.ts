@@ -7,10 +7,11 @@
  *
  * Version 2 adds the identity tables (`iam_*`), version 3 the key tables (`kms_*`, `signing_keys`)
  * and the transfer progress (`transfer_*`), version 4 notification delivery (`smn_*`, `functions`,
- * `deliveries`, `cursors`). Every statement is `IF NOT EXISTS`, so running
- * SCHEMA_SQL on an older file upgrades it; the opener then records the new version in `meta`.
+ * `deliveries`, `cursors`), version 5 the per-project Merkle log (`merkle_*`, `traces.leaf_index`).
+ * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
+ * opener adds `traces.leaf_index` when missing); the opener then records the new version in `meta`.
  */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).
@@ -53,7 +54,8 @@ CREATE TABLE IF NOT EXISTS traces (
   user_name TEXT,
   access_key_id TEXT,
   enterprise_project_id TEXT,
-  doc TEXT NOT NULL
+  doc TEXT NOT NULL,
+  leaf_index INTEGER
 );
 CREATE INDEX IF NOT EXISTS traces_by_project_time ON traces (project_id, time);
 CREATE INDEX IF NOT EXISTS traces_by_time ON traces (time);
@@ -166,6 +168,19 @@ CREATE INDEX IF NOT EXISTS deliveries_by_project ON deliveries (project_id, crea
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 `
 
+/**
+ * The per-project Merkle log (see MerkleLogStore): the tree size, and the hash of every complete
+ * subtree (`level` 0 = leaf hashes; `idx` = first leaf / 2^level), fewer than 2 rows per leaf. A
+ * trace's position is `traces.leaf_index` (NULL when stored while the log was off).
+ */
+export const MERKLE_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS merkle_trees (project_id TEXT PRIMARY KEY, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS merkle_nodes (
+  project_id TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (project_id, level, idx)
+) WITHOUT ROWID;
+`
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${TRACE_TABLE_SQL}
@@ -196,4 +211,5 @@ ${IDENTITY_TABLES_SQL}
 ${KEY_TABLES_SQL}
 ${TRANSFER_TABLES_SQL}
 ${DELIVERY_TABLES_SQL}
+${MERKLE_TABLES_SQL}
 `

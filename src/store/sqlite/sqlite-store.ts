@@ -6,12 +6,13 @@
  */
 import Database from 'better-sqlite3'
 import { OpenCtsError, isOpenCtsError } from '../../errors/index.js'
-import type { Store } from '../store.js'
+import type { MerkleHashing, Store } from '../store.js'
 import { CONNECTION_PRAGMAS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js'
 import { SqliteConfigStore } from './sqlite-config-store.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 import { SqliteIdentityStore } from './sqlite-identity-store.js'
 import { SqliteKeyStore } from './sqlite-key-store.js'
+import { SqliteMerkleStore } from './sqlite-merkle-store.js'
 import { SqliteTraceStore } from './sqlite-trace-store.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
 import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
@@ -21,6 +22,11 @@ export interface SqliteStoreOptions {
   readonly path: string
   /** `NORMAL` (default: durable across process crashes) or `FULL` (also across power loss). */
   readonly synchronous?: 'NORMAL' | 'FULL'
+  /**
+   * The hashing of the per-project Merkle log; when given, every newly stored trace is appended to
+   * its project's log in the transaction that stores it. Without it the log is off (size 0).
+   */
+  readonly merkle?: MerkleHashing
 }
 
 export class SqliteStore implements Store {
@@ -30,11 +36,13 @@ export class SqliteStore implements Store {
   readonly keys: SqliteKeyStore
   readonly transfer: SqliteTransferStore
   readonly delivery: SqliteDeliveryStore
+  readonly merkle: SqliteMerkleStore
   readonly #db: SqliteDatabase
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteDatabase, merkle?: MerkleHashing) {
     this.#db = db
-    this.traces = new SqliteTraceStore(db)
+    this.traces = new SqliteTraceStore(db, merkle)
+    this.merkle = new SqliteMerkleStore(db)
     this.config = new SqliteConfigStore(db, this.traces)
     this.identity = new SqliteIdentityStore(db)
     this.keys = new SqliteKeyStore(db)
@@ -49,12 +57,15 @@ export class SqliteStore implements Store {
 }
 
 /**
- * Creates the missing tables and records SCHEMA_VERSION, in one transaction: an older file
- * (version 1) is upgraded, a newer one is refused and left unchanged (OCTS_ERR_WRITE_FAILED).
+ * Creates the missing tables and columns and records SCHEMA_VERSION, in one transaction: an older
+ * file (version 1) is upgraded, a newer one is refused and left unchanged (OCTS_ERR_WRITE_FAILED).
  */
 function migrate(db: SqliteDatabase, path: string): void {
   db.transaction(() => {
     db.exec(SCHEMA_SQL)
+    const columns = db.prepare('PRAGMA table_info(traces)').all() as { name: string }[]
+    if (!columns.some((c) => c.name === 'leaf_index'))
+      db.exec('ALTER TABLE traces ADD COLUMN leaf_index INTEGER')
     const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
       { value: string } | undefined
     if (row !== undefined && Number(row.value) > SCHEMA_VERSION) {
@@ -91,5 +102,5 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       cause: error,
     })
   }
-  return new SqliteStore(db)
+  return new SqliteStore(db, options.merkle)
 }

@@ -2,13 +2,16 @@
  * @module store/sqlite/sqlite-trace-store
  * TraceStore on SQLite. One transaction per batch; rows carry the filter columns plus the full stored
  * form as JSON (`doc`). Page order is `(time desc, seq desc)`: `seq` (the rowid) breaks ties, so
- * paging is exact even when many traces share a millisecond.
+ * paging is exact even when many traces share a millisecond. With MerkleHashing, each newly stored
+ * trace is also appended to its project's Merkle log in the same transaction (`leaf_index` set by
+ * the insert itself).
  */
 import { ctsError } from '../../errors/index.js'
 import { traceCategory, type TraceRecord } from '../../model/index.js'
 import type {
   AppendResult,
   CatalogueEntry,
+  MerkleHashing,
   PageCursor,
   SequencedTrace,
   TraceFilter,
@@ -17,6 +20,7 @@ import type {
 } from '../store.js'
 import { guard, run } from './driver-errors.js'
 import type { FILTER_COLUMNS } from './schema.js'
+import { MerkleAppender } from './sqlite-merkle-store.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
 
 const FILTER_SQL: readonly [keyof TraceFilter, string][] = [
@@ -83,17 +87,29 @@ export const INSERT_TRACE_SQL = `INSERT OR IGNORE INTO traces (trace_id, project
   service_type, resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
   enterprise_project_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+/** INSERT_TRACE_SQL plus the trace's leaf index in its project's Merkle log (16th parameter). */
+const INSERT_TRACE_LEAF_SQL = `INSERT OR IGNORE INTO traces (trace_id, project_id, time, category, tracker_name,
+  service_type, resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
+  enterprise_project_id, doc, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 export class SqliteTraceStore implements TraceStore {
   readonly #db: SqliteDatabase
   readonly #insert: SqliteStatement
+  /** The Merkle log's appender and leaf-indexed insert; undefined when the log is off. */
+  readonly #merkle: { readonly log: MerkleAppender; readonly insert: SqliteStatement } | undefined
   readonly #upsertOperator: SqliteStatement
   readonly #upsertCatalogue: SqliteStatement
   readonly #appendTx: (traces: readonly TraceRecord[]) => AppendResult
   readonly #statements = new Map<string, SqliteStatement>()
 
-  constructor(db: SqliteDatabase) {
+  /** Without `merkle` the Merkle log is off: traces are stored without a leaf index. */
+  constructor(db: SqliteDatabase, merkle?: MerkleHashing) {
     this.#db = db
     this.#insert = db.prepare(INSERT_TRACE_SQL)
+    this.#merkle =
+      merkle === undefined
+        ? undefined
+        : { log: new MerkleAppender(db, merkle), insert: db.prepare(INSERT_TRACE_LEAF_SQL) }
     this.#upsertOperator = db.prepare(
       `INSERT INTO operators (project_id, user_name, last_seen) VALUES (?, ?, ?)
        ON CONFLICT (project_id, user_name) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
@@ -118,17 +134,26 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   /**
-   * Inserts a batch; must run inside a transaction (used by the config store to commit audit traces
-   * with a configuration change).
+   * Inserts a batch, appending the new traces to the Merkle log in batch order; must run inside a
+   * transaction (used by the config store to commit audit traces with a configuration change).
    */
   appendInTransaction(traces: readonly TraceRecord[]): AppendResult {
     const inserted: string[] = []
     const duplicates: string[] = []
     const operators = new Map<string, number>()
     const catalogue = new Map<string, [string, string, string, string, number]>()
+    const merkle = this.#merkle
+    const log = merkle?.log.begin()
     for (const t of traces) {
-      if (this.#insert.run(...traceRow(t)).changes === 1) inserted.push(t.trace_id)
-      else {
+      // With the log on, the insert carries the leaf index the trace gets if it is new.
+      const stored =
+        merkle === undefined || log === undefined
+          ? this.#insert.run(...traceRow(t)).changes === 1
+          : merkle.insert.run(...traceRow(t), log.nextIndex(t.project_id)).changes === 1
+      if (stored) {
+        inserted.push(t.trace_id)
+        log?.append(t)
+      } else {
         duplicates.push(t.trace_id)
         continue
       }
@@ -146,6 +171,7 @@ export class SqliteTraceStore implements TraceStore {
       this.#upsertOperator.run(project, user, time)
     }
     for (const row of catalogue.values()) this.#upsertCatalogue.run(...row)
+    log?.finish()
     return { inserted, duplicates }
   }
 
