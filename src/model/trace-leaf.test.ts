@@ -88,3 +88,17 @@ it('parseTraceLeaf rejects unknown versions, extra fields and non-canonical byte
   assert.throws(() => parseTraceLeaf(Buffer.from(`${text}x`)), /not UTF-8 JSON/)
   assert.throws(() => parseTraceLeaf(Buffer.from([0xff])), /not UTF-8 JSON/)
 })
+
+it('the fast leaf encoder gives exactly the canonical JSON of the leaf object', () => {
+  const trace: TraceRecord = makeTrace({
+    user: { name: 'ärger', id: 'u1', domain: { name: 'acme', id: 'd1' }, '😀': [1, 'x'] },
+    request: '{"name":"\u2028"}',
+    message: null,
+    read_only: false,
+  })
+  const fields = Object.fromEntries(Object.entries(trace))
+  assert.deepEqual(
+    traceLeaf(trace),
+    Buffer.from(canonicalJson({ leaf_version: TRACE_LEAF_VERSION, ...fields }), 'utf8'),
+  )
+})

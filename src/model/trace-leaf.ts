@@ -73,7 +73,9 @@ export class CanonicalJsonError extends Error {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 function encodeString(s: string, path: string): string {
-  if (LONE_SURROGATE.test(s)) throw new CanonicalJsonError(`${path} has a lone surrogate`)
+  const wellFormed = (s as { isWellFormed?: () => boolean }).isWellFormed
+  const ok = wellFormed === undefined ? !LONE_SURROGATE.test(s) : wellFormed.call(s)
+  if (!ok) throw new CanonicalJsonError(`${path} has a lone surrogate`)
   return JSON.stringify(s)
 }
 
@@ -116,10 +118,21 @@ export function canonicalJson(value: unknown): string {
 
 /** The version-1 leaf bytes of a stored trace (format in the module comment). */
 export function traceLeaf(trace: TraceRecord): Buffer {
-  const leaf: Record<string, unknown> = { leaf_version: TRACE_LEAF_VERSION }
-  for (const name of FIELD_NAMES) leaf[name] = trace[name] ?? null
-  return Buffer.from(canonicalJson(leaf), 'utf8')
+  // The same bytes as canonicalJson({leaf_version, ...fields}), with the top-level key order and
+  // the encoded keys computed once (this runs once per ingested trace).
+  let out = '{'
+  for (let i = 0; i < LEAF_KEYS.length; i++) {
+    const key = LEAF_KEYS[i] as keyof TraceRecord | 'leaf_version'
+    const value = key === 'leaf_version' ? TRACE_LEAF_VERSION : (trace[key] ?? null)
+    out += `${i === 0 ? '' : ','}${LEAF_KEY_PREFIXES[i] ?? ''}${encode(value, LEAF_PATHS[i] ?? '$')}`
+  }
+  return Buffer.from(`${out}}`, 'utf8')
 }
+
+/** The top-level keys of a leaf in JCS order (UTF-16 code units), encoded once. */
+const LEAF_KEYS: readonly string[] = ['leaf_version', ...FIELD_NAMES].sort()
+const LEAF_KEY_PREFIXES = LEAF_KEYS.map((k) => `${JSON.stringify(k)}:`)
+const LEAF_PATHS = LEAF_KEYS.map((k) => `$.${k}`)
 
 /**
  * Decodes leaf bytes back into the stored trace. Throws CanonicalJsonError unless the bytes are
