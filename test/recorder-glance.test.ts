@@ -10,7 +10,6 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it } from 'node:test'
-import { CtsClient, akskAuthorizer } from '../src/cli/http-client.js'
 import { DEFAULT_IDENTITY_HEADERS } from '../src/recorder/capture.js'
 import { GLANCE_MAP } from '../src/recorder/index.js'
 import { RecorderProxy } from '../src/recorder/recorder-proxy.js'
@@ -22,7 +21,8 @@ import {
   glanceInstalled,
   startGlance,
 } from './helpers/glance-server.js'
-import { ADMIN_AK, ADMIN_SK, buildTestApp, call } from './helpers/test-app.js'
+import { producerSender } from './helpers/producer-sender.js'
+import { buildTestApp, call } from './helpers/test-app.js'
 
 const skip =
   !glanceInstalled() && process.env.CI === undefined
@@ -46,25 +46,7 @@ void describe('recorder in front of a real Glance', { skip }, () => {
     const cts = await buildTestApp(t, {}, { projects: [OWNER_PROJECT_ID, MEMBER_PROJECT_ID] })
     cts.clock.set(Date.now()) // Glance and the proxy run on real time
     const ctsUrl = await cts.app.listen({ port: 0, host: '127.0.0.1' })
-    const client = (projectId: string): CtsClient =>
-      new CtsClient(
-        new URL(ctsUrl),
-        akskAuthorizer({
-          accessKeyId: ADMIN_AK,
-          secretKey: ADMIN_SK,
-          projectId,
-          description: 'test producer',
-          now: () => Date.now(),
-        }),
-      )
-    const reporter = new TraceReporter({
-      sender: {
-        send: async (projectId, traces) => {
-          await client(projectId).postTraces(projectId, JSON.stringify({ traces }))
-        },
-      },
-      flushMs: 20,
-    })
+    const reporter = new TraceReporter({ sender: producerSender(ctsUrl), flushMs: 20 })
     const proxy = new RecorderProxy({
       upstream: new URL(glance.url),
       maps: [GLANCE_MAP],

@@ -17,12 +17,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
-import { CtsClient, akskAuthorizer } from '../src/cli/http-client.js'
+import { producerSender } from './helpers/producer-sender.js'
 import { DEFAULT_IDENTITY_HEADERS } from '../src/recorder/capture.js'
 import { IMS_MAP, REDACTED, matchRoute, type RouteRule } from '../src/recorder/index.js'
 import { RecorderProxy, STATS_PATH } from '../src/recorder/recorder-proxy.js'
 import { TraceReporter, type TraceSender } from '../src/recorder/trace-reporter.js'
-import { ADMIN_AK, ADMIN_SK, TEST_PROJECTS, buildTestApp, call } from './helpers/test-app.js'
+import { TEST_PROJECTS, buildTestApp, call } from './helpers/test-app.js'
 
 const OWNER = TEST_PROJECTS[0]
 const RECIPIENT = TEST_PROJECTS[1]
@@ -575,23 +575,8 @@ async function startCts(t: TestContext): Promise<Cts> {
   const cts = await buildTestApp(t)
   cts.clock.set(Date.now()) // the proxy and the upstream run on real time
   const ctsUrl = await cts.app.listen({ port: 0, host: '127.0.0.1' })
-  const client = (projectId: string): CtsClient =>
-    new CtsClient(
-      new URL(ctsUrl),
-      akskAuthorizer({
-        accessKeyId: ADMIN_AK,
-        secretKey: ADMIN_SK,
-        projectId,
-        description: 'test producer',
-        now: () => Date.now(),
-      }),
-    )
   return {
-    sender: {
-      send: async (projectId, traces) => {
-        await client(projectId).postTraces(projectId, JSON.stringify({ traces }))
-      },
-    },
+    sender: producerSender(ctsUrl),
     traces: async (projectId) => {
       const from = Date.now() - 600_000
       const to = Date.now() + 60_000

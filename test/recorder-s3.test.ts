@@ -16,14 +16,14 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { CtsClient, akskAuthorizer } from '../src/cli/http-client.js'
+import { producerSender } from './helpers/producer-sender.js'
 import { DEFAULT_IDENTITY_HEADERS } from '../src/recorder/capture.js'
 import { S3_MAP, dataTrackerFor, type DataTrackerView } from '../src/recorder/index.js'
 import { RecorderProxy } from '../src/recorder/recorder-proxy.js'
 import { TraceReporter } from '../src/recorder/trace-reporter.js'
 import { S3ObjectSink } from '../src/transfer/s3/index.js'
 import { startS3Server } from './helpers/s3-server.js'
-import { ADMIN_AK, ADMIN_SK, TEST_PROJECTS, buildTestApp, call } from './helpers/test-app.js'
+import { TEST_PROJECTS, buildTestApp, call } from './helpers/test-app.js'
 
 const P = TEST_PROJECTS[0]
 
@@ -52,23 +52,7 @@ it('records AWS SDK Put/Get/Delete on a tracked bucket of a real S3 server as da
     .trackers as DataTrackerView[]
 
   const ctsUrl = await cts.app.listen({ port: 0, host: '127.0.0.1' })
-  const client = new CtsClient(
-    new URL(ctsUrl),
-    akskAuthorizer({
-      accessKeyId: ADMIN_AK,
-      secretKey: ADMIN_SK,
-      projectId: P,
-      description: 'test producer',
-      now: () => Date.now(),
-    }),
-  )
-  const reporter = new TraceReporter({
-    sender: {
-      send: (projectId, traces) =>
-        client.postTraces(projectId, JSON.stringify({ traces })).then(() => undefined),
-    },
-    flushMs: 20,
-  })
+  const reporter = new TraceReporter({ sender: producerSender(ctsUrl), flushMs: 20 })
   const proxy = new RecorderProxy({
     upstream: new URL(s3.endpoint),
     maps: [S3_MAP],
