@@ -15,8 +15,7 @@ import {
 } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
 import { buildApp } from './http/app.js'
-import { appendLeaf, leafHash } from './integrity/merkle.js'
-import { traceLeaf } from './model/trace-leaf.js'
+import { OFFLOADED_TRACE_LOG_HASHING } from './log/leaf-hash-pool.js'
 import { randomIds, systemClock, type Clock, type IdSource } from './platform/clock.js'
 import { RetentionJob } from './store/retention-job.js'
 import { openSqliteStore } from './store/sqlite/index.js'
@@ -65,7 +64,7 @@ export async function startServer(
     path: dbPath,
     synchronous: config.sqliteSynchronous,
     ...(config.merkleLog
-      ? { merkle: { leafHash: (t) => leafHash(traceLeaf(t)), appendLeaf } }
+      ? { merkle: OFFLOADED_TRACE_LOG_HASHING }
       : {}),
   })
   const clock = options.clock ?? systemClock

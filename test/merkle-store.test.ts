@@ -13,12 +13,13 @@ import Database from 'better-sqlite3'
 import { MemoryTree, appendLeaf, leafHash, rootHash } from '../src/integrity/merkle.js'
 import type { TraceRecord } from '../src/model/index.js'
 import { traceLeaf } from '../src/model/trace-leaf.js'
+import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
 import type { MerkleHashing, Store } from '../src/store/index.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
 import { SCHEMA_VERSION } from '../src/store/sqlite/schema.js'
 import { makeTrace } from './helpers/make-trace.js'
 
-const HASHING: MerkleHashing = { leafHash: (t) => leafHash(traceLeaf(t)), appendLeaf }
+const HASHING: MerkleHashing = TRACE_LOG_HASHING
 const NOW = Date.now()
 
 function freshPath(): string {

@@ -84,6 +84,10 @@ export interface OpenCtsConfig {
   readonly logStreamIntervalMs: number
   /** Append every stored trace to its project's Merkle log (in the same transaction). Default true. */
   readonly merkleLog: boolean
+  /** How often a project's log gets a new signed checkpoint while it grows, ms. Default 1 000. */
+  readonly checkpointIntervalMs: number
+  /** Key name of the checkpoint signatures (C2SP note key name). Default `opencts`. */
+  readonly logKeyName: string
   /** Where buckets live, derived from the settings above. */
   readonly objectStore: ObjectStoreConfig
   /** First-start administrator values (environment only); anything not given is generated. */
@@ -154,6 +158,8 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   logStreamFile: '',
   logStreamIntervalMs: 1_000,
   merkleLog: true,
+  checkpointIntervalMs: 1_000,
+  logKeyName: 'opencts',
   objectStore: Object.freeze({ kind: 'fs', root: '' }),
   admin: Object.freeze({}),
 })
@@ -204,6 +210,8 @@ const ENV_NAMES: Record<SettingKey, string> = {
   logStreamFile: 'OPENCTS_LOG_STREAM_FILE',
   logStreamIntervalMs: 'OPENCTS_LOG_STREAM_INTERVAL_MS',
   merkleLog: 'OPENCTS_MERKLE_LOG',
+  checkpointIntervalMs: 'OPENCTS_CHECKPOINT_INTERVAL_MS',
+  logKeyName: 'OPENCTS_LOG_KEY_NAME',
 }
 
 /** Environment variables of the first-start administrator. */
@@ -228,6 +236,15 @@ function integer(key: string, text: string, min: number, max: number): number {
     )
   }
   return Number(text)
+}
+
+/** A C2SP note key name: printable, no space or `+`. */
+function keyName(key: string, text: string): string {
+  if (!/^[\x21-\x2a\x2c-\x7e]{1,64}$/.test(text))
+    throw new ConfigError(
+      `${key} must be 1 to 64 printable ASCII characters without spaces or "+", got ${JSON.stringify(text)}`,
+    )
+  return text
 }
 
 function oneOf<T extends string>(key: string, text: string, values: readonly T[]): T {
@@ -267,6 +284,8 @@ export function loadConfig(
   const lockout = pick('authLockoutSeconds')
   const unsigned = pick('allowUnsignedPayload')
   const merkleLog = pick('merkleLog')
+  const checkpointInterval = pick('checkpointIntervalMs')
+  const logKeyName = pick('logKeyName')
   const transferInterval = pick('transferIntervalMs')
   const digestPeriod = pick('digestPeriodSeconds')
   const rotation = pick('signingKeyRotationDays')
@@ -324,6 +343,14 @@ export function loadConfig(
       merkleLog === undefined
         ? DEFAULTS.merkleLog
         : oneOf('merkleLog', merkleLog, ['true', 'false'] as const) === 'true',
+    checkpointIntervalMs:
+      checkpointInterval === undefined
+        ? DEFAULTS.checkpointIntervalMs
+        : integer('checkpointIntervalMs', checkpointInterval, 1_000, 3_600_000),
+    logKeyName:
+      logKeyName === undefined || logKeyName === ''
+        ? DEFAULTS.logKeyName
+        : keyName('logKeyName', logKeyName),
     transferIntervalMs:
       transferInterval === undefined
         ? DEFAULTS.transferIntervalMs

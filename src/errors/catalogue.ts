@@ -359,6 +359,27 @@ export const ERROR_CATALOGUE = {
     httpStatus: 404,
     message: 'The delivery does not exist.',
   },
+  // ---- Verifiable log ----
+  OCTS_ERR_LOG_OFF: {
+    errorCode: 'OCTS.0160',
+    httpStatus: 404,
+    message: 'The verifiable log is turned off on this server.',
+  },
+  OCTS_ERR_CHECKPOINT_NOT_FOUND: {
+    errorCode: 'OCTS.0161',
+    httpStatus: 404,
+    message: 'The checkpoint does not exist.',
+  },
+  OCTS_ERR_LEAF_NOT_FOUND: {
+    errorCode: 'OCTS.0162',
+    httpStatus: 404,
+    message: 'The trace is not in the log at this tree size.',
+  },
+  OCTS_ERR_PROOF_INVALID: {
+    errorCode: 'OCTS.0163',
+    httpStatus: 400,
+    message: 'The proof parameters are invalid.',
+  },
   // ---- Recorder (answered by the proxy of `opencts record`, not by the API) ----
   OCTS_ERR_UPSTREAM_UNAVAILABLE: {
     errorCode: 'OCTS.0502',

@@ -26,14 +26,18 @@ export const HASH_SIZE = 32
  */
 export type NodeReader = (level: number, index: number) => Buffer
 
+const LEAF_PREFIX = Buffer.of(0)
+const NODE_PREFIX = Buffer.of(1)
+
 /** SHA-256(0x00 || leaf): the hash of one leaf's bytes. */
-export function leafHash(leaf: Uint8Array): Buffer {
-  return createHash('sha256').update(Buffer.of(0)).update(leaf).digest()
+export function leafHash(leaf: Uint8Array | string): Buffer {
+  // A string leaf is hashed as its UTF-8 bytes, without an intermediate copy.
+  return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest()
 }
 
 /** SHA-256(0x01 || left || right): the hash of an internal node. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest()
+  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()
 }
 
 /** The root of the empty tree: SHA-256(""). */

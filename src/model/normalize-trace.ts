@@ -229,6 +229,9 @@ export function defaultRating(codeValue: string | null): TraceRating {
   return Number.isFinite(status) && status >= 400 ? 'warning' : 'normal'
 }
 
+/** A `\udXXX` escape of a lone surrogate in JSON.stringify output, not preceded by a `\`. */
+const LONE_SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/
+
 function normalize(input: Record<string, unknown>, ctx: NormalizeContext): TraceRecord {
   for (const key of Object.keys(input)) {
     if (!KNOWN_FIELDS.has(key)) throw new Problem(key, `unknown field ${JSON.stringify(key)}`)
@@ -321,9 +324,17 @@ function normalize(input: Record<string, unknown>, ctx: NormalizeContext): Trace
     content_length: optionalCount(input, 'content_length'),
     total_time: optionalCount(input, 'total_time'),
   }
-  const bytes = utf8Length(JSON.stringify(trace))
+  const json = JSON.stringify(trace)
+  const bytes = utf8Length(json)
   if (bytes > MAX_TRACE_BYTES)
     throw new Problem('trace', `trace is ${bytes} bytes, max ${MAX_TRACE_BYTES}`)
+  // JSON.stringify escapes a lone surrogate as \udXXX (an escaped backslash before it does not
+  // count); such a string is not Unicode text and has no canonical encoding (RFC 8785).
+  if (json.includes('\\ud') && LONE_SURROGATE_ESCAPE.test(json))
+    throw new Problem(
+      'trace',
+      'a string of the trace has a lone UTF-16 surrogate (not Unicode text)',
+    )
   return trace
 }
 

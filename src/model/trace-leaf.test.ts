@@ -49,9 +49,11 @@ it('encodes every stored field, absent as null, with the version', () => {
   const trace = makeTrace({ trace_id: 't1', time: 1000 })
   const text = traceLeaf(trace).toString('utf8')
   const parsed = JSON.parse(text) as Record<string, unknown>
-  assert.equal(parsed.leaf_version, TRACE_LEAF_VERSION)
-  assert.deepEqual(Object.keys(parsed).sort(), [...Object.keys(trace), 'leaf_version'].sort())
-  assert.ok(text.startsWith('{"access_key_id":null,"api_version":"v2","code":"201"'))
+  assert.equal(parsed._leaf_version, TRACE_LEAF_VERSION)
+  assert.deepEqual(Object.keys(parsed).sort(), [...Object.keys(trace), '_leaf_version'].sort())
+  assert.ok(
+    text.startsWith('{"_leaf_version":1,"access_key_id":null,"api_version":"v2","code":"201"'),
+  )
   assert.deepEqual(parseTraceLeaf(traceLeaf(trace)), trace)
 })
 
@@ -80,8 +82,8 @@ it('parseTraceLeaf rejects unknown versions, extra fields and non-canonical byte
   const leaf = traceLeaf(makeTrace({ trace_id: 't1', time: 1000 }))
   const text = leaf.toString('utf8')
   assert.throws(
-    () => parseTraceLeaf(Buffer.from(text.replace('"leaf_version":1', '"leaf_version":2'))),
-    /leaf_version is 2, want 1/,
+    () => parseTraceLeaf(Buffer.from(text.replace('"_leaf_version":1', '"_leaf_version":2'))),
+    /_leaf_version is 2, want 1/,
   )
   assert.throws(() => parseTraceLeaf(Buffer.from(text.replace('{', '{"zz":1,'))), /unknown \[zz\]/)
   assert.throws(() => parseTraceLeaf(Buffer.from(`${text} `)), /canonical/)
@@ -99,6 +101,6 @@ it('the fast leaf encoder gives exactly the canonical JSON of the leaf object', 
   const fields = Object.fromEntries(Object.entries(trace))
   assert.deepEqual(
     traceLeaf(trace),
-    Buffer.from(canonicalJson({ leaf_version: TRACE_LEAF_VERSION, ...fields }), 'utf8'),
+    Buffer.from(canonicalJson({ _leaf_version: TRACE_LEAF_VERSION, ...fields }), 'utf8'),
   )
 })

@@ -1,22 +1,25 @@
 /**
  * @module model/trace-leaf
- * The leaf of the verifiable trace log: the versioned, byte-exact encoding of one stored trace,
- * and the RFC 8785 (JCS) canonical JSON encoder everything hashed or signed in OpenCTS uses.
+ * The stored document and the leaf of the verifiable trace log, both byte-exact encodings of one
+ * stored trace, and the RFC 8785 (JCS) canonical JSON encoder everything hashed or signed in
+ * OpenCTS uses.
  *
- * Leaf format, version 1: the UTF-8 bytes of the JCS serialisation of one JSON object holding
- * `"leaf_version": 1` and every field of the stored trace (`TraceRecord`), absent values as
- * `null`, and nothing else:
+ * Document: the JCS serialisation of one JSON object holding every field of the stored trace
+ * (`TraceRecord`), absent values as `null`, and nothing else:
  *   access_key_id, api_version, code, content_length, domain_id, endpoint,
- *   enterprise_project_id, event_type, leaf_version, location_info, message, operation_id,
- *   project_id, read_only, record_time, request, request_id, resource_account_id, resource_id,
- *   resource_name, resource_type, resource_url, response, service_type, source_ip, time,
- *   total_time, trace_id, trace_name, trace_rating, trace_type, tracker_name, user, user_agent,
- *   user_name
+ *   enterprise_project_id, event_type, location_info, message, operation_id, project_id,
+ *   read_only, record_time, request, request_id, resource_account_id, resource_id, resource_name,
+ *   resource_type, resource_url, response, service_type, source_ip, time, total_time, trace_id,
+ *   trace_name, trace_rating, trace_type, tracker_name, user, user_agent, user_name
  * (the order JCS gives: keys sorted by UTF-16 code units, at every depth, `user` included). No
- * whitespace, no trailing newline. Any change to a stored trace therefore changes its leaf. A new
- * field in `TraceRecord` does not compile until it is listed here, and a new field or a changed
- * encoding requires a new `leaf_version`. Example (abridged):
- *   {"access_key_id":null,"api_version":"v1",...,"leaf_version":1,...,"user_name":"alice"}
+ * whitespace, no trailing newline. With the log on, the store keeps exactly this text.
+ *
+ * Leaf format, version 1: the UTF-8 bytes of the JCS serialisation of the same object plus
+ * `"_leaf_version": 1`. `_` sorts before every lower-case letter, so the leaf is the document with
+ * `{"_leaf_version":1,` in place of its opening `{`. Any change to a stored trace therefore changes
+ * its leaf. A new field in `TraceRecord` does not compile until it is listed here, and a new field
+ * or a changed encoding requires a new `_leaf_version`. Example (abridged):
+ *   {"_leaf_version":1,"access_key_id":null,"api_version":"v1",...,"user_name":"alice"}
  */
 import type { TraceRecord } from './trace.js'
 
@@ -72,10 +75,14 @@ export class CanonicalJsonError extends Error {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
+/** True unless the string has a lone surrogate (native where the runtime has isWellFormed). */
+function wellFormed(s: string): boolean {
+  const native = (s as { isWellFormed?: () => boolean }).isWellFormed
+  return native === undefined ? !LONE_SURROGATE.test(s) : native.call(s)
+}
+
 function encodeString(s: string, path: string): string {
-  const wellFormed = (s as { isWellFormed?: () => boolean }).isWellFormed
-  const ok = wellFormed === undefined ? !LONE_SURROGATE.test(s) : wellFormed.call(s)
-  if (!ok) throw new CanonicalJsonError(`${path} has a lone surrogate`)
+  if (!wellFormed(s)) throw new CanonicalJsonError(`${path} has a lone surrogate`)
   return JSON.stringify(s)
 }
 
@@ -116,23 +123,128 @@ export function canonicalJson(value: unknown): string {
   return encode(value, '$')
 }
 
+/** The leaf's version key, and the text that opens every version-1 leaf. */
+const LEAF_VERSION_KEY = '_leaf_version'
+const LEAF_OPENING = `{${JSON.stringify(LEAF_VERSION_KEY)}:${TRACE_LEAF_VERSION},`
+
 /** The version-1 leaf bytes of a stored trace (format in the module comment). */
 export function traceLeaf(trace: TraceRecord): Buffer {
-  // The same bytes as canonicalJson({leaf_version, ...fields}), with the top-level key order and
-  // the encoded keys computed once (this runs once per ingested trace).
-  let out = '{'
-  for (let i = 0; i < LEAF_KEYS.length; i++) {
-    const key = LEAF_KEYS[i] as keyof TraceRecord | 'leaf_version'
-    const value = key === 'leaf_version' ? TRACE_LEAF_VERSION : (trace[key] ?? null)
-    out += `${i === 0 ? '' : ','}${LEAF_KEY_PREFIXES[i] ?? ''}${encode(value, LEAF_PATHS[i] ?? '$')}`
-  }
-  return Buffer.from(`${out}}`, 'utf8')
+  return Buffer.from(leafTextOf(traceDocument(trace)), 'utf8')
 }
 
-/** The top-level keys of a leaf in JCS order (UTF-16 code units), encoded once. */
-const LEAF_KEYS: readonly string[] = ['leaf_version', ...FIELD_NAMES].sort()
-const LEAF_KEY_PREFIXES = LEAF_KEYS.map((k) => `${JSON.stringify(k)}:`)
-const LEAF_PATHS = LEAF_KEYS.map((k) => `$.${k}`)
+/**
+ * The version-1 leaf text of a stored document (the output of {@link traceDocument}); its UTF-8
+ * encoding is the leaf.
+ */
+export function leafTextOf(document: string): string {
+  return LEAF_OPENING + document.slice(1)
+}
+
+/**
+ * The canonical document of a stored trace (format in the module comment); throws
+ * CanonicalJsonError where {@link canonicalJson} would.
+ */
+export function traceDocument(trace: TraceRecord): string {
+  // The same text as canonicalJson(fields), built for speed (this runs once per ingested trace):
+  // an object literal with its keys in JCS order, serialised by one native JSON.stringify, which
+  // writes strings and finite numbers exactly as JCS does. Every value it would write otherwise
+  // (non-finite numbers, lone surrogates, non-JSON values, array-index keys, which objects keep in
+  // numeric order) sends the trace to the general encoder, which rejects it or encodes it exactly.
+  const ordered = orderedFields(trace)
+  for (const key in ordered) {
+    const field = key as keyof TraceRecord
+    const value = ordered[field]
+    if (typeof value === 'object' && value !== null) {
+      const fast = fastValue(value, 0)
+      if (fast === SLOW) return canonicalJson(ordered)
+      ordered[field] = fast
+    } else if (!fastScalar(value)) return canonicalJson(ordered)
+  }
+  return JSON.stringify(ordered)
+}
+
+/** The trace's fields, absent as null, in JCS key order (checked by a test). */
+function orderedFields(trace: TraceRecord): Record<keyof TraceRecord, unknown> {
+  return {
+    access_key_id: trace.access_key_id ?? null,
+    api_version: trace.api_version ?? null,
+    code: trace.code ?? null,
+    content_length: trace.content_length ?? null,
+    domain_id: trace.domain_id ?? null,
+    endpoint: trace.endpoint ?? null,
+    enterprise_project_id: trace.enterprise_project_id ?? null,
+    event_type: trace.event_type ?? null,
+    location_info: trace.location_info ?? null,
+    message: trace.message ?? null,
+    operation_id: trace.operation_id ?? null,
+    project_id: trace.project_id ?? null,
+    read_only: trace.read_only ?? null,
+    record_time: trace.record_time ?? null,
+    request: trace.request ?? null,
+    request_id: trace.request_id ?? null,
+    resource_account_id: trace.resource_account_id ?? null,
+    resource_id: trace.resource_id ?? null,
+    resource_name: trace.resource_name ?? null,
+    resource_type: trace.resource_type ?? null,
+    resource_url: trace.resource_url ?? null,
+    response: trace.response ?? null,
+    service_type: trace.service_type ?? null,
+    source_ip: trace.source_ip ?? null,
+    time: trace.time ?? null,
+    total_time: trace.total_time ?? null,
+    trace_id: trace.trace_id ?? null,
+    trace_name: trace.trace_name ?? null,
+    trace_rating: trace.trace_rating ?? null,
+    trace_type: trace.trace_type ?? null,
+    tracker_name: trace.tracker_name ?? null,
+    user: trace.user ?? null,
+    user_agent: trace.user_agent ?? null,
+    user_name: trace.user_name ?? null,
+  }
+}
+
+/** Marks a value the fast path does not encode exactly as JCS. */
+const SLOW = Symbol('slow')
+const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/
+
+function fastScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+      return wellFormed(value)
+    case 'number':
+      return Number.isFinite(value)
+    case 'boolean':
+      return true
+    default:
+      return value === null
+  }
+}
+
+/** The value with object keys in JCS order, or SLOW. */
+function fastValue(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return fastScalar(value) ? value : SLOW
+  if (depth > 64) return SLOW
+  if (Array.isArray(value)) {
+    const out: unknown[] = []
+    for (const v of value as unknown[]) {
+      const f = fastValue(v, depth + 1)
+      if (f === SLOW) return SLOW
+      out.push(f)
+    }
+    return out
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return SLOW
+  const record = value as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(record).sort()) {
+    if (ARRAY_INDEX.test(k) || k === '__proto__' || !wellFormed(k)) return SLOW
+    const f = fastValue(record[k], depth + 1)
+    if (f === SLOW) return SLOW
+    out[k] = f
+  }
+  return out
+}
 
 /**
  * Decodes leaf bytes back into the stored trace. Throws CanonicalJsonError unless the bytes are
@@ -148,10 +260,10 @@ export function parseTraceLeaf(bytes: Uint8Array): TraceRecord {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new CanonicalJsonError('leaf is not a JSON object')
-  const { leaf_version: version, ...fields } = parsed as Record<string, unknown>
+  const { [LEAF_VERSION_KEY]: version, ...fields } = parsed as Record<string, unknown>
   if (version !== TRACE_LEAF_VERSION)
     throw new CanonicalJsonError(
-      `leaf_version is ${JSON.stringify(version)}, want ${TRACE_LEAF_VERSION}`,
+      `${LEAF_VERSION_KEY} is ${JSON.stringify(version)}, want ${TRACE_LEAF_VERSION}`,
     )
   const keys = Object.keys(fields)
   const unknown = keys.filter((k) => !Object.hasOwn(TRACE_FIELDS, k))

@@ -15,8 +15,7 @@ import type { FastifyInstance } from 'fastify'
 import { MasterKey, passwordSignInBody, type ScryptCost } from '../../src/auth/index.js'
 import { loadConfig, type OpenCtsConfig } from '../../src/config/config.js'
 import { buildApp } from '../../src/http/app.js'
-import { appendLeaf, leafHash } from '../../src/integrity/merkle.js'
-import { traceLeaf } from '../../src/model/trace-leaf.js'
+import { OFFLOADED_TRACE_LOG_HASHING } from '../../src/log/leaf-hash-pool.js'
 import { FakeClock, randomIds } from '../../src/platform/clock.js'
 import { createServices, type Services } from '../../src/services.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
@@ -61,7 +60,7 @@ export async function buildTestApp(
   const store = openSqliteStore({
     path: dbPath,
     ...(config.merkleLog
-      ? { merkle: { leafHash: (t) => leafHash(traceLeaf(t)), appendLeaf } }
+      ? { merkle: OFFLOADED_TRACE_LOG_HASHING }
       : {}),
   })
   const clock = new FakeClock(TEST_NOW)

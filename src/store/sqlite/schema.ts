@@ -7,11 +7,12 @@
  *
  * Version 2 adds the identity tables (`iam_*`), version 3 the key tables (`kms_*`, `signing_keys`)
  * and the transfer progress (`transfer_*`), version 4 notification delivery (`smn_*`, `functions`,
- * `deliveries`, `cursors`), version 5 the per-project Merkle log (`merkle_*`, `traces.leaf_index`).
+ * `deliveries`, `cursors`), version 5 the per-project Merkle log (`merkle_*`, `traces.leaf_index`),
+ * version 6 its signed checkpoints and their keys (`merkle_checkpoints`, `log_keys`).
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
  * opener adds `traces.leaf_index` when missing); the opener then records the new version in `meta`.
  */
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).
@@ -179,6 +180,14 @@ CREATE TABLE IF NOT EXISTS merkle_nodes (
   project_id TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
   PRIMARY KEY (project_id, level, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS merkle_checkpoints (
+  project_id TEXT NOT NULL, size INTEGER NOT NULL, root BLOB NOT NULL, time INTEGER NOT NULL,
+  note TEXT NOT NULL, PRIMARY KEY (project_id, size)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_keys (
+  key_id TEXT PRIMARY KEY, key_name TEXT NOT NULL, public_key TEXT NOT NULL,
+  sealed_private_key TEXT NOT NULL, created_at INTEGER NOT NULL
+);
 `
 
 export const SCHEMA_SQL = `

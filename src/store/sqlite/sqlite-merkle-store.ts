@@ -7,9 +7,18 @@
  */
 import { OpenCtsError } from '../../errors/index.js'
 import type { TraceRecord } from '../../model/index.js'
-import type { MerkleHashing, MerkleLogStore, MerkleNodeReader } from '../store.js'
+import type {
+  AuditRow,
+  LogKeyRecord,
+  MerkleHashing,
+  MerkleLogStore,
+  MerkleNodeReader,
+  StoredCheckpoint,
+  StoredLeaf,
+} from '../store.js'
 import { run } from './driver-errors.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
+import { traceRow } from './sqlite-trace-store.js'
 
 const SELECT_SIZE_SQL = 'SELECT size FROM merkle_trees WHERE project_id = ?'
 const SELECT_NODE_SQL =
@@ -62,9 +71,11 @@ export class MerkleBatch {
     return this.#tree(projectId).size
   }
 
-  /** Appends a newly stored trace as the project's next leaf (the index `nextIndex` gave). */
-  append(trace: TraceRecord): void {
-    const projectId = trace.project_id
+  /**
+   * Appends a newly stored document as the project's next leaf (the index `nextIndex` gave);
+   * `leafHash` is the document's leaf hash when already computed.
+   */
+  append(projectId: string, document: string, leafHash?: Buffer): void {
     const tree = this.#tree(projectId)
     let levels = this.#written.get(projectId)
     if (levels === undefined) {
@@ -78,7 +89,7 @@ export class MerkleBatch {
     const hashing = this.#appender.hashing
     for (const [level, index, hash] of hashing.appendLeaf(
       tree.size,
-      hashing.leafHash(trace),
+      leafHash ?? hashing.leafHash(document),
       node,
     )) {
       let atLevel = written[level]
@@ -161,12 +172,49 @@ export class MerkleAppender {
   }
 }
 
-/** MerkleLogStore on SQLite: reads only (the appends happen in SqliteTraceStore's transactions). */
+/** A stored checkpoint row. */
+interface CheckpointRow {
+  project_id: string
+  size: number
+  root: Buffer
+  time: number
+  note: string
+}
+
+const checkpointOf = (row: CheckpointRow): StoredCheckpoint => ({
+  projectId: row.project_id,
+  size: row.size,
+  root: row.root,
+  time: row.time,
+  note: row.note,
+})
+
+/** The columns `traceRow` derives from a trace, in INSERT order, as the audit compares them. */
+const TRACE_COLUMNS = `trace_id, project_id, time, category, tracker_name, service_type,
+  resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
+  enterprise_project_id`
+
+/** Whether a row's indexed columns are what `traceRow` gives for its document. */
+function columnsMatch(row: Record<string, unknown>, doc: string): boolean {
+  let trace: TraceRecord
+  try {
+    trace = JSON.parse(doc) as TraceRecord
+  } catch {
+    return false
+  }
+  if (typeof trace !== 'object' || trace === null) return false
+  const want = traceRow(trace, doc)
+  const names = TRACE_COLUMNS.split(',').map((c) => c.trim())
+  return names.every((name, i) => (row[name] ?? null) === (want[i] ?? null))
+}
+
+/** MerkleLogStore on SQLite: reads, checkpoints and keys (appends happen in SqliteTraceStore). */
 export class SqliteMerkleStore implements MerkleLogStore {
   readonly #db: SqliteDatabase
   readonly #selectSize: SqliteStatement
   readonly #selectNode: SqliteStatement
   readonly #selectLeafIndex: SqliteStatement
+  readonly #statements = new Map<string, SqliteStatement>()
 
   constructor(db: SqliteDatabase) {
     this.#db = db
@@ -175,6 +223,16 @@ export class SqliteMerkleStore implements MerkleLogStore {
     this.#selectLeafIndex = db.prepare(
       'SELECT leaf_index FROM traces WHERE trace_id = ? AND project_id = ?',
     )
+  }
+
+  /** A prepared statement, compiled once per SQL text. */
+  #stmt(sql: string): SqliteStatement {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
   }
 
   #size(projectId: string): number {
@@ -199,6 +257,139 @@ export class SqliteMerkleStore implements MerkleLogStore {
       const row = this.#selectLeafIndex.get(traceId, projectId) as
         { leaf_index: number | null } | undefined
       return row?.leaf_index ?? undefined
+    })
+  }
+
+  leafAt(projectId: string, leafIndex: number): Promise<StoredLeaf | undefined> {
+    return run('read', () => {
+      // Leaf indexes grow with seq, so the newest row of the index is the one the log appended.
+      const row = this.#stmt(
+        'SELECT doc FROM traces WHERE project_id = ? AND leaf_index = ? ORDER BY seq LIMIT 1',
+      ).get(projectId, leafIndex) as { doc: string } | undefined
+      if (row === undefined) return undefined
+      return { leafIndex, trace: JSON.parse(row.doc) as TraceRecord, document: row.doc }
+    })
+  }
+
+  uncheckpointed(): Promise<{ projectId: string; size: number }[]> {
+    return run('read', () =>
+      (
+        this.#stmt(
+          `SELECT t.project_id AS projectId, t.size AS size FROM merkle_trees t
+           WHERE t.size > coalesce(
+             (SELECT max(c.size) FROM merkle_checkpoints c WHERE c.project_id = t.project_id), 0)
+           ORDER BY t.project_id`,
+        ).all() as { projectId: string; size: number }[]
+      ).map((r) => ({ projectId: r.projectId, size: r.size })),
+    )
+  }
+
+  saveCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    return run('write', () => {
+      this.#stmt(
+        `INSERT OR IGNORE INTO merkle_checkpoints (project_id, size, root, time, note)
+         VALUES (?, ?, ?, ?, ?)`,
+      ).run(cp.projectId, cp.size, cp.root, cp.time, cp.note)
+    })
+  }
+
+  latestCheckpoint(projectId: string): Promise<StoredCheckpoint | undefined> {
+    return run('read', () => {
+      const row = this.#stmt(
+        'SELECT * FROM merkle_checkpoints WHERE project_id = ? ORDER BY size DESC LIMIT 1',
+      ).get(projectId) as CheckpointRow | undefined
+      return row === undefined ? undefined : checkpointOf(row)
+    })
+  }
+
+  checkpointAt(projectId: string, size: number): Promise<StoredCheckpoint | undefined> {
+    return run('read', () => {
+      const row = this.#stmt(
+        'SELECT * FROM merkle_checkpoints WHERE project_id = ? AND size = ?',
+      ).get(projectId, size) as CheckpointRow | undefined
+      return row === undefined ? undefined : checkpointOf(row)
+    })
+  }
+
+  listCheckpoints(
+    projectId: string,
+    afterSize: number,
+    limit: number,
+  ): Promise<StoredCheckpoint[]> {
+    return run('read', () =>
+      (
+        this.#stmt(
+          'SELECT * FROM merkle_checkpoints WHERE project_id = ? AND size > ? ORDER BY size LIMIT ?',
+        ).all(projectId, afterSize, limit) as CheckpointRow[]
+      ).map(checkpointOf),
+    )
+  }
+
+  logProjects(): Promise<string[]> {
+    return run('read', () =>
+      (
+        this.#stmt(
+          'SELECT project_id FROM merkle_trees WHERE size > 0 ORDER BY project_id',
+        ).all() as { project_id: string }[]
+      ).map((r) => r.project_id),
+    )
+  }
+
+  insertLogKey(key: LogKeyRecord): Promise<void> {
+    return run('write', () => {
+      const exists = this.#stmt('SELECT 1 FROM log_keys WHERE key_id = ?').get(key.keyId)
+      if (exists !== undefined)
+        throw new OpenCtsError('OCTS_ERR_KEY_EXISTS', {
+          message: `a checkpoint key with id ${key.keyId} exists`,
+        })
+      this.#stmt(
+        `INSERT INTO log_keys (key_id, key_name, public_key, sealed_private_key, created_at)
+         VALUES (?, ?, ?, ?, ?)`,
+      ).run(key.keyId, key.keyName, key.publicKey, key.sealedPrivateKey, key.createdAt)
+    })
+  }
+
+  listLogKeys(): Promise<LogKeyRecord[]> {
+    return run('read', () =>
+      (
+        this.#stmt('SELECT * FROM log_keys ORDER BY created_at, rowid').all() as {
+          key_id: string
+          key_name: string
+          public_key: string
+          sealed_private_key: string
+          created_at: number
+        }[]
+      ).map((r) => ({
+        keyId: r.key_id,
+        keyName: r.key_name,
+        publicKey: r.public_key,
+        sealedPrivateKey: r.sealed_private_key,
+        createdAt: r.created_at,
+      })),
+    )
+  }
+
+  auditRows(afterSeq: number, limit: number): Promise<AuditRow[]> {
+    return run('read', () =>
+      (
+        this.#stmt(
+          `SELECT seq, ${TRACE_COLUMNS}, doc, leaf_index FROM traces WHERE seq > ? ORDER BY seq LIMIT ?`,
+        ).all(afterSeq, limit) as Record<string, unknown>[]
+      ).map((row) => ({
+        seq: row.seq as number,
+        projectId: row.project_id as string,
+        traceId: row.trace_id as string,
+        leafIndex: (row.leaf_index as number | null) ?? null,
+        document: row.doc as string,
+        columnsMatch: columnsMatch(row, row.doc as string),
+      })),
+    )
+  }
+
+  storedLeafHash(projectId: string, leafIndex: number): Promise<Buffer | undefined> {
+    return run('read', () => {
+      const row = this.#selectNode.get(projectId, 0, leafIndex) as { hash: Buffer } | undefined
+      return row?.hash
     })
   }
 }

@@ -63,7 +63,7 @@ export function chooseIndex(filter: TraceFilter): string {
 }
 
 /** Converts one stored trace into the row parameters of the insert statement. */
-export function traceRow(t: TraceRecord): unknown[] {
+export function traceRow(t: TraceRecord, doc: string = JSON.stringify(t)): unknown[] {
   return [
     t.trace_id,
     t.project_id,
@@ -79,7 +79,7 @@ export function traceRow(t: TraceRecord): unknown[] {
     t.user_name,
     t.access_key_id,
     t.enterprise_project_id,
-    JSON.stringify(t),
+    doc,
   ]
 }
 
@@ -92,6 +92,15 @@ const INSERT_TRACE_LEAF_SQL = `INSERT OR IGNORE INTO traces (trace_id, project_i
   service_type, resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
   enterprise_project_id, doc, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+/** The documents and leaf hashes of a batch, computed before its transaction (same order). */
+interface HashedBatch {
+  readonly documents: readonly string[]
+  readonly leafHashes: readonly Buffer[]
+}
+
+/** Batches at least this large have their leaves hashed off the event loop (when possible). */
+const OFFLOAD_MIN_TRACES = 64
+
 export class SqliteTraceStore implements TraceStore {
   readonly #db: SqliteDatabase
   readonly #insert: SqliteStatement
@@ -99,7 +108,7 @@ export class SqliteTraceStore implements TraceStore {
   readonly #merkle: { readonly log: MerkleAppender; readonly insert: SqliteStatement } | undefined
   readonly #upsertOperator: SqliteStatement
   readonly #upsertCatalogue: SqliteStatement
-  readonly #appendTx: (traces: readonly TraceRecord[]) => AppendResult
+  readonly #appendTx: (traces: readonly TraceRecord[], hashed?: HashedBatch) => AppendResult
   readonly #statements = new Map<string, SqliteStatement>()
 
   /** Without `merkle` the Merkle log is off: traces are stored without a leaf index. */
@@ -118,8 +127,8 @@ export class SqliteTraceStore implements TraceStore {
       `INSERT INTO catalogue (project_id, service_type, resource_type, trace_name, last_seen) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
     )
-    this.#appendTx = db.transaction((traces: readonly TraceRecord[]) =>
-      this.appendInTransaction(traces),
+    this.#appendTx = db.transaction((traces: readonly TraceRecord[], hashed?: HashedBatch) =>
+      this.appendInTransaction(traces, hashed),
     )
   }
 
@@ -136,24 +145,38 @@ export class SqliteTraceStore implements TraceStore {
   /**
    * Inserts a batch, appending the new traces to the Merkle log in batch order; must run inside a
    * transaction (used by the config store to commit audit traces with a configuration change).
+   * `hashed` holds the documents and leaf hashes of `traces` when computed beforehand.
    */
-  appendInTransaction(traces: readonly TraceRecord[]): AppendResult {
+  appendInTransaction(traces: readonly TraceRecord[], hashed?: HashedBatch): AppendResult {
     const inserted: string[] = []
     const duplicates: string[] = []
+    const leafIndexes = new Map<string, number | null>()
     const operators = new Map<string, number>()
     const catalogue = new Map<string, [string, string, string, string, number]>()
     const merkle = this.#merkle
     const log = merkle?.log.begin()
-    for (const t of traces) {
-      // With the log on, the insert carries the leaf index the trace gets if it is new.
-      const stored =
-        merkle === undefined || log === undefined
-          ? this.#insert.run(...traceRow(t)).changes === 1
-          : merkle.insert.run(...traceRow(t), log.nextIndex(t.project_id)).changes === 1
-      if (stored) {
-        inserted.push(t.trace_id)
-        log?.append(t)
-      } else {
+    for (const [i, t] of traces.entries()) {
+      // With the log on, the row holds the canonical document the leaf is computed from, and the
+      // leaf index the trace gets if it is new.
+      let stored: boolean
+      if (merkle === undefined || log === undefined)
+        stored = this.#insert.run(...traceRow(t)).changes === 1
+      else {
+        const doc = hashed?.documents[i] ?? merkle.log.hashing.document(t)
+        const index = log.nextIndex(t.project_id)
+        stored = merkle.insert.run(...traceRow(t, doc), index).changes === 1
+        if (stored) {
+          log.append(t.project_id, doc, hashed?.leafHashes[i])
+          leafIndexes.set(t.trace_id, index)
+        } else if (!leafIndexes.has(t.trace_id)) {
+          const row = this.#stmt(
+            'SELECT leaf_index FROM traces WHERE trace_id = ? AND project_id = ?',
+          ).get(t.trace_id, t.project_id) as { leaf_index: number | null } | undefined
+          leafIndexes.set(t.trace_id, row?.leaf_index ?? null)
+        }
+      }
+      if (stored) inserted.push(t.trace_id)
+      else {
         duplicates.push(t.trace_id)
         continue
       }
@@ -172,11 +195,18 @@ export class SqliteTraceStore implements TraceStore {
     }
     for (const row of catalogue.values()) this.#upsertCatalogue.run(...row)
     log?.finish()
-    return { inserted, duplicates }
+    return { inserted, duplicates, leafIndexes }
   }
 
-  append(traces: readonly TraceRecord[]): Promise<AppendResult> {
-    return run('write', () => this.#appendTx(traces))
+  async append(traces: readonly TraceRecord[]): Promise<AppendResult> {
+    const hashing = this.#merkle?.log.hashing
+    // Large batches are encoded here and hashed off the event loop before the write transaction.
+    let hashed: HashedBatch | undefined
+    if (hashing?.leafHashes !== undefined && traces.length >= OFFLOAD_MIN_TRACES) {
+      const documents = guard('write', () => traces.map((t) => hashing.document(t)))
+      hashed = { documents, leafHashes: await hashing.leafHashes(documents) }
+    }
+    return run('write', () => this.#appendTx(traces, hashed))
   }
 
   page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage> {
