@@ -63,9 +63,7 @@ export async function startServer(
   const store = openSqliteStore({
     path: dbPath,
     synchronous: config.sqliteSynchronous,
-    ...(config.merkleLog
-      ? { merkle: OFFLOADED_TRACE_LOG_HASHING }
-      : {}),
+    ...(config.merkleLog ? { merkle: OFFLOADED_TRACE_LOG_HASHING } : {}),
   })
   const clock = options.clock ?? systemClock
   // Background failures are logged by the app once it exists.
@@ -86,6 +84,7 @@ export async function startServer(
         'transfer failed',
       ),
     onDeliveryError: (error) => log({ err: error }, 'notification delivery failed'),
+    onCheckpointError: (error) => log({ err: error }, 'signing checkpoints failed'),
     ...(emailSender === undefined ? {} : { email: emailPort(emailSender, store.traces) }),
     onTrackerHealth: (tracker) =>
       appRef.current?.log.warn(
@@ -129,6 +128,7 @@ export async function startServer(
   retention.start()
   services.transfer?.start()
   services.delivery.start(services.publisher)
+  if (config.merkleLog) services.checkpointer.start()
   const logStreams = createLogStreams(config, {
     store,
     clock,
@@ -144,6 +144,7 @@ export async function startServer(
     retention.stop()
     await services.transfer?.stop()
     await services.delivery.stop()
+    await services.checkpointer.stop()
     await logStreams?.stop()
     await app.close()
     await objectSink.close()
@@ -165,6 +166,7 @@ export async function startServer(
       retention.stop()
       await services.transfer?.stop()
       await services.delivery.stop()
+      await services.checkpointer.stop()
       await logStreams?.stop()
       await running.close()
       await objectSink.close()

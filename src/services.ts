@@ -30,6 +30,9 @@ import { DeliveryWorker, type EmailPort } from './delivery/delivery-worker.js'
 import { HttpPoster } from './delivery/http-poster.js'
 import { NotificationMatcher } from './delivery/notification-matcher.js'
 import { TopicService } from './delivery/topic-service.js'
+import { Checkpointer } from './log/checkpointer.js'
+import { LogKeys } from './log/log-keys.js'
+import { LogService } from './log/log-service.js'
 
 export interface Services {
   readonly config: OpenCtsConfig
@@ -58,6 +61,10 @@ export interface Services {
   readonly topics: TopicService
   /** Key-event notification delivery (started by the server). */
   readonly delivery: DeliveryService
+  /** The verifiable log's checkpoints, proofs and keys (the API). */
+  readonly log: LogService
+  /** Signs checkpoints of grown logs every `checkpointIntervalMs` (started by the server). */
+  readonly checkpointer: Checkpointer
 }
 
 export interface ServiceDeps {
@@ -81,6 +88,8 @@ export interface ServiceDeps {
   readonly onDeliveryError?: (error: unknown) => void
   /** Sends email deliveries; without it they wait (and retry) until SMTP is configured. */
   readonly email?: EmailPort
+  /** Failures of a checkpoint run (logged by the server). */
+  readonly onCheckpointError?: (error: unknown) => void
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -104,6 +113,20 @@ export function createServices(deps: ServiceDeps): Services {
     clock,
     rotationMs: config.signingKeyRotationDays * 86_400_000,
   })
+  const logKeys = new LogKeys({
+    store: store.merkle,
+    sealer: deps.masterKey,
+    clock,
+    keyName: config.logKeyName,
+  })
+  const checkpointer = new Checkpointer({
+    store: store.merkle,
+    keys: logKeys,
+    clock,
+    intervalMs: config.checkpointIntervalMs,
+    ...(deps.onCheckpointError === undefined ? {} : { onError: deps.onCheckpointError }),
+  })
+  const log = new LogService({ store: store.merkle, keys: logKeys, enabled: config.merkleLog })
   const sink = deps.objectSink
   const metrics = new OpenCtsMetrics()
   publisher.subscribe((traces) => metrics.tracesIngested(traces))
@@ -223,6 +246,8 @@ export function createServices(deps: ServiceDeps): Services {
     metrics,
     topics,
     delivery: deliveryService,
+    log,
+    checkpointer,
     transfer:
       sink === undefined
         ? null

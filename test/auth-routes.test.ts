@@ -45,6 +45,11 @@ const ROUTE_ACTIONS: Record<string, string> = {
   'DELETE /v3/{project_id}/notifications': 'cts:notification:delete',
   'GET /v3/{project_id}/quotas': 'cts:quota:get',
   'GET /v3/{project_id}/digest-keys': 'cts:digestKey:list',
+  'GET /v3/{project_id}/log/checkpoint': 'cts:log:get',
+  'GET /v3/{project_id}/log/checkpoints': 'cts:log:get',
+  'GET /v3/{project_id}/log/inclusion-proof': 'cts:log:get',
+  'GET /v3/{project_id}/log/consistency-proof': 'cts:log:get',
+  'GET /v3/{project_id}/log/keys': 'cts:log:get',
   'POST /v3/{project_id}/topics': 'cts:notification:create',
   'GET /v3/{project_id}/topics': 'cts:notification:list',
   'DELETE /v3/{project_id}/topics/{topic_name}': 'cts:notification:delete',
@@ -86,6 +91,7 @@ const READ_ACTIONS = new Set([
   'cts:notification:listOperation',
   'cts:quota:get',
   'cts:digestKey:list',
+  'cts:log:get',
   'cts:tag:list',
 ])
 

@@ -28,6 +28,7 @@ export const CTS_ACTIONS = [
   'cts:tag:delete',
   'cts:tag:list',
   'cts:digestKey:list',
+  'cts:log:get',
 ] as const
 
 export type CtsAction = (typeof CTS_ACTIONS)[number]
@@ -69,6 +70,7 @@ export const BUILT_IN_POLICIES: readonly BuiltInPolicy[] = [
       'cts:quota:*',
       'cts:tag:*',
       'cts:digestKey:list',
+      'cts:log:get',
     ),
   },
   {

@@ -16,6 +16,7 @@ import { registerAuthRoutes } from './routes/auth.js'
 import { registerHealthRoutes } from './routes/health.js'
 import { registerCatalogueRoutes } from './routes/catalogue.js'
 import { registerDigestKeyRoutes } from './routes/digest-keys.js'
+import { registerLogRoutes } from './routes/log.js'
 import { registerIngestRoutes } from './routes/ingest.js'
 import { registerMetricsRoutes } from './routes/metrics.js'
 import { registerRequestMetrics } from './request-metrics.js'
@@ -131,6 +132,7 @@ export async function buildApp(
   registerTagRoutes(app, services)
   registerTopicRoutes(app, services)
   registerDigestKeyRoutes(app, services)
+  registerLogRoutes(app, services)
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
     openapi.document(OPENCTS_VERSION),

@@ -16,6 +16,8 @@ export interface IngestResult {
   readonly trace_ids: string[]
   /** How many were stored by this call. */
   readonly stored: number
+  /** Leaf index of each trace in its project's Merkle log, in batch order; null with the log off. */
+  readonly leaf_indexes: (number | null)[]
 }
 
 export interface IngestorDeps {
@@ -82,6 +84,10 @@ export class Ingestor {
       const fresh = new Set(result.inserted)
       this.#deps.publisher.publish(traces.filter((t) => fresh.delete(t.trace_id)))
     }
-    return { trace_ids: traces.map((t) => t.trace_id), stored: result.inserted.length }
+    return {
+      trace_ids: traces.map((t) => t.trace_id),
+      stored: result.inserted.length,
+      leaf_indexes: traces.map((t) => result.leafIndexes.get(t.trace_id) ?? null),
+    }
   }
 }

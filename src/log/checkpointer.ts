@@ -19,7 +19,7 @@ export interface CheckpointerDeps {
   /** Called with each new checkpoint after it is stored (exports, metrics). */
   readonly onCheckpoint?: (checkpoint: StoredCheckpoint) => void
   /** Background failures (the loop goes on). */
-  readonly log?: (fields: Record<string, unknown>, message: string) => void
+  readonly onError?: (error: unknown) => void
 }
 
 export class Checkpointer {
@@ -71,9 +71,7 @@ export class Checkpointer {
   start(): void {
     if (this.#timer !== undefined) return
     this.#timer = setInterval(() => {
-      this.runOnce().catch((error: unknown) =>
-        this.#deps.log?.({ err: error }, 'signing checkpoints failed'),
-      )
+      this.runOnce().catch((error: unknown) => this.#deps.onError?.(error))
     }, this.#deps.intervalMs)
     this.#timer.unref()
   }

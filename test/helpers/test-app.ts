@@ -59,9 +59,7 @@ export async function buildTestApp(
   const dbPath = join(dir, 'opencts.db')
   const store = openSqliteStore({
     path: dbPath,
-    ...(config.merkleLog
-      ? { merkle: OFFLOADED_TRACE_LOG_HASHING }
-      : {}),
+    ...(config.merkleLog ? { merkle: OFFLOADED_TRACE_LOG_HASHING } : {}),
   })
   const clock = new FakeClock(TEST_NOW)
   const services = createServices({

@@ -2,7 +2,7 @@
  * @module http/routes/ingest
  * `POST /v3/{project_id}/traces`: batch ingest (OpenCTS; CTS ingestion is internal). Up to 1,000
  * traces or 12 MB; validated whole, committed in one transaction; 201 `{"trace_ids": [...]}` once
- * durable.
+ * durable, with `leaf_indexes` (each trace's index in its project's Merkle log) when the log is on.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../services.js'
@@ -34,14 +34,28 @@ export function registerIngestRoutes(app: FastifyInstance, services: Services): 
           201: {
             description: 'Stored',
             type: 'object',
-            properties: { trace_ids: { type: 'array', items: { type: 'string' } } },
+            properties: {
+              trace_ids: { type: 'array', items: { type: 'string' } },
+              leaf_indexes: {
+                type: 'array',
+                items: { type: ['integer', 'null'] },
+                description:
+                  'With the verifiable log on: the leaf index of each trace (batch order) in its project log; null for a trace stored while the log was off.',
+              },
+            },
           },
         },
       },
     },
     async (request, reply) => {
       const result = await services.ingestor.ingest(request.params.project_id, request.body)
-      return reply.code(201).send({ trace_ids: result.trace_ids })
+      return reply
+        .code(201)
+        .send(
+          services.config.merkleLog
+            ? { trace_ids: result.trace_ids, leaf_indexes: result.leaf_indexes }
+            : { trace_ids: result.trace_ids },
+        )
     },
   )
 }
