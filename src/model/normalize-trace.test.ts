@@ -179,4 +179,17 @@ describe('normalizeTrace', () => {
       assert.match(p.message, message)
     })
   }
+
+  it('rejects a lone UTF-16 surrogate anywhere, and keeps pairs and escaped look-alikes', () => {
+    for (const extra of [
+      { resource_name: 'a\ud800' },
+      { request: '\udc00x' },
+      { user: { name: 'bob', domain: { name: 'x\ud83d' } } },
+    ])
+      assert.match(problem({ ...minimal, ...extra }).message, /lone UTF-16 surrogate/)
+    for (const extra of [{ resource_name: 'image 😀' }, { request: '\\ud800 is text' }]) {
+      const result = normalizeTrace({ ...minimal, ...extra }, ctx)
+      assert.ok(result.ok, JSON.stringify(extra))
+    }
+  })
 })

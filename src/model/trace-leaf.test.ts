@@ -6,7 +6,9 @@ import {
   CanonicalJsonError,
   TRACE_LEAF_VERSION,
   canonicalJson,
+  leafTextOf,
   parseTraceLeaf,
+  traceDocument,
   traceLeaf,
 } from './trace-leaf.js'
 
@@ -102,5 +104,26 @@ it('the fast leaf encoder gives exactly the canonical JSON of the leaf object', 
   assert.deepEqual(
     traceLeaf(trace),
     Buffer.from(canonicalJson({ _leaf_version: TRACE_LEAF_VERSION, ...fields }), 'utf8'),
+  )
+})
+
+it('the document is the canonical JSON of the fields, also where the fast path steps aside', () => {
+  const odd: TraceRecord[] = [
+    // Array-index keys: objects keep them in numeric order, JCS sorts them as strings.
+    makeTrace({ user: { '10': 'a', '9': 'b', name: 'x' } }),
+    makeTrace({ user: { id: 'u', nested: { '2': [{ b: 1, a: 2 }], '1': null } } }),
+    makeTrace({ total_time: 1e21, content_length: 0 }),
+    makeTrace({ user: Object.assign(Object.create(null) as object, { b: 1, a: 2 }) }),
+  ]
+  for (const trace of odd) {
+    const fields = Object.fromEntries(Object.entries(trace))
+    assert.equal(traceDocument(trace), canonicalJson(fields))
+    assert.equal(leafTextOf(traceDocument(trace)), traceLeaf(trace).toString('utf8'))
+  }
+  assert.throws(() => traceDocument(makeTrace({ total_time: Number.NaN })), CanonicalJsonError)
+  assert.throws(() => traceDocument(makeTrace({ resource_name: 'a\ud800' })), CanonicalJsonError)
+  assert.throws(
+    () => traceDocument(makeTrace({ user: { name: new Date(0) } as never })),
+    CanonicalJsonError,
   )
 })
