@@ -266,6 +266,11 @@ export function createServices(deps: ServiceDeps): Services {
               (await store.identity.getProject(projectId))?.name === config.region,
             onError: deps.onTransferError ?? (() => undefined),
             ...(deps.onTrackerHealth === undefined ? {} : { onHealth: deps.onTrackerHealth }),
+            ...(config.merkleLog
+              ? {
+                  latestCheckpoint: (projectId: string) => store.merkle.latestCheckpoint(projectId),
+                }
+              : {}),
           }),
   }
 }

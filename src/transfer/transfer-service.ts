@@ -8,7 +8,9 @@
  * 1. a batch left pending by a crash is delivered under its saved keys (batch-delivery.ts);
  * 2. digests whose period ended are written (digest-chain.ts), so a digest never misses a file of
  *    its period (files of this cycle are named with this cycle's time, after those ends);
- * 3. new batches are planned, saved, put and committed until caught up (at most MAX_STEPS).
+ * 3. new batches are planned, saved, put and committed until caught up (at most MAX_STEPS);
+ * 4. the project's latest signed checkpoint is copied into the bucket when newer than the one there
+ *    (checkpoint-export.ts; only with the `latestCheckpoint` dependency, i.e. the log on).
  * A tracker that does not deliver (disabled, or no bucket) ends its digest chain and moves its
  * cursor to the head: traces recorded meanwhile are not transferred later (CTS: a disabled tracker
  * stops transfer). When a bucket is configured for the first time, the tracker's traces still in
@@ -18,6 +20,12 @@
  * `detail=bucketPolicyError`; the next successful delivery (or, for noBucket, the bucket existing
  * again) sets it back to `enabled`. Nothing is skipped while in error: delivery resumes from the
  * cursor. An unavailable store only logs and retries next cycle.
+ *
+ * A checkpoint export runs only after the tracker's trace files went out, and only while its bucket
+ * is usable (not in error, or written or found again this cycle, or after a refused write: then the
+ * export is the next try), so it never delays or fails their delivery. Its failure is reported like
+ * a delivery failure (health for bucket errors, else `onError`), counts in `errors`, and the export
+ * is retried next cycle; its success heals like any successful write.
  */
 import { isOpenCtsError } from '../errors/index.js'
 import type { Tracker } from '../model/index.js'
@@ -26,11 +34,13 @@ import type { Clock } from '../platform/clock.js'
 import type {
   ConfigStore,
   DeliveredFile,
+  StoredCheckpoint,
   TraceStore,
   TransferState,
   TransferStore,
 } from '../store/index.js'
 import { BatchDelivery, parsePending, type DataKeySource } from './batch-delivery.js'
+import { CheckpointExport } from './checkpoint-export.js'
 import {
   DigestWriter,
   parseChainState,
@@ -61,6 +71,11 @@ export interface TransferServiceDeps {
   readonly onError: (error: unknown, tracker: Tracker) => void
   /** Tracker health changes, for the log. */
   readonly onHealth?: (tracker: Tracker) => void
+  /**
+   * The project's latest signed checkpoint (the verifiable log). Given only when the log is on;
+   * checkpoints are then exported to delivering trackers' buckets each cycle.
+   */
+  readonly latestCheckpoint?: (projectId: string) => Promise<StoredCheckpoint | undefined>
   readonly unique?: () => string
 }
 
@@ -83,6 +98,7 @@ export class TransferService {
   readonly #deps: TransferServiceDeps
   readonly #batches: BatchDelivery
   readonly #digests: DigestWriter
+  readonly #checkpoints: CheckpointExport | null
   #timer: NodeJS.Timeout | undefined
   #running: Promise<CycleReport> | undefined
   #stopped = true
@@ -105,6 +121,14 @@ export class TransferService {
       region: deps.region,
       periodSeconds: deps.digestPeriodSeconds,
     })
+    this.#checkpoints =
+      deps.latestCheckpoint === undefined
+        ? null
+        : new CheckpointExport({
+            sink: deps.sink,
+            region: deps.region,
+            latestCheckpoint: deps.latestCheckpoint,
+          })
   }
 
   /** Runs a cycle every `intervalMs` until `stop()`. */
@@ -145,6 +169,7 @@ export class TransferService {
   async #cycle(): Promise<CycleReport> {
     const report: MutableReport = { files: 0, traces: 0, digests: 0, errors: 0 }
     const trackers = await this.#deps.config.listAllTrackers()
+    this.#checkpoints?.retain(new Set(trackers.map((t) => t.id)))
     for (const tracker of trackers) {
       if (this.#stopRequested) break
       try {
@@ -235,10 +260,39 @@ export class TransferService {
       }
       cursor = batch.toSeq
     }
-    if (tracker.status === 'error') {
-      const healed =
-        wrote || (tracker.detail === 'noBucket' && (await this.#deps.sink.bucketExists(bucket)))
-      if (healed) await this.#setHealth(tracker, { status: 'enabled' })
+    // The bucket is usable when this cycle wrote to it or a missing bucket exists again; after a
+    // refused write the checkpoint export is the next try (its success heals, as any write).
+    const inError = tracker.status === 'error'
+    const detail = tracker.detail
+    const usable =
+      !inError ||
+      wrote ||
+      detail === 'bucketPolicyError' ||
+      (detail === 'noBucket' && (await this.#deps.sink.bucketExists(bucket)))
+    if (!usable) return
+    const exported = await this.#exportCheckpoint(tracker)
+    if (typeof exported === 'object') {
+      report.errors++
+      await this.#onFailure(tracker, exported.error)
+      if (exported.bucket) return // the bucket refused the checkpoint: not healed
+    } else if (exported) wrote = true
+    if (inError && (wrote || detail === 'noBucket'))
+      await this.#setHealth(tracker, { status: 'enabled' })
+  }
+
+  /**
+   * Exports the project's latest checkpoint to the tracker's bucket; never throws. Returns whether
+   * it wrote, or the failure with whether it is a bucket error (noBucket, bucketPolicyError).
+   */
+  async #exportCheckpoint(
+    tracker: Tracker,
+  ): Promise<boolean | { error: unknown; bucket: boolean }> {
+    if (this.#checkpoints === null) return false
+    try {
+      return await this.#checkpoints.export(tracker)
+    } catch (error) {
+      const code = isOpenCtsError(error) ? error.code : undefined
+      return { error, bucket: code === 'OCTS_ERR_NO_BUCKET' || code === 'OCTS_ERR_BUCKET_DENIED' }
     }
   }
 
