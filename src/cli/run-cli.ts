@@ -13,6 +13,7 @@ import {
   DELIVERIES_USAGE,
   INGEST_USAGE,
   KEYS_USAGE,
+  LOG_USAGE,
   MAIN_USAGE,
   QUERY_USAGE,
   RECORD_USAGE,
@@ -43,6 +44,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
     usage: VERIFY_USAGE,
     load: async () => (await import('./verify-command.js')).runVerify,
   },
+  log: { usage: LOG_USAGE, load: async () => (await import('./log-command.js')).runLog },
 }
 
 /** Runs the command line `argv` (without node and the script); resolves with the exit status. */

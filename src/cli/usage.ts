@@ -16,7 +16,9 @@ Commands:
   record    record an HTTP API as traces through a reverse proxy (route maps: ims, glance, s3)
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
-  verify    check the trace files and signed digests a tracker delivered to a bucket (offline)
+  verify    check a bucket's trace files and signed digests, a trace's proof against a saved
+            checkpoint, saved checkpoints (forks, rewrites), or every leaf of the SQLite file
+  log       save signed checkpoints, inclusion and consistency proofs and the log keys
 
 ingest and query need credentials: the first "opencts serve" writes the administrator's to
 .opencts/credentials, which they read from the current folder (see "opencts query --help").
@@ -42,6 +44,8 @@ Options (each also from an environment variable):
 
 Other settings: OPENCTS_RETENTION_DAYS (7), OPENCTS_PURGE_INTERVAL_MS (60000),
 OPENCTS_SQLITE_SYNCHRONOUS (NORMAL|FULL).
+Verifiable log (docs/merkle.md): OPENCTS_MERKLE_LOG (true), OPENCTS_CHECKPOINT_INTERVAL_MS
+(1000, at least 1000), OPENCTS_LOG_KEY_NAME (opencts).
 Log streams of trackers with LTS on (docs/log-streams.md), each off while empty:
 OPENCTS_LOG_STREAM_OTLP_URL (http(s) URL of an OTLP/HTTP receiver),
 OPENCTS_LOG_STREAM_SYSLOG (tcp://host:port or udp://host:port[?facility=local0]),
@@ -114,6 +118,36 @@ Options:
 
 ${CONNECTION_HELP}
 Exit status: 0 on success, 1 when the API refuses (e.g. unknown delivery), 2 on a usage error.
+`
+
+export const LOG_USAGE = `Usage: opencts log checkpoint [--tree-size N] [--json]
+       opencts log proof --trace-id ID [--tree-size N]
+       opencts log consistency --first M [--second N]
+       opencts log keys
+
+Fetches from the verifiable log of a project (GET /v3/{project}/log/..., action cts:log:get) what
+a third party keeps to check it later, offline, with "opencts verify --proof" and
+"opencts verify --checkpoints" (docs/verify.md). Prints to stdout; redirect it to a file.
+
+Subcommands:
+  checkpoint     the signed checkpoint note (text), the latest or of exactly --tree-size N
+                 leaves; --json prints the API answer {"checkpoint": {..., "note"}} instead
+  proof          the inclusion proof of a trace (JSON, with the stored trace), against the latest
+                 checkpoint or the one of --tree-size N
+  consistency    the proof that the tree of --first M leaves is a prefix of the tree of --second N
+                 leaves (default: the latest checkpoint) (JSON)
+  keys           the public keys of checkpoint signatures (JSON), for --log-keys FILE
+  -h, --help     show this help
+
+${CONNECTION_HELP}
+Example:
+  opencts log keys > log-keys.json
+  opencts log checkpoint > checkpoint-1.txt
+  opencts log proof --trace-id 3f1c... > proof.json
+  opencts verify --proof proof.json --checkpoint checkpoint-1.txt --log-keys log-keys.json
+
+Exit status: 0 on success, 1 when the API refuses (e.g. no checkpoint yet, unknown trace, log off),
+2 on a usage error.
 `
 
 export const RECORD_USAGE = `Usage: opencts record --upstream URL [--map ims,glance] [--listen HOST:PORT] [options]
@@ -249,12 +283,15 @@ data directory), 2 on an invalid option or key name.
 
 export const VERIFY_USAGE = `Usage: opencts verify --bucket B (--dir FOLDER | --s3-endpoint URL) --region R
                       --from TIME --public-keys FILE [options]
+       opencts verify --proof PROOF.json --checkpoint CHECKPOINT.txt --log-keys KEYS.json [--json]
+       opencts verify --checkpoints A.txt B.txt ... --log-keys KEYS.json
+                      [--consistency-proofs P.json ...] [--offline] [connection] [--json]
 
-Checks, offline, what a tracker delivered to a bucket: every digest ending in (--from, --to]
-(signature, location, chain links, schedule), every trace file they list (present, SHA-256, one
-gzip member with nothing appended, a JSON array), files in the folder that no digest lists,
-missing digests (holes in the chain, counted; a missing tail) and, with --keys, the content of
-encrypted files. Needs only read access to the bucket; no server.
+Bucket mode: checks, offline, what a tracker delivered to a bucket: every digest ending in
+(--from, --to] (signature, location, chain links, schedule), every trace file they list (present,
+SHA-256, one gzip member with nothing appended, a JSON array), files in the folder that no digest
+lists, missing digests (holes in the chain, counted; a missing tail) and, with --keys, the content
+of encrypted files. Needs only read access to the bucket; no server.
 
 Where the bucket is (one of):
   --dir FOLDER             a local object folder (FOLDER/BUCKET/KEY), e.g. <data dir>/objects
@@ -283,7 +320,28 @@ Output:
 Output: one line per digest and per trace file, "valid" or "INVALID: reason", chain findings and
 pending files, then a summary (docs/verify.md lists every reason). A progress line is drawn on
 stderr when it is a terminal.
-Exit status: 0 when everything is valid, 1 on any finding (or when the store cannot be read),
-2 on an invalid option, an unreadable or invalid keys file, or several projects without
+
+Verifiable log modes (files saved with "opencts log", see "opencts log --help"):
+  --log-keys FILE          the public checkpoint keys: the body of GET /v3/{project_id}/log/keys
+                           ("opencts log keys"); required in both modes
+  --proof FILE             a trace with its inclusion proof ("opencts log proof"): the leaf hash
+                           is recomputed from the trace and must lead, through the audit path, to
+                           the root of --checkpoint FILE, a signed note ("opencts log checkpoint")
+                           of the trace's project and of the proof's tree size
+  --checkpoints FILE...    signed notes: each signature is checked, two notes of one size with
+                           different roots are a FORK, and each smaller tree must be a prefix of
+                           the next larger one (consistency proofs)
+  --consistency-proofs FILE...
+                           saved consistency proofs ("opencts log consistency"); proofs not given
+                           are fetched from the server of the connection options below
+  --offline                never contact a server: a missing consistency proof is a finding
+  Connection (--checkpoints without --offline): -e/--endpoint URL, --credentials FILE,
+  --profile NAME, --access-key AK, --token TOKEN, as for "opencts query"; the project of each
+  request is the origin of the checkpoints (there is no --project).
+  Output: "valid" or "INVALID: reason" per trace, checkpoint, consistency pair and FORK; --json
+  prints the report as JSON.
+
+Exit status: 0 when everything is valid, 1 on any finding (or when the store or server cannot be
+read), 2 on an invalid option, an unreadable or invalid keys file, or several projects without
 --project-id.
 `
