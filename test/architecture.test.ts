@@ -148,3 +148,16 @@ it('recorder/ talks to OpenCTS only through an injected reporter: model, errors 
     }
   }
 })
+
+it('log/ sits on integrity, model, errors, platform and the store port; never the SQLite driver', () => {
+  for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/log/'))) {
+    for (const spec of list)
+      assert.ok(
+        spec.startsWith('./') ||
+          spec.startsWith('node:') ||
+          /^\.\.\/(integrity|model|errors|platform)\//.test(spec) ||
+          spec === '../store/index.js',
+        `${file} imports ${spec}`,
+      )
+  }
+})

@@ -286,6 +286,8 @@ export const VERIFY_USAGE = `Usage: opencts verify --bucket B (--dir FOLDER | --
        opencts verify --proof PROOF.json --checkpoint CHECKPOINT.txt --log-keys KEYS.json [--json]
        opencts verify --checkpoints A.txt B.txt ... --log-keys KEYS.json
                       [--consistency-proofs P.json ...] [--offline] [connection] [--json]
+       opencts verify --store DIR|FILE [--log-keys KEYS.json] [--checkpoints FILE...] [--json]
+                      (audit of an SQLite file: "opencts verify --store --help")
 
 Bucket mode: checks, offline, what a tracker delivered to a bucket: every digest ending in
 (--from, --to] (signature, location, chain links, schedule), every trace file they list (present,

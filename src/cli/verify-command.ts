@@ -52,6 +52,7 @@ import { LogApi } from './log-command.js'
 import { parseTimeArg } from './parse-time.js'
 import { ProgressLine } from './progress-line.js'
 import { VERIFY_USAGE } from './usage.js'
+import { runVerifyStore } from './verify-store.js'
 
 const VERIFY_FLAGS = {
   bucket: { type: 'string' },
@@ -231,9 +232,7 @@ function progressText(progress: VerifyProgress): string {
 export async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
   switch (verifyMode(args)) {
     case 'store':
-      // ---- `--store DIR` dispatch (wired by the lead): runVerifyStore of ./verify-store.js ----
-      // return (await import('./verify-store.js')).runVerifyStore(args, io)
-      throw new UsageError('--store is not available in this build')
+      return runVerifyStore(args, io)
     case 'log':
       return runVerifyLog(args, io)
     case 'bucket':

@@ -103,20 +103,18 @@ export class LogService {
   async inclusion(projectId: string, traceId: string, treeSize?: number): Promise<InclusionView> {
     const store = this.#on()
     const cp = await this.checkpoint(projectId, treeSize)
-    const index = await store.leafIndexOf(projectId, traceId)
-    if (index === undefined)
+    const leaf = await store.leafOf(projectId, traceId)
+    if (leaf === undefined)
       throw ctsError(
         'OCTS_ERR_LEAF_NOT_FOUND',
         `Trace ${traceId} is not in the log of project ${projectId} (unknown, or stored while the log was off).`,
       )
+    const index = leaf.leafIndex
     if (index >= cp.size)
       throw ctsError(
         'OCTS_ERR_LEAF_NOT_FOUND',
         `Trace ${traceId} is leaf ${index}, not in the tree of size ${cp.size}; the next checkpoint will hold it.`,
       )
-    const leaf = await store.leafAt(projectId, index)
-    if (leaf === undefined)
-      throw ctsError('OCTS_ERR_LEAF_NOT_FOUND', `Leaf ${index} of project ${projectId} is gone.`)
     const path = await store.withNodes(projectId, (node) => inclusionProof(index, cp.size, node))
     return {
       trace_id: traceId,

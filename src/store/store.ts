@@ -524,7 +524,9 @@ export interface MerkleLogStore {
   withNodes<T>(projectId: string, fn: (node: MerkleNodeReader, size: number) => T): Promise<T>
   /** The leaf index of a stored trace, or undefined. */
   leafIndexOf(projectId: string, traceId: string): Promise<number | undefined>
-  /** The stored trace at a leaf index with its stored document, or undefined. */
+  /** The stored trace of a trace id with its leaf index and document; undefined without a leaf. */
+  leafOf(projectId: string, traceId: string): Promise<StoredLeaf | undefined>
+  /** The stored trace at a leaf index with its document, or undefined (a scan of the project). */
   leafAt(projectId: string, leafIndex: number): Promise<StoredLeaf | undefined>
 
   /** Projects whose tree has grown past their latest checkpoint, with their current size. */

@@ -260,6 +260,20 @@ export class SqliteMerkleStore implements MerkleLogStore {
     })
   }
 
+  leafOf(projectId: string, traceId: string): Promise<StoredLeaf | undefined> {
+    return run('read', () => {
+      const row = this.#stmt(
+        'SELECT leaf_index, doc FROM traces WHERE trace_id = ? AND project_id = ?',
+      ).get(traceId, projectId) as { leaf_index: number | null; doc: string } | undefined
+      if (row === undefined || row.leaf_index === null) return undefined
+      return {
+        leafIndex: row.leaf_index,
+        trace: JSON.parse(row.doc) as TraceRecord,
+        document: row.doc,
+      }
+    })
+  }
+
   leafAt(projectId: string, leafIndex: number): Promise<StoredLeaf | undefined> {
     return run('read', () => {
       // Leaf indexes grow with seq, so the newest row of the index is the one the log appended.

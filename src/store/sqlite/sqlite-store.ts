@@ -27,6 +27,14 @@ export interface SqliteStoreOptions {
    * its project's log in the transaction that stores it. Without it the log is off (size 0).
    */
   readonly merkle?: MerkleHashing
+  /**
+   * Opens an existing file read-only (audits, `verify --store`): never created, migrated or
+   * written (a write fails with OCTS_ERR_WRITE_FAILED); its schema must be SCHEMA_VERSION. Every
+   * read sees one snapshot, the file as it was when opened (a read transaction held until close),
+   * even while a server writes to it (its WAL cannot be checkpointed past that snapshot until
+   * close). SQLite may create the `-wal`/`-shm` side files when absent; the file itself is intact.
+   */
+  readonly readonly?: boolean
 }
 
 export class SqliteStore implements Store {
@@ -82,22 +90,50 @@ function migrate(db: SqliteDatabase, path: string): void {
   })()
 }
 
+/** Checks the schema version of a file opened read-only and starts its snapshot. */
+function startSnapshot(db: SqliteDatabase, path: string): void {
+  db.exec('BEGIN')
+  const meta = db
+    .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+    .get() as { n: number }
+  const row =
+    meta.n === 0
+      ? undefined
+      : (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+          { value: string } | undefined)
+  if (row === undefined || Number(row.value) !== SCHEMA_VERSION)
+    throw new OpenCtsError('OCTS_ERR_READ_FAILED', {
+      message:
+        row === undefined
+          ? `${path} is not an OpenCTS SQLite store`
+          : `the SQLite store at ${path} has schema version ${row.value}, this OpenCTS reads ${SCHEMA_VERSION} (open it once with the matching OpenCTS to upgrade it)`,
+    })
+}
+
 /**
  * Opens (creating if needed) an SQLite store, upgrading an older schema. Throws
- * OCTS_ERR_WRITE_FAILED if the file cannot be opened or is of a newer schema.
+ * OCTS_ERR_WRITE_FAILED if the file cannot be opened or is of a newer schema. With `readonly`,
+ * see SqliteStoreOptions (OCTS_ERR_READ_FAILED when the file is missing or of another schema).
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: SqliteDatabase | undefined
+  const readonly = options.readonly === true
   try {
-    db = new Database(options.path)
-    for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
-    db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
-    db.pragma('foreign_keys = ON')
-    migrate(db, options.path)
+    db = new Database(options.path, readonly ? { readonly, fileMustExist: true } : {})
+    if (readonly) {
+      for (const pragma of CONNECTION_PRAGMAS)
+        if (!pragma.startsWith('journal_mode')) db.pragma(pragma)
+      startSnapshot(db, options.path)
+    } else {
+      for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
+      db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
+      db.pragma('foreign_keys = ON')
+      migrate(db, options.path)
+    }
   } catch (error) {
     if (db?.open === true) db.close()
     if (isOpenCtsError(error)) throw error
-    throw new OpenCtsError('OCTS_ERR_WRITE_FAILED', {
+    throw new OpenCtsError(readonly ? 'OCTS_ERR_READ_FAILED' : 'OCTS_ERR_WRITE_FAILED', {
       message: `cannot open the SQLite store at ${options.path}: ${String(error)}`,
       cause: error,
     })
