@@ -26,6 +26,8 @@ import { registerTopicRoutes } from './routes/topics.js'
 import { registerTrackerRoutes } from './routes/trackers.js'
 import { registerTraceRoutes } from './routes/traces.js'
 import { registerVersionRoutes } from './routes/versions.js'
+import { registerConsoleRoutes } from './routes/console.js'
+import { registerExportRoutes } from './routes/export.js'
 
 export const OPENCTS_VERSION = '0.1.0'
 
@@ -133,6 +135,8 @@ export async function buildApp(
   registerTopicRoutes(app, services)
   registerDigestKeyRoutes(app, services)
   registerLogRoutes(app, services)
+  registerExportRoutes(app, services)
+  registerConsoleRoutes(app)
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
     openapi.document(OPENCTS_VERSION),

@@ -1,0 +1,160 @@
+/**
+ * @module http/routes/export
+ * `GET /v3/{project_id}/traces/export?format=csv|json` (OpenCTS; action `cts:trace:list`): every
+ * trace matching the ListTraces filters (same parameters and rules, `query/parse-trace-query`;
+ * `limit` and `next` are ignored), newest first, streamed page by page from the store so memory
+ * stays bounded whatever the count (CTS's console stops at 5,000; this does not).
+ * - `csv`: a header row, then one row per trace (RFC 4180 quoting; a cell starting with `=`, `+`,
+ *   `@`, a tab or a carriage return gets a leading `'` so spreadsheets do not run it as a formula);
+ * - `json`: a JSON array of API-shaped traces (as ListTraces answers them), one trace per line.
+ * Like ListTraces, an export is a read and is not self-audited.
+ */
+import { Readable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { ctsError } from '../../errors/index.js'
+import { toApiTrace, type ApiTrace, type TraceRecord } from '../../model/index.js'
+import { parseTraceQuery, type TraceQueryPlan } from '../../query/index.js'
+import type { TraceStore } from '../../store/index.js'
+import type { Services } from '../../services.js'
+import { projectRoute } from '../route-auth.js'
+import { rawQuery } from '../request-context.js'
+import { projectParams, queryString } from '../schemas.js'
+
+/** Traces read from the store per page while streaming. */
+const PAGE_SIZE = 500
+
+export const CSV_COLUMNS = [
+  'trace_id',
+  'trace_name',
+  'trace_rating',
+  'trace_type',
+  'service_type',
+  'resource_type',
+  'resource_id',
+  'resource_name',
+  'user',
+  'source_ip',
+  'code',
+  'time',
+  'record_time',
+  'request_id',
+  'api_version',
+  'tracker_name',
+] as const
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  let text = typeof value === 'string' ? value : JSON.stringify(value)
+  if (/^[=+@\t\r]/.test(text)) text = `'${text}`
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+function csvRow(trace: ApiTrace): string {
+  const user = trace.user as { name?: unknown } | null | undefined
+  return (
+    CSV_COLUMNS.map((column) => {
+      if (column === 'user') return csvCell(user?.name ?? '')
+      if (column === 'time' || column === 'record_time') {
+        const ms = trace[column]
+        return typeof ms === 'number' ? new Date(ms).toISOString() : ''
+      }
+      return csvCell((trace as unknown as Record<string, unknown>)[column])
+    }).join(',') + '\r\n'
+  )
+}
+
+/** Every matching trace, newest first, one store page at a time. */
+async function* matching(traces: TraceStore, plan: TraceQueryPlan): AsyncGenerator<TraceRecord> {
+  if (plan.kind === 'byId') {
+    const trace = await traces.get(plan.projectId, plan.traceId)
+    if (trace !== undefined) yield trace
+    return
+  }
+  let after: { traceId: string } | null = null
+  // Bounded: each page moves strictly older, and the 7-day window holds finitely many traces.
+  for (;;) {
+    const page = await traces.page(plan.filter, after, PAGE_SIZE)
+    for (const trace of page.traces) yield trace
+    const last = page.traces.at(-1)
+    if (!page.hasMore || last === undefined) return
+    after = { traceId: last.trace_id }
+  }
+}
+
+async function* encode(
+  source: AsyncGenerator<TraceRecord>,
+  format: 'csv' | 'json',
+  oldest: number,
+): AsyncGenerator<string> {
+  if (format === 'csv') yield CSV_COLUMNS.join(',') + '\r\n'
+  else yield '['
+  let first = true
+  for await (const record of source) {
+    if (record.time < oldest) continue
+    const trace = toApiTrace(record)
+    if (format === 'csv') yield csvRow(trace)
+    else yield `${first ? '' : ','}\n${JSON.stringify(trace)}`
+    first = false
+  }
+  if (format === 'json') yield '\n]\n'
+}
+
+export function registerExportRoutes(app: FastifyInstance, services: Services): void {
+  const retentionMs = services.config.retentionDays * 86_400_000
+  app.get<{ Params: { project_id: string } }>(
+    '/v3/:project_id/traces/export',
+    {
+      config: projectRoute('cts:trace:list'),
+      schema: {
+        summary: 'Export every matching trace as CSV or JSON, streamed (OpenCTS)',
+        tags: ['traces'],
+        params: projectParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            format: queryString('csv (default) | json.'),
+            from: queryString('Exclusive lower bound, 13-digit UTC ms. Default: to - 1 hour.'),
+            to: queryString('Exclusive upper bound, 13-digit UTC ms. Default: now.'),
+            trace_type: queryString('system (default) | data.'),
+            tracker_name: queryString('system, or the data tracker name.'),
+            service_type: queryString('Trace source, e.g. IMS.'),
+            user: queryString('Operator user name.'),
+            resource_id: queryString('Resource ID.'),
+            resource_name: queryString('Resource name (case-sensitive).'),
+            resource_type: queryString('Resource type.'),
+            trace_id: queryString('Trace ID; when set, every other filter is ignored.'),
+            trace_name: queryString('Trace name (case-sensitive).'),
+            trace_rating: queryString('normal | warning | incident.'),
+            access_key_id: queryString('Access key ID used by the operator.'),
+            enterprise_project_id: queryString('Enterprise project ID.'),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const raw = { ...rawQuery(request) }
+      const formatGiven = raw.format
+      delete raw.format
+      delete raw.limit
+      delete raw.next
+      const format = formatGiven ?? 'csv'
+      if (format !== 'csv' && format !== 'json')
+        throw ctsError(
+          'OCTS_ERR_QUERY',
+          `Query failed: format must be one of csv, json, got ${JSON.stringify(format)}`,
+        )
+      const now = services.clock.now()
+      const projectId = request.params.project_id
+      const plan = parseTraceQuery(raw, { projectId, now, retentionMs, legacy: false })
+      const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
+      const body = Readable.from(
+        encode(matching(services.store.traces, plan), format, now - retentionMs),
+      )
+      return reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
+        .header('content-disposition', `attachment; filename="traces-${stamp}.${format}"`)
+        .header('cache-control', 'no-store')
+        .send(body)
+    },
+  )
+}
