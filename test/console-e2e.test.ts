@@ -419,6 +419,50 @@ describe('web console in Chromium', { skip: missing ?? false, timeout: 300_000 }
     assert.deepEqual(n.filter, { is_support_filter: true, condition: 'AND', rule: ['code != 200'] })
   })
 
+  it('is usable at a narrow width and from the keyboard alone', async () => {
+    await page.goto(`${base}/console/traces`)
+    await page.getByTestId('trace-count').filter({ hasNotText: 'Loading' }).waitFor()
+    await resetFilters()
+    await page.setViewportSize({ width: 390, height: 844 })
+    try {
+      // The page itself never scrolls sideways (wide tables scroll inside their own box).
+      const overflow = await page.evaluate<number>(
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      )
+      assert.ok(overflow <= 0, `page overflows the 390 px viewport by ${overflow} px`)
+      for (const name of ['Query', 'Reset', 'Export CSV'])
+        assert.ok(await page.getByRole('button', { name, exact: true }).isVisible(), name)
+      // Keyboard only: focus the status radios, pick "Incident" with the arrow keys, then Query.
+      await page.focus('input[name=rating][value=""]')
+      await page.keyboard.press('ArrowRight')
+      await page.keyboard.press('ArrowRight')
+      await page.keyboard.press('ArrowRight')
+      assert.ok(await page.isChecked('input[name=rating][value=incident]'))
+      const listed = page.waitForResponse((r) => /trace_rating=incident/.test(r.url()))
+      await page.getByRole('button', { name: 'Query', exact: true }).focus()
+      await page.keyboard.press('Enter')
+      await listed
+      await page.getByTestId('trace-count').filter({ hasNotText: 'Loading' }).waitFor()
+      const expected = await apiIds({
+        from: String(Date.now() - 3_600_000),
+        trace_rating: 'incident',
+      })
+      assert.deepEqual(await shownAll(), expected)
+      // A row's details open from the keyboard too.
+      await page.locator('tr[data-trace-id] button[aria-expanded]').first().focus()
+      await page.keyboard.press('Enter')
+      assert.equal(
+        await page
+          .locator('tr[data-trace-id] button[aria-expanded]')
+          .first()
+          .getAttribute('aria-expanded'),
+        'true',
+      )
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 })
+    }
+  })
+
   it('signs out: the token is revoked and the console asks to sign in again', async () => {
     const session = await page.evaluate<string | null>("sessionStorage.getItem('opencts.session')")
     const token = JSON.parse(session ?? '{}').token as string
