@@ -10,12 +10,11 @@
  */
 import assert from 'node:assert/strict'
 import { createPublicKey } from 'node:crypto'
-import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import { gunzipSync } from 'node:zlib'
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { MasterKey } from '../src/auth/index.js'
 import { loadConfig } from '../src/config/config.js'
 import { OpenCtsError } from '../src/errors/index.js'
@@ -38,6 +37,7 @@ import {
 import type { ObjectSink } from '../src/transfer/object-sink.js'
 import { S3ObjectSink } from '../src/transfer/s3/index.js'
 import type { CycleReport } from '../src/transfer/transfer-service.js'
+import { folderReader, s3Reader, type BucketReader } from './helpers/bucket-readers.js'
 import { makeTrace } from './helpers/make-trace.js'
 import { startS3Server, type S3Server } from './helpers/s3-server.js'
 import { TEST_NOW, TEST_PROJECTS, TEST_SCRYPT_COST } from './helpers/test-app.js'
@@ -48,23 +48,10 @@ const FOLDER = `CloudTraces/${REGION}/Checkpoint/`
 const DAY = '2026/11/21' // TEST_NOW's UTC day
 
 /** Reads a bucket without OpenCTS code: node:fs for the folder, the AWS SDK for S3. */
-interface IndependentReader {
-  keys(bucket: string, prefix: string): Promise<string[]>
-  read(bucket: string, key: string): Promise<Buffer>
-}
-
 interface SinkCase {
   readonly sink: ObjectSink
-  readonly reader: IndependentReader
+  readonly reader: BucketReader
   close(): Promise<void>
-}
-
-function walk(dir: string): string[] {
-  if (!existsSync(dir)) return []
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? walk(path) : [path]
-  })
 }
 
 function folderCase(): SinkCase {
@@ -72,55 +59,21 @@ function folderCase(): SinkCase {
   return {
     sink: new FsObjectSink(root),
     close: () => Promise.resolve(),
-    reader: {
-      keys: (bucket, prefix) =>
-        Promise.resolve(
-          walk(join(root, bucket))
-            .map((p) => relative(join(root, bucket), p))
-            .filter((k) => k.startsWith(prefix))
-            .sort(),
-        ),
-      read: (bucket, key) => Promise.resolve(readFileSync(join(root, bucket, key))),
-    },
+    reader: folderReader(root),
   }
 }
 
 function s3Case(server: S3Server): SinkCase {
-  const client = new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  })
+  const reader = s3Reader(server)
   const sink = new S3ObjectSink(server.settings)
   return {
     sink,
     async close() {
-      client.destroy()
+      reader.close()
       await sink.close()
       await server.stop()
     },
-    reader: {
-      async keys(bucket, prefix) {
-        const keys: string[] = []
-        let token: string | undefined
-        for (let page = 0; page < 100; page++) {
-          const out = await client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-          )
-          keys.push(...(out.Contents ?? []).map((c) => c.Key ?? ''))
-          token = out.NextContinuationToken
-          if (token === undefined) break
-        }
-        return keys.sort()
-      },
-      async read(bucket, key) {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-        return Buffer.from(await (out.Body?.transformToByteArray() ?? new Uint8Array()))
-      },
-    },
+    reader,
   }
 }
 
@@ -270,16 +223,20 @@ function sizedKey(size: number, prefix = ''): string {
   return `${FOLDER}system/${DAY}/${prefix}_CloudTrace-Checkpoint_${P}_${String(size).padStart(20, '0')}.txt`
 }
 
+async function readBody(reader: BucketReader, bucket: string, key: string): Promise<Buffer> {
+  return (await reader.read(bucket, key)).body
+}
+
 function latestKey(prefix = ''): string {
   return `${FOLDER}system/${prefix}_CloudTrace-Checkpoint_${P}_latest.txt`
 }
 
 /** Trace ids in the bucket's trace files (every file of the region). */
-async function deliveredIds(reader: IndependentReader, bucket: string): Promise<string[]> {
+async function deliveredIds(reader: BucketReader, bucket: string): Promise<string[]> {
   const ids: string[] = []
   for (const key of await reader.keys(bucket, `CloudTraces/${REGION}/`)) {
     if (parseTraceFileKey(key) === undefined) continue
-    const traces = JSON.parse(gunzipSync(await reader.read(bucket, key)).toString('utf8')) as {
+    const traces = JSON.parse(gunzipSync(await readBody(reader, bucket, key)).toString('utf8')) as {
       trace_id: string
       project_id: string
     }[]
@@ -314,8 +271,8 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
     assert.deepEqual(await app.cycle(), { files: 0, traces: 0, digests: 0, errors: 0 })
     const by5 = sizedKey(5, 'audit')
     assert.deepEqual(await c.reader.keys('cp-bucket', FOLDER), [by5, latestKey('audit')])
-    const latest = await c.reader.read('cp-bucket', latestKey('audit'))
-    const sized5 = await c.reader.read('cp-bucket', by5)
+    const latest = await readBody(c.reader, 'cp-bucket', latestKey('audit'))
+    const sized5 = await readBody(c.reader, 'cp-bucket', by5)
     assert.deepEqual(sized5, latest, 'the latest key holds the same note')
     const cp = await verified(app.services, latest)
     assert.equal(cp.size, 5)
@@ -342,13 +299,13 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
     assert.equal(third.errors, 0)
     const by8 = sizedKey(8, 'audit')
     assert.deepEqual(await c.reader.keys('cp-bucket', FOLDER), [by5, by8, latestKey('audit')])
-    const newer = await c.reader.read('cp-bucket', latestKey('audit'))
+    const newer = await readBody(c.reader, 'cp-bucket', latestKey('audit'))
     const cp8 = await verified(app.services, newer)
     assert.equal(cp8.size, 8)
     assert.equal(cp8.time, TEST_NOW + 1_500)
     assert.equal(cp8.size, (await deliveredIds(c.reader, 'cp-bucket')).length)
-    assert.deepEqual(await c.reader.read('cp-bucket', by8), newer)
-    assert.deepEqual(await c.reader.read('cp-bucket', by5), sized5, 'by-size objects stay')
+    assert.deepEqual(await readBody(c.reader, 'cp-bucket', by8), newer)
+    assert.deepEqual(await readBody(c.reader, 'cp-bucket', by5), sized5, 'by-size objects stay')
     assert.deepEqual(app.checkpointPuts().slice(2), [by8, latestKey('audit')], 'by size first')
     assert.deepEqual(
       await c.reader
@@ -408,7 +365,7 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
       ],
     })
     assert.deepEqual(await c.reader.keys('late-cp-on', FOLDER), [sizedKey(3), latestKey()])
-    const cp = await verified(on.services, await c.reader.read('late-cp-on', latestKey()))
+    const cp = await verified(on.services, await readBody(c.reader, 'late-cp-on', latestKey()))
     assert.equal(cp.size, 3)
     assert.equal((await deliveredIds(c.reader, 'late-cp-on')).length, 3)
     assert.deepEqual(await c.reader.keys('late-cp-off', FOLDER), [], 'log off: no checkpoint')
@@ -435,7 +392,7 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
     assert.equal((await app.cycle()).errors, 0)
     assert.deepEqual(await c.reader.keys('flaky-cp', FOLDER), [sizedKey(4), latestKey()])
     assert.equal(
-      (await verified(app.services, await c.reader.read('flaky-cp', latestKey()))).size,
+      (await verified(app.services, await readBody(c.reader, 'flaky-cp', latestKey()))).size,
       4,
     )
     assert.deepEqual(app.checkpointPuts(), [sizedKey(4), sizedKey(4), latestKey()])
@@ -475,7 +432,7 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
       sizedKey(7),
       latestKey(),
     ])
-    const cp = await verified(app.services, await c.reader.read('flaky-cp', latestKey()))
+    const cp = await verified(app.services, await readBody(c.reader, 'flaky-cp', latestKey()))
     assert.equal(cp.size, 7)
     assert.equal(cp.size, (await deliveredIds(c.reader, 'flaky-cp')).length)
   })
@@ -499,7 +456,7 @@ function sinkSuite(makeCase: () => Promise<SinkCase>): void {
     assert.deepEqual(await app.cycle(), { files: 0, traces: 0, digests: 0, errors: 0 })
     assert.equal((await app.current(tracker.id)).status, 'enabled')
     assert.deepEqual(await c.reader.keys('gone-cp', ''), [sizedKey(2), latestKey()])
-    const cp = await verified(app.services, await c.reader.read('gone-cp', latestKey()))
+    const cp = await verified(app.services, await readBody(c.reader, 'gone-cp', latestKey()))
     assert.equal(cp.size, 2)
   })
 }

@@ -9,10 +9,9 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import { gunzipSync } from 'node:zlib'
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { OpenCtsError } from '../src/errors/index.js'
 import {
   digestSigningString,
@@ -31,6 +30,7 @@ import { parseDigestFileKey, parseTraceFileKey } from '../src/transfer/layout.js
 import type { ObjectSink } from '../src/transfer/object-sink.js'
 import { S3ObjectSink } from '../src/transfer/s3/index.js'
 import { TransferService } from '../src/transfer/transfer-service.js'
+import { folderReader, s3Reader, type BucketReader } from './helpers/bucket-readers.js'
 import { makeTrace } from './helpers/make-trace.js'
 import { startS3Server, type S3Server } from './helpers/s3-server.js'
 
@@ -43,15 +43,10 @@ const FINGERPRINT = publicKeyFingerprint(signingKey.publicKey)
 const kmsMaterial = randomBytes(32)
 
 /** Reads a bucket without OpenCTS code: node:fs for the folder, the AWS SDK for S3. */
-interface IndependentReader {
-  keys(bucket: string, prefix: string): Promise<string[]>
-  read(bucket: string, key: string): Promise<{ body: Buffer; metadata: Record<string, string> }>
-}
-
 interface SinkCase {
   readonly name: string
   readonly sink: ObjectSink
-  readonly reader: IndependentReader
+  readonly reader: BucketReader
   /** A sink on the same store whose writes are refused. */
   readonly denied: ObjectSink
   createBucket(bucket: string): Promise<void>
@@ -77,37 +72,12 @@ function folderCase(): SinkCase {
     denied: new FsObjectSink(blocked),
     createBucket: (bucket) => sink.createBucket(bucket),
     close: () => Promise.resolve(),
-    reader: {
-      keys: (bucket, prefix) =>
-        Promise.resolve(
-          walk(join(root, bucket))
-            .map((p) => relative(join(root, bucket), p))
-            .filter((k) => k.startsWith(prefix))
-            .sort(),
-        ),
-      read: (bucket, key) => {
-        const metaPath = join(root, '.metadata', bucket, `${key}.json`)
-        let metadata: Record<string, string>
-        try {
-          metadata = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, string>
-        } catch {
-          metadata = {}
-        }
-        return Promise.resolve({ body: readFileSync(join(root, bucket, key)), metadata })
-      },
-    },
+    reader: folderReader(root),
   }
 }
 
 function s3Case(server: S3Server): SinkCase {
-  const client = new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  })
+  const reader = s3Reader(server)
   const sink = new S3ObjectSink(server.settings)
   return {
     name: 'S3 (s3rver)',
@@ -118,29 +88,10 @@ function s3Case(server: S3Server): SinkCase {
     ),
     createBucket: (bucket) => sink.createBucket(bucket),
     async close() {
-      client.destroy()
+      reader.close()
       await server.stop()
     },
-    reader: {
-      async keys(bucket, prefix) {
-        const keys: string[] = []
-        let token: string | undefined
-        for (let page = 0; page < 100; page++) {
-          const out = await client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-          )
-          keys.push(...(out.Contents ?? []).map((c) => c.Key ?? ''))
-          token = out.NextContinuationToken
-          if (token === undefined) break
-        }
-        return keys.sort()
-      },
-      async read(bucket, key) {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-        const body = Buffer.from(await (out.Body?.transformToByteArray() ?? new Uint8Array()))
-        return { body, metadata: out.Metadata ?? {} }
-      },
-    },
+    reader,
   }
 }
 

@@ -3,8 +3,9 @@
  * (operation picker from `GET /v3/{project_id}/operations`, user lists, filter rules),
  * enable/disable and delete, all through the public notification API.
  */
-import { useEffect, useState } from 'preact/hooks'
-import { api, messageOf } from '../api'
+import { useState } from 'preact/hooks'
+import { api } from '../api'
+import { useApiList } from '../use-api-list'
 import { ErrorBanner, Notice, formatTime } from '../ui'
 import { NotificationForm, type Notification, type NotificationBody } from './notification-form'
 
@@ -22,41 +23,19 @@ function bodyOf(n: Notification, status: 'enabled' | 'disabled'): NotificationBo
 }
 
 export function NotificationsPage() {
-  const [items, setItems] = useState<Notification[] | null>(null)
-  const [error, setError] = useState<string | null>(null)
+  const { items, error, setError, act, refresh } = useApiList(async () => {
+    const [smn, fun] = await Promise.all(
+      ['smn', 'fun'].map((type) =>
+        api<{ notifications: Notification[] }>('GET', `/v3/{project_id}/notifications/${type}`),
+      ),
+    )
+    const seen = new Set<string>()
+    return [...(smn?.notifications ?? []), ...(fun?.notifications ?? [])].filter(
+      (n) => !seen.has(n.notification_id) && seen.add(n.notification_id) !== undefined,
+    )
+  })
   const [editing, setEditing] = useState<Notification | 'new' | null>(null)
   const [confirming, setConfirming] = useState<string | null>(null)
-
-  async function refresh(): Promise<void> {
-    try {
-      const [smn, fun] = await Promise.all(
-        ['smn', 'fun'].map((type) =>
-          api<{ notifications: Notification[] }>('GET', `/v3/{project_id}/notifications/${type}`),
-        ),
-      )
-      const seen = new Set<string>()
-      setItems(
-        [...(smn?.notifications ?? []), ...(fun?.notifications ?? [])].filter(
-          (n) => !seen.has(n.notification_id) && seen.add(n.notification_id) !== undefined,
-        ),
-      )
-    } catch (e) {
-      setError(messageOf(e))
-    }
-  }
-  useEffect(() => void refresh(), [])
-
-  async function act(run: () => Promise<unknown>): Promise<boolean> {
-    setError(null)
-    try {
-      await run()
-      await refresh()
-      return true
-    } catch (e) {
-      setError(messageOf(e))
-      return false
-    }
-  }
 
   return (
     <section aria-labelledby="notifications-title">

@@ -2,8 +2,9 @@
  * Trackers (spec §12): list, create, configure (OBS transfer, LTS, file validation, encryption),
  * enable/disable and delete, all through the public tracker API.
  */
-import { useEffect, useState } from 'preact/hooks'
-import { api, messageOf } from '../api'
+import { useState } from 'preact/hooks'
+import { api } from '../api'
+import { useApiList } from '../use-api-list'
 import { ErrorBanner, Notice, formatTime } from '../ui'
 import { TrackerForm, type TrackerDraft } from './tracker-form'
 
@@ -31,31 +32,17 @@ function storage(t: Tracker): string {
 }
 
 export function TrackersPage() {
-  const [trackers, setTrackers] = useState<Tracker[] | null>(null)
-  const [error, setError] = useState<string | null>(null)
+  const {
+    items: trackers,
+    error,
+    setError,
+    act,
+    refresh,
+  } = useApiList(
+    async () => (await api<{ trackers: Tracker[] }>('GET', '/v3/{project_id}/trackers')).trackers,
+  )
   const [editing, setEditing] = useState<Tracker | 'new' | null>(null)
   const [confirming, setConfirming] = useState<string | null>(null)
-
-  async function refresh(): Promise<void> {
-    try {
-      setTrackers((await api<{ trackers: Tracker[] }>('GET', '/v3/{project_id}/trackers')).trackers)
-    } catch (e) {
-      setError(messageOf(e))
-    }
-  }
-  useEffect(() => void refresh(), [])
-
-  async function act(run: () => Promise<unknown>): Promise<boolean> {
-    setError(null)
-    try {
-      await run()
-      await refresh()
-      return true
-    } catch (e) {
-      setError(messageOf(e))
-      return false
-    }
-  }
 
   const save = (draft: TrackerDraft, isNew: boolean): Promise<boolean> =>
     act(async () => {
