@@ -4,13 +4,11 @@
  * double quotes with inner quotes doubled. Values are written verbatim (no formula neutralising), so
  * the file is a faithful copy of the audit data.
  */
+import { csvLine } from '../model/trace-csv.js'
 
-/** One field, quoted when RFC 4180 requires it. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
-}
+export { csvField } from '../model/trace-csv.js'
 
 /** A CSV document: the header row, then one row per record, each line ended by CRLF. */
 export function formatCsv(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [header, ...rows].map((row) => row.map(csvField).join(',') + '\r\n').join('')
+  return [header, ...rows].map((row) => csvLine(row)).join('')
 }

@@ -4,9 +4,11 @@
  * - `table`: time (ISO, UTC, to the second), trace name, rating, service, resource type, id and name,
  *   user and code, for reading in a terminal;
  * - `json`: a JSON array of the traces exactly as the API returned them;
- * - `csv`: RFC 4180 with a header row and the fields useful in a spreadsheet (times as ISO with ms).
+ * - `csv`: RFC 4180 with a header row, the columns of model/trace-csv (the console's export has the
+ *   same), values verbatim.
  */
 import type { ApiTrace } from '../model/index.js'
+import { TRACE_CSV_HEADER, traceCsvFields, traceUserName } from '../model/trace-csv.js'
 import { formatCsv } from './format-csv.js'
 import { formatTable } from './format-table.js'
 
@@ -25,35 +27,9 @@ const TABLE_HEADER = [
   'CODE',
 ] as const
 
-export const CSV_HEADER = [
-  'trace_id',
-  'time',
-  'record_time',
-  'trace_name',
-  'trace_rating',
-  'trace_type',
-  'service_type',
-  'resource_type',
-  'resource_id',
-  'resource_name',
-  'user',
-  'user_id',
-  'domain',
-  'code',
-  'source_ip',
-  'api_version',
-  'request_id',
-  'message',
-] as const
-
 function iso(ms: number): string {
   const date = new Date(ms)
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString()
-}
-
-function userName(trace: ApiTrace): string {
-  const name = trace.user?.name ?? trace.user?.user_name
-  return typeof name === 'string' ? name : ''
 }
 
 function tableRow(t: ApiTrace): string[] {
@@ -65,31 +41,8 @@ function tableRow(t: ApiTrace): string[] {
     t.resource_type,
     t.resource_id ?? '',
     t.resource_name ?? '',
-    userName(t),
+    traceUserName(t),
     t.code ?? '',
-  ]
-}
-
-function csvRow(t: ApiTrace): string[] {
-  return [
-    t.trace_id,
-    iso(t.time),
-    iso(t.record_time),
-    t.trace_name,
-    t.trace_rating,
-    t.trace_type,
-    t.service_type,
-    t.resource_type,
-    t.resource_id ?? '',
-    t.resource_name ?? '',
-    userName(t),
-    typeof t.user?.id === 'string' ? t.user.id : '',
-    typeof t.user?.domain?.name === 'string' ? t.user.domain.name : '',
-    t.code ?? '',
-    t.source_ip ?? '',
-    t.api_version ?? '',
-    t.request_id ?? '',
-    t.message ?? '',
   ]
 }
 
@@ -100,6 +53,6 @@ export function formatTraces(traces: readonly ApiTrace[], format: OutputFormat):
     case 'json':
       return JSON.stringify(traces, null, 2) + '\n'
     case 'csv':
-      return formatCsv(CSV_HEADER, traces.map(csvRow))
+      return formatCsv(TRACE_CSV_HEADER, traces.map(traceCsvFields))
   }
 }

@@ -4,15 +4,17 @@
  * trace matching the ListTraces filters (same parameters and rules, `query/parse-trace-query`;
  * `limit` and `next` are ignored), newest first, streamed page by page from the store so memory
  * stays bounded whatever the count (CTS's console stops at 5,000; this does not).
- * - `csv`: a header row, then one row per trace (RFC 4180 quoting; a cell starting with `=`, `+`,
- *   `@`, a tab or a carriage return gets a leading `'` so spreadsheets do not run it as a formula);
+ * - `csv`: a header row, then one row per trace, the columns of `opencts query --format csv`
+ *   (model/trace-csv; RFC 4180 quoting; a cell starting with `=`, `+`, `@`, a tab or a carriage
+ *   return gets a leading `'` so spreadsheets do not run it as a formula);
  * - `json`: a JSON array of API-shaped traces (as ListTraces answers them), one trace per line.
  * Like ListTraces, an export is a read and is not self-audited.
  */
 import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { ctsError } from '../../errors/index.js'
-import { toApiTrace, type ApiTrace, type TraceRecord } from '../../model/index.js'
+import { toApiTrace, type TraceRecord } from '../../model/index.js'
+import { TRACE_CSV_HEADER, csvLine, traceCsvFields } from '../../model/trace-csv.js'
 import { parseTraceQuery, type TraceQueryPlan } from '../../query/index.js'
 import type { TraceStore } from '../../store/index.js'
 import type { Services } from '../../services.js'
@@ -22,46 +24,6 @@ import { projectParams, queryString } from '../schemas.js'
 
 /** Traces read from the store per page while streaming. */
 const PAGE_SIZE = 500
-
-export const CSV_COLUMNS = [
-  'trace_id',
-  'trace_name',
-  'trace_rating',
-  'trace_type',
-  'service_type',
-  'resource_type',
-  'resource_id',
-  'resource_name',
-  'user',
-  'source_ip',
-  'code',
-  'time',
-  'record_time',
-  'request_id',
-  'api_version',
-  'tracker_name',
-] as const
-
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  let text = typeof value === 'string' ? value : JSON.stringify(value)
-  if (/^[=+@\t\r]/.test(text)) text = `'${text}`
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
-}
-
-function csvRow(trace: ApiTrace): string {
-  const user = trace.user as { name?: unknown } | null | undefined
-  return (
-    CSV_COLUMNS.map((column) => {
-      if (column === 'user') return csvCell(user?.name ?? '')
-      if (column === 'time' || column === 'record_time') {
-        const ms = trace[column]
-        return typeof ms === 'number' ? new Date(ms).toISOString() : ''
-      }
-      return csvCell((trace as unknown as Record<string, unknown>)[column])
-    }).join(',') + '\r\n'
-  )
-}
 
 /** Every matching trace, newest first, one store page at a time. */
 async function* matching(traces: TraceStore, plan: TraceQueryPlan): AsyncGenerator<TraceRecord> {
@@ -86,13 +48,13 @@ async function* encode(
   format: 'csv' | 'json',
   oldest: number,
 ): AsyncGenerator<string> {
-  if (format === 'csv') yield CSV_COLUMNS.join(',') + '\r\n'
+  if (format === 'csv') yield csvLine(TRACE_CSV_HEADER)
   else yield '['
   let first = true
   for await (const record of source) {
     if (record.time < oldest) continue
     const trace = toApiTrace(record)
-    if (format === 'csv') yield csvRow(trace)
+    if (format === 'csv') yield csvLine(traceCsvFields(trace), { neutralizeFormulas: true })
     else yield `${first ? '' : ','}\n${JSON.stringify(trace)}`
     first = false
   }
