@@ -25,6 +25,9 @@ import { EmailSender, emailSettingsFromConfig } from './delivery/email-sender.js
 import { emailPort } from './delivery/email-port.js'
 import { createLogStreams } from './delivery/log-streams/create-log-streams.js'
 
+/** Checkpoints older than the retention are thinned to one per this span per project. */
+const CHECKPOINT_KEEP_SPAN_MS = 3_600_000
+
 export interface RunningServer {
   readonly app: FastifyInstance
   readonly services: Services
@@ -124,6 +127,7 @@ export async function startServer(
     onPurged: (count) => app.log.info({ purged: count }, 'retention purge'),
     purgeTokens: () => services.auth.purgeExpiredTokens(),
     purgeDeliveries: (cutoff) => store.delivery.purgeDeliveries(cutoff),
+    thinCheckpoints: (cutoff) => store.merkle.thinCheckpoints(cutoff, CHECKPOINT_KEEP_SPAN_MS),
   })
   retention.start()
   services.transfer?.start()

@@ -129,6 +129,37 @@ describe('SQLite Merkle log', () => {
     assert.equal(nodeRows(path, 'p1'), 0)
   })
 
+  it('thins old checkpoints to the largest of each period per project, and keeps recent ones', async () => {
+    const store = openSqliteStore({ path: freshPath(), merkle: HASHING })
+    const HOUR = 3_600_000
+    const at = (projectId: string, size: number, time: number): Promise<void> =>
+      store.merkle.saveCheckpoint({
+        projectId,
+        size,
+        time,
+        root: Buffer.alloc(32, size),
+        note: `note ${projectId} ${size}`,
+      })
+    // pa: three in hour 0, two in hour 1, one recent; pb: one old checkpoint, its latest.
+    for (const [size, time] of [
+      [1, 10],
+      [2, 20],
+      [3, 30],
+      [4, HOUR + 5],
+      [5, HOUR + 6],
+      [6, 10 * HOUR],
+    ] as const)
+      await at('pa', size, time)
+    await at('pb', 7, 15)
+    assert.equal(await store.merkle.thinCheckpoints(5 * HOUR, HOUR), 3)
+    const sizes = async (p: string): Promise<number[]> =>
+      (await store.merkle.listCheckpoints(p, 0, 100)).map((c) => c.size)
+    assert.deepEqual(await sizes('pa'), [3, 5, 6])
+    assert.deepEqual(await sizes('pb'), [7], 'a project keeps its latest, however old')
+    assert.equal(await store.merkle.thinCheckpoints(5 * HOUR, HOUR), 0, 'idempotent')
+    await store.close()
+  })
+
   it('upgrades a version-4 file: adds traces.leaf_index and the merkle tables', async () => {
     const path = freshPath()
     const old = traces('p1', 3)

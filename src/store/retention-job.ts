@@ -4,7 +4,9 @@
  * once at start. Each step deletes at most `batchRows` rows so that ingest is never blocked for long.
  * The same run also drops expired tokens (`purgeTokens`), which are of no use to anyone, and
  * notification deliveries that are finished (delivered or dead) and as old as the traces purged
- * (`purgeDeliveries`); pending ones are kept whatever their age.
+ * (`purgeDeliveries`); pending ones are kept whatever their age. Checkpoints of the verifiable log
+ * as old as the traces purged are thinned to one per hour per project (`thinCheckpoints`): the tree
+ * itself is kept, so consistency proofs between any sizes still work.
  */
 import type { Clock } from '../platform/clock.js'
 import type { TraceStore } from './store.js'
@@ -24,6 +26,8 @@ export interface RetentionJobOptions {
   readonly purgeTokens?: () => Promise<number>
   /** Deletes delivered and dead notification deliveries created before the cutoff. */
   readonly purgeDeliveries?: (cutoff: number) => Promise<number>
+  /** Keeps one checkpoint per hour per project among those signed before the cutoff. */
+  readonly thinCheckpoints?: (cutoff: number) => Promise<number>
 }
 
 export class RetentionJob {
@@ -67,6 +71,7 @@ export class RetentionJob {
       }
       await this.#options.purgeTokens?.()
       await this.#options.purgeDeliveries?.(cutoff)
+      await this.#options.thinCheckpoints?.(cutoff)
     } catch (error) {
       this.#options.onError?.(error)
     }

@@ -541,6 +541,11 @@ export interface MerkleLogStore {
   listCheckpoints(projectId: string, afterSize: number, limit: number): Promise<StoredCheckpoint[]>
   /** Every project that has a log (size > 0), sorted. */
   logProjects(): Promise<string[]>
+  /**
+   * Thins checkpoints signed before `before`: of each project's checkpoints of one `spanMs`
+   * period, only the largest is kept (and so every project's latest). Returns how many went.
+   */
+  thinCheckpoints(before: number, spanMs: number): Promise<number>
 
   /** Stores a checkpoint signing key. Throws OCTS_ERR_KEY_EXISTS when the key id is taken. */
   insertLogKey(key: LogKeyRecord): Promise<void>

@@ -349,6 +349,18 @@ export class SqliteMerkleStore implements MerkleLogStore {
     )
   }
 
+  thinCheckpoints(before: number, spanMs: number): Promise<number> {
+    return run('write', () => {
+      if (!Number.isSafeInteger(spanMs) || spanMs < 1) throw new RangeError(`bad span ${spanMs}`)
+      return this.#stmt(
+        `DELETE FROM merkle_checkpoints WHERE time < ? AND size NOT IN (
+           SELECT max(k.size) FROM merkle_checkpoints k
+           WHERE k.project_id = merkle_checkpoints.project_id AND k.time < ?
+           GROUP BY k.time / CAST(? AS INTEGER))`,
+      ).run(before, before, spanMs).changes
+    })
+  }
+
   insertLogKey(key: LogKeyRecord): Promise<void> {
     return run('write', () => {
       const exists = this.#stmt('SELECT 1 FROM log_keys WHERE key_id = ?').get(key.keyId)
