@@ -28,6 +28,7 @@ import { registerTraceRoutes } from './routes/traces.js'
 import { registerVersionRoutes } from './routes/versions.js'
 import { registerConsoleRoutes } from './routes/console.js'
 import { registerExportRoutes } from './routes/export.js'
+import { registerActivityRoutes } from './routes/activity.js'
 
 export const OPENCTS_VERSION = '0.1.0'
 
@@ -136,6 +137,7 @@ export async function buildApp(
   registerDigestKeyRoutes(app, services)
   registerLogRoutes(app, services)
   registerExportRoutes(app, services)
+  registerActivityRoutes(app, services)
   registerConsoleRoutes(app)
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>

@@ -55,6 +55,21 @@ export interface PageCursor {
   readonly traceId: string
 }
 
+/** Counts of the traces matching a filter, per interval and per operation (the activity chart). */
+export interface TraceActivity {
+  /** Non-empty intervals only: `index` i covers [start + i * step, start + (i + 1) * step). */
+  readonly buckets: { index: number; normal: number; warning: number; incident: number }[]
+  /** The largest operations, by count (then service, then name). */
+  readonly operations: {
+    serviceType: string
+    traceName: string
+    count: number
+    warning: number
+    incident: number
+  }[]
+  readonly total: number
+}
+
 export interface TracePage {
   readonly traces: TraceRecord[]
   /** True when at least one more trace matches after the last one returned. */
@@ -98,6 +113,11 @@ export interface TraceStore {
    */
   page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage>
   /** The trace with this id in this project, or undefined. */
+  /**
+   * Counts the traces matching `filter` per `step` ms from `start` by rating, and per operation
+   * (the `top` largest), in the store (never loading the traces).
+   */
+  activity(filter: TraceFilter, start: number, step: number, top: number): Promise<TraceActivity>
   get(projectId: string, traceId: string): Promise<TraceRecord | undefined>
   /** Deletes traces whose `time` is before `time`, at most `maxRows` per call; returns the count. */
   purgeBefore(time: number, maxRows: number): Promise<number>

@@ -1,29 +1,14 @@
 /**
  * Activity over the applied query's range: traces per interval stacked by status (normal, warning,
- * incident), and the top operations, so that a spike of warnings or deletions stands out. Counts
- * come from the streamed JSON export of the same query, read line by line (one trace per line) and
- * never kept: memory stays bounded; the count stops at MAX_TRACES and says so.
+ * incident), and the top operations, so that a spike of warnings or deletions stands out. The
+ * server counts them (`GET /v3/{project_id}/traces/activity` with the same filters), so the chart
+ * costs one small answer whatever the number of traces.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { messageOf, send } from '../api'
 import { ErrorBanner } from '../ui'
-import type { ApiTrace } from './trace'
 import type { AppliedQuery } from './trace-filters'
 
-const MAX_TRACES = 100_000
-const STEPS_MS = [
-  60e3,
-  5 * 60e3,
-  10 * 60e3,
-  15 * 60e3,
-  30 * 60e3,
-  3600e3,
-  2 * 3600e3,
-  3 * 3600e3,
-  6 * 3600e3,
-  12 * 3600e3,
-  86_400e3,
-]
 const RATINGS = ['normal', 'warning', 'incident'] as const
 
 interface Activity {
@@ -32,61 +17,39 @@ interface Activity {
   readonly buckets: { normal: number; warning: number; incident: number }[]
   readonly operations: { name: string; count: number; bad: number }[]
   readonly total: number
-  readonly capped: boolean
 }
 
-function stepFor(span: number): number {
-  return STEPS_MS.find((s) => span / s <= 30) ?? 86_400e3
+/** The answer of the activity route. */
+interface ActivityBody {
+  readonly interval: number
+  readonly total: number
+  readonly buckets: { start: number; normal: number; warning: number; incident: number }[]
+  readonly operations: {
+    service_type: string
+    trace_name: string
+    count: number
+    warning: number
+    incident: number
+  }[]
 }
 
 async function collect(query: AppliedQuery, signal: AbortSignal): Promise<Activity> {
-  const step = stepFor(query.to - query.from)
-  const start = Math.floor(query.from / step) * step
-  const count = Math.max(1, Math.ceil((query.to - start) / step))
-  const buckets = Array.from({ length: count }, () => ({ normal: 0, warning: 0, incident: 0 }))
-  const ops = new Map<string, { count: number; bad: number }>()
-  const response = await send('GET', '/v3/{project_id}/traces/export', {
-    query: { ...query.params, format: 'json' },
+  const response = await send('GET', '/v3/{project_id}/traces/activity', {
+    query: { ...query.params, top: '8' },
     signal,
   })
-  const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader()
-  let total = 0
-  let capped = false
-  let rest = ''
-  const take = (line: string): void => {
-    const text = line.trim().replace(/,$/, '')
-    if (!text.startsWith('{')) return
-    const t = JSON.parse(text) as ApiTrace
-    const i = Math.floor(((t.time ?? 0) - start) / step)
-    const rating = RATINGS.find((r) => r === t.trace_rating) ?? 'normal'
-    const bucket = buckets[Math.min(Math.max(i, 0), count - 1)]
-    if (bucket !== undefined) bucket[rating] += 1
-    const name = `${t.service_type ?? ''} ${t.trace_name ?? ''}`
-    const op = ops.get(name) ?? { count: 0, bad: 0 }
-    op.count += 1
-    if (rating !== 'normal') op.bad += 1
-    ops.set(name, op)
-    total += 1
+  const body = (await response.json()) as ActivityBody
+  return {
+    step: body.interval,
+    start: body.buckets[0]?.start ?? query.from,
+    buckets: body.buckets.map(({ normal, warning, incident }) => ({ normal, warning, incident })),
+    operations: body.operations.map((o) => ({
+      name: `${o.service_type} ${o.trace_name}`,
+      count: o.count,
+      bad: o.warning + o.incident,
+    })),
+    total: body.total,
   }
-  // Bounded: ends with the stream, or at MAX_TRACES.
-  while (reader !== undefined) {
-    const { done, value } = await reader.read()
-    if (done) break
-    const lines = (rest + value).split('\n')
-    rest = lines.pop() ?? ''
-    for (const line of lines) take(line)
-    if (total >= MAX_TRACES) {
-      capped = true
-      await reader.cancel()
-      break
-    }
-  }
-  if (!capped) take(rest)
-  const operations = [...ops.entries()]
-    .map(([name, v]) => ({ name, ...v }))
-    .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name))
-    .slice(0, 8)
-  return { step, start, buckets, operations, total, capped }
 }
 
 function label(ms: number, step: number): string {
@@ -130,10 +93,12 @@ export function ActivityChart(props: { readonly query: AppliedQuery }) {
     <section class="chart" aria-labelledby="chart-title" data-testid="activity-chart">
       <h2 id="chart-title">Activity</h2>
       <p class="chart-summary" data-testid="chart-summary">
-        {activity.total}
-        {activity.capped ? '+' : ''} traces, {bad} warning or incident, per{' '}
-        {activity.step >= 3600e3 ? `${activity.step / 3600e3} h` : `${activity.step / 60e3} min`}
-        {activity.capped ? ` (counted the newest ${MAX_TRACES})` : ''}
+        {activity.total} traces, {bad} warning or incident, per{' '}
+        {activity.step >= 86_400e3
+          ? `${activity.step / 86_400e3} day`
+          : activity.step >= 3600e3
+            ? `${activity.step / 3600e3} h`
+            : `${activity.step / 60e3} min`}
       </p>
       <div class="chart-body">
         <svg

@@ -8,7 +8,8 @@
  *   (model/trace-csv; RFC 4180 quoting; a cell starting with `=`, `+`, `@`, a tab or a carriage
  *   return gets a leading `'` so spreadsheets do not run it as a formula);
  * - `json`: a JSON array of API-shaped traces (as ListTraces answers them), one trace per line.
- * Like ListTraces, an export is a read and is not self-audited.
+ * Unlike other reads, an export is self-audited, as CTS records console exports: a CTS `exportTrace`
+ * trace of resource type `trace` with the query and format, committed before the first byte.
  */
 import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
@@ -19,7 +20,7 @@ import { parseTraceQuery, type TraceQueryPlan } from '../../query/index.js'
 import type { TraceStore } from '../../store/index.js'
 import type { Services } from '../../services.js'
 import { projectRoute } from '../route-auth.js'
-import { rawQuery } from '../request-context.js'
+import { callerOf, rawQuery } from '../request-context.js'
 import { projectParams, queryString } from '../schemas.js'
 
 /** Traces read from the store per page while streaming. */
@@ -61,6 +62,24 @@ async function* encode(
   if (format === 'json') yield '\n]\n'
 }
 
+/** The ListTraces filters, as the export and activity routes document them. */
+export const LIST_FILTER_PARAMS = {
+  from: queryString('Exclusive lower bound, 13-digit UTC ms. Default: to - 1 hour.'),
+  to: queryString('Exclusive upper bound, 13-digit UTC ms. Default: now.'),
+  trace_type: queryString('system (default) | data.'),
+  tracker_name: queryString('system, or the data tracker name.'),
+  service_type: queryString('Trace source, e.g. IMS.'),
+  user: queryString('Operator user name.'),
+  resource_id: queryString('Resource ID.'),
+  resource_name: queryString('Resource name (case-sensitive).'),
+  resource_type: queryString('Resource type.'),
+  trace_id: queryString('Trace ID; when set, every other filter is ignored.'),
+  trace_name: queryString('Trace name (case-sensitive).'),
+  trace_rating: queryString('normal | warning | incident.'),
+  access_key_id: queryString('Access key ID used by the operator.'),
+  enterprise_project_id: queryString('Enterprise project ID.'),
+} as const
+
 export function registerExportRoutes(app: FastifyInstance, services: Services): void {
   const retentionMs = services.config.retentionDays * 86_400_000
   app.get<{ Params: { project_id: string } }>(
@@ -75,20 +94,7 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
           type: 'object',
           properties: {
             format: queryString('csv (default) | json.'),
-            from: queryString('Exclusive lower bound, 13-digit UTC ms. Default: to - 1 hour.'),
-            to: queryString('Exclusive upper bound, 13-digit UTC ms. Default: now.'),
-            trace_type: queryString('system (default) | data.'),
-            tracker_name: queryString('system, or the data tracker name.'),
-            service_type: queryString('Trace source, e.g. IMS.'),
-            user: queryString('Operator user name.'),
-            resource_id: queryString('Resource ID.'),
-            resource_name: queryString('Resource name (case-sensitive).'),
-            resource_type: queryString('Resource type.'),
-            trace_id: queryString('Trace ID; when set, every other filter is ignored.'),
-            trace_name: queryString('Trace name (case-sensitive).'),
-            trace_rating: queryString('normal | warning | incident.'),
-            access_key_id: queryString('Access key ID used by the operator.'),
-            enterprise_project_id: queryString('Enterprise project ID.'),
+            ...LIST_FILTER_PARAMS,
           },
         },
       },
@@ -108,6 +114,17 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
       const now = services.clock.now()
       const projectId = request.params.project_id
       const plan = parseTraceQuery(raw, { projectId, now, retentionMs, legacy: false })
+      await services.ingestor.commit([
+        services.audit.trace({
+          projectId,
+          traceName: 'exportTrace',
+          resourceType: 'trace',
+          request: { ...raw, format },
+          response: { format },
+          code: 200,
+          caller: callerOf(request),
+        }),
+      ])
       const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
       const body = Readable.from(
         encode(matching(services.store.traces, plan), format, now - retentionMs),

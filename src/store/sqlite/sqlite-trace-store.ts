@@ -14,6 +14,7 @@ import type {
   MerkleHashing,
   PageCursor,
   SequencedTrace,
+  TraceActivity,
   TraceFilter,
   TracePage,
   TraceStore,
@@ -91,6 +92,20 @@ export const INSERT_TRACE_SQL = `INSERT OR IGNORE INTO traces (trace_id, project
 const INSERT_TRACE_LEAF_SQL = `INSERT OR IGNORE INTO traces (trace_id, project_id, time, category, tracker_name,
   service_type, resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
   enterprise_project_id, doc, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+/** The WHERE terms and parameters of a filter; `params[3]` is the `time < to` bound. */
+function filterSql(filter: TraceFilter): { where: string[]; params: unknown[] } {
+  const where = ['project_id = ?', 'category = ?', 'time > ?', 'time < ?']
+  const params: unknown[] = [filter.projectId, filter.category, filter.from, filter.to]
+  for (const [key, column] of FILTER_SQL) {
+    const value = filter[key]
+    if (value !== undefined) {
+      where.push(`${column} = ?`)
+      params.push(value)
+    }
+  }
+  return { where, params }
+}
 
 /** The documents and leaf hashes of a batch, computed before its transaction (same order). */
 interface HashedBatch {
@@ -214,15 +229,7 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   #page(filter: TraceFilter, after: PageCursor | null, limit: number): TracePage {
-    const where = ['project_id = ?', 'category = ?', 'time > ?', 'time < ?']
-    const params: unknown[] = [filter.projectId, filter.category, filter.from, filter.to]
-    for (const [key, column] of FILTER_SQL) {
-      const value = filter[key]
-      if (value !== undefined) {
-        where.push(`${column} = ?`)
-        params.push(value)
-      }
-    }
+    const { where, params } = filterSql(filter)
     if (after !== null) {
       const anchor = guard('read', () =>
         this.#stmt('SELECT seq, time FROM traces WHERE trace_id = ? AND project_id = ?').get(
@@ -248,6 +255,39 @@ export class SqliteTraceStore implements TraceStore {
     const hasMore = rows.length > limit
     const traces = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as TraceRecord)
     return { traces, hasMore }
+  }
+
+  activity(filter: TraceFilter, start: number, step: number, top: number): Promise<TraceActivity> {
+    return run('read', () => {
+      const { where, params } = filterSql(filter)
+      const index = chooseIndex(filter)
+      const from = `FROM traces INDEXED BY ${index} WHERE ${where.join(' AND ')}`
+      const rows = this.#stmt(
+        `SELECT CAST((time - ?) / ? AS INTEGER) AS b, trace_rating AS r, count(*) AS n ${from}
+         GROUP BY b, r ORDER BY b`,
+      ).all(start, step, ...params) as { b: number; r: string; n: number }[]
+      const buckets = new Map<number, TraceActivity['buckets'][number]>()
+      let total = 0
+      for (const row of rows) {
+        let bucket = buckets.get(row.b)
+        if (bucket === undefined) {
+          bucket = { index: row.b, normal: 0, warning: 0, incident: 0 }
+          buckets.set(row.b, bucket)
+        }
+        if (row.r === 'warning' || row.r === 'incident') bucket[row.r] += row.n
+        else bucket.normal += row.n
+        total += row.n
+      }
+      const operations = (
+        this.#stmt(
+          `SELECT service_type AS serviceType, trace_name AS traceName, count(*) AS count,
+             sum(trace_rating = 'warning') AS warning, sum(trace_rating = 'incident') AS incident
+           ${from} GROUP BY service_type, trace_name
+           ORDER BY count DESC, service_type, trace_name LIMIT ?`,
+        ).all(...params, top) as TraceActivity['operations']
+      ).map((o) => ({ ...o }))
+      return { buckets: [...buckets.values()], operations, total }
+    })
   }
 
   get(projectId: string, traceId: string): Promise<TraceRecord | undefined> {
