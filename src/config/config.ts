@@ -88,6 +88,15 @@ export interface OpenCtsConfig {
   readonly checkpointIntervalMs: number
   /** Key name of the checkpoint signatures (C2SP note key name). Default `opencts`. */
   readonly logKeyName: string
+  /**
+   * Request-body bytes admitted at once across all requests (ingest batches above all); a body that
+   * would exceed it is answered 503 OCTS.0504 with Retry-After. Default 33 554 432 (32 MiB).
+   */
+  readonly maxInFlightBodyBytes: number
+  /** Time to receive a request's headers, ms (at most requestTimeoutMs). Default 30 000. */
+  readonly headersTimeoutMs: number
+  /** Time to receive a whole request, body included, ms; then 408. Default 120 000. */
+  readonly requestTimeoutMs: number
   /** Where buckets live, derived from the settings above. */
   readonly objectStore: ObjectStoreConfig
   /** First-start administrator values (environment only); anything not given is generated. */
@@ -160,6 +169,9 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   merkleLog: true,
   checkpointIntervalMs: 1_000,
   logKeyName: 'opencts',
+  maxInFlightBodyBytes: 32 * 1024 * 1024,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 120_000,
   objectStore: Object.freeze({ kind: 'fs', root: '' }),
   admin: Object.freeze({}),
 })
@@ -212,6 +224,9 @@ const ENV_NAMES: Record<SettingKey, string> = {
   merkleLog: 'OPENCTS_MERKLE_LOG',
   checkpointIntervalMs: 'OPENCTS_CHECKPOINT_INTERVAL_MS',
   logKeyName: 'OPENCTS_LOG_KEY_NAME',
+  maxInFlightBodyBytes: 'OPENCTS_MAX_INFLIGHT_BODY_BYTES',
+  headersTimeoutMs: 'OPENCTS_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'OPENCTS_REQUEST_TIMEOUT_MS',
 }
 
 /** Environment variables of the first-start administrator. */
@@ -368,6 +383,7 @@ export function loadConfig(
     ...deliverySettings(pick),
     ...smtp,
     ...logStreamSettings(pick),
+    ...transportSettings(pick),
     objectStore: Object.freeze(
       s3.s3Endpoint === ''
         ? { kind: 'fs' as const, root: objectsDir }
@@ -490,6 +506,29 @@ function smtpSettings(
     smtpPassword: password,
     smtpFrom: from,
     smtpCaFile: caFile === undefined ? DEFAULTS.smtpCaFile : resolve(caFile),
+  }
+}
+
+type TransportKeys = 'maxInFlightBodyBytes' | 'headersTimeoutMs' | 'requestTimeoutMs'
+
+/** Memory and time bounds of incoming requests (docs/api.md "Limits"). */
+function transportSettings(
+  pick: (key: SettingKey) => string | undefined,
+): Pick<OpenCtsConfig, TransportKeys> {
+  const num = (key: TransportKeys, min: number, max: number): number => {
+    const text = pick(key)
+    return text === undefined ? DEFAULTS[key] : integer(key, text, min, max)
+  }
+  const headersTimeoutMs = num('headersTimeoutMs', 100, 3_600_000)
+  const requestTimeoutMs = num('requestTimeoutMs', 100, 3_600_000)
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError(
+      `headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs})`,
+    )
+  return {
+    maxInFlightBodyBytes: num('maxInFlightBodyBytes', 1024, 4 * 1024 * 1024 * 1024),
+    headersTimeoutMs,
+    requestTimeoutMs,
   }
 }
 

@@ -221,6 +221,26 @@ export const ERROR_CATALOGUE = {
     httpStatus: 415,
     message: 'The request body must be application/json.',
   },
+  OCTS_ERR_HEADERS_TOO_LARGE: {
+    errorCode: 'OCTS.0103',
+    httpStatus: 431,
+    message: 'The request line and headers exceed 16 KB.',
+  },
+  OCTS_ERR_REQUEST_TIMEOUT: {
+    errorCode: 'OCTS.0104',
+    httpStatus: 408,
+    message: 'The request was not received in time.',
+  },
+  OCTS_ERR_MALFORMED_REQUEST: {
+    errorCode: 'OCTS.0105',
+    httpStatus: 400,
+    message: 'The request is not valid HTTP/1.1.',
+  },
+  OCTS_ERR_EXPECTATION_FAILED: {
+    errorCode: 'OCTS.0106',
+    httpStatus: 417,
+    message: 'Only the Expect value 100-continue is supported.',
+  },
   OCTS_ERR_TAG_INVALID: {
     errorCode: 'OCTS.0110',
     httpStatus: 400,

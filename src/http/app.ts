@@ -29,6 +29,8 @@ import { registerVersionRoutes } from './routes/versions.js'
 import { registerConsoleRoutes } from './routes/console.js'
 import { registerExportRoutes } from './routes/export.js'
 import { registerActivityRoutes } from './routes/activity.js'
+import { answerServerRefusals, clientErrorHandler } from './client-errors.js'
+import { PUSHBACK_RETRY_AFTER_SECONDS, registerBodyIntake } from './body-intake.js'
 
 export const OPENCTS_VERSION = '0.1.0'
 
@@ -44,6 +46,7 @@ export async function buildApp(
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const logLevel = options.logLevel ?? false
+  const { headersTimeoutMs, requestTimeoutMs } = services.config
   const app = Fastify({
     logger:
       logLevel === false
@@ -64,6 +67,15 @@ export async function buildApp(
       void sendError(toOpenCtsError(error), reply)
     },
     bodyLimit: MAX_BATCH_BYTES,
+    // Finite time to send a request (docs/api.md "Limits"); late ones get 408 OCTS.0104.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+      // A request without Host is refused with a CTS body by the hook below, not an empty 400.
+      requireHostHeader: false,
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given)
@@ -78,12 +90,34 @@ export async function buildApp(
         allErrors: false,
       },
     },
-    return503OnClosing: true,
+    // Requests arriving while closing get a CTS 503 from the hook below.
+    return503OnClosing: false,
+    clientErrorHandler,
     forceCloseConnections: true,
   })
+  answerServerRefusals(app.server)
   const openapi = new OpenApiCollector()
   app.addHook('onRoute', (route) => openapi.onRoute(route))
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async (request) => {
+    if (closing)
+      throw new OpenCtsError('OCTS_ERR_PUSHBACK', {
+        message: 'The server is shutting down; retry the request.',
+        retryAfter: PUSHBACK_RETRY_AFTER_SECONDS,
+      })
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined)
+      throw new OpenCtsError('OCTS_ERR_MALFORMED_REQUEST', {
+        message: 'The request is not valid HTTP/1.1: no Host header.',
+      })
+  })
   registerAuthentication(app, services)
+  registerBodyIntake(app, {
+    maxInFlightBodyBytes: services.config.maxInFlightBodyBytes,
+    bodyLimit: MAX_BATCH_BYTES,
+  })
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) =>
     sendError(

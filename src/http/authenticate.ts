@@ -7,7 +7,8 @@
  *    answers 429. A token is checked here. For a signature, everything but the body hash is checked
  *    here (format, X-Sdk-Date within ±15 min, access key active) and the secret key is fetched.
  * 2. `preParsing`: for signed requests, the body is hashed (SHA-256) as it streams in: the exact
- *    bytes received, not a re-serialisation.
+ *    bytes received, not a re-serialisation. The hashing stream always has an error listener (a
+ *    broken chunk must not end the process, also when no route reads the body).
  * 3. `preValidation`: the signature is verified (both canonical-URI variants, constant time), then
  *    the route's action is authorized against the `:project_id` / `:domain_id` of the path, before
  *    any validation of the request can reveal anything.
@@ -30,6 +31,7 @@ import {
 } from '../auth/index.js'
 import { OpenCtsError, isOpenCtsError } from '../errors/index.js'
 import type { Services } from '../services.js'
+import { pipeBody } from './body-intake.js'
 import type { RouteAuth } from './route-auth.js'
 
 interface PendingSignature {
@@ -157,8 +159,7 @@ export function registerAuthentication(app: FastifyInstance, services: Services)
     const hashing = new HashingStream((hex) => {
       pending.bodySha256 = hex
     })
-    payload.on('error', (error) => hashing.destroy(error))
-    return payload.pipe(hashing)
+    return pipeBody(payload, hashing)
   })
 
   app.addHook('preValidation', async (request) => {
