@@ -102,16 +102,18 @@ export async function buildApp(
   app.addHook('preClose', async () => {
     closing = true
   })
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (closing)
       throw new OpenCtsError('OCTS_ERR_PUSHBACK', {
         message: 'The server is shutting down; retry the request.',
         retryAfter: PUSHBACK_RETRY_AFTER_SECONDS,
       })
-    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined)
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      void reply.header('connection', 'close')
       throw new OpenCtsError('OCTS_ERR_MALFORMED_REQUEST', {
         message: 'The request is not valid HTTP/1.1: no Host header.',
       })
+    }
   })
   registerAuthentication(app, services)
   registerBodyIntake(app, {
