@@ -119,7 +119,7 @@ async function assertAlive(server: ServerProcess & { p: string }): Promise<void>
   assert.equal(list.status, 200)
 }
 
-describe('the transport of a default server', () => {
+describe('no request ends the process', () => {
   let server: ServerProcess & { p: string }
   before(async () => {
     server = await start()
@@ -145,6 +145,13 @@ describe('the transport of a default server', () => {
       await assertAlive(server)
     })
   }
+})
+
+describe('CTS answers of a default server to malformed and oversized requests', () => {
+  let server: ServerProcess & { p: string }
+  before(async () => {
+    server = await start()
+  })
 
   const refused: readonly [string, string | Buffer, number, string][] = [
     [
