@@ -17,6 +17,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
 import { CtsClient, akskAuthorizer } from '../src/cli/http-client.js'
+import { DEFAULT_IDENTITY_HEADERS } from '../src/recorder/capture.js'
+import { GLANCE_MAP, IMS_MAP } from '../src/recorder/index.js'
+import { RecorderProxy } from '../src/recorder/recorder-proxy.js'
 import { TraceReporter, type RejectedBatch } from '../src/recorder/trace-reporter.js'
 import { reportedTrace } from './helpers/make-trace.js'
 import { runCliInProcess } from './helpers/run-cli-in-process.js'
@@ -288,5 +291,57 @@ describe('the trace reporter with a real OpenCTS', () => {
     await reporter.close(100)
     const s = reporter.stats()
     assert.deepEqual([s.rejected, s.held, s.droppedHeldFull, s.unsentAtClose], [3, 0, 1, 2])
+  })
+})
+
+describe('the proxy never skips a call silently', () => {
+  it('counts and reports a call it cannot record (no project) and a job whose end it never saw', async (t) => {
+    // An upstream that creates images as a job that never ends, and images the Glance way.
+    const upstream = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        if (req.url === '/v2/cloudimages/action')
+          res.end(JSON.stringify({ job_id: 'ff80808288d41e1b018a0000aa000002' }))
+        else if (req.url?.startsWith('/v1/') === true) res.end('{"status":"RUNNING"}')
+        else res.end(JSON.stringify({ id: IMAGE, name: 'x' }))
+      })
+    })
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+    t.after(() => new Promise((resolve) => upstream.close(resolve)))
+    const reported: [string, number][] = []
+    const errors: string[] = []
+    const proxy = new RecorderProxy({
+      upstream: new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`),
+      maps: [IMS_MAP, GLANCE_MAP],
+      reporter: {
+        enqueue: (p, traces) => void reported.push([p, traces.length]),
+        stats: () => ({}),
+      },
+      identityHeaders: DEFAULT_IDENTITY_HEADERS,
+      catchAll: null,
+      jobPollMs: 5,
+      jobMaxMs: 30,
+      onError: (error) => errors.push(String(error)),
+    })
+    const server = createServer(proxy.handle)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.after(() => new Promise((resolve) => server.close(resolve)))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const post = (path: string, headers: Record<string, string>): Promise<Response> =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{"name":"img"}',
+      })
+    assert.equal((await post('/v2/images', {})).status, 200, 'proxied as always')
+    assert.equal((await post('/v2/cloudimages/action', { 'x-project-id': OWNER })).status, 200)
+    const counts = (): Record<string, number> => proxy.stats() as Record<string, number>
+    await until(() => Promise.resolve(counts().jobsUnfinished === 1), 'the job deadline')
+    assert.equal(counts().unrecordedNoProject, 1)
+    assert.deepEqual(reported, [[OWNER, 1]], 'the job call itself is recorded')
+    assert.ok(errors.some((e) => /POST \/v2\/images not recorded: no project/.test(e)))
+    assert.ok(errors.some((e) => /did not end in time/.test(e)))
+    proxy.close()
   })
 })
