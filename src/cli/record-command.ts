@@ -11,7 +11,7 @@
  * for good is logged and kept (trace-reporter.ts): in `--dead-letter DIR` when given, else in
  * memory and retried.
  */
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
@@ -103,6 +103,15 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
   const client = clientFor(options, io.now)
   const deadLetterDir = values['dead-letter']
   if (deadLetterDir === '') throw new UsageError('--dead-letter wants a folder')
+  if (deadLetterDir !== undefined) {
+    try {
+      mkdirSync(resolve(deadLetterDir), { recursive: true, mode: 0o700 })
+    } catch (error) {
+      throw new CliFailure(
+        `--dead-letter ${deadLetterDir}: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  }
   const reporter = new TraceReporter({
     sender: {
       send: async (projectId, traces) => {
