@@ -192,6 +192,7 @@ export class TraceReporter {
         this.#sending = this.#drain().finally(() => {
           this.#sending = undefined
           if (this.#queue.length > 0) this.#schedule(this.#backoffMs)
+          this.#scheduleHeld()
         })
       },
       Math.max(delayMs, this.#backoffMs),
@@ -272,10 +273,7 @@ export class TraceReporter {
     this.#heldTimer = setTimeout(
       () => {
         this.#heldTimer = undefined
-        if (this.#sending !== undefined) {
-          this.#scheduleHeld()
-          return
-        }
+        if (this.#sending !== undefined) return // the send in flight reschedules when done
         this.#sending = this.#retryHeld(false).finally(() => {
           this.#sending = undefined
           this.#scheduleHeld()
