@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
-import { CtsClient, akskAuthorizer } from '../src/cli/http-client.js'
+import { CtsClient, akskAuthorizer, passwordAuthorizer } from '../src/cli/http-client.js'
 import { DEFAULT_IDENTITY_HEADERS } from '../src/recorder/capture.js'
 import { GLANCE_MAP, IMS_MAP } from '../src/recorder/index.js'
 import { RecorderProxy } from '../src/recorder/recorder-proxy.js'
@@ -291,6 +291,28 @@ describe('the trace reporter with a real OpenCTS', () => {
     await reporter.close(100)
     const s = reporter.stats()
     assert.deepEqual([s.rejected, s.held, s.droppedHeldFull, s.unsentAtClose], [3, 0, 1, 2])
+  })
+})
+
+describe("the CLI client acts on each request's project", () => {
+  it('signs in per project with a password, so one client reports into several projects', async (t) => {
+    const cts = await openCts(t)
+    const client = new CtsClient(
+      new URL(cts.url),
+      passwordAuthorizer({
+        endpoint: new URL(cts.url),
+        account: 'test',
+        user: 'recorder',
+        password: 'recorder-password-1',
+        projectId: OWNER,
+        description: 'test producer password',
+      }),
+    )
+    for (const project of [OWNER, MEMBER]) {
+      const trace = reportedTrace({ time: Date.now() - 1000, trace_name: 'passwordTrace' })
+      await client.postTraces(project, JSON.stringify({ traces: [trace] }))
+      assert.equal((await tracesOf(cts, project, 'passwordTrace')).length, 1, project)
+    }
   })
 })
 
