@@ -282,6 +282,23 @@ describe('OTLP/HTTP logs', () => {
     assert.equal(receiver.requests[0]?.url, '/otlp/v1/logs')
   })
 
+  it('keeps a cursor set on an empty store across a restart: what failed meanwhile still goes', async (t) => {
+    const receiver = await startOtlpReceiver(t)
+    const h = await harness(t, [new OtlpHttpSink({ url: receiver.url })])
+    await h.tracker(P1, 'system')
+    await h.service.runCycle() // a fresh install: the store is empty, the cursor is set to 0
+    assert.equal(await h.store.delivery.getCursor('log-stream:otlp'), 0)
+    const all = traces(3)
+    receiver.statuses.push(500)
+    await h.commit(all)
+    const [failed] = await h.service.runCycle()
+    assert.ok(failed?.error, 'the receiver refused the batch')
+    await h.service.stop()
+    const again = h.restart([new OtlpHttpSink({ url: receiver.url })])
+    await again.runCycle()
+    assert.deepEqual(accepted(receiver), ids(all), 'not skipped by a jump to the head')
+  })
+
   it('retries after a 500 with the same batch: no loss, no reordering, nothing skipped', async (t) => {
     const receiver = await startOtlpReceiver(t)
     const h = await harness(t, [new OtlpHttpSink({ url: receiver.url })], { batchSize: 3 })

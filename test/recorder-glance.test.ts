@@ -78,7 +78,15 @@ void describe('recorder in front of a real Glance', { skip }, () => {
     // Wait (bounded) until the reporter has sent everything.
     for (let i = 0; i < 200 && reporter.stats().queued > 0; i++) await sleep(25)
     await reporter.close()
-    assert.equal(reporter.stats().droppedQueueFull + reporter.stats().droppedRejected, 0)
+    const { droppedQueueFull, rejected, unsentAtClose } = reporter.stats()
+    assert.deepEqual(
+      { droppedQueueFull, rejected, unsentAtClose },
+      {
+        droppedQueueFull: 0,
+        rejected: 0,
+        unsentAtClose: 0,
+      },
+    )
 
     const traces = async (projectId: string): Promise<Found[]> => {
       const from = Date.now() - 600_000

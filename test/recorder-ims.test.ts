@@ -1271,7 +1271,17 @@ void describe('recorder in front of the IMS-native API', () => {
     assert.ok(before.failedAttempts > 0)
     assert.deepEqual(
       { ...before, failedAttempts: 0 },
-      { queued: 8, sent: 0, droppedQueueFull: 0, droppedRejected: 0, failedAttempts: 0 },
+      {
+        queued: 8,
+        sent: 0,
+        droppedQueueFull: 0,
+        rejected: 0,
+        held: 0,
+        deadLettered: 0,
+        droppedHeldFull: 0,
+        unsentAtClose: 0,
+        failedAttempts: 0,
+      },
     )
 
     // OpenCTS is back: the retry delivers everything.

@@ -271,7 +271,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
           createdAt,
           deliveredAt: null,
         })
-        assert.equal(await d.deliveryCursor(), 0)
+        assert.equal(await d.deliveryCursor(), undefined, 'never set')
+        await d.enqueue(0, [])
+        assert.equal(await d.deliveryCursor(), 0, 'set to 0 is not never set')
         await d.enqueue(7, [delivery('a', NOW), delivery('b', NOW + 1)])
         await d.enqueue(9, [delivery('a', NOW + 5)])
         assert.equal(await d.deliveryCursor(), 9)
@@ -305,7 +307,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
         )
         await d.setCursor('log-stream:file', 42)
         assert.equal(await d.getCursor('log-stream:file'), 42)
-        assert.equal(await d.getCursor('other'), 0)
+        assert.equal(await d.getCursor('other'), undefined, 'never set')
+        await d.setCursor('empty-store', 0)
+        assert.equal(await d.getCursor('empty-store'), 0, 'set to 0 is not never set')
       }))
 
     it('counts the notifications enabled with a topic, in every project', () =>

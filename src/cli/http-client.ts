@@ -43,6 +43,11 @@ export interface OutgoingRequest {
   /** Every header the request sends besides the authorizer's (lowercase names). */
   readonly headers: Readonly<Record<string, string>>
   readonly body?: string
+  /**
+   * The project the request acts on (the `{project_id}` of its path). A credential scoped to a
+   * project is scoped to this one, so one client serves every project its user may act on.
+   */
+  readonly projectId?: string
 }
 
 /** Authenticates requests with one credential. */
@@ -54,6 +59,8 @@ export interface RequestAuthorizer {
    * Throws CtsApiError or CliFailure when getting a token fails.
    */
   authorize(request: OutgoingRequest): Promise<Readonly<Record<string, string>>>
+  /** Forgets a credential the server answered 401 to, when it can get a new one (a token). */
+  refresh?(request: OutgoingRequest): void
 }
 
 /** Sends `X-Auth-Token`. */
@@ -61,7 +68,10 @@ export function tokenAuthorizer(token: string, description: string): RequestAuth
   return { description, authorize: () => Promise.resolve({ 'x-auth-token': token }) }
 }
 
-/** Signs each request with SDK-HMAC-SHA256, scoped to the project by a signed `X-Project-Id`. */
+/**
+ * Signs each request with SDK-HMAC-SHA256, scoped by a signed `X-Project-Id` to the request's
+ * project (`projectId` when the request names none).
+ */
 export function akskAuthorizer(input: {
   readonly accessKeyId: string
   readonly secretKey: string
@@ -72,7 +82,8 @@ export function akskAuthorizer(input: {
   return {
     description: input.description,
     authorize: (request) => {
-      const headers = { ...request.headers, 'x-project-id': input.projectId }
+      const projectId = request.projectId ?? input.projectId
+      const headers = { ...request.headers, 'x-project-id': projectId }
       const signed = signRequest({
         method: request.method,
         url: request.url,
@@ -82,12 +93,16 @@ export function akskAuthorizer(input: {
         secretKey: input.secretKey,
         now: input.now(),
       })
-      return Promise.resolve({ 'x-project-id': input.projectId, ...signed })
+      return Promise.resolve({ 'x-project-id': projectId, ...signed })
     },
   }
 }
 
-/** Signs in once (a token scoped to the project, on first use) and sends that token. */
+/**
+ * Signs in once per project (a token scoped to the request's project, `projectId` when it names
+ * none, on first use) and sends that token. A failed sign-in is not remembered: the next request
+ * tries again; `refresh` forgets a token the server no longer accepts.
+ */
 export function passwordAuthorizer(input: {
   readonly endpoint: URL
   readonly account: string
@@ -97,12 +112,21 @@ export function passwordAuthorizer(input: {
   readonly description: string
   readonly timeoutMs?: number
 }): RequestAuthorizer {
-  let token: Promise<string> | undefined
+  const tokens = new Map<string, Promise<string>>()
   return {
     description: input.description,
-    authorize: async () => {
-      token ??= signIn(input)
+    authorize: async (request) => {
+      const projectId = request.projectId ?? input.projectId
+      let token = tokens.get(projectId)
+      if (token === undefined) {
+        token = signIn({ ...input, projectId })
+        tokens.set(projectId, token)
+        token.catch(() => tokens.delete(projectId))
+      }
       return { 'x-auth-token': await token }
+    },
+    refresh: (request) => {
+      tokens.delete(request.projectId ?? input.projectId)
     },
   }
 }
@@ -233,6 +257,7 @@ export class CtsClient {
   async postTraces(projectId: string, body: string): Promise<string[]> {
     const answer = (await this.#call(
       'POST',
+      projectId,
       `/v3/${encodeURIComponent(projectId)}/traces`,
       body,
     )) as {
@@ -250,7 +275,7 @@ export class CtsClient {
   ): Promise<ListTracesResponse> {
     const query = new URLSearchParams(params).toString()
     const path = `/v3/${encodeURIComponent(projectId)}/traces${query === '' ? '' : `?${query}`}`
-    const answer = (await this.#call('GET', path)) as Partial<ListTracesResponse>
+    const answer = (await this.#call('GET', projectId, path)) as Partial<ListTracesResponse>
     if (!Array.isArray(answer.traces) || typeof answer.meta_data !== 'object')
       throw new CliFailure('the server answered without traces and meta_data')
     return answer as ListTracesResponse
@@ -263,7 +288,7 @@ export class CtsClient {
   ): Promise<{ trackers: Record<string, unknown>[] }> {
     const query = new URLSearchParams(params).toString()
     const path = `/v3/${encodeURIComponent(projectId)}/trackers${query === '' ? '' : `?${query}`}`
-    const answer = (await this.#call('GET', path)) as { trackers?: unknown }
+    const answer = (await this.#call('GET', projectId, path)) as { trackers?: unknown }
     if (!Array.isArray(answer.trackers))
       throw new CliFailure('the server answered without a trackers array')
     return answer as { trackers: Record<string, unknown>[] }
@@ -276,7 +301,7 @@ export class CtsClient {
   ): Promise<{ deliveries: Record<string, unknown>[] }> {
     const query = new URLSearchParams(params).toString()
     const path = `/v3/${encodeURIComponent(projectId)}/deliveries${query === '' ? '' : `?${query}`}`
-    const answer = (await this.#call('GET', path)) as { deliveries?: unknown }
+    const answer = (await this.#call('GET', projectId, path)) as { deliveries?: unknown }
     if (!Array.isArray(answer.deliveries))
       throw new CliFailure('the server answered without a deliveries array')
     return answer as { deliveries: Record<string, unknown>[] }
@@ -286,28 +311,43 @@ export class CtsClient {
   async redeliver(projectId: string, deliveryId: string): Promise<void> {
     await this.#call(
       'POST',
+      projectId,
       `/v3/${encodeURIComponent(projectId)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
       '{}',
     )
   }
 
-  async #call(method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> {
+  async #call(
+    method: 'GET' | 'POST',
+    projectId: string,
+    path: string,
+    body?: string,
+  ): Promise<unknown> {
     const headers: Record<string, string> =
       body === undefined ? {} : { 'content-type': 'application/json' }
-    const auth = await this.#authorizer.authorize({
+    const request: OutgoingRequest = {
       method,
       url: new URL(this.#base + path),
       headers,
+      projectId,
       ...(body === undefined ? {} : { body }),
-    })
-    const response = await send(
-      this.#base,
-      method,
-      path,
-      { ...headers, ...auth },
-      body,
-      this.#timeoutMs,
-    )
+    }
+    const attempt = async (): Promise<Response> =>
+      send(
+        this.#base,
+        method,
+        path,
+        { ...headers, ...(await this.#authorizer.authorize(request)) },
+        body,
+        this.#timeoutMs,
+      )
+    let response = await attempt()
+    if (response.status === 401 && this.#authorizer.refresh !== undefined) {
+      // A token that expired meanwhile: sign in again, once.
+      await response.body?.cancel()
+      this.#authorizer.refresh(request)
+      response = await attempt()
+    }
     const text = await response.text()
     if (!response.ok) throw apiError(response, text, this.#authorizer.description)
     let json: unknown

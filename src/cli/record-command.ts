@@ -5,8 +5,13 @@
  * OpenCTS server with the producer credential of `ingest` (flags, environment, credentials file;
  * `CTS TraceReporter` is the policy to give it). `--map` takes built-in map names and JSON map
  * files. Runs until SIGINT/SIGTERM, then sends what is queued (5 s at most) and prints the counts.
+ *
+ * Each batch is sent under its own project (the one each request names), signed for that project;
+ * `-p` is only the default and the project of the data-tracker lookups. A batch OpenCTS refuses
+ * for good is logged and kept (trace-reporter.ts): in `--dead-letter DIR` when given, else in
+ * memory and retried.
  */
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
@@ -20,8 +25,9 @@ import {
   type RouteMap,
   type RouteMatch,
 } from '../recorder/index.js'
+import { FolderDeadLetter } from '../recorder/dead-letter.js'
 import { RecorderProxy, STATS_PATH } from '../recorder/recorder-proxy.js'
-import { TraceReporter } from '../recorder/trace-reporter.js'
+import { TraceReporter, type ReporterStats } from '../recorder/trace-reporter.js'
 import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { CLIENT_FLAGS, clientFor, clientOptions, refuseSecretFlags } from './client-options.js'
@@ -39,6 +45,7 @@ const FLAGS = {
   'user-id-header': { type: 'string' },
   'user-name-header': { type: 'string' },
   'project-header': { type: 'string' },
+  'dead-letter': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -94,6 +101,17 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
   const listen = listenAddress(values.listen ?? '127.0.0.1:8089')
   const options = clientOptions(values, io.env, resolve())
   const client = clientFor(options, io.now)
+  const deadLetterDir = values['dead-letter']
+  if (deadLetterDir === '') throw new UsageError('--dead-letter wants a folder')
+  if (deadLetterDir !== undefined) {
+    try {
+      mkdirSync(resolve(deadLetterDir), { recursive: true, mode: 0o700 })
+    } catch (error) {
+      throw new CliFailure(
+        `--dead-letter ${deadLetterDir}: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  }
   const reporter = new TraceReporter({
     sender: {
       send: async (projectId, traces) => {
@@ -105,9 +123,29 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
       error.status >= 400 &&
       error.status < 500 &&
       error.status !== 429,
+    ...(deadLetterDir === undefined
+      ? {}
+      : { deadLetter: new FolderDeadLetter(resolve(deadLetterDir)) }),
     onError: (error) =>
       io.stderr.write(
         `record: reporting failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      ),
+    onRejected: (batch) => {
+      const kept =
+        batch.kept === 'dead-letter'
+          ? `kept in ${batch.where ?? 'the dead-letter folder'} (replay: opencts ingest FILE -p ${batch.projectId})`
+          : batch.kept === 'held'
+            ? 'held in memory, retried later (counted in "held")'
+            : 'DROPPED: the held store is full (counted in "droppedHeldFull"; use --dead-letter DIR)'
+      io.stderr.write(
+        `record: OpenCTS refused ${batch.count} trace(s) of project ${batch.projectId}: ` +
+          `${batch.error instanceof Error ? batch.error.message.split('\n')[0] : String(batch.error)}; ${kept}\n`,
+      )
+    },
+    onQueueFull: (max) =>
+      io.stderr.write(
+        `record: the queue is full (${max} traces): dropping traces until OpenCTS takes them ` +
+          `(counted in "droppedQueueFull")\n`,
       ),
   })
   // Data trackers decide which object operations of data maps (s3) are recorded: refreshed from
@@ -175,5 +213,21 @@ export async function runRecord(args: readonly string[], io: CliIo): Promise<num
   await new Promise((ok) => server.close(ok))
   await reporter.close()
   io.stdout.write(`${JSON.stringify(proxy.stats())}\n`)
+  const lost = losses(reporter.stats())
+  if (lost !== '') io.stderr.write(`record: traces not delivered: ${lost}\n`)
   return 0
+}
+
+/** The counts of traces not delivered, as `name N` pairs ('' when there are none). */
+function losses(stats: ReporterStats): string {
+  const counts: [string, number][] = [
+    ['droppedQueueFull', stats.droppedQueueFull],
+    ['droppedHeldFull', stats.droppedHeldFull],
+    ['unsentAtClose', stats.unsentAtClose],
+    ['deadLettered', stats.deadLettered],
+  ]
+  return counts
+    .filter(([, n]) => n > 0)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ')
 }

@@ -155,8 +155,10 @@ export const RECORD_USAGE = `Usage: opencts record --upstream URL [--map ims,gla
 Runs a reverse proxy in front of an HTTP API and records its calls as traces: every request goes
 to the upstream unchanged and the answer comes back unchanged; route maps say which trace each
 call is (built in: ims, glance, s3; or a JSON map file, docs/recorder-maps.md). Traces are sent
-in batches to an OpenCTS server with a producer credential (policy "CTS TraceReporter"); when
-OpenCTS is down the API keeps answering and losses are counted (GET /_opencts/recorder).
+in batches to an OpenCTS server with a producer credential (policy "CTS TraceReporter"), each
+batch under the project its requests name (-p is the default); when OpenCTS is down the API keeps
+answering, traces wait and retry, refusals are logged and kept, and every count is on
+GET /_opencts/recorder.
 
 Options:
   --upstream URL        the API to record (required)
@@ -167,6 +169,9 @@ Options:
   --default-project ID  project of requests whose identity headers name none (default: -p)
   --user-id-header H, --user-name-header H, --project-header H
                         read the operator and project from these headers instead
+  --dead-letter DIR     keep batches OpenCTS refuses for good here (JSON lines, one file per
+                        batch; replay: opencts ingest FILE -p PROJECT); default: held in memory
+                        (10,000 traces at most) and retried
   -h, --help            show this help
 
 Identity: X-User-Id, X-User-Name, X-User-Domain-Id, X-User-Domain-Name and X-Project-Id (or

@@ -43,7 +43,6 @@ interface Target {
 
 export class NotificationMatcher {
   readonly #deps: MatcherDeps
-  #started = false
 
   constructor(deps: MatcherDeps) {
     this.#deps = deps
@@ -53,11 +52,11 @@ export class NotificationMatcher {
   async runOnce(): Promise<MatchReport> {
     const { traces, delivery } = this.#deps
     let cursor = await delivery.deliveryCursor()
-    if (!this.#started && cursor === 0) {
+    if (cursor === undefined) {
+      // Never set (not 0: a cursor set on an empty store keeps every trace since to match).
       cursor = await traces.headSeq()
       await delivery.enqueue(cursor, [])
     }
-    this.#started = true
     const report = { traces: 0, enqueued: 0, unroutable: 0 }
     // Nothing can match: skip to the head without reading the traces. The head is read before
     // counting, so a trace committed after a notification appeared is never skipped.

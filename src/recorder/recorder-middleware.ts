@@ -75,7 +75,17 @@ export function recorderMiddleware(
         const match = matchRoute(options.maps, method, path, query, headers)
         const identity = identityOf(req.headers, options.identityHeaders)
         const projectId = identity.projectId ?? match?.params.project_id ?? options.defaultProjectId
-        if (projectId === undefined) return
+        if (projectId === undefined) {
+          const recordable =
+            match === undefined
+              ? options.catchAll !== null && isMutating(method)
+              : match.rule.read_only !== true || options.recordReads === true
+          if (recordable)
+            options.onError?.(
+              new Error(`${method} ${path} not recorded: no project in the request, no default`),
+            )
+          return
+        }
         const body = req.body
         const requestText =
           body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)

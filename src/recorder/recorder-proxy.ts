@@ -100,6 +100,10 @@ interface Counters {
   upstreamErrors: number
   recordErrors: number
   jobsPolled: number
+  /** Calls that would be recorded but name no project (and there is no default project). */
+  unrecordedNoProject: number
+  /** Async jobs whose end was not seen (time up, or the proxy stopped): no completion trace. */
+  jobsUnfinished: number
 }
 
 export class RecorderProxy {
@@ -110,6 +114,8 @@ export class RecorderProxy {
     upstreamErrors: 0,
     recordErrors: 0,
     jobsPolled: 0,
+    unrecordedNoProject: 0,
+    jobsUnfinished: 0,
   }
   readonly #jobs = new Set<NodeJS.Timeout>()
 
@@ -138,6 +144,12 @@ export class RecorderProxy {
   /** Stops job pollers. */
   close(): void {
     for (const timer of this.#jobs) clearTimeout(timer)
+    if (this.#jobs.size > 0) {
+      this.#counters.jobsUnfinished += this.#jobs.size
+      this.#o.onError?.(
+        new Error(`stopped polling ${this.#jobs.size} async job(s): no completion trace for them`),
+      )
+    }
     this.#jobs.clear()
   }
 
@@ -266,7 +278,19 @@ export class RecorderProxy {
     const identity = identityOf(x.req.headers, this.#o.identityHeaders)
     const projectId =
       identity.projectId ?? match?.params.project_id ?? this.#o.defaultProjectId ?? undefined
-    if (projectId === undefined) return
+    if (projectId === undefined) {
+      const recordable =
+        match === undefined
+          ? this.#o.catchAll !== null && isMutating(x.method)
+          : match.rule.read_only !== true || this.#o.recordReads === true
+      if (recordable) {
+        this.#counters.unrecordedNoProject++
+        this.#o.onError?.(
+          new Error(`${x.method} ${x.path} not recorded: no project in the request, no default`),
+        )
+      }
+      return
+    }
     const requestText = x.requestTap.text()
     const responseText = x.responseTap?.text()
     const userAgent = x.req.headers['user-agent']
@@ -337,6 +361,12 @@ export class RecorderProxy {
             this.#counters.recorded += traces.length
             if (traces.length > 0) this.#o.reporter.enqueue(exchange.projectId, traces)
           } else if (Date.now() < deadline) tick()
+          else {
+            this.#counters.jobsUnfinished++
+            this.#o.onError?.(
+              new Error(`job ${jobId} did not end in time: no completion trace for it`),
+            )
+          }
         })
       }, interval)
       timer.unref()

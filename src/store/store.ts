@@ -471,8 +471,11 @@ export interface DeliveryStore {
   listFunctions(projectId: string): Promise<FunctionRecord[]>
   deleteFunction(projectId: string, urn: string): Promise<boolean>
 
-  /** The matcher's cursor (highest trace seq matched), 0 before the first run. */
-  deliveryCursor(): Promise<number>
+  /**
+   * The matcher's cursor (highest trace seq matched); undefined before the first run (never set),
+   * which is not the same as 0 (set on an empty store: every trace since is still to match).
+   */
+  deliveryCursor(): Promise<number | undefined>
   /** In one transaction: inserts the deliveries (ignoring ids already stored) and sets the cursor. */
   enqueue(cursor: number, deliveries: readonly DeliveryRecord[]): Promise<void>
   /** Pending deliveries due at `now`, oldest due first, at most `limit`. */
@@ -501,8 +504,11 @@ export interface DeliveryStore {
   /** Deletes delivered and dead deliveries created before `time`; returns the count. */
   purgeDeliveries(time: number): Promise<number>
 
-  /** A named cursor of another durable consumer (log streams), 0 when never set. */
-  getCursor(name: string): Promise<number>
+  /**
+   * A named cursor of another durable consumer (log streams); undefined when never set, which is
+   * not the same as 0 (set on an empty store: every trace since is still to be consumed).
+   */
+  getCursor(name: string): Promise<number | undefined>
   setCursor(name: string, seq: number): Promise<void>
 }
 

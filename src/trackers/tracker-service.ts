@@ -199,26 +199,30 @@ export class TrackerService {
   }
 
   /**
-   * Creates the transfer bucket when the body asks (`obs_info.is_obs_created`) for a bucket other
-   * than the tracker's current one: CTS.0215 if it exists, CTS.0216 if creation fails.
+   * Creates the transfer bucket when the body asks (`obs_info.is_obs_created`) and it does not
+   * exist, whatever else the request changes: CTS.0216 if creation fails. CTS.0215 when it exists
+   * already and is not the tracker's current bucket; the current one existing is what was asked.
    */
   async #createBucket(body: unknown, current: string | undefined): Promise<void> {
     const buckets = this.#deps.buckets
     if (buckets === undefined || !isJsonObject(body) || !isJsonObject(body.obs_info)) return
     const { bucket_name: name, is_obs_created: create } = body.obs_info
-    if (create !== true || typeof name !== 'string' || name === '' || name === current) return
+    if (create !== true || typeof name !== 'string' || name === '') return
     let exists: boolean
     try {
       exists = await buckets.exists(name)
     } catch (error) {
       reject('OCTS_ERR_BUCKET_CREATE_FAILED', `cannot reach the object store: ${errorText(error)}`)
     }
+    if (exists && name === current) return
     if (exists) reject('OCTS_ERR_BUCKET_EXISTS', `bucket ${JSON.stringify(name)} already exists`)
     try {
       await buckets.create(name)
     } catch (error) {
-      if (isOpenCtsError(error) && error.code === 'OCTS_ERR_BUCKET_EXISTS')
+      if (isOpenCtsError(error) && error.code === 'OCTS_ERR_BUCKET_EXISTS') {
+        if (name === current) return // created meanwhile: it exists, as asked
         reject('OCTS_ERR_BUCKET_EXISTS', `bucket ${JSON.stringify(name)} already exists`)
+      }
       reject('OCTS_ERR_BUCKET_CREATE_FAILED', `bucket ${JSON.stringify(name)}: ${errorText(error)}`)
     }
   }

@@ -11,10 +11,12 @@
  * 3. new batches are planned, saved, put and committed until caught up (at most MAX_STEPS);
  * 4. the project's latest signed checkpoint is copied into the bucket when newer than the one there
  *    (checkpoint-export.ts; only with the `latestCheckpoint` dependency, i.e. the log on).
- * A tracker that does not deliver (disabled, or no bucket) ends its digest chain and moves its
- * cursor to the head: traces recorded meanwhile are not transferred later (CTS: a disabled tracker
- * stops transfer). When a bucket is configured for the first time, the tracker's traces still in
- * the store are delivered too.
+ * A tracker that does not deliver (disabled, or its bucket removed) ends its digest chain and moves
+ * its cursor to the head: traces recorded meanwhile are not transferred later (CTS: a disabled
+ * tracker stops transfer). A tracker that has never had a bucket has no transfer state at all (it
+ * is not started, whatever the cycles saw meanwhile): when a bucket is configured for the first
+ * time, the tracker's traces still in the store are delivered too. One created with a bucket but
+ * `disabled` starts at the head.
  *
  * Health: a missing bucket sets the tracker `status=error`, `detail=noBucket`; a refused write
  * `detail=bucketPolicyError`; the next successful delivery (or, for noBucket, the bucket existing
@@ -36,7 +38,6 @@ import type {
   DeliveredFile,
   StoredCheckpoint,
   TraceStore,
-  TransferState,
   TransferStore,
 } from '../store/index.js'
 import { BatchDelivery, parsePending, type DataKeySource } from './batch-delivery.js'
@@ -206,9 +207,13 @@ export class TransferService {
     const { transfer, traces, clock } = this.#deps
     const bucket = tracker.obs_info.bucket_name
     const delivers = trackerDelivers(tracker) && bucket !== ''
-    const state: TransferState =
-      (await transfer.getTransferState(tracker.id)) ??
-      (await transfer.initTransferState(tracker.id, delivers ? 0 : await traces.headSeq()))
+    let state = await transfer.getTransferState(tracker.id)
+    if (state === undefined) {
+      // A tracker that never had a bucket has not started: no state, so the first bucket delivers
+      // every trace still in the store. One that has a bucket but is disabled starts at the head.
+      if (bucket === '') return
+      state = await transfer.initTransferState(tracker.id, delivers ? 0 : await traces.headSeq())
+    }
     let chain = parseChainState(state.digest)
     const naming: FileNaming = {
       bucket,

@@ -7,8 +7,9 @@
  * A cycle runs every `intervalMs` and right after commits (the in-process Publisher wakes it).
  * Cycles never overlap. Per cycle the trackers are listed once (a tracker enabled, disabled or
  * given LTS takes effect in the next cycle); then every sink, concurrently:
- * 1. a sink seen for the first time by this process whose cursor is 0 (never set) starts at the
- *    store's head: a new sink streams what is committed from now on;
+ * 1. a sink whose cursor was never set (a new sink) starts at the store's head: it streams what
+ *    is committed from now on. A cursor set to 0 (the sink was added to an empty store) is a
+ *    cursor like any other: after a restart nothing committed since is skipped;
  * 2. read up to `batchSize` (500) traces after the cursor; keep those a streaming tracker takes
  *    (stream-selection.ts); send them as one batch;
  * 3. only when the sink accepted the batch (or it was empty), set the cursor to the window's last
@@ -63,7 +64,6 @@ export interface SinkCycleReport {
 interface SinkState {
   readonly sink: LogSink
   readonly cursorName: string
-  initialized: boolean
   failures: number
   retryAt: number
 }
@@ -97,7 +97,6 @@ export class LogStreamService {
     this.#states = deps.sinks.map((sink) => ({
       sink,
       cursorName: cursorName(sink.name),
-      initialized: false,
       failures: 0,
       retryAt: 0,
     }))
@@ -179,12 +178,9 @@ export class LogStreamService {
     let sent = 0
     try {
       let cursor = await cursors.getCursor(state.cursorName)
-      if (!state.initialized) {
-        if (cursor === 0) {
-          cursor = await traces.headSeq()
-          await cursors.setCursor(state.cursorName, cursor)
-        }
-        state.initialized = true
+      if (cursor === undefined) {
+        cursor = await traces.headSeq()
+        await cursors.setCursor(state.cursorName, cursor)
       }
       for (let step = 0; step < MAX_WINDOWS_PER_CYCLE && !this.#stopRequested; step++) {
         const window = await traces.readFrom(cursor, this.#batchSize)

@@ -157,7 +157,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     )
   }
 
-  deliveryCursor(): Promise<number> {
+  deliveryCursor(): Promise<number | undefined> {
     return this.getCursor(MATCHER_CURSOR)
   }
 
@@ -302,11 +302,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
     )
   }
 
-  getCursor(name: string): Promise<number> {
+  getCursor(name: string): Promise<number | undefined> {
     return run('read', () => {
       const row = this.#db.prepare('SELECT seq FROM cursors WHERE name = ?').get(name) as
         { seq: number } | undefined
-      return row?.seq ?? 0
+      return row?.seq
     })
   }
 
