@@ -29,6 +29,7 @@ import {
   UUID_PATTERN,
   type TimeWindow,
 } from './trace-limits.js'
+import { MAX_JSON_DEPTH, findDeepNesting } from './json-depth.js'
 import { utf8Length } from './utf8.js'
 
 export interface NormalizeContext {
@@ -161,6 +162,16 @@ function optionalCount(input: Record<string, unknown>, field: string): number | 
   return value
 }
 
+/** Refuses a JSON value nested deeper than MAX_JSON_DEPTH (checked iteratively, before any walk). */
+function boundedNesting(value: unknown, field: string): void {
+  const violation = findDeepNesting(value, MAX_JSON_DEPTH, field)
+  if (violation !== undefined)
+    throw new Problem(
+      field,
+      `${field} is JSON nested deeper than ${MAX_JSON_DEPTH} levels of arrays/objects`,
+    )
+}
+
 function body(
   input: Record<string, unknown>,
   field: 'request' | 'response',
@@ -168,6 +179,7 @@ function body(
 ): string | null {
   const value = input[field]
   if (value === undefined || value === null) return null
+  boundedNesting(value, field)
   const text = typeof value === 'string' ? value : JSON.stringify(value)
   const bytes = utf8Length(text)
   if (bytes > maxBytes) throw new Problem(field, `${field} is ${bytes} bytes, max ${maxBytes}`)
@@ -244,6 +256,7 @@ function user(input: Record<string, unknown>): UserInfo | null {
   }
   if (!isPlainObject(value))
     throw new Problem('user', `user must be an object, got ${describe(value)}`)
+  boundedNesting(value, 'user')
   for (const key of ['id', 'name', 'user_name', 'account_id', 'access_key_id', 'type'] as const) {
     const field = value[key]
     if (field !== undefined && field !== null && typeof field !== 'string') {
