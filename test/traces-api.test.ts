@@ -173,7 +173,24 @@ describe('tenant isolation of trace ids', () => {
     assert.equal(typeof inB.body.leaf_indexes[0], 'number', 'stored in B, with its own leaf')
     const retry = await post(B, 'changed')
     assert.deepEqual(retry.body, inB.body, 'a retry in B is idempotent in B')
+    // An id only A holds reads in B exactly like an id nobody holds.
+    const onlyA = randomUUID()
+    const unknown = randomUUID()
+    const stored = await call(app, 'POST', `/v3/${A}/traces`, {
+      traces: [reportedTrace({ trace_id: onlyA, time: TEST_NOW - 1000, service_type: 'ECS' })],
+    })
+    assert.equal(stored.status, 201)
     await services.checkpointer.runOnce()
+    for (const path of ['traces?trace_id=', 'log/inclusion-proof?trace_id=']) {
+      const held = await call(app, 'GET', `/v3/${B}/${path}${onlyA}`)
+      const none = await call(app, 'GET', `/v3/${B}/${path}${unknown}`)
+      assert.equal(held.status, none.status, path)
+      assert.equal(
+        JSON.stringify(held.body).replaceAll(onlyA, 'ID'),
+        JSON.stringify(none.body).replaceAll(unknown, 'ID'),
+        path,
+      )
+    }
     for (const [project, name] of [
       [A, 'of-a'],
       [B, 'of-b'],
