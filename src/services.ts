@@ -188,7 +188,7 @@ export function createServices(deps: ServiceDeps): Services {
     ids,
     publisher,
     audit,
-    ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher }),
+    ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher, retentionMs }),
     projects,
     traceQuery: new TraceQuery({ traces: store.traces, clock, retentionMs }),
     trackers: new TrackerService({

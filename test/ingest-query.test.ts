@@ -47,7 +47,10 @@ describe('ingest and ListTraces', () => {
   it('rejects a batch with an invalid trace, naming index and field, and stores nothing', async (t) => {
     const { app } = await buildTestApp(t)
     const posted = await call(app, 'POST', `/v3/${P}/traces`, {
-      traces: [reportedTrace(), reportedTrace({ trace_name: '9bad' })],
+      traces: [
+        reportedTrace({ time: TEST_NOW - 1000 }),
+        reportedTrace({ time: TEST_NOW - 1000, trace_name: '9bad' }),
+      ],
     })
     assert.equal(posted.status, 400)
     assert.equal(posted.body.error_code, 'CTS.0003')

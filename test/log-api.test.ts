@@ -18,7 +18,7 @@ import type { TraceRecord } from '../src/model/index.js'
 import { traceLeaf } from '../src/model/trace-leaf.js'
 import type { Store } from '../src/store/index.js'
 import { reportedTrace } from './helpers/make-trace.js'
-import { TEST_PROJECTS, buildTestApp, call } from './helpers/test-app.js'
+import { TEST_NOW, TEST_PROJECTS, buildTestApp, call } from './helpers/test-app.js'
 
 const [A, B] = TEST_PROJECTS as [string, string]
 const hex = (list: string[]): Buffer[] => list.map((h) => Buffer.from(h, 'hex'))
@@ -37,7 +37,9 @@ async function ingest(
 ): Promise<{ trace_ids: string[]; leaf_indexes?: (number | null)[] }> {
   const traces = [
     ...extra,
-    ...Array.from({ length: count }, (_, i) => reportedTrace({ resource_name: `r${i}` })),
+    ...Array.from({ length: count }, (_, i) =>
+      reportedTrace({ time: TEST_NOW - 1000, resource_name: `r${i}` }),
+    ),
   ]
   const { status, body } = await call(app, 'POST', `/v3/${projectId}/traces`, { traces })
   assert.equal(status, 201, JSON.stringify(body))
@@ -59,7 +61,9 @@ describe('verifiable log API', () => {
     assert.equal(await services.checkpointer.runOnce(), 1)
     assert.equal(await services.checkpointer.runOnce(), 0, 'no growth, no new checkpoint')
     // 100 traces: hashed on the worker thread; a re-reported id keeps its index.
-    const again = await ingest(app, A, 100, [{ ...reportedTrace(), trace_id: first.trace_ids[1] }])
+    const again = await ingest(app, A, 100, [
+      { ...reportedTrace({ time: TEST_NOW - 1000 }), trace_id: first.trace_ids[1] },
+    ])
     assert.deepEqual(again.leaf_indexes, [
       base + 1,
       ...Array.from({ length: 100 }, (_, i) => base + 3 + i),

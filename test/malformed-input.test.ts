@@ -51,6 +51,12 @@ const BODIES: { payload: string; type: string }[] = [
   { payload: '{"a":1}', type: 'text/plain' },
   { payload: '<xml/>', type: 'application/xml' },
   { payload: '\u0000\u0001', type: 'application/json' },
+  // Nesting that overflowed JSON.stringify (issue 14): bounded for every body.
+  { payload: '['.repeat(5000) + ']'.repeat(5000), type: 'application/json' },
+  {
+    payload: `{"traces":[{"request":${'['.repeat(5000)}${']'.repeat(5000)}}],"obs_info":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+    type: 'application/json',
+  },
 ]
 
 function fill(path: string, pick: (name: string) => string): string {

@@ -160,6 +160,25 @@ describe('SQLite Merkle log', () => {
     await store.close()
   })
 
+  it('gives the same trace id its own leaf in each project; a retry keeps the leaf', async () => {
+    const store = openSqliteStore({ path: freshPath(), merkle: HASHING })
+    try {
+      const [a] = traces('pa', 1)
+      assert.ok(a !== undefined)
+      const b = { ...a, project_id: 'pb' }
+      await store.traces.append(traces('pb', 2))
+      assert.deepEqual([...(await store.traces.append([a])).leafIndexes], [[a.trace_id, 0]])
+      assert.deepEqual([...(await store.traces.append([b])).leafIndexes], [[b.trace_id, 2]])
+      assert.deepEqual([...(await store.traces.append([b])).leafIndexes], [[b.trace_id, 2]])
+      assert.equal((await store.merkle.leafOf('pb', b.trace_id))?.trace.project_id, 'pb')
+      assert.equal((await store.merkle.leafOf('pa', a.trace_id))?.trace.project_id, 'pa')
+      await checkLog(store, 'pa', 1)
+      await checkLog(store, 'pb', 3)
+    } finally {
+      await store.close()
+    }
+  })
+
   it('upgrades a version-4 file: adds traces.leaf_index and the merkle tables', async () => {
     const path = freshPath()
     const old = traces('p1', 3)

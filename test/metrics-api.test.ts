@@ -116,7 +116,12 @@ describe('GET /metrics', () => {
     const traceIds: string[] = posted.body.trace_ids
     const again = await call(app, 'POST', `/v3/${P}/traces`, {
       traces: [
-        reportedTrace({ trace_id: traceIds[0], service_type: 'ECS', trace_name: 'createServer' }),
+        reportedTrace({
+          trace_id: traceIds[0],
+          time: TEST_NOW - 60_000,
+          service_type: 'ECS',
+          trace_name: 'createServer',
+        }),
       ],
     })
     assert.equal(again.status, 201)

@@ -21,7 +21,7 @@ import { verifyDelivery } from '../src/delivery/delivery-signature.js'
 import type { EmailPort } from '../src/delivery/delivery-worker.js'
 import { emailPort } from '../src/delivery/email-port.js'
 import { EmailSender } from '../src/delivery/email-sender.js'
-import { TEST_PROJECTS, buildTestApp, call, type TestApp } from './helpers/test-app.js'
+import { TEST_NOW, TEST_PROJECTS, buildTestApp, call, type TestApp } from './helpers/test-app.js'
 
 const P = TEST_PROJECTS[0]
 
@@ -124,7 +124,8 @@ async function topicWith(
 function trace(user: string, code: number, traceName = 'deleteImage'): Record<string, unknown> {
   return {
     trace_id: randomUUID(),
-    time: Date.now() - 1000,
+    // By the app's (fake) clock: ingest accepts times within the retention and a day ahead.
+    time: (current?.clock.now() ?? TEST_NOW) - 1000,
     service_type: 'IMS',
     resource_type: 'image',
     resource_id: `img-${randomUUID().slice(0, 8)}`,

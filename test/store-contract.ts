@@ -94,6 +94,51 @@ export function storeContract(name: string, factory: StoreFactory): void {
         )
       }))
 
+    it('keeps trace ids per project: the same id is stored in each, a duplicate only of its own', () =>
+      withStore(factory, async (store) => {
+        const a = makeTrace({ time: NOW - 10, resource_name: 'of-p1' })
+        const b = { ...a, project_id: 'p2', resource_name: 'of-p2', time: NOW - 5 }
+        assert.deepEqual((await store.traces.append([a])).inserted, [a.trace_id])
+        const inB = await store.traces.append([b])
+        assert.deepEqual(
+          { inserted: inB.inserted, duplicates: inB.duplicates },
+          { inserted: [b.trace_id], duplicates: [] },
+          'an id stored in p1 is new in p2',
+        )
+        assert.deepEqual(await store.traces.get('p1', a.trace_id), a)
+        assert.deepEqual(await store.traces.get('p2', b.trace_id), b)
+        for (const [project, want] of [
+          ['p1', a],
+          ['p2', b],
+        ] as const) {
+          const page = await store.traces.page(window(project), null, 10)
+          assert.deepEqual(page.traces, [want], `${project} sees only its own trace`)
+          const next = await store.traces.page(window(project), { traceId: a.trace_id }, 10)
+          assert.deepEqual(next.traces, [], `the marker is ${project}'s own trace`)
+          const one = await store.traces.page(
+            { ...window(project), resourceName: want.resource_name ?? '' },
+            null,
+            10,
+          )
+          assert.equal(one.traces.length, 1)
+        }
+        const retry = await store.traces.append([{ ...b, resource_name: 'changed' }])
+        assert.deepEqual(
+          { inserted: retry.inserted, duplicates: retry.duplicates },
+          { inserted: [], duplicates: [b.trace_id] },
+          "a retry in p2 is a duplicate of p2's trace",
+        )
+        assert.deepEqual(await store.traces.get('p2', b.trace_id), b, 'the first report is kept')
+        const rows = await store.traces.readFrom(0, 10)
+        assert.deepEqual(
+          rows.map((r) => [r.trace.project_id, r.trace.trace_id]),
+          [
+            ['p1', a.trace_id],
+            ['p2', a.trace_id],
+          ],
+        )
+      }))
+
     it('pages newest first with exclusive bounds and an exact cursor, even on equal times', () =>
       withStore(factory, async (store) => {
         const traces = Array.from({ length: 25 }, (_, i) =>

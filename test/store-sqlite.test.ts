@@ -5,11 +5,13 @@ import { join } from 'node:path'
 import { it } from 'node:test'
 import Database from 'better-sqlite3'
 import { isOpenCtsError } from '../src/errors/index.js'
+import type { TraceRecord } from '../src/model/index.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
 import { SCHEMA_VERSION } from '../src/store/sqlite/schema.js'
 import type { Store } from '../src/store/index.js'
 import { identityStoreContract } from './identity-store-contract.js'
 import { keyStoreContract } from './key-store-contract.js'
+import { makeTrace } from './helpers/make-trace.js'
 import { storeContract, type StoreFactory } from './store-contract.js'
 
 const paths = new WeakMap<Store, string>()
@@ -87,6 +89,74 @@ it('upgrades a version-1 file on open: identity tables created, schema_version c
     await store.close()
   }
   assert.deepEqual(inspect(path), { tables: IAM_TABLES, version: String(SCHEMA_VERSION) })
+})
+
+/** The traces table of versions 1–6: trace ids unique across every project. */
+const V6_TRACES_SQL = `CREATE TABLE traces (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, trace_id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+  time INTEGER NOT NULL, category TEXT NOT NULL, tracker_name TEXT, service_type TEXT NOT NULL,
+  resource_type TEXT NOT NULL, resource_id TEXT, resource_name TEXT, trace_name TEXT NOT NULL,
+  trace_rating TEXT NOT NULL, user_name TEXT, access_key_id TEXT, enterprise_project_id TEXT,
+  doc TEXT NOT NULL, leaf_index INTEGER)`
+
+it('upgrades a version-6 file to trace ids unique per project, keeping rows, seq and the head', async () => {
+  const path = freshPath()
+  await openSqliteStore({ path }).close()
+  const old = [makeTrace({ project_id: 'p1' }), makeTrace({ project_id: 'p2' })]
+  const db = new Database(path)
+  db.exec(`DROP TABLE traces; ${V6_TRACES_SQL}`)
+  const insert = db.prepare(
+    'INSERT INTO traces (seq, trace_id, project_id, time, category, service_type, resource_type, trace_name, trace_rating, doc, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
+  for (const [i, t] of old.entries())
+    insert.run(
+      i + 1,
+      t.trace_id,
+      t.project_id,
+      t.time,
+      'system',
+      'IMS',
+      'image',
+      'createImage',
+      'normal',
+      JSON.stringify(t),
+      i,
+    )
+  // A purge of the newest rows leaves the AUTOINCREMENT high-water mark above max(seq).
+  db.prepare("UPDATE sqlite_sequence SET seq = 9 WHERE name = 'traces'").run()
+  db.prepare("UPDATE meta SET value = '6' WHERE key = 'schema_version'").run()
+  db.close()
+
+  const store = openSqliteStore({ path })
+  try {
+    assert.deepEqual(await store.traces.get('p1', old[0]?.trace_id ?? ''), old[0])
+    assert.deepEqual(
+      (await store.traces.readFrom(0, 10)).map((r) => r.seq),
+      [1, 2],
+    )
+    assert.equal(await store.traces.headSeq(), 9)
+    const copy = { ...old[0], project_id: 'p2' } as TraceRecord
+    assert.deepEqual((await store.traces.append([copy])).inserted, [copy.trace_id])
+    assert.deepEqual(
+      (await store.traces.readFrom(2, 10)).map((r) => r.seq),
+      [10],
+    )
+    assert.deepEqual(await store.traces.get('p2', copy.trace_id), copy)
+  } finally {
+    await store.close()
+  }
+  const check = new Database(path, { readonly: true })
+  const version = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
+    value: string
+  }
+  const indexes = check
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces' AND name LIKE 'traces_by_%'",
+    )
+    .all()
+  check.close()
+  assert.equal(version.value, String(SCHEMA_VERSION))
+  assert.equal(indexes.length, 11, 'every filter index recreated')
 })
 
 it('refuses a file of a newer schema and leaves it unchanged', async () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { RetentionJob } from '../src/store/retention-job.js'
-import { reportedTrace } from './helpers/make-trace.js'
-import { TEST_NOW, buildTestApp, call } from './helpers/test-app.js'
+import { makeTrace, reportedTrace } from './helpers/make-trace.js'
+import { TEST_NOW, TEST_PROJECTS, buildTestApp, call } from './helpers/test-app.js'
 
 const P = '0123456789abcdef0123456789abcdef'
 
@@ -61,16 +61,15 @@ describe('ListTraces paging and windows', () => {
 
   it('uses an exclusive window, default last hour, and exposes only 7 days', async (t) => {
     const { app, clock, services } = await buildTestApp(t)
-    const times = [
-      TEST_NOW - 2 * 3_600_000,
-      TEST_NOW - 3_600_000 + 1,
-      TEST_NOW - 10,
-      TEST_NOW - 8 * 86_400_000,
-    ]
+    const times = [TEST_NOW - 2 * 3_600_000, TEST_NOW - 3_600_000 + 1, TEST_NOW - 10]
     const posted = await call(app, 'POST', `/v3/${P}/traces`, {
       traces: times.map((time) => reportedTrace({ time })),
     })
-    const ids: string[] = posted.body.trace_ids
+    // Ingest refuses a trace older than the retention; one stored anyway (an older store, a
+    // longer retention before) is still never returned.
+    const old = makeTrace({ project_id: P, time: TEST_NOW - 8 * 86_400_000 })
+    await services.store.traces.append([old])
+    const ids: string[] = [...posted.body.trace_ids, old.trace_id]
     const list = async (query: string): Promise<string[]> =>
       (
         await call(app, 'GET', `/v3/${P}/traces?limit=200&service_type=IMS${query}`)
@@ -137,21 +136,141 @@ describe('ingest rules', () => {
   it('accepts 1,000 traces and rejects 1,001, an empty batch and a body over 12 MB', async (t) => {
     const { app } = await buildTestApp(t)
     const ok = await call(app, 'POST', `/v3/${P}/traces`, {
-      traces: Array.from({ length: 1000 }, () => reportedTrace()),
+      traces: Array.from({ length: 1000 }, () => reportedTrace({ time: TEST_NOW - 1000 })),
     })
     assert.equal(ok.status, 201)
     const tooMany = await call(app, 'POST', `/v3/${P}/traces`, {
-      traces: Array.from({ length: 1001 }, () => reportedTrace()),
+      traces: Array.from({ length: 1001 }, () => reportedTrace({ time: TEST_NOW - 1000 })),
     })
     assert.equal(tooMany.status, 413)
     assert.equal(tooMany.body.error_code, 'OCTS.0101')
     const empty = await call(app, 'POST', `/v3/${P}/traces`, { traces: [] })
     assert.equal(empty.status, 400)
     const big = await call(app, 'POST', `/v3/${P}/traces`, {
-      traces: Array.from({ length: 130 }, () => reportedTrace({ request: 'x'.repeat(100_000) })),
+      traces: Array.from({ length: 130 }, () =>
+        reportedTrace({ time: TEST_NOW - 1000, request: 'x'.repeat(100_000) }),
+      ),
     })
     assert.equal(big.status, 413)
     assert.equal(big.body.error_code, 'OCTS.0101')
+  })
+})
+
+describe('tenant isolation of trace ids', () => {
+  it('stores the same trace id in two projects; each sees only its own; a retry is per project', async (t) => {
+    const { app, services } = await buildTestApp(t)
+    const [A, B] = TEST_PROJECTS
+    const id = randomUUID()
+    const post = (project: string, name: string) =>
+      call(app, 'POST', `/v3/${project}/traces`, {
+        traces: [reportedTrace({ trace_id: id, time: TEST_NOW - 1000, resource_name: name })],
+      })
+    const inA = await post(A, 'of-a')
+    assert.equal(inA.status, 201)
+    const inB = await post(B, 'of-b')
+    assert.equal(inB.status, 201)
+    assert.deepEqual(inB.body.trace_ids, [id])
+    assert.equal(typeof inB.body.leaf_indexes[0], 'number', 'stored in B, with its own leaf')
+    const retry = await post(B, 'changed')
+    assert.deepEqual(retry.body, inB.body, 'a retry in B is idempotent in B')
+    // An id only A holds reads in B exactly like an id nobody holds.
+    const onlyA = randomUUID()
+    const unknown = randomUUID()
+    const stored = await call(app, 'POST', `/v3/${A}/traces`, {
+      traces: [reportedTrace({ trace_id: onlyA, time: TEST_NOW - 1000, service_type: 'ECS' })],
+    })
+    assert.equal(stored.status, 201)
+    await services.checkpointer.runOnce()
+    for (const path of ['traces?trace_id=', 'log/inclusion-proof?trace_id=']) {
+      const held = await call(app, 'GET', `/v3/${B}/${path}${onlyA}`)
+      const none = await call(app, 'GET', `/v3/${B}/${path}${unknown}`)
+      assert.equal(held.status, none.status, path)
+      assert.equal(
+        JSON.stringify(held.body).replaceAll(onlyA, 'ID'),
+        JSON.stringify(none.body).replaceAll(unknown, 'ID'),
+        path,
+      )
+    }
+    for (const [project, name] of [
+      [A, 'of-a'],
+      [B, 'of-b'],
+    ] as const) {
+      const byId = await call(app, 'GET', `/v3/${project}/traces?trace_id=${id}`)
+      assert.deepEqual(
+        byId.body.traces.map((tr: { resource_name: string }) => tr.resource_name),
+        [name],
+      )
+      const listed = await call(app, 'GET', `/v3/${project}/traces?service_type=IMS&limit=200`)
+      assert.equal(listed.body.traces.length, 1, `${project} lists its own trace once`)
+      const proof = await call(app, 'GET', `/v3/${project}/log/inclusion-proof?trace_id=${id}`)
+      assert.equal(proof.status, 200)
+      assert.equal(proof.body.trace.project_id, project)
+      assert.equal(proof.body.trace.resource_name, name)
+    }
+  })
+})
+
+describe('trace time window', () => {
+  it('refuses a time older than the retention, in seconds, or over a day ahead, naming the window', async (t) => {
+    const { app, clock } = await buildTestApp(t)
+    const post = (time: number) =>
+      call(app, 'POST', `/v3/${P}/traces`, {
+        traces: [reportedTrace({ time: TEST_NOW - 1000 }), reportedTrace({ time })],
+      })
+    const old = await post(TEST_NOW - 8 * 86_400_000)
+    assert.equal(old.status, 400)
+    assert.equal(old.body.error_code, 'CTS.0003')
+    assert.match(
+      old.body.error_msg,
+      /^traces\[1\]\.time: time \d+ \(2026-11-13T12:00:00\.000Z\) is older than the retention/,
+    )
+    assert.match(old.body.error_msg, /2026-11-14T12:00:00\.000Z to 2026-11-22T12:00:00\.000Z/)
+    assert.match(old.body.error_msg, /7 days of retention back, 1 day ahead/)
+    assert.doesNotMatch(old.body.error_msg, /seconds/)
+    const seconds = await post(Math.floor(TEST_NOW / 1000) - 60)
+    assert.equal(seconds.status, 400)
+    assert.match(seconds.body.error_msg, /^traces\[1\]\.time: /)
+    assert.match(
+      seconds.body.error_msg,
+      /looks like epoch seconds \(2026-11-21T11:59:00\.000Z\): send epoch milliseconds/,
+    )
+    const future = await post(TEST_NOW + 86_400_000 + 1)
+    assert.equal(future.status, 400)
+    assert.match(future.body.error_msg, /^traces\[1\]\.time: .* is too far in the future/)
+    const list = await call(
+      app,
+      'GET',
+      `/v3/${P}/traces?service_type=IMS&limit=200&from=${TEST_NOW - 30 * 86_400_000}&to=${TEST_NOW + 2 * 86_400_000}`,
+    )
+    assert.equal(list.body.traces.length, 0, 'a refused batch stores nothing')
+
+    const edges = await call(app, 'POST', `/v3/${P}/traces`, {
+      traces: [
+        reportedTrace({ time: TEST_NOW - 7 * 86_400_000 }),
+        reportedTrace({ time: TEST_NOW + 86_400_000 }),
+      ],
+    })
+    assert.equal(edges.status, 201, 'both ends of the window are accepted')
+    // The window follows the clock.
+    const ok = await post(TEST_NOW - 6.75 * 86_400_000)
+    assert.equal(ok.status, 201)
+    clock.advance(12 * 3_600_000)
+    const now = await post(TEST_NOW - 6.75 * 86_400_000)
+    assert.equal(now.status, 400)
+    assert.match(now.body.error_msg, /older than the retention/)
+  })
+
+  it('follows the configured retention', async (t) => {
+    const { app } = await buildTestApp(t, { retentionDays: '30' })
+    const posted = await call(app, 'POST', `/v3/${P}/traces`, {
+      traces: [reportedTrace({ time: TEST_NOW - 20 * 86_400_000 })],
+    })
+    assert.equal(posted.status, 201)
+    const old = await call(app, 'POST', `/v3/${P}/traces`, {
+      traces: [reportedTrace({ time: TEST_NOW - 31 * 86_400_000 })],
+    })
+    assert.equal(old.status, 400)
+    assert.match(old.body.error_msg, /30 days of retention back/)
   })
 })
 

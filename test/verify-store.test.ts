@@ -78,8 +78,17 @@ async function buildStore(): Promise<Fixture> {
     const batch: TraceRecord[] = []
     for (let i = 0; i < PER_BATCH.pa; i++) {
       batch.push(makeTrace({ project_id: 'pa', time: NOW - 10_000 + n++, resource_id: `a${n}` }))
+      // pb reports the trace ids pa does: two traces (one per project), never a finding.
+      const shared = batch.at(-1)?.trace_id ?? ''
       if (i < PER_BATCH.pb)
-        batch.push(makeTrace({ project_id: 'pb', time: NOW - 10_000 + n++, user_name: 'bob' }))
+        batch.push(
+          makeTrace({
+            project_id: 'pb',
+            trace_id: shared,
+            time: NOW - 10_000 + n++,
+            user_name: 'bob',
+          }),
+        )
     }
     await store.traces.append(batch)
     assert.equal(await checkpointer.runOnce(), 2)

@@ -3,7 +3,8 @@
  * `opencts ingest --shift-to-now`: moves every trace's `time` by one offset so that the newest trace
  * happened one second ago, keeping the spacing between traces. Sample files and replays then land
  * inside the default query window (the last hour) and the 7-day retention, whenever they are sent.
- * Traces without a numeric `time` are left as they are (the server rejects them).
+ * Traces without a numeric `time` are left as they are (the server rejects them), and so is the
+ * spacing: a file spanning more than the retention still has its oldest traces refused.
  */
 import type { InputTrace } from './read-traces.js'
 

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
-import { OpenCtsError } from '../errors/index.js'
-import { MAX_BATCH_BYTES } from '../model/index.js'
+import { OpenCtsError, ctsError } from '../errors/index.js'
+import { MAX_BATCH_BYTES, deepNestingMessage, findDeepNesting } from '../model/index.js'
 import type { Services } from '../services.js'
 import { errorHandler, sendError, toOpenCtsError } from './error-handler.js'
 import { OpenApiCollector } from './openapi.js'
@@ -121,6 +121,14 @@ export async function buildApp(
     bodyLimit: MAX_BATCH_BYTES,
   })
   app.setErrorHandler(errorHandler)
+  // Every JSON body nests at most MAX_JSON_DEPTH levels: deeper, the recursive code downstream
+  // (JSON.stringify, the canonical encoder) would overflow the stack. Checked iteratively, after
+  // authentication and before the route's schema, for every route and method.
+  app.addHook('preValidation', async (request) => {
+    const violation = findDeepNesting(request.body)
+    if (violation !== undefined)
+      throw ctsError('OCTS_ERR_INVALID_BODY', deepNestingMessage(violation))
+  })
   app.setNotFoundHandler((request, reply) =>
     sendError(
       new OpenCtsError('OCTS_ERR_ROUTE_NOT_FOUND', {

@@ -1,12 +1,18 @@
 /**
  * @module ingest/ingestor
- * The batch ingest pipeline: validate the whole batch → normalise (ids, record_time, rating) → one
+ * The batch ingest pipeline: validate the whole batch (each `time` within the retention and at most
+ * a day ahead) → normalise (ids, record_time, rating) → one
  * durable commit → publish to subscribers. A batch is all or nothing: the first invalid trace rejects
  * it with OCTS_ERR_TRACE_INVALID naming its index and field. Re-reported trace ids are not stored
  * twice; their ids are still returned, so a producer may retry a batch safely.
  */
 import { ctsError } from '../errors/index.js'
-import { MAX_BATCH_TRACES, normalizeTrace, type TraceRecord } from '../model/index.js'
+import {
+  MAX_BATCH_TRACES,
+  acceptedTimeWindow,
+  normalizeTrace,
+  type TraceRecord,
+} from '../model/index.js'
 import type { Clock, IdSource } from '../platform/clock.js'
 import type { TraceStore } from '../store/index.js'
 import type { Publisher } from './publisher.js'
@@ -25,6 +31,11 @@ export interface IngestorDeps {
   readonly clock: Clock
   readonly ids: IdSource
   readonly publisher: Publisher
+  /**
+   * The retention (ms): a trace older than it (by the clock) is refused, as it would be purged at
+   * once, acknowledged but never queryable; so is one more than MAX_FUTURE_SKEW_MS ahead.
+   */
+  readonly retentionMs: number
 }
 
 export class Ingestor {
@@ -55,9 +66,10 @@ export class Ingestor {
     }
     const now = this.#deps.clock.now()
     const newId = (): string => this.#deps.ids.uuid()
+    const timeWindow = acceptedTimeWindow(now, this.#deps.retentionMs)
     const out: TraceRecord[] = []
     for (let index = 0; index < list.length; index++) {
-      const result = normalizeTrace(list[index], { projectId, now, newId })
+      const result = normalizeTrace(list[index], { projectId, now, newId, timeWindow })
       if (!result.ok) {
         const field = result.problem.field === 'trace' ? '' : `.${result.problem.field}`
         throw ctsError(

@@ -27,14 +27,21 @@ import {
   SERVICE_TYPE_PATTERN,
   TRACE_NAME_PATTERN,
   UUID_PATTERN,
+  type TimeWindow,
 } from './trace-limits.js'
+import { MAX_JSON_DEPTH, findDeepNesting } from './json-depth.js'
 import { utf8Length } from './utf8.js'
 
 export interface NormalizeContext {
   /** Project the trace is reported to (from the URL); a differing `project_id` field is rejected. */
   readonly projectId: string
-  /** Epoch ms used as `record_time`. */
+  /** Epoch ms used as `record_time` (a producer's `record_time` is ignored). */
   readonly now: number
+  /**
+   * The accepted `time` window (see acceptedTimeWindow); a time outside it is refused. Without it
+   * any positive time is accepted (for callers that only build traces, such as recorder tests).
+   */
+  readonly timeWindow?: TimeWindow
   /** Generates a trace id (UUID) when the producer sent none. */
   readonly newId: () => string
 }
@@ -155,6 +162,16 @@ function optionalCount(input: Record<string, unknown>, field: string): number | 
   return value
 }
 
+/** Refuses a JSON value nested deeper than MAX_JSON_DEPTH (checked iteratively, before any walk). */
+function boundedNesting(value: unknown, field: string): void {
+  const violation = findDeepNesting(value, MAX_JSON_DEPTH, field)
+  if (violation !== undefined)
+    throw new Problem(
+      field,
+      `${field} is JSON nested deeper than ${MAX_JSON_DEPTH} levels of arrays/objects`,
+    )
+}
+
 function body(
   input: Record<string, unknown>,
   field: 'request' | 'response',
@@ -162,13 +179,29 @@ function body(
 ): string | null {
   const value = input[field]
   if (value === undefined || value === null) return null
+  boundedNesting(value, field)
   const text = typeof value === 'string' ? value : JSON.stringify(value)
   const bytes = utf8Length(text)
   if (bytes > maxBytes) throw new Problem(field, `${field} is ${bytes} bytes, max ${maxBytes}`)
   return text
 }
 
-function time(input: Record<string, unknown>): number {
+const DAY_MS = 86_400_000
+
+/** A duration in whole days or hours, for messages. */
+function span(ms: number): string {
+  if (ms % DAY_MS === 0) return ms === DAY_MS ? '1 day' : `${ms / DAY_MS} days`
+  const hours = Math.round(ms / 3_600_000)
+  return hours === 1 ? '1 hour' : `${hours} hours`
+}
+
+/** An epoch ms value as ISO 8601 text, or a plain number when out of the Date range. */
+function iso(ms: number): string {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString()
+}
+
+function time(input: Record<string, unknown>, window: TimeWindow | undefined): number {
   const value = input.time
   if (value === undefined || value === null) throw new Problem('time', 'time is required')
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -176,6 +209,19 @@ function time(input: Record<string, unknown>): number {
       'time',
       `time must be a positive integer of epoch milliseconds, got ${JSON.stringify(value)}`,
     )
+  }
+  if (window !== undefined && (value < window.oldest || value > window.newest)) {
+    const accepted =
+      `the accepted window is ${iso(window.oldest)} to ${iso(window.newest)} (${window.oldest}` +
+      ` to ${window.newest} ms: the ${span(window.retentionMs)} of retention back, ` +
+      `${span(window.newest - window.oldest - window.retentionMs)} ahead)`
+    // 10-digit values are epoch seconds of 1973..2286: as ms they would be in January 1970.
+    const seconds = value < 100_000_000_000 && value * 1000 >= window.oldest - DAY_MS
+    const hint = seconds
+      ? `; ${value} looks like epoch seconds (${iso(value * 1000)}): send epoch milliseconds`
+      : ''
+    const where = value < window.oldest ? 'older than the retention' : 'too far in the future'
+    throw new Problem('time', `time ${value} (${iso(value)}) is ${where}: ${accepted}${hint}`)
   }
   return value
 }
@@ -210,6 +256,7 @@ function user(input: Record<string, unknown>): UserInfo | null {
   }
   if (!isPlainObject(value))
     throw new Problem('user', `user must be an object, got ${describe(value)}`)
+  boundedNesting(value, 'user')
   for (const key of ['id', 'name', 'user_name', 'account_id', 'access_key_id', 'type'] as const) {
     const field = value[key]
     if (field !== undefined && field !== null && typeof field !== 'string') {
@@ -304,7 +351,7 @@ function normalize(input: Record<string, unknown>, ctx: NormalizeContext): Trace
     code: codeValue,
     api_version: optionalString(input, 'api_version'),
     message: optionalString(input, 'message'),
-    time: time(input),
+    time: time(input, ctx.timeWindow),
     record_time: ctx.now,
     user: operator,
     user_name: typeof userName === 'string' ? userName : null,

@@ -13,6 +13,29 @@ export const MAX_BATCH_TRACES = 1000
 /** Max bytes of one ingest request body: 12 MB (the CTS AK/SK body limit). */
 export const MAX_BATCH_BYTES = 12 * 1024 * 1024
 
+/**
+ * How far ahead of the server clock a trace's `time` may be: 1 day (as Cloud Logging accepts),
+ * room for skewed producer clocks, not for times in the wrong unit or zone.
+ */
+export const MAX_FUTURE_SKEW_MS = 86_400_000
+
+/**
+ * The `time` values a trace is accepted with (epoch ms, both ends inclusive): no older than the
+ * retention (it would be purged at once, acknowledged but never queryable) and at most
+ * MAX_FUTURE_SKEW_MS ahead of the clock.
+ */
+export interface TimeWindow {
+  readonly oldest: number
+  readonly newest: number
+  /** The retention it derives from, ms (named in the error message). */
+  readonly retentionMs: number
+}
+
+/** The accepted `time` window at `now` for a retention of `retentionMs`. */
+export function acceptedTimeWindow(now: number, retentionMs: number): TimeWindow {
+  return { oldest: now - retentionMs, newest: now + MAX_FUTURE_SKEW_MS, retentionMs }
+}
+
 /** `trace_name`: 1–64 chars, letters/digits/`-`/`_`/`.`, starting with a letter (spec §3.1). */
 export const TRACE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/
 /** `service_type`: 1–64 chars, letters/digits/`_`/`-`, starting with a letter (`ECS`, `IMS`, `CTS`). */

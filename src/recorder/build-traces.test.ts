@@ -258,6 +258,26 @@ describe('buildJobTraces', () => {
     }
   })
 
+  it('reads an end_time in epoch seconds, and falls back to the exchange for an implausible one', () => {
+    const at = (end_time: string): unknown =>
+      valid(
+        buildJobTraces(
+          m,
+          request,
+          { job_id: 'J9', status: 'SUCCESS', end_time, entities: {} },
+          {
+            newId,
+          },
+        ),
+      )[0]?.time
+    assert.equal(at('1763737593'), 1_763_737_593_000)
+    assert.equal(at('2025-11-21T15:06:33Z'), 1_763_737_593_000)
+    const end = request.startedAt + request.durationMs
+    assert.equal(at('1000'), end, 'January 1970 is not the end of a job started now')
+    assert.equal(at(String(request.startedAt + 30 * 86_400_000)), end)
+    assert.equal(at(String(request.startedAt - 2 * 86_400_000)), end)
+  })
+
   it('SUCCESS of a single-image job uses entities.image_id and image_name', () => {
     const job = {
       job_id: 'J9',

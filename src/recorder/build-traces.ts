@@ -130,13 +130,22 @@ function jobField(job: unknown, key: string): string | undefined {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined
 }
 
-/** Completion time: the job's `end_time` (epoch ms or a date), else the end of the exchange. */
+const DAY_MS = 86_400_000
+
+/**
+ * Completion time: the job's `end_time` (epoch ms, epoch seconds or a date), else the end of the
+ * exchange. A time before the request (beyond a day of clock skew) or over 7 days after it is
+ * not the job's end: the exchange's end is used, so that OpenCTS never refuses the trace.
+ */
 function jobTime(job: unknown, exchange: Exchange): number {
   const end = jobField(job, 'end_time')
   const fallback = exchange.startedAt + Math.max(0, Math.round(exchange.durationMs))
   if (end === undefined) return fallback
-  const ms = /^\d+$/.test(end) ? Number(end) : Date.parse(end)
-  return Number.isSafeInteger(ms) && ms > 0 ? ms : fallback
+  let ms = /^\d+$/.test(end) ? Number(end) : Date.parse(end)
+  // 10 digits: epoch seconds (as ms they would fall in January 1970).
+  if (/^\d{9,11}$/.test(end)) ms *= 1000
+  const plausible = ms >= exchange.startedAt - DAY_MS && ms <= exchange.startedAt + 7 * DAY_MS
+  return Number.isSafeInteger(ms) && plausible ? ms : fallback
 }
 
 /**

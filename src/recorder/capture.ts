@@ -6,6 +6,7 @@
  * (forwarded identity headers, or the access key of an AK/SK signature).
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { findDeepNesting } from '../model/index.js'
 
 export class BodyTap {
   readonly #limit: number
@@ -48,11 +49,14 @@ export class BodyTap {
   json(): unknown {
     const text = this.text()
     if (text === undefined || this.#truncated) return undefined
+    let value: unknown
     try {
-      return JSON.parse(text) as unknown
+      value = JSON.parse(text) as unknown
     } catch {
       return undefined
     }
+    // Too deep to walk safely (a client's body): recorded as text only, like a non-JSON body.
+    return findDeepNesting(value) === undefined ? value : undefined
   }
 }
 

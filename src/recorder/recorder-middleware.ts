@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BodyTap, identityOf, type IdentityHeaders } from './capture.js'
+import { findDeepNesting } from '../model/index.js'
 import {
   MAX_CAPTURE_BYTES,
   buildCatchAllTraces,
@@ -102,7 +103,11 @@ export function recorderMiddleware(
               Array.isArray(v) ? v.join(', ') : (v ?? ''),
             ]),
           ),
-          requestJson: typeof body === 'object' && body !== null ? body : undefined,
+          // A body too deep to walk safely is recorded as text only (see capture.ts).
+          requestJson:
+            typeof body === 'object' && body !== null && findDeepNesting(body) === undefined
+              ? body
+              : undefined,
           ...(requestText === undefined ? {} : { requestText }),
           requestBytes: Number(req.headers['content-length'] ?? 0),
           responseJson: tap?.json(),

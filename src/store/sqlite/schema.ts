@@ -8,11 +8,14 @@
  * Version 2 adds the identity tables (`iam_*`), version 3 the key tables (`kms_*`, `signing_keys`)
  * and the transfer progress (`transfer_*`), version 4 notification delivery (`smn_*`, `functions`,
  * `deliveries`, `cursors`), version 5 the per-project Merkle log (`merkle_*`, `traces.leaf_index`),
- * version 6 its signed checkpoints and their keys (`merkle_checkpoints`, `log_keys`).
+ * version 6 its signed checkpoints and their keys (`merkle_checkpoints`, `log_keys`), version 7
+ * makes trace ids unique per project (`UNIQUE (project_id, trace_id)`, was `trace_id UNIQUE`): a
+ * trace id is a duplicate only of the same project's trace.
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
- * opener adds `traces.leaf_index` when missing); the opener then records the new version in `meta`.
+ * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
+ * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
  */
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).
@@ -38,10 +41,16 @@ export const FILTER_COLUMNS = [
   'access_key_id',
 ] as const
 
-export const TRACE_TABLE_SQL = `
-CREATE TABLE IF NOT EXISTS traces (
+/**
+ * The traces table under a name (`traces`; the migration builds the new form under another name).
+ * A trace id is unique within its project only: tenants never collide, and the unique index
+ * `(project_id, trace_id)` serves every lookup by id (always scoped to a project).
+ */
+export function traceTableSql(name: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${name} (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  trace_id TEXT NOT NULL UNIQUE,
+  trace_id TEXT NOT NULL,
   project_id TEXT NOT NULL,
   time INTEGER NOT NULL,
   category TEXT NOT NULL,
@@ -56,8 +65,12 @@ CREATE TABLE IF NOT EXISTS traces (
   access_key_id TEXT,
   enterprise_project_id TEXT,
   doc TEXT NOT NULL,
-  leaf_index INTEGER
-);
+  leaf_index INTEGER,
+  UNIQUE (project_id, trace_id)
+);`
+}
+
+export const TRACE_TABLE_SQL = `${traceTableSql('traces')}
 CREATE INDEX IF NOT EXISTS traces_by_project_time ON traces (project_id, time);
 CREATE INDEX IF NOT EXISTS traces_by_time ON traces (time);
 ${FILTER_COLUMNS.map((c) => `CREATE INDEX IF NOT EXISTS traces_by_${c} ON traces (project_id, ${c}, time);`).join('\n')}

@@ -7,7 +7,13 @@
 import Database from 'better-sqlite3'
 import { OpenCtsError, isOpenCtsError } from '../../errors/index.js'
 import type { MerkleHashing, Store } from '../store.js'
-import { CONNECTION_PRAGMAS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js'
+import {
+  CONNECTION_PRAGMAS,
+  SCHEMA_SQL,
+  SCHEMA_VERSION,
+  TRACE_TABLE_SQL,
+  traceTableSql,
+} from './schema.js'
 import { SqliteConfigStore } from './sqlite-config-store.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 import { SqliteIdentityStore } from './sqlite-identity-store.js'
@@ -64,6 +70,46 @@ export class SqliteStore implements Store {
   }
 }
 
+/** Whether `traces` still has the global `trace_id` uniqueness of versions 1–6. */
+function hasGlobalTraceIdKey(db: SqliteDatabase): boolean {
+  const indexes = db.prepare('PRAGMA index_list(traces)').all() as {
+    name: string
+    unique: number
+  }[]
+  return indexes.some((index) => {
+    if (index.unique !== 1) return false
+    const columns = db.prepare(`PRAGMA index_info("${index.name}")`).all() as { name: string }[]
+    return columns.length === 1 && columns[0]?.name === 'trace_id'
+  })
+}
+
+/**
+ * Version 7: rebuilds `traces` with trace ids unique per project. Every row is copied with its
+ * `seq`, and the AUTOINCREMENT high-water mark is kept (downstream cursors rely on it never going
+ * back); the indexes are recreated. No row can clash: ids were unique across all projects.
+ */
+function scopeTraceIdsToProjects(db: SqliteDatabase): void {
+  const columns = (db.prepare('PRAGMA table_info(traces)').all() as { name: string }[])
+    .map((c) => c.name)
+    .join(', ')
+  const head = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'traces'").get() as
+    { seq: number } | undefined
+  db.exec(traceTableSql('traces_v7'))
+  db.exec(`INSERT INTO traces_v7 (${columns}) SELECT ${columns} FROM traces ORDER BY seq`)
+  db.exec('DROP TABLE traces')
+  db.exec('ALTER TABLE traces_v7 RENAME TO traces')
+  db.exec(TRACE_TABLE_SQL)
+  if (head !== undefined) {
+    db.prepare("DELETE FROM sqlite_sequence WHERE name = 'traces'").run()
+    db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('traces', ?)").run(
+      Math.max(
+        head.seq,
+        (db.prepare('SELECT max(seq) AS m FROM traces').get() as { m: number | null }).m ?? 0,
+      ),
+    )
+  }
+}
+
 /**
  * Creates the missing tables and columns and records SCHEMA_VERSION, in one transaction: an older
  * file (version 1) is upgraded, a newer one is refused and left unchanged (OCTS_ERR_WRITE_FAILED).
@@ -81,6 +127,7 @@ function migrate(db: SqliteDatabase, path: string): void {
         message: `the SQLite store at ${path} has schema version ${row.value}, this OpenCTS supports ${SCHEMA_VERSION}`,
       })
     }
+    if (hasGlobalTraceIdKey(db)) scopeTraceIdsToProjects(db)
     if (row === undefined || Number(row.value) < SCHEMA_VERSION) {
       db.prepare(
         `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
