@@ -4,10 +4,13 @@
  * 1. batch ingest throughput over HTTP vs raw better-sqlite3 inserts of the same rows, and with the
  *    Merkle log on vs off (two servers, same traces);
  * 2. ListTraces latency per filter over HTTP at BENCH_TRACES traces (default 1,000,000) vs in-process;
- * 3. time-to-searchable of single-trace posts.
+ * 3. time-to-searchable of single-trace posts;
+ * 4. password sign-in: one scrypt hash, sign-ins one at a time and BENCH_SIGNIN_CONCURRENCY at once,
+ *    and GET /health latency meanwhile.
  * Settings (environment): BENCH_TRACES, BENCH_INGEST_TRACES (200,000), BENCH_QUERIES (200 per
  * filter), BENCH_FILTER_SECONDS (60: time budget per filter), BENCH_CLIENTS (4), BENCH_SEARCHABLE
- * (200), BENCH_MAX_SECONDS (3,600: the whole run is stopped after this). Everything lives in one temporary folder, removed at the end.
+ * (200), BENCH_SIGNINS (16), BENCH_SIGNIN_CONCURRENCY (8), BENCH_MAX_SECONDS (3,600: the whole
+ * run is stopped after this). Everything lives in one temporary folder, removed at the end.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +25,7 @@ import { benchQueries, queryCases } from './query-bench.js'
 import { renderReport } from './report.js'
 import { benchSearchable } from './searchable-bench.js'
 import { benchNotify } from './notify-bench.js'
+import { benchSignIn } from './sign-in-bench.js'
 import { BENCH_ADMIN, startServerProcess, type ServerProcess } from './server-process.js'
 import { vocabulary } from './trace-generator.js'
 
@@ -46,6 +50,8 @@ const queries = setting('BENCH_QUERIES', 200, 10, 100_000)
 const clients = setting('BENCH_CLIENTS', 4, 1, 64)
 const searchableSamples = setting('BENCH_SEARCHABLE', 200, 10, 100_000)
 const notifySamples = setting('BENCH_NOTIFY', 200, 10, 100_000)
+const signIns = setting('BENCH_SIGNINS', 16, 2, 10_000)
+const signInConcurrency = setting('BENCH_SIGNIN_CONCURRENCY', 8, 1, 64)
 const secondsPerFilter = setting('BENCH_FILTER_SECONDS', 60, 1, 3600)
 const maxSeconds = setting('BENCH_MAX_SECONDS', 3600, 10, 86_400)
 
@@ -113,6 +119,8 @@ async function main(): Promise<string> {
     })
     const searchable = await benchSearchable(server.url, server.token, PROJECT, searchableSamples)
     const notify = await benchNotify(server.url, server.token, PROJECT, notifySamples)
+    process.stderr.write('sign-in...\n')
+    const signIn = await benchSignIn(server.url, signIns, signInConcurrency)
     const settings = Object.entries(process.env)
       .filter(([name, value]) => name.startsWith('BENCH_') && value !== undefined && value !== '')
       .map(([name, value]) => `${name}=${value ?? ''} `)
@@ -130,6 +138,7 @@ async function main(): Promise<string> {
       queries: results,
       searchable,
       notify,
+      signIn,
       totalSeconds: (performance.now() - started) / 1000,
     })
   } finally {

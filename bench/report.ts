@@ -10,6 +10,8 @@ import type { Latency } from './percentiles.js'
 import type { QueryResult } from './query-bench.js'
 import type { SearchableResult } from './searchable-bench.js'
 import type { NotifyResult } from './notify-bench.js'
+import type { SignInResult } from './sign-in-bench.js'
+import { HASH_CONCURRENCY } from '../src/auth/password-hash.js'
 
 export interface Report {
   readonly facts: MachineFacts
@@ -23,6 +25,7 @@ export interface Report {
   readonly queries: readonly QueryResult[]
   readonly searchable: SearchableResult
   readonly notify: NotifyResult
+  readonly signIn: SignInResult
   readonly totalSeconds: number
 }
 
@@ -49,6 +52,9 @@ export function renderReport(r: Report): string {
     ),
     `| time-to-searchable p50 / p99 ms: POST of one trace until GET ?trace_id= returns it (${n(r.searchable.samples)} traces) vs the POST's 201 | ${ms(r.searchable.searchable)} | ${ms(r.searchable.acknowledged)} | ${n(r.searchable.searchable.p50 / r.searchable.acknowledged.p50, 2)} |`,
     `| ingest-to-receipt p50 / p99 ms: POST of one trace until a webhook on loopback has its signed key-event notification (${n(r.notify.samples)} traces; goal p99 < 1,000) vs the POST's 201 | ${ms(r.notify.received)} | ${ms(r.notify.acknowledged)} | ${n(r.notify.received.p50 / r.notify.acknowledged.p50, 2)} |`,
+    `| sign-in p50 / p99 ms, \`POST /v3/auth/tokens\` one at a time (${n(r.signIn.samples)}) vs one scrypt hash in-process (N=2^17, r=8, p=1) | ${ms(r.signIn.sequential)} | ${ms(r.signIn.hash)} | ${n(r.signIn.sequential.p50 / r.signIn.hash.p50, 2)} |`,
+    `| sign-in p50 / p99 ms, ${r.signIn.concurrency} at once (at most ${HASH_CONCURRENCY} hashes run at a time) vs one at a time | ${ms(r.signIn.concurrent)} | ${ms(r.signIn.sequential)} | ${n(r.signIn.concurrent.p50 / r.signIn.sequential.p50, 2)} |`,
+    `| GET /health p50 / p99 ms during ${r.signIn.concurrency} concurrent sign-ins vs idle (the event loop keeps answering) | ${ms(r.signIn.healthDuringSignIns)} | ${ms(r.signIn.healthIdle)} | ${n(r.signIn.healthDuringSignIns.p99 / r.signIn.healthIdle.p99, 2)} |`,
     '',
   ]
   return lines.join('\n')

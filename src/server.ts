@@ -19,6 +19,7 @@ import { OFFLOADED_TRACE_LOG_HASHING } from './log/leaf-hash-pool.js'
 import { randomIds, systemClock, type Clock, type IdSource } from './platform/clock.js'
 import { RetentionJob } from './store/retention-job.js'
 import { openSqliteStore } from './store/sqlite/index.js'
+import { lockDataDir } from './store/sqlite/data-dir-lock.js'
 import { createServices, type Services } from './services.js'
 import { openObjectSink } from './transfer/open-object-sink.js'
 import { EmailSender, emailSettingsFromConfig } from './delivery/email-sender.js'
@@ -50,12 +51,36 @@ export interface StartOptions {
   readonly logStream?: NodeJS.WritableStream
 }
 
+/**
+ * Starts the server on `config.dataDir`, which it locks for its lifetime (store/sqlite/data-dir-lock):
+ * a second server on the same directory fails with OCTS_ERR_DATA_DIR_IN_USE naming the holder's PID.
+ */
 export async function startServer(
   config: OpenCtsConfig,
   options: StartOptions = {},
 ): Promise<RunningServer> {
   // Audit data and credentials: readable by the service's user only (an existing folder is kept as is).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const lock = lockDataDir(config.dataDir)
+  try {
+    const running = await startLocked(config, options)
+    return {
+      ...running,
+      async close() {
+        try {
+          await running.close()
+        } finally {
+          lock.release()
+        }
+      },
+    }
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}
+
+async function startLocked(config: OpenCtsConfig, options: StartOptions): Promise<RunningServer> {
   const objectsDir = config.objectsDir
   if (config.objectStore.kind === 'fs') mkdirSync(objectsDir, { recursive: true })
   const objectSink = await openObjectSink(config.objectStore)

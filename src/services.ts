@@ -14,6 +14,7 @@ import type { OpenCtsConfig } from './config/config.js'
 import { Ingestor, Publisher, SelfAudit } from './ingest/index.js'
 import { OpenCtsMetrics, storeTransferLag } from './metrics/index.js'
 import type { Clock, IdSource } from './platform/clock.js'
+import type { StorageCondition } from './platform/storage-condition.js'
 import { TraceQuery } from './query/index.js'
 import type { Store } from './store/index.js'
 import { NotificationService } from './notifications/index.js'
@@ -53,6 +54,8 @@ export interface Services {
   readonly kmsKeys: KmsKeys
   /** Digest signing keys and their validity windows. */
   readonly signingKeys: SigningKeys
+  /** Disk-full condition of the object folder (null for S3 or no sink): `/health`, metrics. */
+  readonly objectStorage: StorageCondition | null
   /** Transfer to object storage; null when no object sink was given (tests of other parts). */
   readonly transfer: TransferService | null
   /** Prometheus metrics (`GET /metrics`); committed traces are counted through `publisher`. */
@@ -130,6 +133,8 @@ export function createServices(deps: ServiceDeps): Services {
   const sink = deps.objectSink
   const metrics = new OpenCtsMetrics()
   publisher.subscribe((traces) => metrics.tracesIngested(traces))
+  metrics.watchStorage('database', store.storage)
+  if (sink?.storage !== undefined) metrics.watchStorage('objects', sink.storage)
   if (sink !== undefined)
     metrics.setTransferLag(
       storeTransferLag({
@@ -244,6 +249,7 @@ export function createServices(deps: ServiceDeps): Services {
     kmsKeys,
     signingKeys,
     metrics,
+    objectStorage: sink?.storage ?? null,
     topics,
     delivery: deliveryService,
     log,

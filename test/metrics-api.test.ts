@@ -77,6 +77,8 @@ describe('GET /metrics', () => {
       ['opencts_metrics_callback_errors_total', 'counter'],
       ['opencts_outbox_depth', 'gauge'],
       ['opencts_query_duration_seconds', 'histogram'],
+      ['opencts_storage_full', 'gauge'],
+      ['opencts_storage_full_errors_total', 'counter'],
       ['opencts_traces_ingested_total', 'counter'],
       ['opencts_transfer_lag_seconds', 'gauge'],
       ['process_start_time_seconds', 'gauge'],

@@ -247,12 +247,15 @@ describe('fs object sink', () => {
     }
   })
 
-  it('maps errno codes: permission-type → denied, others → unavailable', () => {
+  it('maps errno codes: permission-type → denied, disk full → full, others → unavailable', () => {
     const err = (code: string) => Object.assign(new Error(code), { code })
     for (const code of ['EACCES', 'EPERM', 'EROFS']) {
       assert.equal(fsErrorCode(err(code)), 'OCTS_ERR_BUCKET_DENIED', code)
     }
-    for (const code of ['ENOSPC', 'EIO', 'EMFILE', 'EDQUOT']) {
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      assert.equal(fsErrorCode(err(code)), 'OCTS_ERR_OBJECT_STORE_FULL', code)
+    }
+    for (const code of ['EIO', 'EMFILE']) {
       assert.equal(fsErrorCode(err(code)), 'OCTS_ERR_OBJECT_STORE_UNAVAILABLE', code)
     }
     assert.equal(fsErrorCode(err('ENOENT')), 'OCTS_ERR_NO_BUCKET')

@@ -310,7 +310,7 @@ describe('legacy and discovery routes', () => {
   it('serves health and an OpenAPI document generated from the routes', async (t) => {
     const { app } = await buildTestApp(t)
     const health = await call(app, 'GET', '/health')
-    assert.deepEqual(health.body, { status: 'ok', region: 'local-1' })
+    assert.deepEqual(health.body, { status: 'ok', region: 'local-1', storage: { database: 'ok' } })
     const doc = await call(app, 'GET', '/openapi.json')
     assert.equal(doc.body.openapi, '3.1.0')
     const list = doc.body.paths['/v3/{project_id}/traces'].get

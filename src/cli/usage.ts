@@ -31,7 +31,9 @@ Run "opencts <command> --help" for the options of a command.
 export const SERVE_USAGE = `Usage: opencts serve [options]
 
 Runs the OpenCTS server until SIGINT (Ctrl+C) or SIGTERM, then closes it gracefully.
-It keeps an SQLite file and a local object folder under the data directory.
+It keeps an SQLite file and a local object folder under the data directory, which it locks:
+a second server on the same directory exits 1 naming the running one's PID (opencts admin,
+keys and verify --store still work beside it).
 
 Options (each also from an environment variable):
   --host HOST         address to listen on (OPENCTS_HOST, default 127.0.0.1)

@@ -286,6 +286,21 @@ export const ERROR_CATALOGUE = {
     httpStatus: 503,
     message: 'The server is overloaded; retry the request later.',
   },
+  OCTS_ERR_STORAGE_FULL: {
+    errorCode: 'OCTS.0505',
+    httpStatus: 503,
+    message: 'The disk of the store is full: nothing was stored; retry the request later.',
+  },
+  OCTS_ERR_OBJECT_STORE_FULL: {
+    errorCode: 'OCTS.0506',
+    httpStatus: 503,
+    message: 'The object folder is out of disk space; retry later.',
+  },
+  OCTS_ERR_DATA_DIR_IN_USE: {
+    errorCode: 'OCTS.0124',
+    httpStatus: 409,
+    message: 'The data directory is in use by another OpenCTS server.',
+  },
   // ---- Authentication and identity (gateway and IAM codes where those services define one) ----
   OCTS_ERR_UNAUTHENTICATED: {
     errorCode: 'APIG.0301',

@@ -28,6 +28,15 @@ export interface TransferLag {
   readonly seconds: number
 }
 
+/** Where data is written: the SQLite store (`database`) or the object folder (`objects`). */
+export type StorageName = 'database' | 'objects'
+
+/** What the metrics read of a storage's disk-full condition (platform/storage-condition). */
+export interface WatchedStorage {
+  readonly full: boolean
+  onFull(listener: () => void): void
+}
+
 export interface OpenCtsMetricsOptions {
   /** `process_start_time_seconds` (default: this process's start, `performance.timeOrigin`). */
   readonly startTimeSeconds?: number
@@ -44,6 +53,8 @@ export class OpenCtsMetrics {
   readonly #logStream: Counter<'sink' | 'outcome'>
   readonly #outboxDepth: Gauge
   readonly #transferLag: Gauge<'project' | 'tracker'>
+  readonly #storageFullErrors: Counter<'store'>
+  readonly #storage = new Map<StorageName, WatchedStorage>()
   #version = 'unknown'
 
   constructor(options: OpenCtsMetricsOptions = {}) {
@@ -91,6 +102,21 @@ export class OpenCtsMetrics {
       name: 'opencts_transfer_lag_seconds',
       help: 'Age of the oldest trace of the tracker project not yet passed by its transfer to object storage.',
       labelNames: ['project', 'tracker'],
+    })
+    registry.gauge({
+      name: 'opencts_storage_full',
+      help: 'Whether writes to the database or the object folder fail for lack of disk space now (1) or not (0).',
+      labelNames: ['store'],
+      collect: async () =>
+        [...this.#storage].map(([store, condition]) => ({
+          labels: { store },
+          value: condition.full ? 1 : 0,
+        })),
+    })
+    this.#storageFullErrors = registry.counter({
+      name: 'opencts_storage_full_errors_total',
+      help: 'Writes refused for lack of disk space, by store (database, objects).',
+      labelNames: ['store'],
     })
     const start = options.startTimeSeconds ?? performance.timeOrigin / 1000
     registry.gauge({
@@ -155,6 +181,13 @@ export class OpenCtsMetrics {
         value: l.seconds,
       })),
     )
+  }
+
+  /** Exports `condition` as `opencts_storage_full{store}` and counts its refused writes. */
+  watchStorage(store: StorageName, condition: WatchedStorage): void {
+    this.#storage.set(store, condition)
+    this.#storageFullErrors.inc({ store }, 0)
+    condition.onFull(() => this.#storageFullErrors.inc({ store }))
   }
 
   /** The version exported by `opencts_build_info` (set by the HTTP app). */

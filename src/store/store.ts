@@ -6,8 +6,10 @@
  *
  * Every implementation passes `test/store-contract.ts`. Errors leave a store only as `OpenCtsError`:
  * - `OCTS_ERR_STORE_CONFLICT` (retryable, e.g. SQLITE_BUSY),
+ * - `OCTS_ERR_STORAGE_FULL` (retryable: the disk is full; nothing of the write was stored),
  * - `OCTS_ERR_CONFLICT` (a unique key was taken by a concurrent writer).
  */
+import type { StorageCondition } from '../platform/storage-condition.js'
 import type {
   Notification,
   TraceCategory,
@@ -644,6 +646,13 @@ export interface Store {
   readonly keys: KeyStore
   readonly transfer: TransferStore
   readonly delivery: DeliveryStore
+  /** Whether writes fail for lack of space (set and cleared by the store; see StorageCondition). */
+  readonly storage: StorageCondition
+  /**
+   * Commits a small write that needs new space and clears `storage` when it succeeds; throws
+   * OCTS_ERR_STORAGE_FULL while the disk is still full. Used by `/health` while `storage.full`.
+   */
+  probeSpace(): Promise<void>
   /** Flushes and releases the store. Further calls fail. */
   close(): Promise<void>
 }

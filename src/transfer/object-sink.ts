@@ -11,6 +11,7 @@
  * - `OCTS_ERR_BUCKET_EXISTS` from `createBucket` only.
  */
 import type { ObjectStoreConfig } from '../config/config.js'
+import type { StorageCondition } from '../platform/storage-condition.js'
 
 /** Object metadata: lowercase keys of `[a-z0-9-]`, printable ASCII values (S3 user metadata). */
 export type ObjectMetadata = Readonly<Record<string, string>>
@@ -28,6 +29,8 @@ export interface ObjectInfo {
 export interface ObjectSink {
   /** Where the objects go, for logs and messages (`folder /var/lib/opencts/objects`, `s3 http://…`). */
   readonly description: string
+  /** Whether writes fail for lack of space, where the adapter can tell (the folder sink). */
+  readonly storage?: StorageCondition
   bucketExists(bucket: string): Promise<boolean>
   /** Creates an empty bucket. Throws OCTS_ERR_BUCKET_EXISTS if it already exists. */
   createBucket(bucket: string): Promise<void>

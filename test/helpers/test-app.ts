@@ -40,7 +40,7 @@ export const TEST_PROJECTS = [
 export const ADMIN_PASSWORD = 'test-admin-password'
 export const ADMIN_AK = 'TESTADMINACCESSKEY01'
 export const ADMIN_SK = 'test-admin-secret-key-0123456789abcdefghij'
-/** Cheap scrypt for tests (the default costs ~0.3 s per hash). */
+/** Cheap scrypt for tests (the default costs 0.4–1.4 s per hash here, docs/auth.md). */
 export const TEST_SCRYPT_COST: ScryptCost = { log2N: 10, r: 8, p: 1 }
 
 /** Sign-in tokens of each app's admin, by project id. */

@@ -22,6 +22,9 @@ import { SqliteMerkleStore } from './sqlite-merkle-store.js'
 import { SqliteTraceStore } from './sqlite-trace-store.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
 import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
+import { StorageCondition } from '../../platform/storage-condition.js'
+import { watchDiskFull } from './disk-full-watch.js'
+import { run } from './driver-errors.js'
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. The folder must exist. */
@@ -51,17 +54,50 @@ export class SqliteStore implements Store {
   readonly transfer: SqliteTransferStore
   readonly delivery: SqliteDeliveryStore
   readonly merkle: SqliteMerkleStore
+  readonly storage = new StorageCondition()
   readonly #db: SqliteDatabase
 
-  constructor(db: SqliteDatabase, merkle?: MerkleHashing) {
+  constructor(driver: SqliteDatabase, merkle?: MerkleHashing) {
+    // Every statement of the store passes the disk-full watch (store/sqlite/disk-full-watch).
+    const db = watchDiskFull(driver, this.storage)
     this.#db = db
-    this.traces = new SqliteTraceStore(db, merkle)
+    this.traces = new SqliteTraceStore(db, merkle, this.storage)
     this.merkle = new SqliteMerkleStore(db)
     this.config = new SqliteConfigStore(db, this.traces)
     this.identity = new SqliteIdentityStore(db)
     this.keys = new SqliteKeyStore(db)
     this.transfer = new SqliteTransferStore(db)
     this.delivery = new SqliteDeliveryStore(db)
+  }
+
+  probeSpace(): Promise<void> {
+    return run('write', () => {
+      // 64 KB in overflow pages: needs free pages in the file (max_page_count) and on the disk
+      // (the WAL frames written at commit), and leaves nothing behind.
+      this.#probe()
+      this.storage.markWritable()
+    })
+  }
+
+  readonly #probe = (): void =>
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `INSERT INTO meta (key, value) VALUES ('space_probe', hex(randomblob(32768)))
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        )
+        .run()
+      this.#db.prepare("DELETE FROM meta WHERE key = 'space_probe'").run()
+    })()
+
+  /**
+   * Test and drill hook: caps the file at `pages` pages (`PRAGMA max_page_count`; a cap below the
+   * current size stops at the current size), after which writes needing new pages fail with
+   * SQLITE_FULL exactly as on a full disk. Returns the cap in force. Not reachable from the API.
+   */
+  capPages(pages: number): number {
+    const cap = Math.max(1, Math.trunc(pages))
+    return Number(this.#db.pragma(`max_page_count = ${cap}`, { simple: true }))
   }
 
   close(): Promise<void> {

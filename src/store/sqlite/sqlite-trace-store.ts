@@ -20,6 +20,7 @@ import type {
   TraceStore,
 } from '../store.js'
 import { guard, run } from './driver-errors.js'
+import type { StorageCondition } from '../../platform/storage-condition.js'
 import type { FILTER_COLUMNS } from './schema.js'
 import { MerkleAppender } from './sqlite-merkle-store.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
@@ -127,8 +128,12 @@ export class SqliteTraceStore implements TraceStore {
   readonly #statements = new Map<string, SqliteStatement>()
 
   /** Without `merkle` the Merkle log is off: traces are stored without a leaf index. */
-  constructor(db: SqliteDatabase, merkle?: MerkleHashing) {
+  /** Cleared by a batch that stored new traces (they needed space); see StorageCondition. */
+  readonly #storage: StorageCondition | undefined
+
+  constructor(db: SqliteDatabase, merkle?: MerkleHashing, storage?: StorageCondition) {
     this.#db = db
+    this.#storage = storage
     this.#insert = db.prepare(INSERT_TRACE_SQL)
     this.#merkle =
       merkle === undefined
@@ -221,7 +226,11 @@ export class SqliteTraceStore implements TraceStore {
       const documents = guard('write', () => traces.map((t) => hashing.document(t)))
       hashed = { documents, leafHashes: await hashing.leafHashes(documents) }
     }
-    return run('write', () => this.#appendTx(traces, hashed))
+    return run('write', () => {
+      const result = this.#appendTx(traces, hashed)
+      if (result.inserted.length > 0) this.#storage?.markWritable()
+      return result
+    })
   }
 
   page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage> {

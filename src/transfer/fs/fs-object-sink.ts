@@ -18,6 +18,7 @@ import { OpenCtsError, isOpenCtsError, type ErrorCode } from '../../errors/index
 import type { ObjectInfo, ObjectMetadata, ObjectSink, StoredObject } from '../object-sink.js'
 import { commitTemp, makeFolders, syncFolder, writeTemp } from './atomic-file.js'
 import { TEMP_NAME, assertBucket, assertKey, assertPrefix } from './object-names.js'
+import { StorageCondition } from '../../platform/storage-condition.js'
 
 /** The folder under the root that holds metadata files (a name no bucket can have). */
 export const METADATA_FOLDER = '.metadata'
@@ -41,11 +42,13 @@ export function errnoCode(error: unknown): string | undefined {
 
 /**
  * The catalogue code for an I/O failure inside an existing bucket: permission-type errors are
- * OCTS_ERR_BUCKET_DENIED, ENOENT (the bucket vanished meanwhile) OCTS_ERR_NO_BUCKET, anything else
+ * OCTS_ERR_BUCKET_DENIED, ENOENT (the bucket vanished meanwhile) OCTS_ERR_NO_BUCKET, a full disk
+ * or quota (ENOSPC, EDQUOT) OCTS_ERR_OBJECT_STORE_FULL, anything else
  * OCTS_ERR_OBJECT_STORE_UNAVAILABLE.
  */
 export function fsErrorCode(error: unknown): ErrorCode {
   const code = errnoCode(error) ?? ''
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'OCTS_ERR_OBJECT_STORE_FULL'
   if (DENIED_CODES.has(code)) return 'OCTS_ERR_BUCKET_DENIED'
   if (code === 'ENOENT') return 'OCTS_ERR_NO_BUCKET'
   return 'OCTS_ERR_OBJECT_STORE_UNAVAILABLE'
@@ -67,6 +70,8 @@ function parseMetadata(text: string): ObjectMetadata | undefined {
 
 export class FsObjectSink implements ObjectSink {
   readonly description: string
+  /** Full while writes fail with ENOSPC/EDQUOT; cleared by the next object written. */
+  readonly storage = new StorageCondition()
   readonly #root: string
   #closed = false
 
@@ -132,8 +137,11 @@ export class FsObjectSink implements ObjectSink {
       await commitTemp(temp, target)
     } catch (error) {
       if (temp !== undefined) await rm(temp, { force: true }).catch(() => undefined)
-      throw this.#objectError(bucket, key, 'put', error)
+      const failure = this.#objectError(bucket, key, 'put', error)
+      if (failure.code === 'OCTS_ERR_OBJECT_STORE_FULL') this.storage.markFull(failure)
+      throw failure
     }
+    this.storage.markWritable()
   }
 
   async get(bucket: string, key: string): Promise<StoredObject | undefined> {
