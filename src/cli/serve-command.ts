@@ -5,11 +5,10 @@
  * (in-flight requests finish, the store is closed) and returns 0.
  * Exit status 2 for an invalid setting, 1 when the server cannot start (e.g. port in use).
  */
-import { parseArgs } from 'node:util'
 import { CONFIG_ENV_NAMES, ConfigError, loadConfig, type OpenCtsConfig } from '../config/config.js'
 import { OPENCTS_VERSION } from '../http/app.js'
 import { startServer, type RunningServer } from '../server.js'
-import { CliFailure, SettingError, usageErrors } from './cli-errors.js'
+import { CliFailure, SettingError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { SERVE_USAGE } from './usage.js'
 
@@ -27,9 +26,12 @@ export function parseServeArgs(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): OpenCtsConfig | 'help' {
-  const { values } = usageErrors(() =>
-    parseArgs({ args: [...args], options: SERVE_FLAGS, strict: true, allowPositionals: false }),
-  )
+  const { values } = parseCommandLine({
+    args: [...args],
+    options: SERVE_FLAGS,
+    strict: true,
+    allowPositionals: false,
+  })
   if (values.help === true) return 'help'
   try {
     return loadConfig(env, {

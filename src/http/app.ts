@@ -11,6 +11,7 @@ import { MAX_BATCH_BYTES } from '../model/index.js'
 import type { Services } from '../services.js'
 import { errorHandler, sendError, toOpenCtsError } from './error-handler.js'
 import { OpenApiCollector } from './openapi.js'
+import { registerBodyParsers } from './body-parsers.js'
 import { registerAuthentication } from './authenticate.js'
 import { registerAuthRoutes } from './routes/auth.js'
 import { registerHealthRoutes } from './routes/health.js'
@@ -81,6 +82,7 @@ export async function buildApp(
     return503OnClosing: true,
     forceCloseConnections: true,
   })
+  registerBodyParsers(app, MAX_BATCH_BYTES)
   const openapi = new OpenApiCollector()
   app.addHook('onRoute', (route) => openapi.onRoute(route))
   registerAuthentication(app, services)
