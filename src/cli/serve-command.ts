@@ -89,6 +89,7 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
   io.stdout.write(
     [
       `OpenCTS listening on ${server.url}`,
+      `  console         ${server.url}/console/`,
       `  data directory  ${config.dataDir}`,
       `  SQLite file     ${server.dbPath}`,
       config.objectStore.kind === 's3'
