@@ -20,6 +20,7 @@ import { FakeClock, randomIds } from '../../src/platform/clock.js'
 import { createServices, type Services } from '../../src/services.js'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
 import type { EmailPort } from '../../src/delivery/delivery-worker.js'
+import type { ObjectSink } from '../../src/transfer/object-sink.js'
 
 export interface TestApp {
   readonly app: FastifyInstance
@@ -52,6 +53,8 @@ export async function buildTestApp(
     readonly projects?: readonly string[]
     /** Sends email deliveries (see delivery/email-port.ts); none by default. */
     readonly email?: EmailPort
+    /** Where trackers' buckets live (transfer, `is_obs_created`, checkbucket); none by default. */
+    readonly objectSink?: ObjectSink
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'opencts-app-'))
@@ -70,6 +73,7 @@ export async function buildTestApp(
     masterKey: MasterKey.generate(),
     passwordCost: TEST_SCRYPT_COST,
     ...(options.email === undefined ? {} : { email: options.email }),
+    ...(options.objectSink === undefined ? {} : { objectSink: options.objectSink }),
   })
   const app = await buildApp(services, { logLevel: false })
   t.after(async () => {
