@@ -1,6 +1,7 @@
 // Prettier owns formatting. Files git does not track (lint-ignores.js) are left as they are: they
 // go to the `as-is` parser below, whose printer gives back the text it was given, so `prettier
-// --check .` passes over them whatever they hold (a JSON file included, which knows no pragma).
+// --check .` passes over them whatever they hold (a JSON file included, which knows no pragma;
+// CRLF line ends included: an RFC 4180 CSV).
 import { untrackedPatterns } from './lint-ignores.js'
 
 const untracked = untrackedPatterns(import.meta.dirname)
@@ -24,5 +25,8 @@ export default {
   trailingComma: 'all',
   printWidth: 100,
   plugins: [asIs],
-  overrides: untracked.length === 0 ? [] : [{ files: untracked, options: { parser: 'as-is' } }],
+  overrides:
+    untracked.length === 0
+      ? []
+      : [{ files: untracked, options: { parser: 'as-is', endOfLine: 'auto' } }],
 }

@@ -16,36 +16,27 @@ import { TEST_ACCOUNT, TEST_PROJECTS, adminToken, buildTestApp, call } from './h
 
 const URL = `/v3/${TEST_ACCOUNT}/checkbucket`
 
-async function checkBucketSuite(
-  t: TestContext,
-  sink: ObjectSink,
-  existing: string,
-): Promise<void> {
+async function checkBucketSuite(t: TestContext, sink: ObjectSink, existing: string): Promise<void> {
   const { app, services } = await buildTestApp(t, {}, { objectSink: sink })
   const kmsId = (await services.kmsKeys.create('archive')).id
-  const answer = await call(
-    app,
-    'POST',
-    URL,
-    {
-      buckets: [
-        { bucket_name: existing, bucket_location: 'local-1' },
-        { bucket_name: 'no-such-bucket-here', bucket_location: 'local-1' },
-        { bucket_name: 'Bad_Name', bucket_location: 'local-1' },
-        {
-          bucket_name: existing,
-          bucket_location: 'local-1',
-          is_support_trace_files_encryption: true,
-        },
-        {
-          bucket_name: existing,
-          bucket_location: 'local-1',
-          is_support_trace_files_encryption: true,
-          kms_id: 'no-such-key',
-        },
-      ],
-    },
-  )
+  const answer = await call(app, 'POST', URL, {
+    buckets: [
+      { bucket_name: existing, bucket_location: 'local-1' },
+      { bucket_name: 'no-such-bucket-here', bucket_location: 'local-1' },
+      { bucket_name: 'Bad_Name', bucket_location: 'local-1' },
+      {
+        bucket_name: existing,
+        bucket_location: 'local-1',
+        is_support_trace_files_encryption: true,
+      },
+      {
+        bucket_name: existing,
+        bucket_location: 'local-1',
+        is_support_trace_files_encryption: true,
+        kms_id: 'no-such-key',
+      },
+    ],
+  })
   assert.equal(answer.status, 200, JSON.stringify(answer.body))
   const results = answer.body.buckets as {
     bucket_name: string

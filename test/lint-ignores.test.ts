@@ -46,10 +46,15 @@ describe('lint ignores what git does not track', () => {
 
   it('eslint and prettier of this repository skip an untracked file, not a tracked one', async (t) => {
     const probe = `lint-probe-${process.pid}`
-    const files = [`${probe}.mjs`, `${probe}.json`]
-    const ugly = { mjs: 'const   x = {"a":1};;\nx.b()\n', json: '{"a":[1,\n2],   "b":2}' }
+    const files = [`${probe}.mjs`, `${probe}.json`, `${probe}.csv`]
+    const ugly = {
+      mjs: 'const   x = {"a":1};;\nx.b()\n',
+      json: '{"a":[1,\n2],   "b":2}',
+      csv: 'a,b\r\n1,2\r\n',
+    }
     writeFileSync(join(REPO_ROOT, files[0] ?? ''), ugly.mjs)
     writeFileSync(join(REPO_ROOT, files[1] ?? ''), ugly.json)
+    writeFileSync(join(REPO_ROOT, files[2] ?? ''), ugly.csv)
     t.after(() => files.forEach((f) => rmSync(join(REPO_ROOT, f), { force: true })))
     const inGit = execFileSync('git', ['ls-files', '--error-unmatch', 'package.json'], {
       cwd: REPO_ROOT,
@@ -57,11 +62,12 @@ describe('lint ignores what git does not track', () => {
     })
     assert.equal(inGit.trim(), 'package.json')
     const eslint = new ESLint({ cwd: REPO_ROOT })
-    for (const file of files) assert.equal(await eslint.isPathIgnored(file), true, file)
+    for (const file of files.slice(0, 2)) assert.equal(await eslint.isPathIgnored(file), true, file)
     assert.equal(await eslint.isPathIgnored('src/http/app.ts'), false)
     for (const [file, text] of [
       [files[0] ?? '', ugly.mjs],
       [files[1] ?? '', ugly.json],
+      [files[2] ?? '', ugly.csv],
     ] as const) {
       const filepath = join(REPO_ROOT, file)
       const options = await prettier.resolveConfig(filepath, { editorconfig: false })

@@ -97,12 +97,20 @@ export function readCheckBucketsBody(body: unknown): BucketAsked[] {
 async function checkOne(asked: BucketAsked, deps: CheckBucketsDeps): Promise<CheckBucketResponse> {
   const nameProblem = bucketNameProblem(asked.bucket_name)
   if (nameProblem !== undefined)
-    return failed('CTS.0231', 400, `${ERROR_CATALOGUE.OCTS_ERR_BUCKET_NAME.message} ${nameProblem}.`)
+    return failed(
+      'CTS.0231',
+      400,
+      `${ERROR_CATALOGUE.OCTS_ERR_BUCKET_NAME.message} ${nameProblem}.`,
+    )
   const kms = asked.kms_id ?? ''
   if (asked.is_support_trace_files_encryption === true && kms === '')
     return failed('CTS.0221', 400, ERROR_CATALOGUE.OCTS_ERR_KMS_ID_EMPTY.message)
   if (kms !== '' && !(await deps.kmsKeyExists(kms)))
-    return failed('CTS.0222', 400, `${ERROR_CATALOGUE.OCTS_ERR_KMS_VERIFICATION.message} No key ${kms}.`)
+    return failed(
+      'CTS.0222',
+      400,
+      `${ERROR_CATALOGUE.OCTS_ERR_KMS_VERIFICATION.message} No key ${kms}.`,
+    )
   if (deps.bucketExists === undefined)
     return failed('ServiceUnavailable', 503, 'This server has no object store configured.')
   try {
