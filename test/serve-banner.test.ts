@@ -3,7 +3,7 @@
  * URL and the icon a browser asks for answer (no 404) on the running server.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { it } from 'node:test'
@@ -43,6 +43,10 @@ it('serve prints the console URL in its banner; the console and /favicon.ico ans
   assert.ok(url !== undefined, run.stdout)
   const listening = /OpenCTS listening on (\S+)/.exec(run.stdout)?.[1]
   assert.equal(url, `${listening}/console/`)
+  // The hint of the first start runs as printed (here: the in-process build's main.js).
+  const hint = /^Try: node (\S+) query --credentials (\S+)$/m.exec(run.stdout)
+  assert.ok(hint?.[1] !== undefined && existsSync(hint[1]), run.stdout)
+  assert.ok(hint[2] !== undefined && existsSync(hint[2]), run.stdout)
   // 200 with a built console, 503 (a page saying how to build it) without: never a 404.
   assert.ok([200, 503].includes(answers[url] ?? 0), JSON.stringify(answers))
   assert.equal(answers[new URL('/favicon.ico', url).href], 200, JSON.stringify(answers))

@@ -5,12 +5,16 @@
  * (in-flight requests finish, the store is closed) and returns 0.
  * Exit status 2 for an invalid setting, 1 when the server cannot start (e.g. port in use).
  */
+import { fileURLToPath } from 'node:url'
 import { CONFIG_ENV_NAMES, ConfigError, loadConfig, type OpenCtsConfig } from '../config/config.js'
 import { OPENCTS_VERSION } from '../http/app.js'
 import { startServer, type RunningServer } from '../server.js'
 import { CliFailure, SettingError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { SERVE_USAGE } from './usage.js'
+
+/** This CLI's entry point, for the hint of the banner. */
+const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
 
 const SERVE_FLAGS = {
   host: { type: 'string' },
@@ -125,7 +129,8 @@ function adminLines(server: RunningServer): string[] {
     `  password        ${shown('password', admin.password)}`,
     `  access key      ${admin.accessKey}`,
     `  secret key      ${shown('secretKey', admin.secretKey)}`,
-    `Try: npx opencts query --credentials ${server.credentialsFile}`,
+    // The command that works from any folder (`npx opencts` would look for it in the registry).
+    `Try: node ${CLI_MAIN} query --credentials ${server.credentialsFile}`,
     '',
   ]
 }
