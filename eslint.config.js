@@ -4,9 +4,20 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import n from 'eslint-plugin-n'
 import prettier from 'eslint-config-prettier'
+import { untrackedPatterns } from './lint-ignores.js'
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.test-build*/**', 'node_modules/**', '.opencts/**', 'artifacts/**'] },
+  {
+    ignores: [
+      'dist/**',
+      '.test-build*/**',
+      'node_modules/**',
+      '.opencts/**',
+      'artifacts/**',
+      // What git does not track (a README tour run inside the clone): see lint-ignores.js.
+      ...untrackedPatterns(import.meta.dirname),
+    ],
+  },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
@@ -70,7 +81,7 @@ export default tseslint.config(
     rules: { 'n/no-process-exit': 'off' },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   prettier,

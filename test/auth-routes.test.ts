@@ -67,6 +67,7 @@ const ROUTE_ACTIONS: Record<string, string> = {
   'GET /v3/{project_id}/operations': 'cts:notification:listOperation',
   'GET /v3/{project_id}/user-resources': 'cts:trace:listTraceUser',
   'GET /v3/{domain_id}/resources': 'cts:trace:listResource',
+  'POST /v3/{domain_id}/checkbucket': 'cts:tracker:list',
   'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': 'cts:tag:create',
   'DELETE /v3/{project_id}/{resource_type}/{resource_id}/tags/delete': 'cts:tag:delete',
   'GET /v3/{project_id}/{resource_type}/{resource_id}/tags': 'cts:tag:list',

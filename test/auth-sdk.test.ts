@@ -33,6 +33,8 @@ interface SdkCall {
   readonly ak?: string
   readonly sk?: string
   readonly projectId?: string
+  /** Headers the SDK client adds before signing (its HTTP client sends `content-type` always). */
+  readonly headers?: Record<string, string>
 }
 
 interface Wire {
@@ -55,6 +57,7 @@ async function sdkSign(endpoint: string, call: SdkCall): Promise<Wire> {
     headers: {
       'X-Sdk-Date': formatSdkDate(call.date ?? TEST_NOW),
       ...(call.data === undefined ? {} : { 'content-type': 'application/json' }),
+      ...call.headers,
     },
     queryParams: { ...call.queryParams },
     data: call.data,
@@ -258,5 +261,89 @@ describe('requests signed by the Huawei Cloud SDK signer', () => {
       403,
       'X-Domain-Id of another account',
     )
+  })
+
+  it('delete with Content-Type: application/json and an empty body, as the CTS SDKs send it', async (t) => {
+    const endpoint = await server(t)
+    const json = { 'content-type': 'application/json' }
+    const created = await send(
+      await sdkSign(endpoint, {
+        method: 'POST',
+        url: '/v3/{project_id}/tracker',
+        data: {
+          tracker_type: 'data',
+          tracker_name: 'images',
+          data_bucket: { data_bucket_name: 'b-1', data_event: ['WRITE'] },
+        },
+      }),
+    )
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const notification = await send(
+      await sdkSign(endpoint, {
+        method: 'POST',
+        url: '/v3/{project_id}/notifications',
+        data: { notification_name: 'ops', operation_type: 'complete' },
+      }),
+    )
+    assert.equal(notification.status, 201, JSON.stringify(notification.body))
+    // Signed with the content type, sent with an empty body (Content-Length: 0) and with none.
+    const emptyBody = async (call: SdkCall): Promise<{ status: number; body: any }[]> => {
+      const wire = await sdkSign(endpoint, { ...call, headers: json })
+      // (fetch cannot send a body with GET, not even an empty one.)
+      if (call.method === 'GET') return [await send(wire)]
+      return [await send({ ...wire, body: '' }), await send(wire)]
+    }
+    // Each pair: the first deletes (204), the second finds nothing left (not a 400).
+    for (const call of [
+      {
+        method: 'DELETE',
+        url: '/v3/{project_id}/trackers',
+        queryParams: { tracker_name: 'images', tracker_type: 'data' },
+      },
+      {
+        method: 'DELETE',
+        url: '/v3/{project_id}/notifications',
+        queryParams: { notification_id: notification.body.notification_id },
+      },
+    ] as const) {
+      const [first, second] = await emptyBody(call)
+      assert.equal(first?.status, 204, `${call.url}: ${JSON.stringify(first?.body)}`)
+      assert.ok(second !== undefined && second.status !== 400, JSON.stringify(second?.body))
+    }
+    // Elsewhere: a GET, a legacy DELETE and a DELETE of the token API, all without a body schema.
+    for (const call of [
+      { method: 'GET', url: '/v3/{project_id}/trackers' },
+      { method: 'GET', url: '/v3/{project_id}/traces', queryParams: { limit: 1 } },
+      { method: 'DELETE', url: '/v1.0/{project_id}/tracker', queryParams: { tracker_name: 'x' } },
+    ] as const)
+      for (const answer of await emptyBody(call))
+        assert.ok(
+          answer.status < 400 || answer.body?.error_code !== 'CTS.0003',
+          `${call.method} ${call.url}: ${JSON.stringify(answer.body)}`,
+        )
+    // Another media type with an empty body is accepted too on a route that takes none.
+    const xml = await sdkSign(endpoint, {
+      method: 'DELETE',
+      url: '/v3/{project_id}/trackers',
+      queryParams: { tracker_name: 'none', tracker_type: 'data' },
+      headers: { 'content-type': 'application/xml' },
+    })
+    const xmlAnswer = await send({ ...xml, body: '' })
+    assert.notEqual(xmlAnswer.status, 415, JSON.stringify(xmlAnswer.body))
+    assert.notEqual(xmlAnswer.status, 401, JSON.stringify(xmlAnswer.body))
+    // A route that takes a body still refuses an empty one, signed or not.
+    for (const url of ['/v3/{project_id}/tracker', '/v3/{project_id}/traces']) {
+      const wire = await sdkSign(endpoint, { method: 'POST', url, headers: json })
+      const answer = await send({ ...wire, body: '' })
+      assert.equal(answer.status, 400, `${url}: ${JSON.stringify(answer.body)}`)
+      assert.equal(answer.body.error_code, 'CTS.0003')
+      assert.match(answer.body.error_msg, /empty/)
+      const other = await send({
+        ...wire,
+        body: '',
+        headers: { ...wire.headers, 'content-type': 'application/xml' },
+      })
+      assert.equal(other.status, 415, `${url} as XML: ${JSON.stringify(other.body)}`)
+    }
   })
 })

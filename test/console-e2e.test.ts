@@ -47,6 +47,18 @@ describe('console assets route', () => {
     assert.match(res.body, /npm run build/)
     assert.match(String(res.headers['content-security-policy']), /default-src 'self'/)
   })
+
+  it('serves the icon a browser asks for, built or not (no 404)', async (t) => {
+    const app = Fastify()
+    t.after(() => app.close())
+    registerConsoleRoutes(app, { dir: mkdtempSync(join(tmpdir(), 'opencts-noconsole-')) })
+    for (const url of ['/favicon.ico', '/favicon.svg']) {
+      const res = await app.inject({ method: 'GET', url })
+      assert.equal(res.statusCode, 200, url)
+      assert.equal(res.headers['content-type'], 'image/svg+xml', url)
+      assert.match(res.body, /^<svg /, url)
+    }
+  })
 })
 
 describe('web console in Chromium', { skip: missing ?? false, timeout: 300_000 }, () => {

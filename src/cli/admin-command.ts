@@ -11,14 +11,13 @@
  * (OCTS_ERR_IDENTITY_INVALID), 1 when the command fails (OCTS_ERR_IDENTITY_NOT_FOUND / _EXISTS, no
  * data directory, unreadable store).
  */
-import { parseArgs } from 'node:util'
 import { formatCredentialsProfile } from '../auth/credentials-file.js'
 import { IdentityAdmin, type UserView } from '../auth/identity-admin.js'
 import { BUILT_IN_POLICIES } from '../auth/policies.js'
 import { newPassword } from '../auth/secrets.js'
 import { OpenCtsError } from '../errors/index.js'
 import { systemClock } from '../platform/clock.js'
-import { CliFailure, SettingError, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, SettingError, UsageError, parseCommandLine } from './cli-errors.js'
 import { withDataDir } from './data-dir.js'
 import type { CliIo } from './cli-io.js'
 import { formatTable } from './format-table.js'
@@ -475,9 +474,12 @@ function commandError(error: unknown): unknown {
 }
 
 export async function runAdmin(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({ args: [...argv], options: ADMIN_FLAGS, strict: true, allowPositionals: true }),
-  )
+  const { values, positionals } = parseCommandLine({
+    args: [...argv],
+    options: ADMIN_FLAGS,
+    strict: true,
+    allowPositionals: true,
+  })
   if (values.help === true) {
     io.stdout.write(ADMIN_USAGE)
     return 0

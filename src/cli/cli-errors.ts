@@ -4,6 +4,7 @@
  * printed, exit status 2), a `SettingError` (invalid setting: one message, exit status 2) and a
  * `CliFailure` (the command could not do its job: one message, exit status 1). Errors answered by the API are `CtsApiError` (http-client.ts), also exit status 1.
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 
 /** The command line is wrong (unknown flag, bad value, missing argument). Exit status 2. */
 export class UsageError extends Error {
@@ -18,6 +19,28 @@ export class SettingError extends Error {
 /** The command ran but failed (unreadable file, unreachable server, bad input). Exit status 1. */
 export class CliFailure extends Error {
   override readonly name = 'CliFailure'
+}
+
+/** True when `args` ask for help (`-h` or `--help` before any `--`), wherever it stands. */
+export function asksForHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false
+    if (arg === '--help' || arg === '-h') return true
+  }
+  return false
+}
+
+/**
+ * `node:util` parseArgs with the command line's usage errors as UsageError, where help wins: when
+ * the arguments ask for help anywhere (`opencts verify --store --help`, `query -p --help`), the
+ * result is that of `--help` alone, so no other argument can turn the request for help into an
+ * error. Every command's `options` has `help` (`-h`).
+ */
+export function parseCommandLine<T extends ParseArgsConfig & { args: string[] }>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  const asked = asksForHelp(config.args) ? { ...config, args: ['--help'] } : config
+  return usageErrors(() => parseArgs(asked))
 }
 
 /** Runs `parse` and turns `node:util` parseArgs errors (`ERR_PARSE_ARGS_*`) into UsageError. */

@@ -6,8 +6,7 @@
  * client credentials of `ingest`/`query`. `--status dead` lists the dead letters.
  */
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
-import { UsageError, usageErrors } from './cli-errors.js'
+import { UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { CLIENT_FLAGS, clientFor, clientOptions, refuseSecretFlags } from './client-options.js'
 import { formatTable } from './format-table.js'
@@ -27,9 +26,12 @@ function iso(ms: unknown): string {
 
 export async function runDeliveries(args: readonly string[], io: CliIo): Promise<number> {
   refuseSecretFlags(args)
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: true }),
-  )
+  const { values, positionals } = parseCommandLine({
+    args: [...args],
+    options: FLAGS,
+    strict: true,
+    allowPositionals: true,
+  })
   if (values.help === true) {
     io.stdout.write(DELIVERIES_USAGE)
     return 0

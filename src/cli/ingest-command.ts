@@ -7,9 +7,8 @@
  */
 import { createReadStream, statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { MAX_BATCH_BYTES, MAX_BATCH_TRACES } from '../model/index.js'
-import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import {
   CLIENT_FLAGS,
@@ -54,9 +53,12 @@ export function parseIngestArgs(
   cwd: string = resolve(),
 ): IngestPlan | 'help' {
   refuseSecretFlags(args)
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({ args: [...args], options: INGEST_FLAGS, strict: true, allowPositionals: true }),
-  )
+  const { values, positionals } = parseCommandLine({
+    args: [...args],
+    options: INGEST_FLAGS,
+    strict: true,
+    allowPositionals: true,
+  })
   if (values.help === true) return 'help'
   if (positionals.length !== 1)
     throw new UsageError(

@@ -13,12 +13,11 @@
  * command fails (OCTS_ERR_KEY_NOT_FOUND / _EXISTS, a file that cannot be written, no data directory).
  */
 import { writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { OpenCtsError } from '../errors/index.js'
 import { randomIds, type Clock } from '../platform/clock.js'
 import { KmsKeys } from '../transfer/kms-keys.js'
 import { SigningKeys, type DigestKeyView } from '../transfer/signing-keys.js'
-import { CliFailure, SettingError, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, SettingError, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { withDataDir } from './data-dir.js'
 import { decryptError, decryptFile } from './decrypt-file.js'
@@ -238,9 +237,12 @@ function commandError(error: unknown): unknown {
 }
 
 export async function runKeys(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({ args: [...argv], options: KEYS_FLAGS, strict: true, allowPositionals: true }),
-  )
+  const { values, positionals } = parseCommandLine({
+    args: [...argv],
+    options: KEYS_FLAGS,
+    strict: true,
+    allowPositionals: true,
+  })
   if (values.help === true) {
     io.stdout.write(KEYS_USAGE)
     return 0

@@ -12,8 +12,7 @@
  * used by `opencts verify --checkpoints` to fetch consistency proofs.
  */
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
-import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import {
   authorizerFor,
@@ -173,9 +172,12 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
 /** Runs `opencts log`; resolves with the exit status (0; failures throw). */
 export async function runLog(args: readonly string[], io: CliIo): Promise<number> {
   refuseSecretFlags(args)
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: true }),
-  )
+  const { values, positionals } = parseCommandLine({
+    args: [...args],
+    options: FLAGS,
+    strict: true,
+    allowPositionals: true,
+  })
   if (values.help === true) {
     io.stdout.write(LOG_USAGE)
     return 0

@@ -4,9 +4,8 @@
  * follows `meta_data.marker` (`--all`, `--max`), and table, JSON or CSV output.
  */
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { ApiTrace } from '../model/index.js'
-import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import {
   CLIENT_FLAGS,
@@ -86,9 +85,12 @@ export function parseQueryArgs(
   cwd: string = resolve(),
 ): QueryPlan | 'help' {
   refuseSecretFlags(args)
-  const { values } = usageErrors(() =>
-    parseArgs({ args: [...args], options: QUERY_FLAGS, strict: true, allowPositionals: false }),
-  )
+  const { values } = parseCommandLine({
+    args: [...args],
+    options: QUERY_FLAGS,
+    strict: true,
+    allowPositionals: false,
+  })
   if (values.help === true) return 'help'
   const params: Record<string, string> = {}
   for (const [flag, param] of FILTER_PARAMS) {

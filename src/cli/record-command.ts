@@ -15,7 +15,6 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { DEFAULT_IDENTITY_HEADERS } from '../recorder/capture.js'
 import {
   BUILT_IN_MAPS,
@@ -28,7 +27,7 @@ import {
 import { FolderDeadLetter } from '../recorder/dead-letter.js'
 import { RecorderProxy, STATS_PATH } from '../recorder/recorder-proxy.js'
 import { TraceReporter, type ReporterStats } from '../recorder/trace-reporter.js'
-import { CliFailure, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, UsageError, parseCommandLine, usageErrors } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { CLIENT_FLAGS, clientFor, clientOptions, refuseSecretFlags } from './client-options.js'
 import { CtsApiError } from './http-client.js'
@@ -81,9 +80,12 @@ function listenAddress(text: string): { host: string; port: number } {
 
 export async function runRecord(args: readonly string[], io: CliIo): Promise<number> {
   refuseSecretFlags(args)
-  const { values } = usageErrors(() =>
-    parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false }),
-  )
+  const { values } = parseCommandLine({
+    args: [...args],
+    options: FLAGS,
+    strict: true,
+    allowPositionals: false,
+  })
   if (values.help === true) {
     io.stdout.write(RECORD_USAGE)
     return 0

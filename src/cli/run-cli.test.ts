@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { createServer, type AddressInfo } from 'node:net'
 import { describe, it } from 'node:test'
 import { runCliInProcess, type CliRun } from '../../test/helpers/run-cli-in-process.js'
+import { MAIN_USAGE } from './usage.js'
 
 const PROJECT = '0123456789abcdef0123456789abcdef'
 
@@ -85,5 +86,64 @@ describe('runCli', () => {
     const result = await run(['ingest', '/nonexistent/traces.jsonl', '-p', PROJECT, '--token', 't'])
     assert.equal(result.status, 1)
     assert.match(result.stderr, /^error: cannot read \/nonexistent\/traces\.jsonl: ENOENT/)
+  })
+
+  it('runs every "opencts ... --help" hint that any help or usage error prints: exit 0, help text', async () => {
+    const commands = [...MAIN_USAGE.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1] ?? '')
+    assert.ok(commands.length >= 9, commands.join(' '))
+    // Every help, and a usage error of every command and mode.
+    const seeds: string[][] = [[], ['--help'], ['frobnicate']]
+    for (const command of commands) seeds.push([command, '--help'], [command, '--frob'])
+    // Commands that need a subcommand or a mode (never `serve` or a client command: they would run).
+    seeds.push(
+      ['admin'],
+      ['keys'],
+      ['log'],
+      ['verify'],
+      ['verify', '--store'],
+      ['verify', '--store', '/nonexistent', '--frob'],
+      ['verify', '--checkpoints', 'x', '--frob'],
+      ['query', '-p'],
+    )
+    const hintsOf = (text: string): string[][] =>
+      [...text.matchAll(/["`]opencts ([^"`\n]*?)--help["`]/g)].flatMap((m) => {
+        const words = (m[1] ?? '').split(' ').filter((w) => w !== '')
+        return words[0] === '<command>'
+          ? commands.map((command) => [command, ...words.slice(1), '--help'])
+          : [[...words, '--help']]
+      })
+    const seen = new Set<string>()
+    const queue: string[][] = []
+    const collect = (result: CliRun): void => {
+      for (const hint of hintsOf(result.stdout + result.stderr)) {
+        if (seen.has(hint.join(' '))) continue
+        seen.add(hint.join(' '))
+        queue.push(hint)
+      }
+    }
+    for (const seed of seeds) collect(await run(seed))
+    for (let i = 0; i < queue.length && i < 100; i++) {
+      const hint = queue[i] ?? []
+      const result = await run(hint)
+      const label = `opencts ${hint.join(' ')}: ${result.stderr}`
+      assert.equal(result.status, 0, label)
+      assert.match(result.stdout, /^Usage: opencts /, label)
+      assert.equal(result.stderr, '', label)
+      collect(result)
+    }
+    assert.ok(seen.has('verify --store --help'), [...seen].join(', '))
+    assert.ok(seen.has('query --help') && seen.has('log --help'), [...seen].join(', '))
+    // Help wins wherever it stands, even after an option that takes a value.
+    const store = await run(['verify', '--store', '--help'])
+    assert.match(store.stdout, /^Usage: opencts verify --store/)
+    for (const argv of [
+      ['query', '-p', '--help'],
+      ['serve', '--port', '-h'],
+      ['admin', 'user', 'create', '--name', '--help'],
+    ]) {
+      const result = await run(argv)
+      assert.equal(result.status, 0, `${argv.join(' ')}: ${result.stderr}`)
+      assert.match(result.stdout, new RegExp(`^Usage: opencts ${argv[0] ?? ''}`))
+    }
   })
 })

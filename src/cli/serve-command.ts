@@ -5,13 +5,16 @@
  * (in-flight requests finish, the store is closed) and returns 0.
  * Exit status 2 for an invalid setting, 1 when the server cannot start (e.g. port in use).
  */
-import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
 import { CONFIG_ENV_NAMES, ConfigError, loadConfig, type OpenCtsConfig } from '../config/config.js'
 import { OPENCTS_VERSION } from '../http/app.js'
 import { startServer, type RunningServer } from '../server.js'
-import { CliFailure, SettingError, usageErrors } from './cli-errors.js'
+import { CliFailure, SettingError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { SERVE_USAGE } from './usage.js'
+
+/** This CLI's entry point, for the hint of the banner. */
+const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
 
 const SERVE_FLAGS = {
   host: { type: 'string' },
@@ -27,9 +30,12 @@ export function parseServeArgs(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): OpenCtsConfig | 'help' {
-  const { values } = usageErrors(() =>
-    parseArgs({ args: [...args], options: SERVE_FLAGS, strict: true, allowPositionals: false }),
-  )
+  const { values } = parseCommandLine({
+    args: [...args],
+    options: SERVE_FLAGS,
+    strict: true,
+    allowPositionals: false,
+  })
   if (values.help === true) return 'help'
   try {
     return loadConfig(env, {
@@ -87,6 +93,7 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
   io.stdout.write(
     [
       `OpenCTS listening on ${server.url}`,
+      `  console         ${server.url}/console/`,
       `  data directory  ${config.dataDir}`,
       `  SQLite file     ${server.dbPath}`,
       config.objectStore.kind === 's3'
@@ -122,7 +129,8 @@ function adminLines(server: RunningServer): string[] {
     `  password        ${shown('password', admin.password)}`,
     `  access key      ${admin.accessKey}`,
     `  secret key      ${shown('secretKey', admin.secretKey)}`,
-    `Try: npx opencts query --credentials ${server.credentialsFile}`,
+    // The command that works from any folder (`npx opencts` would look for it in the registry).
+    `Try: node ${CLI_MAIN} query --credentials ${server.credentialsFile}`,
     '',
   ]
 }

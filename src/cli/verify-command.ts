@@ -20,7 +20,6 @@
  */
 import { readFile } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { isOpenCtsError } from '../errors/index.js'
 import {
   checkCheckpoints,
@@ -44,7 +43,7 @@ import {
   type VerifyProgress,
 } from '../transfer/verify/bucket-verifier.js'
 import { parsePublicKeysFile } from '../transfer/verify/public-keys-file.js'
-import { CliFailure, SettingError, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, SettingError, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { CLIENT_FLAGS, clientOptions, refuseSecretFlags } from './client-options.js'
 import { formatVerifyReport } from './format-verify-report.js'
@@ -155,9 +154,12 @@ export function parseVerifyArgs(
       throw new UsageError(
         'there is no --s3-secret-key flag (a flag value shows in the process list): set OPENCTS_S3_SECRET_KEY',
       )
-  const { values } = usageErrors(() =>
-    parseArgs({ args: [...args], options: VERIFY_FLAGS, strict: true, allowPositionals: false }),
-  )
+  const { values } = parseCommandLine({
+    args: [...args],
+    options: VERIFY_FLAGS,
+    strict: true,
+    allowPositionals: false,
+  })
   if (values.help === true) return 'help'
   const projectId = values['project-id']
   if (projectId !== undefined && !PROJECT_ID.test(projectId))
@@ -364,15 +366,13 @@ export function parseVerifyLogArgs(args: readonly string[]): VerifyLogPlan | 'he
         'there is no --project in the verifiable log modes: the project is the origin of each checkpoint',
       )
   }
-  const { values, tokens } = usageErrors(() =>
-    parseArgs({
-      args: [...args],
-      options: VERIFY_LOG_FLAGS,
-      strict: true,
-      allowPositionals: true,
-      tokens: true,
-    }),
-  )
+  const { values, tokens } = parseCommandLine({
+    args: [...args],
+    options: VERIFY_LOG_FLAGS,
+    strict: true,
+    allowPositionals: true,
+    tokens: true,
+  })
   if (values.help === true) return 'help'
   const lists = { checkpoints: [] as string[], 'consistency-proofs': [] as string[] }
   let list: keyof typeof lists | undefined

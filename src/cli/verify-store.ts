@@ -14,7 +14,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { isOpenCtsError } from '../errors/index.js'
 import { parseCheckpoint } from '../integrity/checkpoint.js'
 import {
@@ -27,7 +26,7 @@ import {
 } from '../log/store-audit.js'
 import { LogKeysError, parseLogKeysFile, type LogKeyInput } from '../log/verify-proofs.js'
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js'
-import { CliFailure, SettingError, UsageError, usageErrors } from './cli-errors.js'
+import { CliFailure, SettingError, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { ProgressLine } from './progress-line.js'
 
@@ -109,15 +108,13 @@ export function parseVerifyStoreArgs(
   args: readonly string[],
   env: CliIo['env'],
 ): VerifyStorePlan | 'help' {
-  const { values, tokens } = usageErrors(() =>
-    parseArgs({
-      args: [...args],
-      options: FLAGS,
-      strict: true,
-      allowPositionals: true,
-      tokens: true,
-    }),
-  )
+  const { values, tokens } = parseCommandLine({
+    args: [...args],
+    options: FLAGS,
+    strict: true,
+    allowPositionals: true,
+    tokens: true,
+  })
   if (values.help === true) return 'help'
   const files = [...(values.checkpoints ?? [])]
   let afterCheckpoints = false

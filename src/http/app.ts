@@ -11,6 +11,7 @@ import { MAX_BATCH_BYTES, deepNestingMessage, findDeepNesting } from '../model/i
 import type { Services } from '../services.js'
 import { errorHandler, sendError, toOpenCtsError } from './error-handler.js'
 import { OpenApiCollector } from './openapi.js'
+import { registerBodyParsers } from './body-parsers.js'
 import { registerAuthentication } from './authenticate.js'
 import { registerAuthRoutes } from './routes/auth.js'
 import { registerHealthRoutes } from './routes/health.js'
@@ -96,6 +97,7 @@ export async function buildApp(
     forceCloseConnections: true,
   })
   answerServerRefusals(app.server)
+  registerBodyParsers(app, MAX_BATCH_BYTES)
   const openapi = new OpenApiCollector()
   app.addHook('onRoute', (route) => openapi.onRoute(route))
   let closing = false

@@ -29,6 +29,7 @@ import {
 } from '../ingest/audited-call.js'
 import { isJsonObject, omitUndefined } from './body-reader.js'
 import { toV1Tracker, v1BodyToV3 } from './legacy-tracker.js'
+import { checkBuckets } from './check-buckets.js'
 import { newTracker } from './new-tracker.js'
 import { queryParam, type QueryParams } from './query-params.js'
 import { reject } from './reject.js'
@@ -196,6 +197,21 @@ export class TrackerService {
     const known = new Set<string>()
     for (const id of ids) if (id !== '' && (await this.#kmsKeyExists(id))) known.add(id)
     return { existing, kmsKeyExists: (id) => known.has(id) }
+  }
+
+  /**
+   * `POST /v3/{domain_id}/checkbucket`: whether trace files could go to each bucket asked about
+   * (trackers/check-buckets). Throws 400 CTS.0003 for a malformed body.
+   */
+  async checkBuckets(body: unknown): Promise<ServiceResult> {
+    const buckets = this.#deps.buckets
+    return {
+      status: 200,
+      body: await checkBuckets(body, {
+        bucketExists: buckets === undefined ? undefined : (name) => buckets.exists(name),
+        kmsKeyExists: this.#kmsKeyExists,
+      }),
+    }
   }
 
   /**

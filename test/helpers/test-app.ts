@@ -53,7 +53,7 @@ export async function buildTestApp(
     readonly projects?: readonly string[]
     /** Sends email deliveries (see delivery/email-port.ts); none by default. */
     readonly email?: EmailPort
-    /** Where trackers' buckets live (enables transfer and `is_obs_created`); none by default. */
+    /** Where trackers' buckets live (transfer, `is_obs_created`, checkbucket); none by default. */
     readonly objectSink?: ObjectSink
   } = {},
 ): Promise<TestApp> {

@@ -6,7 +6,8 @@
  * - any other path under `/console/` without a file extension is a client route: `index.html`;
  * - every answer carries a strict Content-Security-Policy (same origin only: no inline script or
  *   style, no CDN, no framing) and `nosniff`;
- * - when the console was not built, a short HTML page says how to build it (503), never a blank page.
+ * - when the console was not built, a short HTML page says how to build it (503), never a blank page;
+ * - `/favicon.ico` and `/favicon.svg`: the icon, built in (no 404 in the browser's console).
  * The routes are public (the console signs in through the token API) and hidden from /openapi.json.
  */
 import { existsSync } from 'node:fs'
@@ -45,6 +46,14 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <body><h1>The OpenCTS console is not built</h1>
 <p>The server found no console assets. Build them with <code>npm run build</code> (also run by
 <code>npm install</code>), then reload this page. The API works without them.</p></body></html>
+`
+
+/** The console's icon (a trail of three dots on a dark square), served as SVG. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+<rect width="32" height="32" rx="6" fill="#1f3a5f"/>
+<circle cx="8" cy="22" r="3" fill="#9fd3ff"/><circle cx="16" cy="16" r="3" fill="#cfe9ff"/>
+<circle cx="24" cy="10" r="3" fill="#ffffff"/>
+</svg>
 `
 
 /**
@@ -107,6 +116,13 @@ export function registerConsoleRoutes(
       .send(await readFile(index))
   }
 
+  for (const url of ['/favicon.ico', '/favicon.svg'])
+    app.get(url, { config, schema }, async (_request, reply) =>
+      secure(reply)
+        .type('image/svg+xml')
+        .header('cache-control', 'public, max-age=86400')
+        .send(FAVICON_SVG),
+    )
   app.get('/console', { config, schema }, async (_request, reply) =>
     secure(reply).redirect('/console/', 302),
   )

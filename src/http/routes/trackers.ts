@@ -1,7 +1,7 @@
 /**
  * @module http/routes/trackers
- * Tracker APIs: v3 `POST|PUT /v3/{project_id}/tracker`, `GET|DELETE /v3/{project_id}/trackers`, and the
- * legacy v1.0 tracker API. Validation, CTS error codes and self-audit live in `trackers/`.
+ * Tracker APIs: v3 `POST|PUT /v3/{project_id}/tracker`, `GET|DELETE /v3/{project_id}/trackers`,
+ * `POST /v3/{domain_id}/checkbucket`, and the legacy v1.0 tracker API. Validation, CTS error codes and self-audit live in `trackers/`.
  */
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../services.js'
@@ -140,6 +140,61 @@ export function registerTrackerRoutes(app: FastifyInstance, services: Services):
         reply,
         await trackers.delete(request.params.project_id, rawQuery(request), callerOf(request)),
       ),
+  )
+
+  const checkedBucket = {
+    type: 'object',
+    required: ['bucket_name', 'bucket_location'],
+    properties: {
+      bucket_name: { type: 'string', description: '3-63 chars [a-z0-9.-].' },
+      bucket_location: { type: 'string', description: 'Echoed; a folder sink has no locations.' },
+      kms_id: { type: 'string', description: 'Required when is_support_trace_files_encryption.' },
+      is_support_trace_files_encryption: { type: 'boolean' },
+    },
+  }
+  app.post<{ Params: { domain_id: string } }>(
+    '/v3/:domain_id/checkbucket',
+    {
+      config: { auth: { action: 'cts:tracker:list', scope: 'domain' } },
+      schema: {
+        summary: 'Check whether trace files can be transferred to buckets (CheckObsBuckets)',
+        description:
+          'One check_bucket_response per bucket: success (200), CTS.0231 invalid name, CTS.0221/CTS.0222 KMS key, ' +
+          'NoSuchBucket (404), AccessDenied (403), ServiceUnavailable (503). A malformed body answers 400 CTS.0003. Nothing is written.',
+        tags: ['trackers'],
+        params: { type: 'object', required: ['domain_id'], properties: { domain_id: PROJECT_ID } },
+        documentedBody: {
+          type: 'object',
+          properties: { buckets: { type: 'array', maxItems: 100, items: checkedBucket } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              buckets: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    ...checkedBucket.properties,
+                    check_bucket_response: {
+                      type: 'object',
+                      properties: {
+                        error_code: { type: 'string' },
+                        error_message: { type: 'string' },
+                        response_code: { type: 'integer' },
+                        success: { type: 'boolean' },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => replyWith(reply, await trackers.checkBuckets(request.body)),
   )
 
   // ---- legacy v1.0 ----
