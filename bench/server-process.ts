@@ -66,15 +66,19 @@ export function startServerProcess(
   }
   return new Promise((resolve, reject) => {
     let out = ''
+    let listening = false
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`opencts serve printed no URL within ${timeoutMs} ms: ${out}`))
     }, timeoutMs)
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      // Once listening, later output (the request log) is only drained: one sign-in, not one per chunk.
+      if (listening) return
       out += chunk
       const match = /OpenCTS listening on (http:\/\/\S+)/.exec(out)
       const url = match?.[1]
       if (url !== undefined) {
+        listening = true
         clearTimeout(timer)
         signIn(url).then(
           (token) => resolve({ url, token, child, stop }),

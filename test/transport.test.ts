@@ -272,7 +272,7 @@ function vmKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 /** The RSS bound documented in docs/api.md "Limits". */
-const RSS_BOUND_MB = 500
+const RSS_BOUND_MB = 600
 
 describe('the transport of a server with small bounds', () => {
   let server: ServerProcess & { p: string }

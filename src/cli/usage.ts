@@ -46,6 +46,9 @@ Options (each also from an environment variable):
 
 Other settings: OPENCTS_RETENTION_DAYS (7), OPENCTS_PURGE_INTERVAL_MS (60000),
 OPENCTS_SQLITE_SYNCHRONOUS (NORMAL|FULL).
+Request limits (docs/api.md "Limits"): OPENCTS_MAX_INFLIGHT_BODY_BYTES (16777216: request
+bodies in flight, beyond them 503), OPENCTS_HEADERS_TIMEOUT_MS (30000),
+OPENCTS_REQUEST_TIMEOUT_MS (120000: the whole request, body included).
 Verifiable log (docs/merkle.md): OPENCTS_MERKLE_LOG (true), OPENCTS_CHECKPOINT_INTERVAL_MS
 (1000, at least 1000), OPENCTS_LOG_KEY_NAME (opencts).
 Log streams of trackers with LTS on (docs/log-streams.md), each off while empty:

@@ -90,7 +90,7 @@ export interface OpenCtsConfig {
   readonly logKeyName: string
   /**
    * Request-body bytes admitted at once across all requests (ingest batches above all); a body that
-   * would exceed it is answered 503 OCTS.0504 with Retry-After. Default 33 554 432 (32 MiB).
+   * would exceed it is answered 503 OCTS.0504 with Retry-After. Default 16 777 216 (16 MiB).
    */
   readonly maxInFlightBodyBytes: number
   /** Time to receive a request's headers, ms (at most requestTimeoutMs). Default 30 000. */
@@ -169,7 +169,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   merkleLog: true,
   checkpointIntervalMs: 1_000,
   logKeyName: 'opencts',
-  maxInFlightBodyBytes: 32 * 1024 * 1024,
+  maxInFlightBodyBytes: 16 * 1024 * 1024,
   headersTimeoutMs: 30_000,
   requestTimeoutMs: 120_000,
   objectStore: Object.freeze({ kind: 'fs', root: '' }),

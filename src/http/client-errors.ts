@@ -26,8 +26,8 @@ export function markAnswered(socket: Duplex, answered: boolean): void {
 }
 
 interface ParserError extends Error {
-  readonly code?: string
-  readonly reason?: string
+  readonly code?: string | undefined
+  readonly reason?: string | undefined
 }
 
 /** The CTS error answering a parser failure, or null when nothing can be answered (the peer is gone). */

@@ -90,7 +90,10 @@ export function errorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   const mapped = toOpenCtsError(error)
-  if (mapped.httpStatus >= 500)
+  // A retryable refusal (503 with Retry-After, e.g. overload) is expected: no stack, no error line.
+  if (mapped.httpStatus >= 500 && mapped.retryAfter !== undefined)
+    request.log.warn({ code: mapped.code, msg: mapped.message }, 'request refused, retry later')
+  else if (mapped.httpStatus >= 500)
     request.log.error({ err: error, code: mapped.code }, 'request failed')
   else request.log.debug({ code: mapped.code, msg: mapped.message }, 'request rejected')
   return sendError(mapped, reply)

@@ -16,6 +16,8 @@ interface Pending {
 }
 
 const HASH_SIZE = 32
+/** Old-generation heap of the worker, MB: a few 12 MB batches of documents at once. */
+const WORKER_HEAP_MB = 96
 let worker: Worker | undefined
 let failed = false
 let nextId = 0
@@ -39,7 +41,11 @@ function start(): Worker | undefined {
   if (failed) return undefined
   if (worker !== undefined) return worker
   try {
-    const w = new Worker(new URL('./leaf-hash-worker.js', import.meta.url))
+    // A bounded heap: the worker's garbage (copies of every batch's documents) is collected early
+    // instead of growing the process's RSS; should it ever run out, the batch is hashed inline.
+    const w = new Worker(new URL('./leaf-hash-worker.js', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    })
     w.on('message', (message: { id: number; hashes: Uint8Array }) => {
       const p = pending.get(message.id)
       if (p === undefined) return

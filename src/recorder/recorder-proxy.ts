@@ -204,6 +204,12 @@ export class RecorderProxy {
     const requestTap = new BodyTap(req.headers['content-type'], MAX_CAPTURE_BYTES)
     const { request } = this.#send(method, rawUrl, forwardHeaders(req.headers, this.#o.upstream))
     req.on('data', (chunk: Buffer) => requestTap.push(chunk))
+    // The caller went away (or sent a broken body): the upstream call is abandoned, not left open.
+    req.on('error', () => request.destroy())
+    req.on('close', () => {
+      if (!req.complete) request.destroy()
+    })
+    res.on('error', () => request.destroy())
     req.pipe(request)
 
     const finish = (status: number, responseTap: BodyTap | undefined): void => {
