@@ -292,6 +292,8 @@ it(
 
     const failures: Failure[] = []
     const statuses = new Map<number, number>()
+    /** Operations that answered 2xx at least once (coverage of the handlers, reported). */
+    const reached = new Set<string>()
     let sent = 0
     let next = 0
     const worker = async (): Promise<void> => {
@@ -321,8 +323,10 @@ it(
         }
         server.inFlight.delete(kase.describe)
         sent += 1
-        if (result.response !== undefined)
+        if (result.response !== undefined) {
           statuses.set(result.response.status, (statuses.get(result.response.status) ?? 0) + 1)
+          if (result.response.status < 300) reached.add(kase.label)
+        }
         // A request cut by another request's crash is reported under that crash (whose exit
         // event may come a moment after the reset).
         if (result.response === undefined) await new Promise((wait) => setTimeout(wait, 300))
@@ -347,6 +351,9 @@ it(
     t.diagnostic(
       `fuzz seed ${SEED}: ${sent} requests in ${elapsed} ms; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`,
     )
+
+    const unreached = ops.map((op) => `${op.method} ${op.path}`).filter((l) => !reached.has(l))
+    t.diagnostic(`operations never answered 2xx: ${unreached.join(', ') || 'none'}`)
 
     const groups = new Map<string, Failure[]>()
     for (const failure of failures) {

@@ -166,6 +166,7 @@ function validQueryValue(name: string, ctx: FuzzContext, r: Random): string {
     case 'after_size':
       return String(r.int(0, 20))
     case 'trace_id':
+      return uuid(r)
     case 'next':
     case 'marker':
       return r.hex(32)
@@ -218,11 +219,80 @@ function validValue(schema: Schema | undefined, name: string, r: Random, depth =
     }
     default:
       if (name === 'tracker_name') return r.pick(['system', 'data-fuzz'])
+      if (name === 'trace_id') return uuid(r)
       if (name.endsWith('_id')) return r.hex(32)
       if (name === 'bucket_name') return `fuzz-${r.hex(6)}`
       if (name.endsWith('url') || name === 'endpoint') return `http://127.0.0.1:9/${r.hex(4)}`
       return `fuzz-${r.hex(6)}`
   }
+}
+
+function uuid(r: Random): string {
+  const h = r.hex(32)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20)}`
+}
+
+/** Stands for the administrator's token in a header value; replaced when the request is sent. */
+export const TOKEN_PLACEHOLDER = '<admin-token>'
+
+/**
+ * Bodies known to be accepted, so that mutations reach the handlers behind validation. Sign-in
+ * bodies are rare: each one costs a password hash.
+ */
+const EXAMPLES: Readonly<Record<string, (ctx: FuzzContext, r: Random) => unknown>> = {
+  'POST /v3/{project_id}/traces': (_ctx, r) => ({
+    traces: Array.from({ length: r.int(1, 3) }, () => ({
+      trace_id: uuid(r),
+      trace_name: 'createImage',
+      trace_rating: 'normal',
+      trace_type: 'ApiCall',
+      service_type: 'IMS',
+      resource_type: 'image',
+      resource_id: r.hex(32),
+      resource_name: `image-${r.hex(4)}`,
+      source_ip: '10.0.0.1',
+      code: '201',
+      api_version: 'v2',
+      request: '{"name":"x"}',
+      response: '{"id":"y"}',
+      time: Date.now() - r.int(0, 60_000),
+      user: { name: 'fuzz', id: r.hex(32), domain: { name: 'opencts', id: r.hex(32) } },
+    })),
+  }),
+  'POST /v3/{project_id}/notifications': (_ctx, r) => ({
+    notification_name: `n_${r.hex(6)}`,
+    operation_type: r.pick(['complete', 'customized']),
+    operations: [{ service_type: 'IMS', resource_type: 'image', trace_names: ['createImage'] }],
+    filter: { is_support_filter: true, condition: 'OR', rule: ['code != 200', 'resource_id = x'] },
+  }),
+  'POST /v3/{project_id}/topics': (_ctx, r) => ({ name: r.pick(['fuzz-topic', `t-${r.hex(4)}`]) }),
+  'POST /v3/{project_id}/topics/{topic_name}/subscriptions': () => ({
+    protocol: 'http',
+    endpoint: 'http://127.0.0.1:9/hook',
+  }),
+  'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': (_ctx, r) => ({
+    tags: [{ key: `k${r.hex(2)}`, value: 'v' }],
+  }),
+  'PUT /v3/{project_id}/tracker': (_ctx, r) => ({
+    tracker_type: 'system',
+    tracker_name: 'system',
+    status: r.pick(['enabled', 'disabled']),
+  }),
+  'POST /v3/auth/tokens': (ctx, r) => ({
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: {
+          user: {
+            name: 'admin',
+            password: r.pick(['wrong', 'x'.repeat(100)]),
+            domain: { name: 'opencts' },
+          },
+        },
+      },
+      scope: { project: { id: ctx.projectId } },
+    },
+  }),
 }
 
 const HUGE = 'x'.repeat(200_000)
@@ -387,7 +457,11 @@ export function fuzzRequest(op: Operation, ctx: FuzzContext, r: Random): FuzzReq
       if (mutant.type !== undefined) headers.push(['Content-Type', mutant.type])
       notes.push(mutant.note)
     } else {
-      const value = validValue(op.bodySchema ?? { type: 'object' }, '', r)
+      const example = EXAMPLES[`${op.method} ${op.path}`]
+      const value =
+        example !== undefined && r.chance(op.path === '/v3/auth/tokens' ? 0.1 : 0.6)
+          ? example(ctx, r)
+          : validValue(op.bodySchema ?? { type: 'object' }, '', r)
       let json = JSON.stringify(value)
       if (mutate && r.chance(0.8)) {
         const mutant = mutantJson(r)
@@ -402,6 +476,11 @@ export function fuzzRequest(op: Operation, ctx: FuzzContext, r: Random): FuzzReq
     body = Buffer.alloc(0)
     headers.push(['Content-Type', 'application/json'])
     notes.push('empty JSON body on DELETE')
+  }
+  if (op.path === '/v3/auth/tokens' && op.method !== 'POST') {
+    // Never the fuzz's own token to DELETE (sign-out would end the authenticated requests).
+    const subject = op.method === 'GET' && r.chance(0.7) ? TOKEN_PLACEHOLDER : `octs1_${r.hex(43)}`
+    headers.push(['X-Subject-Token', subject])
   }
   if (mutate && r.chance(0.05)) {
     headers.push(['X-Request-Id', r.pick(['', 'x'.repeat(500), 'a b', '../..'])])

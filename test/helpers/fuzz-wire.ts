@@ -7,7 +7,12 @@
 import { createHash, createHmac } from 'node:crypto'
 import { canonicalRequest, formatSdkDate, stringToSign } from '../../src/auth/sdk-hmac.js'
 import type { Random } from './fuzz-random.js'
-import type { AuthMode, FuzzContext, FuzzRequest } from './fuzz-requests.js'
+import {
+  TOKEN_PLACEHOLDER,
+  type AuthMode,
+  type FuzzContext,
+  type FuzzRequest,
+} from './fuzz-requests.js'
 import type { Piece } from './raw-http.js'
 
 export interface Credentials {
@@ -125,7 +130,12 @@ export function serialize(
 ): Piece[] {
   const host = `127.0.0.1:${port}`
   const body = request.body ?? Buffer.alloc(0)
-  const base: Headers = [['Host', host], ...request.headers]
+  const base: Headers = [
+    ['Host', host],
+    ...request.headers.map(
+      ([name, value]) => [name, value === TOKEN_PLACEHOLDER ? creds.token : value] as const,
+    ),
+  ]
   const auth = authHeaders(
     request.auth,
     request.method,
