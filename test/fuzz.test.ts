@@ -15,7 +15,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, it } from 'node:test'
 import { Random } from './helpers/fuzz-random.js'
-import { fuzzRequest, operations, type FuzzContext } from './helpers/fuzz-requests.js'
+import {
+  fuzzRequest,
+  operations,
+  type FuzzContext,
+  type FuzzRequest,
+} from './helpers/fuzz-requests.js'
 import { serialize, transportCases, type Credentials } from './helpers/fuzz-wire.js'
 import { sendRaw, type Piece, type RawResult } from './helpers/raw-http.js'
 import { ADMIN_ENV, MAIN, WAIT_MS } from './helpers/server-process.js'
@@ -232,6 +237,53 @@ async function signIn(
   return { token, domainId: parsed.token.user.domain.id }
 }
 
+/** Creates a notification and a trace (signed requests) and returns their ids and the tracker's. */
+async function createObjects(port: number, creds: Credentials): Promise<FuzzContext['existing']> {
+  const call = async (method: string, target: string, body?: unknown): Promise<unknown> => {
+    const request: FuzzRequest = {
+      label: 'setup',
+      method,
+      target,
+      headers: body === undefined ? [] : [['Content-Type', 'application/json']],
+      ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
+      auth: 'signed',
+      note: 'setup',
+    }
+    const ctx = { projectId: PROJECT_ID, domainId: '', otherProjectId: '' } as FuzzContext
+    const result = await sendRaw(port, serialize(request, port, creds, ctx), WAIT_MS)
+    assert.ok(
+      (result.response?.status ?? 500) < 300,
+      `setup ${method} ${target}: ${JSON.stringify(result)}`,
+    )
+    return JSON.parse(result.response?.body ?? 'null')
+  }
+  const trackers = (await call('GET', `/v3/${PROJECT_ID}/trackers`)) as {
+    trackers: { id: string }[]
+  }
+  const notification = (await call('POST', `/v3/${PROJECT_ID}/notifications`, {
+    notification_name: 'fuzz_existing',
+    operation_type: 'complete',
+  })) as { notification_id: string }
+  const traceId = '0f22a000-0000-4000-a000-000000000014'
+  await call('POST', `/v3/${PROJECT_ID}/traces`, {
+    traces: [
+      {
+        trace_id: traceId,
+        trace_name: 'createImage',
+        trace_rating: 'normal',
+        trace_type: 'ApiCall',
+        service_type: 'IMS',
+        resource_type: 'image',
+        time: Date.now(),
+        user: { name: 'fuzz' },
+      },
+    ],
+  })
+  const trackerId = trackers.trackers[0]?.id
+  assert.ok(trackerId !== undefined)
+  return { trackerId, notificationId: notification.notification_id, traceId }
+}
+
 it(
   'survives seeded fuzzing of every route and of the transport, answering CTS errors',
   { timeout: 120_000 },
@@ -262,7 +314,12 @@ it(
     assert.ok(ops.length >= 40, `/openapi.json lists ${ops.length} operations`)
 
     const r = new Random(SEED)
-    const ctx: FuzzContext = { projectId: PROJECT_ID, domainId, otherProjectId: r.hex(32) }
+    const ctx: FuzzContext = {
+      projectId: PROJECT_ID,
+      domainId,
+      otherProjectId: r.hex(32),
+      existing: await createObjects(server.port, creds),
+    }
     const cases: Case[] = []
     for (let i = 0; i < REQUESTS; i++) {
       // Every operation at least REQUESTS / ops.length times, in seeded order.

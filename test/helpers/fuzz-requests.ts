@@ -50,6 +50,12 @@ export interface FuzzContext {
   readonly domainId: string
   /** A project of no account on this server. */
   readonly otherProjectId: string
+  /** Ids of objects created before fuzzing (so that lookups, updates and proofs find them). */
+  readonly existing: {
+    readonly trackerId: string
+    readonly notificationId: string
+    readonly traceId: string
+  }
 }
 
 /** Every operation of an OpenAPI document. */
@@ -142,7 +148,9 @@ function validSegment(name: string, ctx: FuzzContext, r: Random): string {
     case 'notification_type':
       return r.pick(['smn', 'fun', 'other'])
     case 'resource_type':
-      return r.pick(['cts-tracker', 'cts-notification', 'other'])
+      return r.pick(['cts-tracker', 'cts-tracker', 'cts-notification', 'other'])
+    case 'resource_id':
+      return r.chance(0.7) ? ctx.existing.trackerId : r.hex(32)
     case 'topic_name':
       return r.pick(['fuzz-topic', 'nope'])
     default:
@@ -166,7 +174,9 @@ function validQueryValue(name: string, ctx: FuzzContext, r: Random): string {
     case 'after_size':
       return String(r.int(0, 20))
     case 'trace_id':
-      return uuid(r)
+      return r.chance(0.5) ? ctx.existing.traceId : uuid(r)
+    case 'notification_id':
+      return r.chance(0.7) ? ctx.existing.notificationId : r.hex(32)
     case 'next':
     case 'marker':
       return r.hex(32)
