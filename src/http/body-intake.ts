@@ -161,9 +161,12 @@ export function registerBodyIntake(
   })
 
   app.addHook('onSend', async (request, reply) => {
-    // Fastify closes the connection after a body it refused; the rest is discarded instead (below).
-    if (!request.raw.complete && reply.getHeader('connection') === 'close')
-      void reply.removeHeader('connection')
+    // Fastify (or a client's `Connection: close`) would close the connection right after an early
+    // answer, and the unread body then turns the close into a reset the client sees instead of the
+    // answer. The connection is kept until the rest is discarded (below); the client may close it.
+    if (request.raw.complete) return
+    if (reply.getHeader('connection') === 'close') void reply.removeHeader('connection')
+    reply.raw.shouldKeepAlive = true
   })
 
   app.addHook('onResponse', async (request) => {
