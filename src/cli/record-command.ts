@@ -27,7 +27,7 @@ import {
 import { FolderDeadLetter } from '../recorder/dead-letter.js'
 import { RecorderProxy, STATS_PATH } from '../recorder/recorder-proxy.js'
 import { TraceReporter, type ReporterStats } from '../recorder/trace-reporter.js'
-import { CliFailure, UsageError, parseCommandLine, usageErrors } from './cli-errors.js'
+import { CliFailure, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { CLIENT_FLAGS, clientFor, clientOptions, refuseSecretFlags } from './client-options.js'
 import { CtsApiError } from './http-client.js'
