@@ -35,6 +35,13 @@ export function leafHash(leaf: Uint8Array | string): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest()
 }
 
+/** The same as {@link leafHash} of the concatenation of `parts`, without concatenating them. */
+export function leafHashOfParts(parts: readonly (Uint8Array | string)[]): Buffer {
+  const hash = createHash('sha256').update(LEAF_PREFIX)
+  for (const part of parts) hash.update(part)
+  return hash.digest()
+}
+
 /** SHA-256(0x01 || left || right): the hash of an internal node. */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()

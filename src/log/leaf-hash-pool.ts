@@ -16,7 +16,7 @@ interface Pending {
 }
 
 const HASH_SIZE = 32
-/** Old-generation heap of the worker, MB: a few 12 MB batches of documents at once. */
+/** Old-generation heap of the worker, MB (its batches arrive as buffers, off this heap). */
 const WORKER_HEAP_MB = 96
 let worker: Worker | undefined
 let failed = false
@@ -41,8 +41,8 @@ function start(): Worker | undefined {
   if (failed) return undefined
   if (worker !== undefined) return worker
   try {
-    // A bounded heap: the worker's garbage (copies of every batch's documents) is collected early
-    // instead of growing the process's RSS; should it ever run out, the batch is hashed inline.
+    // A bounded heap; documents arrive as one transferred buffer (no copy of the batch's strings
+    // on the worker's heap). Should it ever run out, the batch is hashed inline.
     const w = new Worker(new URL('./leaf-hash-worker.js', import.meta.url), {
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
     })
@@ -66,6 +66,27 @@ function start(): Worker | undefined {
   }
 }
 
+/**
+ * The documents as UTF-8 end to end in one buffer of its own (transferable), with where each ends:
+ * handed to the worker without copying them onto its heap (a batch is up to 12 MB).
+ */
+function encodeDocuments(documents: readonly string[]): {
+  bytes: Uint8Array<ArrayBuffer>
+  ends: Uint32Array<ArrayBuffer>
+} {
+  const ends = new Uint32Array(documents.length)
+  let total = 0
+  documents.forEach((doc, i) => {
+    total += Buffer.byteLength(doc, 'utf8')
+    ends[i] = total
+  })
+  const bytes = new Uint8Array(total)
+  const view = Buffer.from(bytes.buffer, 0, total)
+  let offset = 0
+  for (const doc of documents) offset += view.write(doc, offset, 'utf8')
+  return { bytes, ends }
+}
+
 /** The leaf hashes of `documents` (documentLeafHash of each), computed on the pool's worker. */
 export function hashLeavesOffThread(documents: readonly string[]): Promise<Buffer[]> {
   const w = start()
@@ -75,7 +96,8 @@ export function hashLeavesOffThread(documents: readonly string[]): Promise<Buffe
     pending.set(id, { documents, resolve })
     if (pending.size === 1) w.ref()
     try {
-      w.postMessage({ id, documents })
+      const { bytes, ends } = encodeDocuments(documents)
+      w.postMessage({ id, bytes, ends }, [bytes.buffer, ends.buffer])
     } catch {
       pending.delete(id)
       if (pending.size === 0) w.unref()
