@@ -18,7 +18,11 @@ describe('leaf hash pool', () => {
     const offThread = await hashLeavesOffThread(documents)
     assert.equal(offThread.length, documents.length)
     documents.forEach((doc, i) =>
-      assert.equal(offThread[i]?.toString('hex'), documentLeafHash(doc).toString('hex'), `doc ${i}`),
+      assert.equal(
+        offThread[i]?.toString('hex'),
+        documentLeafHash(doc).toString('hex'),
+        `doc ${i}`,
+      ),
     )
     // A batch after it reuses the worker and gets its own answers.
     const again = await hashLeavesOffThread(documents.slice(2, 4))
