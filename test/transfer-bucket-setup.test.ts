@@ -101,6 +101,8 @@ function suite(makeCase: () => Promise<SinkCase>): void {
 
     const s8 = await putSystem(a, { bucket_name: bucket, is_obs_created: true })
     assert.equal(s8.status, 200, JSON.stringify(s8.body))
+    // The answer no longer carries the error of the bucket as it was before.
+    assert.deepEqual([s8.body.status, s8.body.detail], ['enabled', undefined])
     assert.equal(await c.sink.bucketExists(bucket), true, '§8 creates the bucket')
     const late = await ingest(a, 2, 'tourLate')
     await a.run()

@@ -94,6 +94,31 @@ describe('applyTrackerRequest', () => {
     assert.equal(updated.status, 'enabled')
     assert.equal('detail' in updated, false)
   })
+
+  it('clears an error status when the request names the bucket; keeps disabled, and other errors', () => {
+    const stored = system()
+    stored.obs_info.bucket_name = 'archive'
+    stored.status = 'error'
+    stored.detail = 'noBucket'
+    const update = (body: Record<string, unknown>, tracker = stored) =>
+      applyTrackerRequest(
+        tracker,
+        validateUpdateTracker(
+          { tracker_type: 'system', tracker_name: 'system', ...body },
+          { existing: [tracker], ...keys },
+        ),
+      )
+    const named = update({ obs_info: { bucket_name: 'archive', is_obs_created: true } })
+    assert.equal(named.status, 'enabled')
+    assert.equal('detail' in named, false)
+    const other = update({ is_support_validate: true })
+    assert.deepEqual([other.status, other.detail], ['error', 'noBucket'])
+    const disabled = update(
+      { obs_info: { bucket_name: 'archive' } },
+      { ...stored, status: 'disabled' },
+    )
+    assert.equal(disabled.status, 'disabled')
+  })
 })
 
 describe('legacy v1.0 tracker mapping', () => {

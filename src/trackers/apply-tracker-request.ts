@@ -6,6 +6,8 @@
  * - `obs_info.bucket_name: ""` turns transfer off; the bucket's location and authorisation reset.
  * - `kms_id: ""` removes the key.
  * - A `status` (enabled|disabled) clears an error `detail`.
+ * - A request naming the transfer bucket (`obs_info.bucket_name`) clears an error status: the
+ *   error was about the bucket as it was; the next transfer cycle judges the one named now.
  * - `is_authorized_bucket` stays false: OpenCTS writes with its own credentials and grants no bucket
  *   policies; `bucket_location` stays empty (one object store per server, docs/transfer.md).
  */
@@ -34,6 +36,10 @@ export function applyTrackerRequest(tracker: Tracker, valid: ValidTrackerRequest
     if (obs.bucket_name === '') {
       next.obs_info.is_authorized_bucket = false
       next.obs_info.bucket_location = ''
+    }
+    if (obs.bucket_name !== undefined && next.status === 'error') {
+      next.status = 'enabled'
+      delete next.detail
     }
   }
   if (request.is_support_validate !== undefined) {
