@@ -16,10 +16,12 @@ import { join } from 'node:path'
 import { after, it } from 'node:test'
 import { Random } from './helpers/fuzz-random.js'
 import {
+  functionUrn,
   fuzzRequest,
   operations,
   type FuzzContext,
   type FuzzRequest,
+  type Operation,
 } from './helpers/fuzz-requests.js'
 import { serialize, transportCases, type Credentials } from './helpers/fuzz-wire.js'
 import { sendRaw, type Piece, type RawResult } from './helpers/raw-http.js'
@@ -237,51 +239,183 @@ async function signIn(
   return { token, domainId: parsed.token.user.domain.id }
 }
 
-/** Creates a notification and a trace (signed requests) and returns their ids and the tracker's. */
+/**
+ * Operations allowed never to answer 2xx in a run, with the reason (the run fails when any other
+ * operation never does: a fuzz that never reaches a handler's success path tests little of it).
+ */
+const NEVER_2XX_ALLOWED: Readonly<Record<string, string>> = {}
+
+/**
+ * Canonical requests run one after the other in the operations' order, except these, which run
+ * last in this order: the management tracker is deleted, then created again (its id changes).
+ */
+const CANONICAL_LAST = ['DELETE /v1.0/{project_id}/tracker', 'POST /v1.0/{project_id}/tracker']
+
+function canonicalRank(op: Operation): number {
+  return CANONICAL_LAST.indexOf(`${op.method} ${op.path}`)
+}
+
+/** A signed request of the fuzz's setup, which must succeed; the parsed answer. */
+async function setupCall(
+  port: number,
+  creds: Credentials,
+  method: string,
+  target: string,
+  body?: unknown,
+): Promise<unknown> {
+  const request: FuzzRequest = {
+    label: 'setup',
+    method,
+    target,
+    headers: body === undefined ? [] : [['Content-Type', 'application/json']],
+    ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
+    auth: 'signed',
+    note: 'setup',
+  }
+  const ctx = { projectId: PROJECT_ID, domainId: '', otherProjectId: '' } as FuzzContext
+  const result = await sendRaw(port, serialize(request, port, creds, ctx), WAIT_MS)
+  assert.ok(
+    (result.response?.status ?? 500) < 300,
+    `setup ${method} ${target}: ${JSON.stringify(result)}`,
+  )
+  return result.response?.body === '' ? null : JSON.parse(result.response?.body ?? 'null')
+}
+
+async function systemTrackerId(port: number, creds: Credentials): Promise<string> {
+  const trackers = (await setupCall(
+    port,
+    creds,
+    'GET',
+    `/v3/${PROJECT_ID}/trackers?tracker_type=system`,
+  )) as { trackers: { id: string }[] }
+  const trackerId = trackers.trackers[0]?.id
+  assert.ok(trackerId !== undefined)
+  return trackerId
+}
+
+/**
+ * Creates the objects the canonical requests and the fuzz act on (signed requests): kept ones
+ * (a notification, a trace, a topic with a subscription, a delivery) and disposable ones for the
+ * delete operations.
+ */
 async function createObjects(port: number, creds: Credentials): Promise<FuzzContext['existing']> {
-  const call = async (method: string, target: string, body?: unknown): Promise<unknown> => {
-    const request: FuzzRequest = {
-      label: 'setup',
-      method,
-      target,
-      headers: body === undefined ? [] : [['Content-Type', 'application/json']],
-      ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
-      auth: 'signed',
-      note: 'setup',
-    }
-    const ctx = { projectId: PROJECT_ID, domainId: '', otherProjectId: '' } as FuzzContext
-    const result = await sendRaw(port, serialize(request, port, creds, ctx), WAIT_MS)
-    assert.ok(
-      (result.response?.status ?? 500) < 300,
-      `setup ${method} ${target}: ${JSON.stringify(result)}`,
-    )
-    return JSON.parse(result.response?.body ?? 'null')
-  }
-  const trackers = (await call('GET', `/v3/${PROJECT_ID}/trackers`)) as {
-    trackers: { id: string }[]
-  }
-  const notification = (await call('POST', `/v3/${PROJECT_ID}/notifications`, {
+  const call = (method: string, target: string, body?: unknown): Promise<unknown> =>
+    setupCall(port, creds, method, target, body)
+  const base = `/v3/${PROJECT_ID}`
+  const doomed = [0, 1, 2, 3]
+  const notification = (await call('POST', `${base}/notifications`, {
     notification_name: 'fuzz_existing',
     operation_type: 'complete',
   })) as { notification_id: string }
+  const doomedNotificationIds: string[] = []
+  for (const i of doomed) {
+    const created = (await call('POST', `${base}/notifications`, {
+      notification_name: `fuzz_doomed_${i}`,
+      operation_type: 'complete',
+    })) as { notification_id: string }
+    doomedNotificationIds.push(created.notification_id)
+  }
+  const topicName = 'fuzz-topic'
+  const topic = (await call('POST', `${base}/topics`, { name: topicName })) as {
+    topic_urn: string
+  }
+  await call('POST', `${base}/topics/${topicName}/subscriptions`, {
+    protocol: 'http',
+    endpoint: 'http://127.0.0.1:9/kept',
+  })
+  const doomedSubscriptionIds: string[] = []
+  for (const i of doomed) {
+    const created = (await call('POST', `${base}/topics/${topicName}/subscriptions`, {
+      protocol: 'http',
+      endpoint: `http://127.0.0.1:9/doomed-${i}`,
+    })) as { subscription_id: string }
+    doomedSubscriptionIds.push(created.subscription_id)
+  }
+  const doomedTopics = doomed.map((i) => `fuzz-doomed-${i}`)
+  for (const name of doomedTopics) await call('POST', `${base}/topics`, { name })
+  const doomedFunctionUrns = doomed.map((i) => functionUrn({ projectId: PROJECT_ID }, `doomed${i}`))
+  for (const urn of doomedFunctionUrns)
+    await call('POST', `${base}/functions`, {
+      function_urn: urn,
+      endpoint: 'http://127.0.0.1:9/fn',
+    })
+  const doomedDataTrackers = doomed.map((i) => `fuzz_doomed_${i}`)
+  for (const [i, name] of doomedDataTrackers.entries())
+    await call('POST', `${base}/tracker`, {
+      tracker_type: 'data',
+      tracker_name: name,
+      data_bucket: { data_bucket_name: `fuzz-doomed-${i}`, data_event: ['WRITE'] },
+    })
+  // Only the setup's exportImage trace matches: its deliveries (to the unreachable subscriptions)
+  // are what redelivery acts on.
+  await call('POST', `${base}/notifications`, {
+    notification_name: 'fuzz_delivery',
+    operation_type: 'customized',
+    operations: [{ service_type: 'IMS', resource_type: 'image', trace_names: ['exportImage'] }],
+    topic_id: topic.topic_urn,
+  })
   const traceId = '0f22a000-0000-4000-a000-000000000014'
-  await call('POST', `/v3/${PROJECT_ID}/traces`, {
+  const trace = (id: string, name: string): Record<string, unknown> => ({
+    trace_id: id,
+    trace_name: name,
+    trace_rating: 'normal',
+    trace_type: 'ApiCall',
+    service_type: 'IMS',
+    resource_type: 'image',
+    time: Date.now(),
+    user: { name: 'fuzz' },
+  })
+  await call('POST', `${base}/traces`, {
     traces: [
-      {
-        trace_id: traceId,
-        trace_name: 'createImage',
-        trace_rating: 'normal',
-        trace_type: 'ApiCall',
-        service_type: 'IMS',
-        resource_type: 'image',
-        time: Date.now(),
-        user: { name: 'fuzz' },
-      },
+      trace(traceId, 'createImage'),
+      trace('0f22a000-0000-4000-a000-000000000015', 'exportImage'),
     ],
   })
-  const trackerId = trackers.trackers[0]?.id
-  assert.ok(trackerId !== undefined)
-  return { trackerId, notificationId: notification.notification_id, traceId }
+  let deliveryId: string | undefined
+  for (let i = 0; i < 100 && deliveryId === undefined; i++) {
+    const list = (await call('GET', `${base}/deliveries`)) as {
+      deliveries: { delivery_id: string }[]
+    }
+    deliveryId = list.deliveries[0]?.delivery_id
+    if (deliveryId === undefined) await new Promise((wait) => setTimeout(wait, 50))
+  }
+  assert.ok(deliveryId !== undefined, 'the setup trace was delivered to no subscription')
+  // The canonical inclusion proof needs the trace in a checkpoint (one a second).
+  let proved = false
+  for (let i = 0; i < 100 && !proved; i++) {
+    const result = await sendRaw(
+      port,
+      serialize(
+        {
+          label: 'setup',
+          method: 'GET',
+          target: `${base}/log/inclusion-proof?trace_id=${traceId}`,
+          headers: [],
+          auth: 'signed',
+          note: 'setup',
+        },
+        port,
+        creds,
+        { projectId: PROJECT_ID } as FuzzContext,
+      ),
+      WAIT_MS,
+    )
+    proved = result.response?.status === 200
+    if (!proved) await new Promise((wait) => setTimeout(wait, 50))
+  }
+  assert.ok(proved, 'the setup trace is in no checkpoint')
+  return {
+    trackerId: await systemTrackerId(port, creds),
+    notificationId: notification.notification_id,
+    traceId,
+    topicName,
+    deliveryId,
+    doomedTopics,
+    doomedSubscriptionIds,
+    doomedFunctionUrns,
+    doomedNotificationIds,
+    doomedDataTrackers,
+  }
 }
 
 it(
@@ -295,10 +429,13 @@ it(
     const server = new FuzzServer()
     await server.start()
     const { token, domainId } = await signIn(server.port, { projectId: PROJECT_ID })
+    // Revoked by the canonical DELETE /v3/auth/tokens; the fuzz never uses it.
+    const spare = await signIn(server.port, { projectId: PROJECT_ID })
     const creds: Credentials = {
       accessKey: ADMIN_ENV.OPENCTS_ADMIN_ACCESS_KEY,
       secretKey: ADMIN_ENV.OPENCTS_ADMIN_SECRET_KEY,
       token,
+      spareToken: spare.token,
     }
     const spec = await sendRaw(
       server.port,
@@ -314,27 +451,100 @@ it(
     assert.ok(ops.length >= 40, `/openapi.json lists ${ops.length} operations`)
 
     const r = new Random(SEED)
-    const ctx: FuzzContext = {
+    let ctx: FuzzContext = {
       projectId: PROJECT_ID,
       domainId,
       otherProjectId: r.hex(32),
+      password: PASSWORD,
       existing: await createObjects(server.port, creds),
     }
-    const cases: Case[] = []
-    for (let i = 0; i < REQUESTS; i++) {
-      // Every operation at least REQUESTS / ops.length times, in seeded order.
-      const op = ops[i % ops.length]
-      if (op === undefined) continue
-      const request = fuzzRequest(op, ctx, r)
+    const routeCase = (op: Operation, canonical: boolean, context: FuzzContext): Case => {
+      const request = fuzzRequest(op, context, r, canonical)
       const body =
         request.body === undefined ? '' : ` body=${abbreviate(request.body.toString('utf8'))}`
-      cases.push({
+      return {
         label: request.label,
         describe: `${request.method} ${abbreviate(request.target)} auth=${request.auth} [${request.note}]${body}`,
         mustAnswer: true,
         timeoutMs: 10_000,
-        build: (port) => serialize(request, port, creds, ctx),
-      })
+        build: (port) => serialize(request, port, creds, context),
+      }
+    }
+    // First every operation's canonical request, one at a time (so that the success path of every
+    // handler is reached whatever the mutations do to the fixtures later), then the fuzz.
+    const canonicalOps = [...ops].sort((a, b) => canonicalRank(a) - canonicalRank(b))
+    const canonicalCases = canonicalOps.map((op) => routeCase(op, true, ctx))
+    const failures: Failure[] = []
+    const statuses = new Map<number, number>()
+    /** Operations that answered 2xx at least once: canonical requests, then the fuzz's. */
+    const reached = new Set<string>()
+    const reachedByFuzz = new Set<string>()
+    let sent = 0
+    const run = async (list: Case[], concurrency: number, fuzzing: boolean): Promise<number> => {
+      let next = 0
+      const worker = async (): Promise<void> => {
+        for (;;) {
+          if (Date.now() - started > BUDGET_MS) return
+          const kase = list[next++]
+          if (kase === undefined) return
+          if (!server.alive) {
+            // Bounded: a server that keeps dying is reported after a few restarts.
+            if (server.exits.length >= MAX_RESTARTS) return
+            await server.start()
+          }
+          const generation = server.generation
+          server.inFlight.add(kase.describe)
+          let result: RawResult
+          try {
+            result = await sendRaw(server.port, kase.build(server.port), kase.timeoutMs)
+          } catch (error) {
+            server.inFlight.delete(kase.describe)
+            failures.push({
+              kind: 'test harness error',
+              label: kase.label,
+              request: kase.describe,
+              response: String(error),
+            })
+            continue
+          }
+          server.inFlight.delete(kase.describe)
+          sent += 1
+          if (result.response !== undefined) {
+            statuses.set(result.response.status, (statuses.get(result.response.status) ?? 0) + 1)
+            if (result.response.status < 300) (fuzzing ? reachedByFuzz : reached).add(kase.label)
+            else if (!fuzzing)
+              failures.push({
+                kind: 'canonical request not answered 2xx',
+                label: kase.label,
+                request: kase.describe,
+                response: `${result.response.status} ${abbreviate(result.response.body, 300)}`,
+              })
+          }
+          // A request cut by another request's crash is reported under that crash (whose exit
+          // event may come a moment after the reset).
+          if (result.response === undefined) await new Promise((wait) => setTimeout(wait, 300))
+          if (generation !== server.generation || !server.alive) continue
+          const failure = judge(kase, result, server)
+          if (failure !== undefined)
+            failures.push({ ...failure, label: kase.label, request: kase.describe })
+        }
+      }
+      await Promise.all(Array.from({ length: concurrency }, worker))
+      return next
+    }
+    await run(canonicalCases, 1, false)
+    // The canonical requests deleted and created the management tracker again.
+    ctx = {
+      ...ctx,
+      existing: { ...ctx.existing, trackerId: await systemTrackerId(server.port, creds) },
+    }
+
+    const cases: Case[] = []
+    for (let i = 0; i < REQUESTS - canonicalCases.length; i++) {
+      // Every operation at least REQUESTS / ops.length times, in seeded order.
+      const op = ops[i % ops.length]
+      if (op === undefined) continue
+      cases.push(routeCase(op, false, ctx))
     }
     for (const transport of transportCases(ctx, r, TRANSPORT)) {
       cases.push({
@@ -346,54 +556,7 @@ it(
       })
     }
     r.shuffle(cases)
-
-    const failures: Failure[] = []
-    const statuses = new Map<number, number>()
-    /** Operations that answered 2xx at least once (coverage of the handlers, reported). */
-    const reached = new Set<string>()
-    let sent = 0
-    let next = 0
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        if (Date.now() - started > BUDGET_MS) return
-        const kase = cases[next++]
-        if (kase === undefined) return
-        if (!server.alive) {
-          // Bounded: a server that keeps dying is reported after a few restarts.
-          if (server.exits.length >= MAX_RESTARTS) return
-          await server.start()
-        }
-        const generation = server.generation
-        server.inFlight.add(kase.describe)
-        let result: RawResult
-        try {
-          result = await sendRaw(server.port, kase.build(server.port), kase.timeoutMs)
-        } catch (error) {
-          server.inFlight.delete(kase.describe)
-          failures.push({
-            kind: 'test harness error',
-            label: kase.label,
-            request: kase.describe,
-            response: String(error),
-          })
-          continue
-        }
-        server.inFlight.delete(kase.describe)
-        sent += 1
-        if (result.response !== undefined) {
-          statuses.set(result.response.status, (statuses.get(result.response.status) ?? 0) + 1)
-          if (result.response.status < 300) reached.add(kase.label)
-        }
-        // A request cut by another request's crash is reported under that crash (whose exit
-        // event may come a moment after the reset).
-        if (result.response === undefined) await new Promise((wait) => setTimeout(wait, 300))
-        if (generation !== server.generation || !server.alive) continue
-        const failure = judge(kase, result, server)
-        if (failure !== undefined)
-          failures.push({ ...failure, label: kase.label, request: kase.describe })
-      }
-    }
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+    const next = await run(cases, CONCURRENCY, true)
     if (!server.alive) await server.start()
     const health = await sendRaw(
       server.port,
@@ -409,8 +572,13 @@ it(
       `fuzz seed ${SEED}: ${sent} requests in ${elapsed} ms; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`,
     )
 
-    const unreached = ops.map((op) => `${op.method} ${op.path}`).filter((l) => !reached.has(l))
+    const labels = ops.map((op) => `${op.method} ${op.path}`)
+    const unreached = labels.filter((l) => !reached.has(l) && !reachedByFuzz.has(l))
     t.diagnostic(`operations never answered 2xx: ${unreached.join(', ') || 'none'}`)
+    const fuzzUnreached = labels.filter((l) => !reachedByFuzz.has(l))
+    t.diagnostic(
+      `operations no fuzz request (only the canonical one) answered 2xx: ${fuzzUnreached.join(', ') || 'none'}`,
+    )
 
     const groups = new Map<string, Failure[]>()
     for (const failure of failures) {
@@ -448,6 +616,13 @@ it(
     )
     assert.ok(sent >= 3_000 || REQUESTS < 3_000, `only ${sent} requests sent`)
     assert.equal(health.response?.status, 200, 'the server still answers /health')
+    const notAllowed = unreached.filter((l) => NEVER_2XX_ALLOWED[l] === undefined)
+    assert.deepEqual(
+      notAllowed,
+      [],
+      `seed ${SEED}: operations never answered 2xx (give them a valid example, fixture or ` +
+        `canonical request, or list them with a reason in NEVER_2XX_ALLOWED)`,
+    )
     assert.equal(
       failures.length,
       0,

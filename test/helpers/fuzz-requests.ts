@@ -44,18 +44,37 @@ export interface Operation {
   readonly bodySchema?: Schema
 }
 
+/** Objects created before fuzzing, so that lookups, updates, deletions and proofs find them. */
+export interface Fixtures {
+  /** The management tracker (tags act on it). */
+  readonly trackerId: string
+  /** Kept: updated, never deleted by the fuzz. */
+  readonly notificationId: string
+  readonly traceId: string
+  /** Kept topic with subscriptions (never deleted by the fuzz). */
+  readonly topicName: string
+  /** A delivery (to an unreachable subscription) to redeliver. */
+  readonly deliveryId: string
+  /**
+   * Disposable objects, each deleted at most once: the first one of each list by the canonical
+   * request of its delete operation, the others by chance.
+   */
+  readonly doomedTopics: readonly string[]
+  readonly doomedSubscriptionIds: readonly string[]
+  readonly doomedFunctionUrns: readonly string[]
+  readonly doomedNotificationIds: readonly string[]
+  readonly doomedDataTrackers: readonly string[]
+}
+
 /** Identifiers of the fuzzed server. */
 export interface FuzzContext {
   readonly projectId: string
   readonly domainId: string
   /** A project of no account on this server. */
   readonly otherProjectId: string
-  /** Ids of objects created before fuzzing (so that lookups, updates and proofs find them). */
-  readonly existing: {
-    readonly trackerId: string
-    readonly notificationId: string
-    readonly traceId: string
-  }
+  /** The administrator's password (the canonical sign-in). */
+  readonly password: string
+  readonly existing: Fixtures
 }
 
 /** Every operation of an OpenAPI document. */
@@ -135,7 +154,37 @@ const BAD_QUERY_VALUES = [
   "'%20OR%201=1--",
 ]
 
-function validSegment(name: string, ctx: FuzzContext, r: Random): string {
+/** A valid path segment; `canonical`: the one value the operation succeeds with. */
+function validSegment(
+  name: string,
+  op: Operation,
+  ctx: FuzzContext,
+  r: Random,
+  canonical: boolean,
+): string {
+  const fix = ctx.existing
+  const deletes = op.method === 'DELETE'
+  switch (name) {
+    case 'topic_name':
+      // Deleting the kept topic would end its subscriptions' success paths.
+      if (deletes && op.path.endsWith('{topic_name}'))
+        return canonical
+          ? first(fix.doomedTopics)
+          : r.pick([...fix.doomedTopics.slice(1), 'nope', `t-${r.hex(4)}`])
+      return canonical || r.chance(0.8) ? fix.topicName : 'nope'
+    case 'subscription_id':
+      return canonical
+        ? first(fix.doomedSubscriptionIds)
+        : r.chance(0.5)
+          ? r.pick(fix.doomedSubscriptionIds.slice(1))
+          : uuid(r)
+    case 'delivery_id':
+      return canonical || r.chance(0.6) ? fix.deliveryId : r.hex(32)
+  }
+  if (canonical) {
+    const value = CANONICAL_SEGMENTS[name]?.(ctx)
+    if (value !== undefined) return value
+  }
   switch (name) {
     case 'project_id':
       return r.chance(0.8) ? ctx.projectId : r.pick([ctx.otherProjectId, r.hex(32)])
@@ -158,8 +207,39 @@ function validSegment(name: string, ctx: FuzzContext, r: Random): string {
   }
 }
 
-function validQueryValue(name: string, ctx: FuzzContext, r: Random): string {
+const CANONICAL_SEGMENTS: Readonly<Record<string, (ctx: FuzzContext) => string>> = {
+  project_id: (ctx) => ctx.projectId,
+  domain_id: (ctx) => ctx.domainId,
+  version: () => 'v3',
+  tracker_name: () => 'system',
+  notification_type: () => 'smn',
+  resource_type: () => 'cts-tracker',
+  resource_id: (ctx) => ctx.existing.trackerId,
+}
+
+function first(items: readonly string[]): string {
+  const item = items[0]
+  if (item === undefined) throw new Error('no fixture left')
+  return item
+}
+
+/** A function URN of the fuzz (`name` starts with a letter). */
+export function functionUrn(ctx: { projectId: string }, name: string): string {
+  return `urn:fss:fuzz-1:${ctx.projectId}:function:default:${name}`
+}
+
+function validQueryValue(name: string, op: Operation, ctx: FuzzContext, r: Random): string {
   const now = Date.now()
+  const fix = ctx.existing
+  if (op.method === 'DELETE') {
+    // Deletions pick disposable objects (or unknown ones), never the kept fixtures.
+    if (name === 'function_urn')
+      return r.chance(0.6)
+        ? r.pick(fix.doomedFunctionUrns.slice(1))
+        : functionUrn(ctx, `f${r.hex(4)}`)
+    if (name === 'notification_id')
+      return r.chance(0.6) ? r.pick(fix.doomedNotificationIds.slice(1)) : r.hex(32)
+  }
   switch (name) {
     case 'limit':
     case 'top':
@@ -200,6 +280,18 @@ function validQueryValue(name: string, ctx: FuzzContext, r: Random): string {
     default:
       return `fuzz-${r.hex(4)}`
   }
+}
+
+/** The query of an operation's canonical request (none for the others). */
+const CANONICAL_QUERIES: Readonly<Record<string, (ctx: FuzzContext) => string>> = {
+  'DELETE /v3/{project_id}/functions': (ctx) =>
+    `function_urn=${encodeURIComponent(first(ctx.existing.doomedFunctionUrns))}`,
+  'DELETE /v3/{project_id}/notifications': (ctx) =>
+    `notification_id=${first(ctx.existing.doomedNotificationIds)}`,
+  'GET /v3/{project_id}/log/inclusion-proof': (ctx) => `trace_id=${ctx.existing.traceId}`,
+  'GET /v3/{project_id}/log/consistency-proof': () => 'first=1',
+  'DELETE /v3/{project_id}/trackers': (ctx) =>
+    `tracker_name=${first(ctx.existing.doomedDataTrackers)}&tracker_type=data`,
 }
 
 /** A schema-valid value (best effort) for `schema`. */
@@ -244,12 +336,16 @@ function uuid(r: Random): string {
 
 /** Stands for the administrator's token in a header value; replaced when the request is sent. */
 export const TOKEN_PLACEHOLDER = '<admin-token>'
+/** Stands for a second token of the administrator, which the fuzz does not use: revoked once. */
+export const SPARE_TOKEN_PLACEHOLDER = '<spare-token>'
 
 /**
  * Bodies known to be accepted, so that mutations reach the handlers behind validation. Sign-in
  * bodies are rare: each one costs a password hash.
  */
-const EXAMPLES: Readonly<Record<string, (ctx: FuzzContext, r: Random) => unknown>> = {
+const EXAMPLES: Readonly<
+  Record<string, (ctx: FuzzContext, r: Random, canonical: boolean) => unknown>
+> = {
   'POST /v3/{project_id}/traces': (_ctx, r) => ({
     traces: Array.from({ length: r.int(1, 3) }, () => ({
       trace_id: uuid(r),
@@ -275,10 +371,50 @@ const EXAMPLES: Readonly<Record<string, (ctx: FuzzContext, r: Random) => unknown
     operations: [{ service_type: 'IMS', resource_type: 'image', trace_names: ['createImage'] }],
     filter: { is_support_filter: true, condition: 'OR', rule: ['code != 200', 'resource_id = x'] },
   }),
-  'POST /v3/{project_id}/topics': (_ctx, r) => ({ name: r.pick(['fuzz-topic', `t-${r.hex(4)}`]) }),
-  'POST /v3/{project_id}/topics/{topic_name}/subscriptions': () => ({
-    protocol: 'http',
-    endpoint: 'http://127.0.0.1:9/hook',
+  'POST /v3/{project_id}/{resource_type}/resource-instances/filter': (_ctx, r) => ({
+    tags: [{ key: `k${r.hex(2)}`, values: ['v'] }],
+    limit: r.int(1, 100),
+    offset: 0,
+  }),
+  'PUT /v3/{project_id}/notifications': (ctx, r) => ({
+    notification_id: ctx.existing.notificationId,
+    notification_name: 'fuzz_existing',
+    operation_type: r.pick(['complete', 'customized']),
+    // Enabled needs a topic_id: deliveries of every fuzz trace would keep the worker busy.
+    status: 'disabled',
+    operations: [{ service_type: 'IMS', resource_type: 'image', trace_names: ['createImage'] }],
+  }),
+  // Random names, or deleted topics' names again (so that they can be deleted again).
+  'POST /v3/{project_id}/topics': (ctx, r, canonical) => ({
+    name: canonical
+      ? `t-${r.hex(8)}`
+      : r.pick([ctx.existing.topicName, ...ctx.existing.doomedTopics, `t-${r.hex(4)}`]),
+  }),
+  'POST /v3/{project_id}/topics/{topic_name}/subscriptions': (_ctx, r) =>
+    r.chance(0.8)
+      ? { protocol: 'http', endpoint: `http://127.0.0.1:9/hook-${r.hex(4)}` }
+      : { protocol: 'email', endpoint: `fuzz-${r.hex(4)}@example.invalid` },
+  'POST /v3/{project_id}/functions': (ctx, r, canonical) => ({
+    function_urn:
+      canonical || r.chance(0.7)
+        ? functionUrn(ctx, `f${r.hex(6)}`)
+        : r.pick(ctx.existing.doomedFunctionUrns),
+    endpoint: `http://127.0.0.1:9/fn-${r.hex(4)}`,
+  }),
+  'POST /v3/{project_id}/tracker': (_ctx, r) => ({
+    tracker_type: 'data',
+    tracker_name: `d_${r.hex(8)}`,
+    data_bucket: { data_bucket_name: `fuzz-tracked-${r.hex(8)}`, data_event: ['READ', 'WRITE'] },
+    ...(r.chance(0.5)
+      ? { obs_info: { bucket_name: `fuzz-transfer-${r.hex(8)}`, is_obs_created: true } }
+      : {}),
+  }),
+  'PUT /v1.0/{project_id}/tracker/{tracker_name}': (_ctx, r) => ({
+    status: r.pick(['enabled', 'disabled']),
+  }),
+  'POST /v1.0/{project_id}/tracker': (_ctx, r) => ({
+    bucket_name: `fuzz-v1-${r.hex(8)}`,
+    is_obs_created: true,
   }),
   'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': (_ctx, r) => ({
     tags: [{ key: `k${r.hex(2)}`, value: 'v' }],
@@ -288,14 +424,15 @@ const EXAMPLES: Readonly<Record<string, (ctx: FuzzContext, r: Random) => unknown
     tracker_name: 'system',
     status: r.pick(['enabled', 'disabled']),
   }),
-  'POST /v3/auth/tokens': (ctx, r) => ({
+  // Random sign-ins fail (each one costs a password hash); the canonical one succeeds.
+  'POST /v3/auth/tokens': (ctx, r, canonical) => ({
     auth: {
       identity: {
         methods: ['password'],
         password: {
           user: {
             name: 'admin',
-            password: r.pick(['wrong', 'x'.repeat(100)]),
+            password: canonical ? ctx.password : r.pick(['wrong', 'x'.repeat(100)]),
             domain: { name: 'opencts' },
           },
         },
@@ -405,10 +542,19 @@ function authMode(r: Random): AuthMode {
   return 'signed-other-project'
 }
 
-/** One fuzz request for `op`; about a quarter are left valid-ish, the rest mutated. */
-export function fuzzRequest(op: Operation, ctx: FuzzContext, r: Random): FuzzRequest {
+/**
+ * One fuzz request for `op`; about a quarter are left valid-ish, the rest mutated. `canonical`:
+ * the request the operation succeeds with (no mutation, signed, example body, fixtures' ids).
+ */
+export function fuzzRequest(
+  op: Operation,
+  ctx: FuzzContext,
+  r: Random,
+  canonical = false,
+): FuzzRequest {
   const notes: string[] = []
-  const mutate = r.chance(0.75)
+  const key = `${op.method} ${op.path}`
+  const mutate = !canonical && r.chance(0.75)
   const pathParams = op.parameters.filter((p) => p.in === 'path')
   const mutatedPath = mutate && pathParams.length > 0 && r.chance(0.25)
   const target = op.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
@@ -417,13 +563,18 @@ export function fuzzRequest(op: Operation, ctx: FuzzContext, r: Random): FuzzReq
       notes.push(`path ${name}=${bad.slice(0, 40)}`)
       return bad
     }
-    return validSegment(name, ctx, r)
+    return validSegment(name, op, ctx, r, canonical)
   })
   const query: string[] = []
-  for (const p of op.parameters.filter((q) => q.in === 'query')) {
-    if (!r.chance(0.4)) continue
-    const value = validQueryValue(p.name, ctx, r)
-    query.push(`${p.name}=${encodeURIComponent(value)}`)
+  const canonicalQuery = CANONICAL_QUERIES[key]
+  if (canonical) {
+    if (canonicalQuery !== undefined) query.push(canonicalQuery(ctx))
+  } else {
+    for (const p of op.parameters.filter((q) => q.in === 'query')) {
+      if (!r.chance(0.4)) continue
+      const value = validQueryValue(p.name, op, ctx, r)
+      query.push(`${p.name}=${encodeURIComponent(value)}`)
+    }
   }
   if (mutate && r.chance(0.35)) {
     const names = op.parameters.filter((q) => q.in === 'query').map((q) => q.name)
@@ -467,10 +618,10 @@ export function fuzzRequest(op: Operation, ctx: FuzzContext, r: Random): FuzzReq
       if (mutant.type !== undefined) headers.push(['Content-Type', mutant.type])
       notes.push(mutant.note)
     } else {
-      const example = EXAMPLES[`${op.method} ${op.path}`]
+      const example = EXAMPLES[key]
       const value =
-        example !== undefined && r.chance(op.path === '/v3/auth/tokens' ? 0.1 : 0.6)
-          ? example(ctx, r)
+        example !== undefined && (canonical || r.chance(op.path === '/v3/auth/tokens' ? 0.1 : 0.6))
+          ? example(ctx, r, canonical)
           : validValue(op.bodySchema ?? { type: 'object' }, '', r)
       let json = JSON.stringify(value)
       if (mutate && r.chance(0.8)) {
@@ -488,8 +639,14 @@ export function fuzzRequest(op: Operation, ctx: FuzzContext, r: Random): FuzzReq
     notes.push('empty JSON body on DELETE')
   }
   if (op.path === '/v3/auth/tokens' && op.method !== 'POST') {
-    // Never the fuzz's own token to DELETE (sign-out would end the authenticated requests).
-    const subject = op.method === 'GET' && r.chance(0.7) ? TOKEN_PLACEHOLDER : `octs1_${r.hex(43)}`
+    // Never the fuzz's own token to DELETE, even when the method was mutated (sign-out would end
+    // the authenticated requests); the canonical DELETE revokes the spare token.
+    const subject =
+      op.method === 'DELETE' && canonical
+        ? SPARE_TOKEN_PLACEHOLDER
+        : method === 'GET' && (canonical || r.chance(0.7))
+          ? TOKEN_PLACEHOLDER
+          : `octs1_${r.hex(43)}`
     headers.push(['X-Subject-Token', subject])
   }
   if (mutate && r.chance(0.05)) {
@@ -506,7 +663,7 @@ export function fuzzRequest(op: Operation, ctx: FuzzContext, r: Random): FuzzReq
     target: query.length > 0 ? `${target}?${query.join('&')}` : target,
     headers,
     ...(body === undefined ? {} : { body }),
-    auth: authMode(r),
-    note: notes.length > 0 ? notes.join('; ') : 'valid-ish',
+    auth: canonical ? 'signed' : authMode(r),
+    note: canonical ? 'canonical' : notes.length > 0 ? notes.join('; ') : 'valid-ish',
   }
 }

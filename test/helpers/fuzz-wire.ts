@@ -8,6 +8,7 @@ import { createHash, createHmac } from 'node:crypto'
 import { canonicalRequest, formatSdkDate, stringToSign } from '../../src/auth/sdk-hmac.js'
 import type { Random } from './fuzz-random.js'
 import {
+  SPARE_TOKEN_PLACEHOLDER,
   TOKEN_PLACEHOLDER,
   type AuthMode,
   type FuzzContext,
@@ -20,6 +21,8 @@ export interface Credentials {
   readonly secretKey: string
   /** X-Auth-Token of the administrator, scoped to the admin project. */
   readonly token: string
+  /** A second token of the administrator, which the fuzz never uses (revoked once). */
+  readonly spareToken: string
 }
 
 type Headers = (readonly [string, string])[]
@@ -133,7 +136,15 @@ export function serialize(
   const base: Headers = [
     ['Host', host],
     ...request.headers.map(
-      ([name, value]) => [name, value === TOKEN_PLACEHOLDER ? creds.token : value] as const,
+      ([name, value]) =>
+        [
+          name,
+          value === TOKEN_PLACEHOLDER
+            ? creds.token
+            : value === SPARE_TOKEN_PLACEHOLDER
+              ? creds.spareToken
+              : value,
+        ] as const,
     ),
   ]
   const auth = authHeaders(
