@@ -416,8 +416,12 @@ const EXAMPLES: Readonly<
     bucket_name: `fuzz-v1-${r.hex(8)}`,
     is_obs_created: true,
   }),
-  'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': (_ctx, r) => ({
-    tags: [{ key: `k${r.hex(2)}`, value: 'v' }],
+  // The canonical delete removes the tag the canonical create added.
+  'POST /v3/{project_id}/{resource_type}/{resource_id}/tags/create': (_ctx, r, canonical) => ({
+    tags: [{ key: canonical ? 'fuzz_canonical' : `k${r.hex(2)}`, value: 'v' }],
+  }),
+  'DELETE /v3/{project_id}/{resource_type}/{resource_id}/tags/delete': (_ctx, r, canonical) => ({
+    tags: [canonical ? { key: 'fuzz_canonical', value: 'v' } : { key: `k${r.hex(2)}` }],
   }),
   'PUT /v3/{project_id}/tracker': (_ctx, r) => ({
     tracker_type: 'system',
