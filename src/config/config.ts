@@ -20,6 +20,13 @@ export interface OpenCtsConfig {
   readonly purgeIntervalMs: number
   /** Log level of the JSON-lines request log: fatal|error|warn|info|debug|silent. Default info. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent'
+  /**
+   * Where the store is: `sqlite:PATH` (the embedded default, `<dataDir>/opencts.db`) or
+   * `postgres://user@host:port/database` (several nodes may share it). Default `sqlite:<dataDir>/opencts.db`.
+   */
+  readonly store: string
+  /** Connections each node opens to PostgreSQL at most (1 .. 200). Default 10. */
+  readonly storePoolSize: number
   /** SQLite durability: NORMAL (survives process crashes, default) or FULL (also power loss). */
   readonly sqliteSynchronous: 'NORMAL' | 'FULL'
   /** File of the master key sealing secret keys at rest, kept outside the database. Default `<dataDir>/master.key`. */
@@ -135,6 +142,8 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   retentionDays: 7,
   purgeIntervalMs: 60_000,
   logLevel: 'info',
+  store: '',
+  storePoolSize: 10,
   sqliteSynchronous: 'NORMAL',
   masterKeyFile: '',
   authFailureLimit: 10,
@@ -190,6 +199,8 @@ const ENV_NAMES: Record<SettingKey, string> = {
   retentionDays: 'OPENCTS_RETENTION_DAYS',
   purgeIntervalMs: 'OPENCTS_PURGE_INTERVAL_MS',
   logLevel: 'OPENCTS_LOG_LEVEL',
+  store: 'OPENCTS_STORE',
+  storePoolSize: 'OPENCTS_STORE_POOL_SIZE',
   sqliteSynchronous: 'OPENCTS_SQLITE_SYNCHRONOUS',
   masterKeyFile: 'OPENCTS_MASTER_KEY_FILE',
   authFailureLimit: 'OPENCTS_AUTH_FAILURE_LIMIT',
@@ -253,6 +264,31 @@ function integer(key: string, text: string, min: number, max: number): number {
   return Number(text)
 }
 
+/** `sqlite:PATH` (made absolute) or a `postgres://` / `postgresql://` URL. */
+function storeUrl(text: string): string {
+  if (text.startsWith('sqlite:')) {
+    const path = text.slice('sqlite:'.length)
+    if (path === '') throw new ConfigError('store sqlite: needs a file path, e.g. sqlite:./opencts.db')
+    return path === ':memory:' ? text : `sqlite:${resolve(path)}`
+  }
+  if (/^postgres(ql)?:\/\//.test(text)) {
+    try {
+      new URL(text)
+    } catch {
+      throw new ConfigError(`store is not a valid postgres:// URL: ${JSON.stringify(redactUrl(text))}`)
+    }
+    return text
+  }
+  throw new ConfigError(
+    `store must be sqlite:PATH or postgres://user@host:port/database, got ${JSON.stringify(redactUrl(text))}`,
+  )
+}
+
+/** The URL without its password (safe to print). */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@')
+}
+
 /** A C2SP note key name: printable, no space or `+`. */
 function keyName(key: string, text: string): string {
   if (!/^[\x21-\x2a\x2c-\x7e]{1,64}$/.test(text))
@@ -295,6 +331,8 @@ export function loadConfig(
   const sync = pick('sqliteSynchronous')
   const dataDir = resolve(pick('dataDir') ?? DEFAULTS.dataDir)
   const masterKeyFile = pick('masterKeyFile')
+  const store = storeUrl(pick('store') ?? `sqlite:${join(dataDir, 'opencts.db')}`)
+  const poolSize = pick('storePoolSize')
   const failureLimit = pick('authFailureLimit')
   const lockout = pick('authLockoutSeconds')
   const unsigned = pick('allowUnsignedPayload')
@@ -336,6 +374,11 @@ export function loadConfig(
             'debug',
             'silent',
           ] as const),
+    store,
+    storePoolSize:
+      poolSize === undefined
+        ? DEFAULTS.storePoolSize
+        : integer('storePoolSize', poolSize, 1, 200),
     sqliteSynchronous:
       sync === undefined
         ? DEFAULTS.sqliteSynchronous

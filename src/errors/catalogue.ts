@@ -296,6 +296,16 @@ export const ERROR_CATALOGUE = {
     httpStatus: 503,
     message: 'The object folder is out of disk space; retry later.',
   },
+  OCTS_ERR_STORE_UNAVAILABLE: {
+    errorCode: 'OCTS.0507',
+    httpStatus: 503,
+    message: 'The database of the store cannot be reached; retry the request later.',
+  },
+  OCTS_ERR_STORE_SCHEMA: {
+    errorCode: 'OCTS.0125',
+    httpStatus: 500,
+    message: 'The database schema is not one this OpenCTS can use.',
+  },
   OCTS_ERR_DATA_DIR_IN_USE: {
     errorCode: 'OCTS.0124',
     httpStatus: 409,

@@ -41,5 +41,6 @@ export function watchDiskFull(db: SqliteDatabase, condition: StorageCondition): 
     get open() {
       return db.open
     },
+    name: db.name,
   }
 }

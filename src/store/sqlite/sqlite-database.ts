@@ -16,4 +16,6 @@ export interface SqliteDatabase {
   transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R
   close(): unknown
   readonly open: boolean
+  /** The file path (or `:memory:`). */
+  readonly name: string
 }

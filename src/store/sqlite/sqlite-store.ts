@@ -6,7 +6,8 @@
  */
 import Database from 'better-sqlite3'
 import { OpenCtsError, isOpenCtsError } from '../../errors/index.js'
-import type { MerkleHashing, Store } from '../store.js'
+import type { MerkleHashing, Store, StoreHealth } from '../store.js'
+import { LocalCoordination } from '../local-coordination.js'
 import {
   CONNECTION_PRAGMAS,
   SCHEMA_SQL,
@@ -55,6 +56,8 @@ export class SqliteStore implements Store {
   readonly delivery: SqliteDeliveryStore
   readonly merkle: SqliteMerkleStore
   readonly storage = new StorageCondition()
+  /** One server per data directory (data-dir-lock): every lease is this node's. */
+  readonly coordination = new LocalCoordination()
   readonly #db: SqliteDatabase
 
   constructor(driver: SqliteDatabase, merkle?: MerkleHashing) {
@@ -68,6 +71,10 @@ export class SqliteStore implements Store {
     this.keys = new SqliteKeyStore(db)
     this.transfer = new SqliteTransferStore(db)
     this.delivery = new SqliteDeliveryStore(db)
+  }
+
+  health(): Promise<StoreHealth> {
+    return Promise.resolve({ engine: 'sqlite', location: this.#db.name, reachable: this.#db.open })
   }
 
   probeSpace(): Promise<void> {
@@ -100,9 +107,9 @@ export class SqliteStore implements Store {
     return Number(this.#db.pragma(`max_page_count = ${cap}`, { simple: true }))
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.coordination.close()
     if (this.#db.open) this.#db.close()
-    return Promise.resolve()
   }
 }
 

@@ -1,0 +1,64 @@
+/**
+ * @module store/open-store
+ * The one place that picks an engine: `openStore` reads the store URL (`sqlite:PATH`, the embedded
+ * default, or `postgres://…`) and opens that engine. The server, `opencts admin`, `opencts verify
+ * --store` and the bench all open their store here.
+ */
+import { openPostgresStore } from './postgres/postgres-store.js'
+import { openSqliteStore } from './sqlite/sqlite-store.js'
+import type { MerkleHashing, Store } from './store.js'
+
+export type StoreLocation =
+  | { readonly engine: 'sqlite'; readonly path: string }
+  | { readonly engine: 'postgres'; readonly url: string }
+
+export interface OpenStoreOptions {
+  /** `sqlite:PATH` (or `sqlite::memory:`) or `postgres://user@host:port/database`. */
+  readonly url: string
+  /** The hashing of the Merkle log; without it the log is off. */
+  readonly merkle?: MerkleHashing
+  /** SQLite: `NORMAL` (default) or `FULL`. */
+  readonly sqliteSynchronous?: 'NORMAL' | 'FULL'
+  /** PostgreSQL: connections open at most. Default 10. */
+  readonly poolSize?: number
+  /**
+   * Read-only, one snapshot (audits, `verify --store`): never created, migrated or written; its
+   * schema must be the current one.
+   */
+  readonly readonly?: boolean
+  /** Name of this node in leases and logs (default `host:pid`). */
+  readonly nodeName?: string
+}
+
+/** The engine and place a store URL names; throws for anything else (config/ validated it). */
+export function parseStoreUrl(url: string): StoreLocation {
+  if (url.startsWith('sqlite:')) return { engine: 'sqlite', path: url.slice('sqlite:'.length) }
+  if (/^postgres(ql)?:\/\//.test(url)) return { engine: 'postgres', url }
+  throw new Error(
+    `a store URL is sqlite:PATH or postgres://user@host:port/database, not ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`,
+  )
+}
+
+/**
+ * Opens the store the URL names, creating or upgrading its schema unless read-only. Throws
+ * OCTS_ERR_STORE_UNAVAILABLE when the database cannot be reached, OCTS_ERR_STORE_SCHEMA when its
+ * schema is newer than this OpenCTS.
+ */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const location = parseStoreUrl(options.url)
+  if (location.engine === 'sqlite') {
+    return openSqliteStore({
+      path: location.path,
+      ...(options.sqliteSynchronous === undefined ? {} : { synchronous: options.sqliteSynchronous }),
+      ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+      ...(options.readonly === true ? { readonly: true } : {}),
+    })
+  }
+  return openPostgresStore({
+    url: location.url,
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+    ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+    ...(options.readonly === true ? { readonly: true } : {}),
+    ...(options.nodeName === undefined ? {} : { nodeName: options.nodeName }),
+  })
+}

@@ -1,0 +1,122 @@
+/**
+ * @module store/ports/traces
+ * The trace port: append a batch, page newest-first by a filter, get by id, count, purge, read from a commit cursor.
+ */
+import type {
+  TraceCategory,
+  TraceRating,
+  TraceRecord,
+} from '../../model/index.js'
+
+
+/** Filter of a trace page. Every string filter is an exact, case-sensitive match. */
+export interface TraceFilter {
+  readonly projectId: string
+  /** Exclusive lower bound on `time` (ms). */
+  readonly from: number
+  /** Exclusive upper bound on `time` (ms). */
+  readonly to: number
+  readonly category: TraceCategory
+  readonly trackerName?: string
+  readonly serviceType?: string
+  readonly resourceType?: string
+  readonly resourceId?: string
+  readonly resourceName?: string
+  readonly traceName?: string
+  readonly traceRating?: TraceRating
+  readonly userName?: string
+  readonly accessKeyId?: string
+  readonly enterpriseProjectId?: string
+}
+
+/**
+ * Position in the newest-first order: the page continues strictly after the trace `traceId` (a
+ * previous page's marker). Ties on `time` are broken by commit order, newest first.
+ */
+export interface PageCursor {
+  readonly traceId: string
+}
+
+/** Counts of the traces matching a filter, per interval and per operation (the activity chart). */
+export interface TraceActivity {
+  /** Non-empty intervals only: `index` i covers [start + i * step, start + (i + 1) * step). */
+  readonly buckets: { index: number; normal: number; warning: number; incident: number }[]
+  /** The largest operations, by count (then service, then name). */
+  readonly operations: {
+    serviceType: string
+    traceName: string
+    count: number
+    warning: number
+    incident: number
+  }[]
+  readonly total: number
+}
+
+export interface TracePage {
+  readonly traces: TraceRecord[]
+  /** True when at least one more trace matches after the last one returned. */
+  readonly hasMore: boolean
+}
+
+export interface AppendResult {
+  /** Ids stored by this call. */
+  readonly inserted: string[]
+  /** Ids that were already stored (idempotent re-report); not stored again. */
+  readonly duplicates: string[]
+  /**
+   * The leaf index in its project's Merkle log of every trace of the batch (new and already
+   * stored), by trace id; null for a trace stored while the log was off. Empty when the log is off.
+   */
+  readonly leafIndexes: ReadonlyMap<string, number | null>
+}
+
+/** A committed trace with its position in the store's commit order (for downstream cursors). */
+export interface SequencedTrace {
+  readonly seq: number
+  readonly trace: TraceRecord
+}
+
+export interface CatalogueEntry {
+  readonly service_type: string
+  readonly resource_type: string
+  readonly trace_name: string
+}
+
+export interface TraceStore {
+  /**
+   * Stores a batch in one durable transaction: either every new trace is stored or none is.
+   * A `trace_id` already stored is skipped (reported in `duplicates`), as is a repeat within the batch.
+   * When the promise resolves the traces are durable and visible to `page` and `get`.
+   */
+  append(traces: readonly TraceRecord[]): Promise<AppendResult>
+  /**
+   * Returns up to `limit` traces matching `filter`, newest first, strictly after `after` when given.
+   * Throws OCTS_ERR_QUERY when `after` is not a stored trace of the project.
+   */
+  page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage>
+  /** The trace with this id in this project, or undefined. */
+  /**
+   * Counts the traces matching `filter` per `step` ms from `start` by rating, and per operation
+   * (the `top` largest), in the store (never loading the traces).
+   */
+  activity(filter: TraceFilter, start: number, step: number, top: number): Promise<TraceActivity>
+  get(projectId: string, traceId: string): Promise<TraceRecord | undefined>
+  /** Deletes traces whose `time` is before `time`, at most `maxRows` per call; returns the count. */
+  purgeBefore(time: number, maxRows: number): Promise<number>
+  /**
+   * Committed traces with `seq > afterSeq`, in commit order, at most `limit`; with `scope`, only
+   * those of `scope.projectId` with `seq <= scope.maxSeq`. The bound keeps one call's scan short
+   * when the project has few traces among many (callers walk the sequence window by window).
+   */
+  readFrom(
+    afterSeq: number,
+    limit: number,
+    scope?: { readonly projectId: string; readonly maxSeq: number },
+  ): Promise<SequencedTrace[]>
+  /** The highest `seq` ever committed (0 for an empty store); never goes backwards. */
+  headSeq(): Promise<number>
+  /** Distinct operator names of the project seen at or after `since` (ms), sorted. */
+  operators(projectId: string, since: number): Promise<string[]>
+  /** Distinct (service, resource type, trace name) seen in the project, sorted. */
+  catalogue(projectId: string): Promise<CatalogueEntry[]>
+}

@@ -1,0 +1,146 @@
+/**
+ * @module store/postgres/postgres-store
+ * The PostgreSQL engine: many stateless OpenCTS nodes share one database. See README.md in this
+ * folder for the schema, the commit order across nodes, leases and wake-ups.
+ */
+import { hostname } from 'node:os'
+import type pg from 'pg'
+import { isOpenCtsError, OpenCtsError } from '../../errors/index.js'
+import { StorageCondition } from '../../platform/storage-condition.js'
+import { LocalCoordination } from '../local-coordination.js'
+import type {
+  ConfigStore,
+  Coordination,
+  DeliveryStore,
+  IdentityStore,
+  KeyStore,
+  MerkleHashing,
+  MerkleLogStore,
+  Store,
+  StoreHealth,
+  TraceStore,
+  TransferStore,
+} from '../store.js'
+import { toStoreError } from './driver-errors.js'
+import { migrate, requireVersion } from './migrations.js'
+import { PgDatabase } from './pg-database.js'
+import { createPool, safeLocation } from './pg-pool.js'
+import { unimplementedPort } from './unimplemented.js'
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/database` (the OS user when none is named). */
+  readonly url: string
+  /** Connections open at most. Default 10. */
+  readonly poolSize?: number
+  /** The Merkle log's hashing; without it the log is off. */
+  readonly merkle?: MerkleHashing
+  /** Never migrates nor writes; the schema must be the current one. */
+  readonly readonly?: boolean
+  /** This node's name in leases and `pg_stat_activity` (default `host:pid`). */
+  readonly nodeName?: string
+}
+
+export class PostgresStore implements Store {
+  readonly traces: TraceStore
+  readonly merkle: MerkleLogStore
+  readonly config: ConfigStore
+  readonly identity: IdentityStore
+  readonly keys: KeyStore
+  readonly transfer: TransferStore
+  readonly delivery: DeliveryStore
+  readonly coordination: Coordination
+  readonly storage: StorageCondition
+  readonly nodeName: string
+  readonly #db: PgDatabase
+  readonly #location: string
+
+  constructor(db: PgDatabase, location: string, options: { nodeName: string; merkle?: MerkleHashing }) {
+    this.#db = db
+    this.#location = location
+    this.nodeName = options.nodeName
+    this.storage = db.storage ?? new StorageCondition()
+    this.traces = unimplementedPort<TraceStore>('traces')
+    this.merkle = unimplementedPort<MerkleLogStore>('merkle')
+    this.config = unimplementedPort<ConfigStore>('config')
+    this.identity = unimplementedPort<IdentityStore>('identity')
+    this.keys = unimplementedPort<KeyStore>('keys')
+    this.transfer = unimplementedPort<TransferStore>('transfer')
+    this.delivery = unimplementedPort<DeliveryStore>('delivery')
+    this.coordination = new LocalCoordination()
+  }
+
+  get pool(): pg.Pool {
+    return this.#db.pool
+  }
+
+  async health(): Promise<StoreHealth> {
+    const pool = {
+      size: this.#db.pool.totalCount,
+      idle: this.#db.pool.idleCount,
+      waiting: this.#db.pool.waitingCount,
+    }
+    try {
+      await this.#db.query('read', 'SELECT 1')
+      return { engine: 'postgres', location: this.#location, reachable: true, pool }
+    } catch (error) {
+      return {
+        engine: 'postgres',
+        location: this.#location,
+        reachable: false,
+        pool,
+        error: isOpenCtsError(error) && error.cause instanceof Error ? error.cause.message : String(error),
+      }
+    }
+  }
+
+  async probeSpace(): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.query('CREATE TEMP TABLE opencts_space_probe ON COMMIT DROP AS SELECT repeat(md5(random()::text), 2048) AS v')
+    })
+    this.storage.markWritable()
+  }
+
+  async close(): Promise<void> {
+    await this.coordination.close()
+    await this.#db.pool.end()
+  }
+}
+
+/**
+ * Connects, checks (or applies) the schema and opens the store. Throws OCTS_ERR_STORE_UNAVAILABLE
+ * when the database cannot be reached, OCTS_ERR_STORE_SCHEMA when its schema is newer (or, read-only,
+ * not the current one).
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const location = safeLocation(options.url)
+  const nodeName = options.nodeName ?? `${hostname()}:${process.pid}`
+  const storage = new StorageCondition()
+  const pool = createPool({ url: options.url, size: options.poolSize ?? 10 })
+  const db = new PgDatabase(pool, storage)
+  try {
+    // Reachability first, for a clear start-up error.
+    try {
+      await pool.query('SELECT 1')
+    } catch (error) {
+      const converted = toStoreError('read', error)
+      throw converted.code === 'OCTS_ERR_STORE_UNAVAILABLE'
+        ? new OpenCtsError('OCTS_ERR_STORE_UNAVAILABLE', {
+            message: `cannot reach the PostgreSQL store at ${location}: ${error instanceof Error ? error.message : String(error)}`,
+            cause: error,
+          })
+        : new OpenCtsError('OCTS_ERR_READ_FAILED', {
+            message: `cannot open the PostgreSQL store at ${location}: ${error instanceof Error ? error.message : String(error)}`,
+            cause: error,
+          })
+    }
+    if (options.readonly === true) await requireVersion(db, location)
+    else await migrate(db, location)
+    return new PostgresStore(db, location, {
+      nodeName,
+      ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+    })
+  } catch (error) {
+    await pool.end().catch(() => undefined)
+    throw error
+  }
+}
