@@ -4,6 +4,8 @@
  * converted at this boundary (driver-errors). Each port of the engine is built on one PgDatabase.
  */
 import type pg from 'pg'
+import type { TraceRecord } from '../../model/index.js'
+import type { AppendResult } from '../store.js'
 import type { StorageCondition } from '../../platform/storage-condition.js'
 import { toStoreError } from './driver-errors.js'
 
@@ -72,3 +74,14 @@ export class PgDatabase {
     }
   }
 }
+
+/**
+ * The trace append as other ports of the engine use it: config changes commit their self-audit
+ * traces in their own transaction, through the same append (same commit order, same Merkle log).
+ */
+export interface PgTraceAppender {
+  appendIn(tx: PgExecutor, traces: readonly TraceRecord[]): Promise<AppendResult>
+}
+
+/** LISTEN/NOTIFY channel a committing node signals on (payload: the committing node's name). */
+export const COMMIT_CHANNEL = 'opencts_commits'
