@@ -6,15 +6,22 @@
  * 2. ListTraces latency per filter over HTTP at BENCH_TRACES traces (default 1,000,000) vs in-process;
  * 3. time-to-searchable of single-trace posts;
  * 4. password sign-in: one scrypt hash, sign-ins one at a time and BENCH_SIGNIN_CONCURRENCY at once,
- *    and GET /health latency meanwhile.
+ *    and GET /health latency meanwhile;
+ * 5. PostgreSQL (postgres-bench): ingest into 1 and 2 nodes on one database vs raw COPY, CPU per
+ *    trace, query latency per filter, bytes per trace of each engine.
  * Settings (environment): BENCH_TRACES, BENCH_INGEST_TRACES (200,000), BENCH_QUERIES (200 per
  * filter), BENCH_FILTER_SECONDS (60: time budget per filter), BENCH_CLIENTS (4), BENCH_SEARCHABLE
  * (200), BENCH_SIGNINS (16), BENCH_SIGNIN_CONCURRENCY (8), BENCH_MAX_SECONDS (3,600: the whole
- * run is stopped after this). Everything lives in one temporary folder, removed at the end.
+ * run is stopped after this); BENCH_POSTGRES (postgres://127.0.0.1/test: the server the PostgreSQL
+ * section creates its databases on; `off` skips the section, as does a server that cannot be
+ * reached), BENCH_PG_INGEST_TRACES (20,000 per ingest run), BENCH_PG_TRACES (100,000: query data),
+ * BENCH_PG_PROJECTS (100). Everything lives in one temporary folder, removed at the end, and in
+ * databases dropped at the end. `--json FILE` also writes every figure of the run to FILE as JSON.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
 import { systemClock } from '../src/platform/clock.js'
 import { TraceQuery } from '../src/query/index.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
@@ -25,11 +32,27 @@ import { benchQueries, queryCases } from './query-bench.js'
 import { renderReport } from './report.js'
 import { benchSearchable } from './searchable-bench.js'
 import { benchNotify } from './notify-bench.js'
+import { dropAll, serverFacts } from './pg-bench-database.js'
+import { benchPostgres } from './postgres-bench.js'
+import type { PostgresSection } from './postgres-report.js'
+import type { Report } from './report.js'
 import { benchSignIn } from './sign-in-bench.js'
 import { BENCH_ADMIN, startServerProcess, type ServerProcess } from './server-process.js'
 import { vocabulary } from './trace-generator.js'
 
 const PROJECT = BENCH_ADMIN.projectId
+
+function jsonFile(): string | undefined {
+  try {
+    const { values } = parseArgs({ options: { json: { type: 'string' } }, strict: true })
+    return values.json === undefined ? undefined : resolve(values.json)
+  } catch (error) {
+    process.stderr.write(
+      `${error instanceof Error ? error.message : String(error)}\nusage: npm run bench [-- --json FILE]\n`,
+    )
+    process.exit(2)
+  }
+}
 
 function setting(name: string, fallback: number, min: number, max: number): number {
   const text = process.env[name]
@@ -54,29 +77,64 @@ const signIns = setting('BENCH_SIGNINS', 16, 2, 10_000)
 const signInConcurrency = setting('BENCH_SIGNIN_CONCURRENCY', 8, 1, 64)
 const secondsPerFilter = setting('BENCH_FILTER_SECONDS', 60, 1, 3600)
 const maxSeconds = setting('BENCH_MAX_SECONDS', 3600, 10, 86_400)
+const postgresUrl = process.env.BENCH_POSTGRES ?? 'postgres://127.0.0.1/test'
+const pgIngestTraces = setting('BENCH_PG_INGEST_TRACES', 20_000, 1000, 10_000_000)
+const pgTraces = setting('BENCH_PG_TRACES', 100_000, 1000, 50_000_000)
+const pgProjects = setting('BENCH_PG_PROJECTS', 100, 1, 10_000)
+const json = jsonFile()
 
 const dir = mkdtempSync(join(tmpdir(), 'opencts-bench-'))
 const servers = new Set<ServerProcess>()
 
-function cleanUp(): void {
+/** Kills the servers, drops the benchmark's databases (bounded), removes the folder. */
+async function cleanUp(): Promise<void> {
   for (const server of servers) server.child.kill('SIGKILL')
+  await dropAll()
   rmSync(dir, { recursive: true, force: true })
 }
 
 const watchdog = setTimeout(() => {
   process.stderr.write(`\nbench: stopped after BENCH_MAX_SECONDS=${maxSeconds} s\n`)
-  cleanUp()
-  process.exit(1)
+  void cleanUp().finally(() => process.exit(1))
 }, maxSeconds * 1000)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`\nbench: ${signal}, cleaning up\n`)
-    cleanUp()
-    process.exit(130)
+    void cleanUp().finally(() => process.exit(130))
   })
 }
 
-async function main(): Promise<string> {
+/** The PostgreSQL section, or why it was skipped or failed (the rest of the run stands). */
+async function postgresSection(): Promise<PostgresSection> {
+  if (postgresUrl === 'off') return { status: 'skipped', reason: 'BENCH_POSTGRES=off' }
+  try {
+    await serverFacts(postgresUrl)
+  } catch (error) {
+    const reason = `no PostgreSQL at ${postgresUrl}: ${error instanceof Error ? error.message : String(error)}`
+    process.stderr.write(`bench: PostgreSQL section skipped, ${reason}\n`)
+    return { status: 'skipped', reason }
+  }
+  try {
+    const result = await benchPostgres({
+      dir: join(dir, 'postgres'),
+      adminUrl: postgresUrl,
+      ingestTraces: pgIngestTraces,
+      projects: pgProjects,
+      queryTraces: pgTraces,
+      clients,
+      queries,
+      secondsPerFilter,
+      track: (server, alive) => (alive ? servers.add(server) : servers.delete(server)),
+    })
+    return { status: 'done', result }
+  } catch (error) {
+    const reason = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    process.stderr.write(`bench: PostgreSQL section failed: ${reason}\n`)
+    return { status: 'failed', reason }
+  }
+}
+
+async function main(): Promise<Report> {
   const started = performance.now()
   const facts = machineFacts()
   process.stderr.write(`bench: working in ${dir}\n`)
@@ -101,6 +159,7 @@ async function main(): Promise<string> {
   const server = await startServerProcess(dataDir)
   servers.add(server)
   const store = openSqliteStore({ path: dbPath })
+  let sqlite: Omit<Report, 'postgres' | 'totalSeconds'>
   try {
     const query = new TraceQuery({
       traces: store.traces,
@@ -125,8 +184,8 @@ async function main(): Promise<string> {
       .filter(([name, value]) => name.startsWith('BENCH_') && value !== undefined && value !== '')
       .map(([name, value]) => `${name}=${value ?? ''} `)
       .sort()
-    const command = `${settings.join('')}npm run bench`
-    return renderReport({
+    const command = `${settings.join('')}npm run bench${json === undefined ? '' : ' -- --json FILE'}`
+    sqlite = {
       facts,
       command,
       baseTraces,
@@ -139,24 +198,36 @@ async function main(): Promise<string> {
       searchable,
       notify,
       signIn,
-      totalSeconds: (performance.now() - started) / 1000,
-    })
+    }
   } finally {
     await store.close()
     await server.stop()
     servers.delete(server)
   }
+  const postgres = await postgresSection()
+  return { ...sqlite, postgres, totalSeconds: (performance.now() - started) / 1000 }
 }
 
 try {
   const report = await main()
-  process.stdout.write(report)
-  cleanUp()
+  process.stdout.write(renderReport(report))
+  if (json !== undefined) {
+    // The sample of stored trace ids (thousands) is an input of the queries, not a figure.
+    const figures = JSON.stringify(
+      report,
+      (key, value: unknown) => (key === 'sampleIds' ? undefined : value),
+      2,
+    )
+    writeFileSync(json, figures + '\n')
+    process.stderr.write(`bench: every figure written to ${json}\n`)
+  }
+  await cleanUp()
   clearTimeout(watchdog)
+  if (report.postgres.status === 'failed') process.exitCode = 1
 } catch (error) {
   process.stderr.write(
     `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   )
-  cleanUp()
+  await cleanUp()
   process.exit(1)
 }

@@ -39,11 +39,11 @@ export interface IngestResult {
   readonly meanBodyBytes: number
 }
 
-const WARMUP_BATCHES = 3
+export const WARMUP_BATCHES = 3
 /** Rounds of the alternating log-on / log-off measurement. */
 const ROUNDS = 10
 
-function makeBodies(count: number, batchSize: number): string[] {
+export function makeBodies(count: number, batchSize: number): string[] {
   const generator = new TraceGenerator(42)
   const now = Date.now()
   const bodies: string[] = []
@@ -56,7 +56,7 @@ function makeBodies(count: number, batchSize: number): string[] {
   return bodies
 }
 
-async function post(url: string, token: string, body: string): Promise<void> {
+export async function post(url: string, token: string, body: string): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-auth-token': token },

@@ -1,7 +1,7 @@
 /**
  * @module bench/report
  * The benchmark's markdown: machine facts, then one table of every figure with its baseline and the
- * ratio against it.
+ * ratio against it (the PostgreSQL section's rows from postgres-report).
  */
 import type { BaseData } from './load-base-data.js'
 import type { IngestResult } from './ingest-bench.js'
@@ -11,6 +11,7 @@ import type { QueryResult } from './query-bench.js'
 import type { SearchableResult } from './searchable-bench.js'
 import type { NotifyResult } from './notify-bench.js'
 import type { SignInResult } from './sign-in-bench.js'
+import { postgresFacts, postgresRows, type PostgresSection } from './postgres-report.js'
 import { HASH_CONCURRENCY } from '../src/auth/password-hash.js'
 
 export interface Report {
@@ -26,6 +27,7 @@ export interface Report {
   readonly searchable: SearchableResult
   readonly notify: NotifyResult
   readonly signIn: SignInResult
+  readonly postgres: PostgresSection
   readonly totalSeconds: number
 }
 
@@ -41,6 +43,7 @@ export function renderReport(r: Report): string {
     `Query data: ${n(r.baseTraces)} traces of one project over the last 6 days (20 services, 60 resource types, 10,000 resources, 200 users), ` +
       `loaded through the store in ${n(r.base.seconds)} s; SQLite file ${n(r.base.dbBytes / 2 ** 20)} MiB. ` +
       `Queries: ${n(r.queriesPerFilter)} per filter over the whole 7-day window, default page size 10, one at a time over HTTP keep-alive to \`opencts serve\` in its own process.`,
+    postgresFacts(r.postgres, r.baseTraces),
     '',
     '| measure | OpenCTS | baseline | OpenCTS / baseline |',
     '|---|---:|---:|---:|',
@@ -55,6 +58,7 @@ export function renderReport(r: Report): string {
     `| sign-in p50 / p99 ms, \`POST /v3/auth/tokens\` one at a time (${n(r.signIn.samples)}) vs one scrypt hash in-process (N=2^17, r=8, p=1) | ${ms(r.signIn.sequential)} | ${ms(r.signIn.hash)} | ${n(r.signIn.sequential.p50 / r.signIn.hash.p50, 2)} |`,
     `| sign-in p50 / p99 ms, ${r.signIn.concurrency} at once (at most ${HASH_CONCURRENCY} hashes run at a time) vs one at a time | ${ms(r.signIn.concurrent)} | ${ms(r.signIn.sequential)} | ${n(r.signIn.concurrent.p50 / r.signIn.sequential.p50, 2)} |`,
     `| GET /health p50 / p99 ms during ${r.signIn.concurrency} concurrent sign-ins vs idle (the event loop keeps answering) | ${ms(r.signIn.healthDuringSignIns)} | ${ms(r.signIn.healthIdle)} | ${n(r.signIn.healthDuringSignIns.p99 / r.signIn.healthIdle.p99, 2)} |`,
+    ...postgresRows(r.postgres, r.base.dbBytes / r.baseTraces),
     '',
   ]
   return lines.join('\n')
