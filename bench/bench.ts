@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { systemClock } from '../src/platform/clock.js'
 import { TraceQuery } from '../src/query/index.js'
-import { openSqliteStore } from '../src/store/sqlite/index.js'
+import { openStore } from '../src/store/open-store.js'
 import { benchIngest } from './ingest-bench.js'
 import { loadBaseData } from './load-base-data.js'
 import { machineFacts } from './machine-facts.js'
@@ -158,7 +158,7 @@ async function main(): Promise<Report> {
   const base = await loadBaseData(dbPath, PROJECT, baseTraces)
   const server = await startServerProcess(dataDir)
   servers.add(server)
-  const store = openSqliteStore({ path: dbPath })
+  const store = await openStore({ url: `sqlite:${dbPath}` })
   let sqlite: Omit<Report, 'postgres' | 'totalSeconds'>
   try {
     const query = new TraceQuery({

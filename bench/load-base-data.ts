@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import { statSync } from 'node:fs'
 import { normalizeTrace, type TraceRecord } from '../src/model/index.js'
-import { openSqliteStore } from '../src/store/sqlite/index.js'
+import { openStore } from '../src/store/open-store.js'
 import type { Store } from '../src/store/index.js'
 import { ProgressBar } from './progress-bar.js'
 import { TraceGenerator } from './trace-generator.js'
@@ -26,7 +26,7 @@ export async function loadBaseData(
   projectId: string,
   count: number,
 ): Promise<BaseData> {
-  const store = openSqliteStore({ path: dbPath })
+  const store = await openStore({ url: `sqlite:${dbPath}` })
   let loaded: Omit<BaseData, 'dbBytes'>
   try {
     loaded = await appendBaseTraces(store, projectId, count)

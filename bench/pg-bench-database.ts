@@ -40,7 +40,10 @@ export function clientConfig(url: string): pg.ClientConfig {
 }
 
 /** Runs `fn` with a connected client of `url`, closed afterwards. */
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client(clientConfig(url))
   client.on('error', () => undefined)
   await client.connect()
@@ -88,8 +91,8 @@ export async function createBenchDatabase(adminUrl: string, label: string): Prom
   const database: BenchDatabase = {
     url: url.toString(),
     name,
-    query: (sql, params = []) =>
-      withClient(url.toString(), async (client) => (await client.query(sql, params)).rows),
+    query: <Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
+      withClient(url.toString(), async (client) => (await client.query<Row>(sql, params)).rows),
     async size() {
       const rows = await database.query<{ size: number | string }>(
         'SELECT pg_database_size(current_database()) AS size',

@@ -7,10 +7,15 @@
  * are timed, as the SQLite baseline times only its insert transactions. The CPU of the database's
  * PostgreSQL processes is measured over the same timed phases.
  *
- * BASELINE_TABLE_SQL is a copy of the SQLite engine's traces table (the same columns, the unique
- * `(project_id, trace_id)` and its 11 indexes: `(project_id, time)`, `(time)` and one
- * `(project_id, <filter column>, time)` per CTS filter column), since the benchmark compares the
- * engine with the cheapest way PostgreSQL can take the same rows and the same indexes.
+ * BASELINE_TABLE_SQL mirrors the PostgreSQL engine's traces schema (src/store/postgres/
+ * schema-traces.ts): `traces` range-partitioned by day on `time` with the primary key `(project_id,
+ * category, time, seq)` and its indexes `(seq)`, `(project_id, seq)` and one `(project_id, <filter
+ * column>, time, seq)` per CTS filter column, and `trace_keys`, the per-project idempotency key
+ * `(project_id, trace_id)` with its `(time)` index (the SQLite baseline's table has the same unique
+ * key). Each batch is two COPYs (the rows, their keys) in one transaction; `seq` is numbered by the
+ * benchmark and the day partitions exist before the clock starts. So the baseline is the cheapest
+ * way PostgreSQL can take the same rows into the same tables and indexes; what the engine adds (the
+ * head-row lock, the idempotency check, the Merkle log, operators and catalogue) is the difference.
  */
 import { randomUUID } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
@@ -43,56 +48,89 @@ const COLUMNS = [
   'doc',
 ] as const
 
+const DAY_MS = 86_400_000
+
 export const BASELINE_TABLE_SQL = `
 CREATE TABLE traces (
-  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  trace_id TEXT NOT NULL,
-  project_id TEXT NOT NULL,
-  time BIGINT NOT NULL,
-  category TEXT NOT NULL,
-  tracker_name TEXT,
-  service_type TEXT NOT NULL,
-  resource_type TEXT NOT NULL,
-  resource_id TEXT,
-  resource_name TEXT,
-  trace_name TEXT NOT NULL,
-  trace_rating TEXT NOT NULL,
-  user_name TEXT,
-  access_key_id TEXT,
-  enterprise_project_id TEXT,
-  doc TEXT NOT NULL,
-  leaf_index BIGINT,
-  UNIQUE (project_id, trace_id)
+  seq bigint NOT NULL,
+  trace_id text NOT NULL,
+  project_id text NOT NULL,
+  time bigint NOT NULL,
+  category text NOT NULL,
+  tracker_name text,
+  service_type text NOT NULL,
+  resource_type text NOT NULL,
+  resource_id text,
+  resource_name text,
+  trace_name text NOT NULL,
+  trace_rating text NOT NULL,
+  user_name text,
+  access_key_id text,
+  enterprise_project_id text,
+  doc text NOT NULL,
+  leaf_index bigint,
+  PRIMARY KEY (project_id, category, time, seq)
+) PARTITION BY RANGE (time);
+CREATE INDEX traces_by_seq ON traces (seq);
+CREATE INDEX traces_by_project_seq ON traces (project_id, seq);
+${FILTER_COLUMNS.map((c) => `CREATE INDEX traces_by_${c} ON traces (project_id, ${c}, time, seq);`).join('\n')}
+CREATE TABLE trace_keys (
+  project_id text NOT NULL,
+  trace_id text NOT NULL,
+  time bigint NOT NULL,
+  seq bigint NOT NULL,
+  leaf_index bigint,
+  PRIMARY KEY (project_id, trace_id)
 );
-CREATE INDEX traces_by_project_time ON traces (project_id, time);
-CREATE INDEX traces_by_time ON traces (time);
-${FILTER_COLUMNS.map((c) => `CREATE INDEX traces_by_${c} ON traces (project_id, ${c}, time);`).join('\n')}
+CREATE INDEX trace_keys_by_time ON trace_keys (time);
 `
+
+/** The day partition of `traces` holding `time` (bounds are computed integers). */
+function partitionSql(time: number): string {
+  const day = Math.floor(time / DAY_MS)
+  return `CREATE TABLE IF NOT EXISTS traces_day_${day} PARTITION OF traces
+    FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`
+}
 
 /** One value in COPY text format: `\N` for null, backslash escapes for the special characters. */
 export function copyText(value: unknown): string {
   if (value === null || value === undefined) return '\\N'
-  return String(value).replace(/[\\\t\n\r]/g, (c) =>
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return text.replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
   )
 }
 
+/** One batch as COPY text: the `traces` rows and their `trace_keys` rows. */
+interface CopyBatch {
+  readonly traces: string
+  readonly keys: string
+  readonly count: number
+  readonly times: readonly number[]
+}
+
 /** The COPY text of one batch body (`{"traces": [...]}`) stored under `projectId`. */
-export function copyBatch(body: string, projectId: string): string {
-  const lines: string[] = []
+function copyBatch(body: string, projectId: string, seq: { next: number }): CopyBatch {
+  const rows: string[] = []
+  const keys: string[] = []
+  const times: number[] = []
   for (const input of (JSON.parse(body) as { traces: unknown[] }).traces) {
     const result = normalizeTrace(input, { projectId, now: Date.now(), newId: randomUUID })
     if (!result.ok) throw new Error(`generated trace invalid: ${result.problem.message}`)
-    lines.push(traceRow(result.trace).map(copyText).join('\t'))
+    const t = result.trace
+    const n = seq.next++
+    rows.push([n, ...traceRow(t)].map(copyText).join('\t'))
+    keys.push([t.project_id, t.trace_id, t.time, n].map(copyText).join('\t'))
+    times.push(t.time)
   }
-  return lines.join('\n') + '\n'
+  return { traces: rows.join('\n') + '\n', keys: keys.join('\n') + '\n', count: rows.length, times }
 }
 
 export interface CopyResult {
   readonly tracesPerSecond: number
   /** CPU µs per trace of the database's PostgreSQL processes during the timed COPYs. */
   readonly postgresCpuMicrosPerTrace: number
-  /** `pg_total_relation_size` of the table after the COPYs, per trace. */
+  /** `pg_total_relation_size` of the day partitions and `trace_keys` after the COPYs, per trace. */
   readonly bytesPerTrace: number
 }
 
@@ -111,32 +149,43 @@ export async function copyBaseline(
   await client.connect()
   try {
     await client.query(BASELINE_TABLE_SQL)
-    const copy = async (text: string): Promise<void> => {
-      await client.query('BEGIN')
-      await pipeline(
+    const copyInto = (table: string, columns: readonly string[], text: string): Promise<void> =>
+      pipeline(
         Readable.from([text]),
-        client.query(copyFrom(`COPY traces (${COLUMNS.join(', ')}) FROM STDIN`)),
+        client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
       )
+    const copy = async (batch: CopyBatch): Promise<void> => {
+      await client.query('BEGIN')
+      await copyInto('traces', ['seq', ...COLUMNS], batch.traces)
+      await copyInto('trace_keys', ['project_id', 'trace_id', 'time', 'seq'], batch.keys)
       await client.query('COMMIT')
     }
-    for (const [index, body] of warmup.entries()) await copy(copyBatch(body, projectOf(index)))
-    const batches = bodies.map((body, index) => copyBatch(body, projectOf(index)))
+    const seq = { next: 1 }
+    const prepare = (body: string, index: number): CopyBatch =>
+      copyBatch(body, projectOf(index), seq)
+    const warm = warmup.map(prepare)
+    const batches = bodies.map(prepare)
+    const days = new Set([...warm, ...batches].flatMap((b) => b.times.map((t) => partitionSql(t))))
+    for (const sql of days) await client.query(sql)
+    for (const batch of warm) await copy(batch)
     const meter = new CpuMeter({ nodePids: [], database: database.name })
     const bar = new ProgressBar('PostgreSQL COPY baseline', batches.length)
     let seconds = 0
     let traces = 0
-    for (const [index, text] of batches.entries()) {
+    for (const [index, batch] of batches.entries()) {
       meter.start()
       const started = performance.now()
-      await copy(text)
+      await copy(batch)
       seconds += (performance.now() - started) / 1000
       meter.stop()
-      traces += text.split('\n').length - 1
+      traces += batch.count
       bar.update(index + 1)
     }
     bar.done()
     const size = await client.query<{ bytes: number | string }>(
-      `SELECT pg_total_relation_size('traces') AS bytes`,
+      `SELECT sum(pg_total_relation_size(c.oid)) AS bytes FROM pg_class c
+       WHERE c.relname IN ('trace_keys') OR c.oid IN
+         (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'traces'::regclass)`,
     )
     const rows = await client.query<{ n: number | string }>('SELECT count(*) AS n FROM traces')
     return {
