@@ -31,7 +31,7 @@ import { systemClock } from '../src/platform/clock.js'
 import { TraceQuery } from '../src/query/index.js'
 import type { Store } from '../src/store/index.js'
 import { openStore } from '../src/store/open-store.js'
-import { makeBodies, post, WARMUP_BATCHES } from './ingest-bench.js'
+import { makeBodies, post } from './ingest-bench.js'
 import { appendBaseTraces } from './load-base-data.js'
 import {
   createBenchDatabase,
@@ -112,6 +112,8 @@ export interface PostgresResult {
 
 /** Rounds of the alternating 1-node / 2-node measurement. */
 const ROUNDS = 10
+/** Batches each node ingests before the measurement (JIT, pools, partitions), not timed. */
+const WARMUP_BATCHES = 5
 
 /** Project i of a many-projects run: the administrator's project first, then generated ids. */
 function projectId(index: number): string {
