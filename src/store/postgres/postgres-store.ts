@@ -25,6 +25,9 @@ import { toStoreError } from './driver-errors.js'
 import { migrate, requireVersion } from './migrations.js'
 import { PgDatabase } from './pg-database.js'
 import { createPool, safeLocation } from './pg-pool.js'
+import { PgSnapshot } from './pg-snapshot.js'
+import { PgMerkleStore } from './postgres-merkle-store.js'
+import { PgTraceStore } from './postgres-trace-store.js'
 import { unimplementedPort } from './unimplemented.js'
 
 export interface PostgresStoreOptions {
@@ -41,7 +44,7 @@ export interface PostgresStoreOptions {
 }
 
 export class PostgresStore implements Store {
-  readonly traces: TraceStore
+  readonly traces: PgTraceStore
   readonly merkle: MerkleLogStore
   readonly config: ConfigStore
   readonly identity: IdentityStore
@@ -53,14 +56,26 @@ export class PostgresStore implements Store {
   readonly nodeName: string
   readonly #db: PgDatabase
   readonly #location: string
+  /** The read-only store's snapshot (every trace and Merkle read goes through it). */
+  readonly #snapshot: PgSnapshot | undefined
 
-  constructor(db: PgDatabase, location: string, options: { nodeName: string; merkle?: MerkleHashing }) {
+  constructor(
+    db: PgDatabase,
+    location: string,
+    options: { nodeName: string; merkle?: MerkleHashing; snapshot?: PgSnapshot },
+  ) {
     this.#db = db
     this.#location = location
     this.nodeName = options.nodeName
     this.storage = db.storage ?? new StorageCondition()
-    this.traces = unimplementedPort<TraceStore>('traces')
-    this.merkle = unimplementedPort<MerkleLogStore>('merkle')
+    this.#snapshot = options.snapshot
+    const reader = { reader: options.snapshot ?? db, readonly: options.snapshot !== undefined }
+    this.traces = new PgTraceStore(db, {
+      ...reader,
+      nodeName: options.nodeName,
+      ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+    })
+    this.merkle = new PgMerkleStore(db, reader)
     this.config = unimplementedPort<ConfigStore>('config')
     this.identity = unimplementedPort<IdentityStore>('identity')
     this.keys = unimplementedPort<KeyStore>('keys')
@@ -88,20 +103,26 @@ export class PostgresStore implements Store {
         location: this.#location,
         reachable: false,
         pool,
-        error: isOpenCtsError(error) && error.cause instanceof Error ? error.cause.message : String(error),
+        error:
+          isOpenCtsError(error) && error.cause instanceof Error
+            ? error.cause.message
+            : String(error),
       }
     }
   }
 
   async probeSpace(): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      await tx.query('CREATE TEMP TABLE opencts_space_probe ON COMMIT DROP AS SELECT repeat(md5(random()::text), 2048) AS v')
+      await tx.query(
+        'CREATE TEMP TABLE opencts_space_probe ON COMMIT DROP AS SELECT repeat(md5(random()::text), 2048) AS v',
+      )
     })
     this.storage.markWritable()
   }
 
   async close(): Promise<void> {
     await this.coordination.close()
+    await this.#snapshot?.close()
     await this.#db.pool.end()
   }
 }
@@ -138,6 +159,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return new PostgresStore(db, location, {
       nodeName,
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+      ...(options.readonly === true ? { snapshot: await PgSnapshot.open(pool) } : {}),
     })
   } catch (error) {
     await pool.end().catch(() => undefined)
