@@ -10,17 +10,17 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import pg from 'pg'
 import { inclusionProof, MemoryTree, rootHash } from '../src/integrity/merkle.js'
+import { Checkpointer } from '../src/log/checkpointer.js'
+import { LogKeys } from '../src/log/log-keys.js'
 import { auditStore } from '../src/log/store-audit.js'
 import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
 import type { TraceRecord } from '../src/model/index.js'
 import { traceLeaf } from '../src/model/trace-leaf.js'
+import type { Sealer } from '../src/platform/sealer.js'
 import type { Store } from '../src/store/index.js'
 import { PgDatabase } from '../src/store/postgres/pg-database.js'
 import { connectionConfig } from '../src/store/postgres/pg-pool.js'
-import {
-  openPostgresStore,
-  type PostgresStore,
-} from '../src/store/postgres/postgres-store.js'
+import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { DAY_MS } from '../src/store/postgres/trace-partitions.js'
 import { engineFactory } from './contract/engines.js'
 import { makeTrace } from './helpers/make-trace.js'
@@ -106,7 +106,10 @@ describe('PostgreSQL Merkle log', () => {
       const audit = traces('pa', 2)
       const db = new PgDatabase(store.pool)
       const inTx = await db.transaction((tx) => store.traces.appendIn(tx, audit))
-      assert.deepEqual(inTx.inserted, audit.map((t) => t.trace_id))
+      assert.deepEqual(
+        inTx.inserted,
+        audit.map((t) => t.trace_id),
+      )
       assert.equal(await store.merkle.leafIndexOf('pa', audit[1]?.trace_id ?? ''), 334)
       await checkLog(store, 'pa', 335)
 
@@ -141,7 +144,9 @@ describe('PostgreSQL Merkle log', () => {
         [700, 702],
         [334, 600],
       ] as const) {
-        const proof = await store.merkle.withNodes('pa', (node) => inclusionProof(index, size, node))
+        const proof = await store.merkle.withNodes('pa', (node) =>
+          inclusionProof(index, size, node),
+        )
         assert.deepEqual(
           proof.map((h) => h.toString('hex')),
           memory.inclusionProof(index, size).map((h) => h.toString('hex')),
@@ -277,6 +282,191 @@ describe('PostgreSQL Merkle log', () => {
       assert.equal((await store.merkle.leafOf('pa', a.trace_id))?.trace.project_id, 'pa')
       await checkLog(store, 'pa', 1)
       await checkLog(store, 'pb', 3)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+/** Seals nothing (the test's log key needs no secrecy). */
+const PLAIN_SEALER: Sealer = {
+  seal: (plaintext, boundTo) => `${boundTo}:${plaintext}`,
+  open: (sealed, boundTo) => sealed.slice(boundTo.length + 1),
+}
+
+async function partitions(url: string): Promise<string[]> {
+  return (
+    await sql<{ name: string }>(
+      url,
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'traces'::regclass ORDER BY 1`,
+    )
+  ).map((r) => r.name)
+}
+
+describe('PostgreSQL traces: partitions, nodes, read-only audit', () => {
+  it('creates a day partition for every day of a batch and drops whole days on purge', async () => {
+    const store = (await plain.open()) as PostgresStore
+    const url = plain.urlOf(store)
+    const other = await openPostgresStore({ url, nodeName: 'other' })
+    try {
+      const day = (n: number): number => Math.floor(NOW / DAY_MS) - n
+      const old = [
+        ...traces('p1', 3, (day(10) + 0.5) * DAY_MS),
+        ...traces('p2', 2, (day(9) + 0.5) * DAY_MS),
+      ]
+      const fresh = traces('p1', 2, NOW - 10)
+      await store.traces.append([...old, ...fresh])
+      assert.deepEqual(await partitions(url), [
+        `traces_day_${day(10)}`,
+        `traces_day_${day(9)}`,
+        `traces_day_${day(0)}`,
+      ])
+      const head = await store.traces.headSeq()
+      // A budget below a day's rows deletes row by row; the emptied day goes on the next call.
+      assert.equal(await store.traces.purgeBefore(NOW - 8 * DAY_MS, 2), 2)
+      assert.equal((await partitions(url)).length, 3)
+      assert.equal(await store.traces.purgeBefore(NOW - 8 * DAY_MS, 100), 3)
+      assert.deepEqual(await partitions(url), [`traces_day_${day(0)}`], 'old days dropped')
+      assert.equal(await store.traces.purgeBefore(NOW - 8 * DAY_MS, 100), 0)
+      assert.equal(await store.traces.headSeq(), head, 'the head survives the drop')
+      for (const t of old) assert.equal(await store.traces.get(t.project_id, t.trace_id), undefined)
+      const keys = await sql<{ n: number }>(url, 'SELECT count(*)::int AS n FROM trace_keys')
+      assert.equal(keys[0]?.n, 2, 'the idempotency keys of purged traces are gone')
+
+      // Another node dropped a day this one has cached: the append recreates it.
+      await other.traces.append(traces('p3', 1, (day(20) + 0.5) * DAY_MS))
+      assert.equal(await store.traces.purgeBefore(NOW - 8 * DAY_MS, 100), 1)
+      const again = traces('p3', 2, (day(20) + 0.5) * DAY_MS)
+      assert.deepEqual(
+        (await other.traces.append(again)).inserted,
+        again.map((t) => t.trace_id),
+      )
+      assert.ok((await other.traces.headSeq()) > head)
+    } finally {
+      await other.close()
+      await store.close()
+    }
+  })
+
+  it('numbers the appends of two nodes in commit order: a follower misses nothing, one tree', async () => {
+    const first = await logged.open()
+    const url = logged.urlOf(first)
+    const second = await openPostgresStore({ url, merkle: HASHING, nodeName: 'second' })
+    try {
+      const day = NOW - 20 * DAY_MS
+      const BATCHES = 40
+      const per = [3, 5]
+      let done = false
+      const followed: number[] = []
+      const follower = (async () => {
+        // Bounded in count and time: stops at the end, or after 60 s.
+        const deadline = Date.now() + 60_000
+        for (let cursor = 0; Date.now() < deadline;) {
+          const page = await first.traces.readFrom(cursor, 50)
+          for (const s of page) followed.push(s.seq)
+          cursor = page.at(-1)?.seq ?? cursor
+          if (page.length === 0 && done) return
+        }
+      })()
+      const writer = (store: Store, size: number, tag: string) => async () => {
+        for (let b = 0; b < BATCHES; b++)
+          await store.traces.append(
+            Array.from({ length: size }, (_, i) =>
+              makeTrace({ project_id: 'pc', time: day + b, resource_id: `${tag}-${b}-${i}` }),
+            ),
+          )
+      }
+      await Promise.all([writer(first, per[0] ?? 0, 'a')(), writer(second, per[1] ?? 0, 'b')()])
+      done = true
+      await follower
+      const total = BATCHES * ((per[0] ?? 0) + (per[1] ?? 0))
+      assert.deepEqual(
+        followed,
+        Array.from({ length: total }, (_, i) => i + 1),
+        'the follower saw every seq once, in order, with no gap',
+      )
+      assert.equal(await second.traces.headSeq(), total)
+      await checkLog(first, 'pc', total)
+      await checkLog(second, 'pc', total)
+    } finally {
+      await second.close()
+      await first.close()
+    }
+  })
+
+  it('audits read-only from one snapshot, and finds a row edited with SQL', async () => {
+    const store = await logged.open()
+    const url = logged.urlOf(store)
+    try {
+      const clock = { now: () => NOW }
+      const keys = new LogKeys({ store: store.merkle, sealer: PLAIN_SEALER, clock, keyName: 't' })
+      const checkpointer = new Checkpointer({ store: store.merkle, keys, clock, intervalMs: 1000 })
+      for (let b = 0; b < 3; b++) {
+        await store.traces.append([
+          ...traces('pa', 7, NOW - 10_000 + b * 10),
+          ...traces('pb', 5, NOW - 10_000 + b * 10),
+        ])
+        assert.equal(await checkpointer.runOnce(), 2)
+      }
+      const readonly = await openPostgresStore({ url, readonly: true })
+      try {
+        // Writes after the snapshot are not seen by the audit.
+        await store.traces.append(traces('pa', 4))
+        const report = await auditStore(readonly.merkle, { now: NOW, pageSize: 5 })
+        assert.equal(report.ok, true, JSON.stringify(report.findings))
+        assert.deepEqual(
+          report.projects.map((p) => [p.projectId, p.treeSize, p.logged, p.checkpoints]),
+          [
+            ['pa', 21, 21, 3],
+            ['pb', 15, 15, 3],
+          ],
+        )
+        await assert.rejects(readonly.traces.append([makeTrace()]), {
+          code: 'OCTS_ERR_WRITE_FAILED',
+        })
+        await assert.rejects(readonly.traces.purgeBefore(NOW, 10), {
+          code: 'OCTS_ERR_WRITE_FAILED',
+        })
+      } finally {
+        await readonly.close()
+      }
+
+      const [doc] = await sql<{ seq: number; trace_id: string }>(
+        url,
+        "SELECT seq, trace_id FROM traces WHERE project_id = 'pb' ORDER BY seq LIMIT 1 OFFSET 3",
+      )
+      assert.ok(doc !== undefined)
+      await sql(url, "UPDATE traces SET doc = replace(doc, 'ubuntu', 'debian') WHERE seq = $1", [
+        doc.seq,
+      ])
+      const [column] = await sql<{ seq: number; trace_id: string }>(
+        url,
+        "SELECT seq, trace_id FROM traces WHERE project_id = 'pa' ORDER BY seq LIMIT 1 OFFSET 8",
+      )
+      assert.ok(column !== undefined)
+      await sql(url, "UPDATE traces SET user_name = 'mallory' WHERE seq = $1", [column.seq])
+      const audited = await openPostgresStore({ url, readonly: true })
+      try {
+        const report = await auditStore(audited.merkle, { now: NOW })
+        assert.equal(report.ok, false)
+        const changed = report.findings.filter((f) => f.kind === 'changed')
+        assert.deepEqual(
+          [...new Set(changed.map((f) => f.traceId))].sort(),
+          [doc.trace_id, column.trace_id].sort(),
+          JSON.stringify(report.findings),
+        )
+        assert.ok(
+          changed.some((f) => f.traceId === doc.trace_id && /leaf hash differs/.test(f.message)),
+          'the edited document is not its leaf',
+        )
+        assert.ok(
+          changed.some((f) => f.traceId === column.trace_id && /columns disagree/.test(f.message)),
+          'the edited column disagrees with the document',
+        )
+      } finally {
+        await audited.close()
+      }
     } finally {
       await store.close()
     }
