@@ -105,7 +105,10 @@ describe('PostgreSQL Merkle log', () => {
       // Traces appended in another transaction (a configuration change's audit) are leaves too.
       const audit = traces('pa', 2)
       const db = new PgDatabase(store.pool)
-      const inTx = await db.transaction((tx) => store.traces.appendIn(tx, audit))
+      // Through a plain executor (not the driver's client): the rows go by UNNEST, not COPY.
+      const inTx = await db.transaction((tx) =>
+        store.traces.appendIn({ query: (text, params) => tx.query(text, params) }, audit),
+      )
       assert.deepEqual(
         inTx.inserted,
         audit.map((t) => t.trace_id),
@@ -164,6 +167,35 @@ describe('PostgreSQL Merkle log', () => {
         await store.merkle.storedLeafHash('pa', 334),
         await store.merkle.withNodes('pa', (node) => node(0, 334)),
       )
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('stores every character COPY escapes, unchanged', async () => {
+    const store = await logged.open()
+    try {
+      const odd = makeTrace({
+        time: NOW - 5,
+        resource_name: 'tab\there\\back\\N\nnew\rret',
+        request: '\\N',
+        user_name: '\\N',
+      })
+      const plainNull = makeTrace({ time: NOW - 4, user_name: null, resource_id: null })
+      await store.traces.append([odd, plainNull, ...traces('p1', 70)])
+      assert.deepEqual(await store.traces.get('p1', odd.trace_id), odd)
+      assert.deepEqual(await store.traces.get('p1', plainNull.trace_id), plainNull)
+      const page = await store.traces.page(
+        { projectId: 'p1', from: 0, to: NOW, category: 'system', userName: '\\N' },
+        null,
+        10,
+      )
+      assert.deepEqual(
+        page.traces.map((t) => t.trace_id),
+        [odd.trace_id],
+        'a text that reads \\N is not NULL',
+      )
+      await checkLog(store, 'p1', 72)
     } finally {
       await store.close()
     }

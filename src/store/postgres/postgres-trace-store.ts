@@ -9,6 +9,10 @@
  * day partitions) is done before BEGIN; under the lock an append reads the batch's stored keys, the
  * tree sizes and frontier nodes, and writes everything in one statement (UNNEST arrays).
  */
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import { ctsError, OpenCtsError } from '../../errors/index.js'
 import type { TraceRecord } from '../../model/index.js'
 import { appendLeaves, frontierKeys, nodeKey } from '../merkle-append.js'
@@ -24,7 +28,12 @@ import type {
   TraceStore,
 } from '../store.js'
 import { toStoreError } from './driver-errors.js'
-import { COMMIT_CHANNEL, type PgDatabase, type PgExecutor, type PgTraceAppender } from './pg-database.js'
+import {
+  COMMIT_CHANNEL,
+  type PgDatabase,
+  type PgExecutor,
+  type PgTraceAppender,
+} from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
 import { FILTER_SQL, traceColumns } from './trace-columns.js'
 import { isMissingPartition, TracePartitions } from './trace-partitions.js'
@@ -39,37 +48,86 @@ interface PreparedBatch {
   readonly leafHashes: readonly Buffer[] | undefined
 }
 
-const WRITE_SQL = `
+/** The columns of `traces` an append writes, in the order of `#appendLocked`'s rows. */
+const TRACE_INSERT_COLUMNS = `seq, trace_id, project_id, time, category, tracker_name, service_type,
+  resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
+  enterprise_project_id, doc, leaf_index`
+
+/**
+ * Everything but the `traces` rows, in one statement: keys ($1 seq, $2 trace_id, $3 project_id,
+ * $4 time, $5 leaf_index), nodes, sizes, operators, catalogue, the head and the wake-up of other
+ * nodes (NOTIFY is delivered at commit). With `traces`, also the rows from UNNEST ($23… are the
+ * columns category … doc).
+ */
+function writeSql(traces: boolean): string {
+  const rows = traces
+    ? `, t AS (
+  INSERT INTO traces (${TRACE_INSERT_COLUMNS})
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $23::text[], $24::text[],
+    $25::text[], $26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],
+    $32::text[], $33::text[], $34::text[], $5::bigint[])
+)`
+    : ''
+  return `
 WITH k AS (
   INSERT INTO trace_keys (seq, trace_id, project_id, time, leaf_index)
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $17::bigint[])
-), t AS (
-  INSERT INTO traces (seq, trace_id, project_id, time, category, tracker_name, service_type,
-    resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
-    enterprise_project_id, doc, leaf_index)
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-    $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-    $14::text[], $15::text[], $16::text[], $17::bigint[])
-), n AS (
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+)${rows}, n AS (
   INSERT INTO merkle_nodes (project_id, level, idx, hash)
-  SELECT * FROM unnest($18::text[], $19::smallint[], $20::bigint[], $21::bytea[])
+  SELECT * FROM unnest($6::text[], $7::smallint[], $8::bigint[], $9::bytea[])
 ), s AS (
-  INSERT INTO merkle_trees (project_id, size) SELECT * FROM unnest($22::text[], $23::bigint[])
+  INSERT INTO merkle_trees (project_id, size) SELECT * FROM unnest($10::text[], $11::bigint[])
   ON CONFLICT (project_id) DO UPDATE SET size = excluded.size
 ), o AS (
   INSERT INTO trace_operators (project_id, user_name, last_seen)
-  SELECT * FROM unnest($24::text[], $25::text[], $26::bigint[])
+  SELECT * FROM unnest($12::text[], $13::text[], $14::bigint[])
   ON CONFLICT (project_id, user_name)
   DO UPDATE SET last_seen = greatest(trace_operators.last_seen, excluded.last_seen)
 ), c AS (
   INSERT INTO trace_catalogue (project_id, service_type, resource_type, trace_name, last_seen)
-  SELECT * FROM unnest($27::text[], $28::text[], $29::text[], $30::text[], $31::bigint[])
+  SELECT * FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[])
   ON CONFLICT (project_id, service_type, resource_type, trace_name)
   DO UPDATE SET last_seen = greatest(trace_catalogue.last_seen, excluded.last_seen)
 ), h AS (
-  UPDATE trace_head SET seq = $32 WHERE id = 1
+  UPDATE trace_head SET seq = $20 WHERE id = 1
 )
-SELECT pg_notify($33, $34)`
+SELECT pg_notify($21, $22)`
+}
+
+const WRITE_SQL = writeSql(false)
+const WRITE_WITH_TRACES_SQL = writeSql(true)
+
+/** A value in COPY's text format. */
+function copyText(value: unknown): string {
+  if (value === null || value === undefined) return '\\N'
+  return String(value as string | number).replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  )
+}
+
+/** Rows per chunk written to the COPY stream. */
+const COPY_CHUNK_ROWS = 256
+
+/**
+ * Writes the rows (TRACE_INSERT_COLUMNS order) with COPY FROM STDIN: 1,000 rows take about 40 %
+ * less time than one INSERT … SELECT FROM unnest (see README.md), time spent under the head lock.
+ */
+async function copyTraces(
+  client: pg.ClientBase,
+  rows: readonly (readonly unknown[])[],
+): Promise<void> {
+  const chunks = function* (): Generator<string> {
+    for (let at = 0; at < rows.length; at += COPY_CHUNK_ROWS)
+      yield rows
+        .slice(at, at + COPY_CHUNK_ROWS)
+        .map((row) => `${row.map(copyText).join('\t')}\n`)
+        .join('')
+  }
+  await pipeline(
+    Readable.from(chunks()),
+    client.query(copyFrom(`COPY traces (${TRACE_INSERT_COLUMNS}) FROM STDIN`)),
+  )
+}
 
 /** The WHERE clause of a filter, its parameters numbered from $1 (more can be pushed). */
 function filterSql(filter: TraceFilter): { where: string[]; params: unknown[] } {
@@ -208,7 +266,7 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
     const inserted: string[] = []
     const duplicates: string[] = []
     const leafIndexes = new Map<string, number | null>()
-    const cols: unknown[][] = Array.from({ length: 17 }, () => [])
+    const rows: unknown[][] = []
     const operators = new Map<string, [string, string, number]>()
     const catalogue = new Map<string, [string, string, string, string, number]>()
     for (const [i, t] of traces.entries()) {
@@ -227,13 +285,13 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
         tree.leaves.push(prepared.leafHashes?.[i] as Buffer)
         leafIndexes.set(t.trace_id, leaf)
       }
-      const row = [seq, ...traceColumns(t), prepared.documents[i], leaf]
-      for (const [c, value] of row.entries()) cols[c]?.push(value)
+      rows.push([seq, ...traceColumns(t), prepared.documents[i], leaf])
       inserted.push(t.trace_id)
       if (t.user_name !== null) {
         const ok = `${t.project_id}\u0000${t.user_name}`
         const prev = operators.get(ok)
-        if (prev === undefined || prev[2] < t.time) operators.set(ok, [t.project_id, t.user_name, t.time])
+        if (prev === undefined || prev[2] < t.time)
+          operators.set(ok, [t.project_id, t.user_name, t.time])
       }
       const ck = `${t.project_id}\u0000${t.service_type}\u0000${t.resource_type}\u0000${t.trace_name}`
       const prev = catalogue.get(ck)
@@ -248,9 +306,13 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
     const ops = [...operators.values()]
     const cat = [...catalogue.values()]
     const sizes = [...trees].filter(([, tree]) => tree.leaves.length > 0)
-    // traceColumns order: trace_id, project_id, time, category, … — cols[0] is seq.
-    await tx.query(WRITE_SQL, [
-      ...cols,
+    // rows: seq, trace_id, project_id, time, category … doc (traceColumns order), leaf_index.
+    const params = [
+      column<number>(rows, 0),
+      column<string>(rows, 1),
+      column<string>(rows, 2),
+      column<number>(rows, 3),
+      column<number | null>(rows, 16),
       column<string>(nodes, 0),
       column<number>(nodes, 1),
       column<number>(nodes, 2),
@@ -268,7 +330,16 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
       seq,
       COMMIT_CHANNEL,
       this.#nodeName,
-    ])
+    ]
+    // COPY needs the driver's client (a pool client always is one); else the rows go by UNNEST.
+    if (tx instanceof pg.Client) {
+      await copyTraces(tx, rows)
+      await tx.query(WRITE_SQL, params)
+    } else
+      await tx.query(WRITE_WITH_TRACES_SQL, [
+        ...params,
+        ...Array.from({ length: 12 }, (_, c) => column<string | null>(rows, 4 + c)),
+      ])
     return { inserted, duplicates, leafIndexes }
   }
 
@@ -303,7 +374,13 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
     const out: [string, number, number, Buffer][] = []
     for (const [p, tree] of trees) {
       if (tree.leaves.length === 0) continue
-      const { nodes } = appendLeaves(hashing, tree.from, frontiers.get(p) ?? new Map(), tree.leaves, p)
+      const { nodes } = appendLeaves(
+        hashing,
+        tree.from,
+        frontiers.get(p) ?? new Map(),
+        tree.leaves,
+        p,
+      )
       for (const [level, index, hash] of nodes) out.push([p, level, index, hash])
     }
     return out
