@@ -64,7 +64,11 @@ describe('merkle-append', () => {
     const once = appendInPieces(all, [333])
     const memory = new MemoryTree()
     for (const leaf of all) memory.appendHash(leaf)
-    for (const pieces of [[1, 1, 1, 330], [7, 64, 100, 162], Array.from({ length: 333 }, () => 1)]) {
+    for (const pieces of [
+      [1, 1, 1, 330],
+      [7, 64, 100, 162],
+      Array.from({ length: 333 }, () => 1),
+    ]) {
       const inPieces = appendInPieces(all, pieces)
       assert.equal(inPieces.size, once.size)
       for (const [key, hash] of once) assert.ok(inPieces.get(key)?.equals(hash), key)

@@ -98,9 +98,9 @@ const WRITE_SQL = writeSql(false)
 const WRITE_WITH_TRACES_SQL = writeSql(true)
 
 /** A value in COPY's text format. */
-function copyText(value: unknown): string {
+function copyText(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '\\N'
-  return String(value as string | number).replace(/[\\\t\n\r]/g, (c) =>
+  return String(value).replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
   )
 }
@@ -114,7 +114,7 @@ const COPY_CHUNK_ROWS = 256
  */
 async function copyTraces(
   client: pg.ClientBase,
-  rows: readonly (readonly unknown[])[],
+  rows: readonly (readonly (string | number | null | undefined)[])[],
 ): Promise<void> {
   const chunks = function* (): Generator<string> {
     for (let at = 0; at < rows.length; at += COPY_CHUNK_ROWS)
@@ -266,7 +266,7 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
     const inserted: string[] = []
     const duplicates: string[] = []
     const leafIndexes = new Map<string, number | null>()
-    const rows: unknown[][] = []
+    const rows: (string | number | null | undefined)[][] = []
     const operators = new Map<string, [string, string, number]>()
     const catalogue = new Map<string, [string, string, string, string, number]>()
     for (const [i, t] of traces.entries()) {
