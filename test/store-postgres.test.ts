@@ -31,6 +31,7 @@ const HASHING = TRACE_LOG_HASHING
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
 
 const plain = engineFactory('postgres')
+const sqlite = engineFactory('sqlite')
 const logged = engineFactory('postgres', { merkle: HASHING })
 after(async () => {
   await plain.dropAll()
@@ -201,6 +202,24 @@ describe('PostgreSQL Merkle log', () => {
     }
   })
 
+  it('serves a node reader whose reads depend on the hashes it read', async () => {
+    const store = await logged.open()
+    try {
+      await store.traces.append(traces('p1', 300))
+      const memory = new MemoryTree()
+      for (const t of await storedTraces(store, 'p1')) memory.append(traceLeaf(t))
+      // Each read picks the next leaf from the previous hash: six rounds of fetches.
+      const walk = (node: (level: number, index: number) => Buffer): number[] => {
+        const seen = [7]
+        for (let i = 0; i < 5; i++) seen.push((node(0, seen.at(-1) ?? 0)[0] ?? 0) % 300)
+        return seen
+      }
+      assert.deepEqual(await store.merkle.withNodes('p1', walk), walk(memory.node))
+    } finally {
+      await store.close()
+    }
+  })
+
   it('one batch of many leaves matches the in-memory tree', async () => {
     const store = await logged.open()
     try {
@@ -337,6 +356,65 @@ async function partitions(url: string): Promise<string[]> {
 }
 
 describe('PostgreSQL traces: partitions, nodes, read-only audit', () => {
+  it('counts activity and pages filters as the SQLite engine does', async () => {
+    const pgStore = await plain.open()
+    const liteStore = await sqlite.open()
+    try {
+      const ratings = ['normal', 'warning', 'incident'] as const
+      const batch = Array.from({ length: 200 }, (_, i) =>
+        makeTrace({
+          time: NOW - 100_000 + i * 400,
+          trace_rating: ratings[i % 3] ?? 'normal',
+          service_type: ['ECS', 'IMS', 'ecs', 'VPC'][i % 4] ?? 'ECS',
+          trace_name: ['create', 'Delete', 'delete'][i % 3] ?? 'create',
+          user_name: i % 5 === 0 ? null : `u${i % 7}`,
+          resource_id: `r${i % 11}`,
+        }),
+      )
+      for (const store of [pgStore, liteStore]) {
+        await store.traces.append(batch.slice(0, 120))
+        await store.traces.append(batch.slice(100))
+      }
+      const filter = { projectId: 'p1', from: NOW - 90_000, to: NOW, category: 'system' } as const
+      for (const f of [filter, { ...filter, serviceType: 'ECS' }, { ...filter, resourceId: 'r3' }])
+        assert.deepEqual(
+          await pgStore.traces.activity(f, NOW - 95_000, 7_000, 5),
+          await liteStore.traces.activity(f, NOW - 95_000, 7_000, 5),
+        )
+      for (const f of [
+        filter,
+        { ...filter, userName: 'u3' },
+        { ...filter, traceRating: 'warning' as const },
+      ]) {
+        const ids = async (store: Store): Promise<string[]> => {
+          const out: string[] = []
+          let after: { traceId: string } | null = null
+          for (let guard = 0; guard < 100; guard++) {
+            const page: Awaited<ReturnType<Store['traces']['page']>> = await store.traces.page(
+              f,
+              after,
+              9,
+            )
+            out.push(...page.traces.map((t) => t.trace_id))
+            const last = page.traces.at(-1)
+            if (!page.hasMore || last === undefined) break
+            after = { traceId: last.trace_id }
+          }
+          return out
+        }
+        assert.deepEqual(await ids(pgStore), await ids(liteStore))
+      }
+      assert.deepEqual(
+        await pgStore.traces.operators('p1', 0),
+        await liteStore.traces.operators('p1', 0),
+      )
+      assert.deepEqual(await pgStore.traces.catalogue('p1'), await liteStore.traces.catalogue('p1'))
+    } finally {
+      await liteStore.close()
+      await pgStore.close()
+    }
+  })
+
   it('creates a day partition for every day of a batch and drops whole days on purge', async () => {
     const store = (await plain.open()) as PostgresStore
     const url = plain.urlOf(store)
