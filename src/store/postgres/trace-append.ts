@@ -295,4 +295,3 @@ async function merkleNodes(
   }
   return out
 }
-
