@@ -93,9 +93,11 @@ export class TracePartitions {
 
   /**
    * Drops the partition of `day` and the idempotency keys of its traces in one transaction, when
-   * it holds at most `maxRows` traces; waits at most `lockTimeoutMs` for the parent table's lock
-   * (a long reader, e.g. an audit, would otherwise queue every append behind the drop). Returns
-   * the traces dropped, or undefined when the partition was not dropped.
+   * it holds at most `maxRows` traces (counting at most `maxRows + 1`); waits at most
+   * `lockTimeoutMs` for the parent table's lock (a long reader, e.g. an audit, would otherwise
+   * queue every append behind the drop), which it holds until commit, so no append can add to the
+   * day between the count and the drop. Returns the traces dropped, or undefined when the
+   * partition was not dropped.
    */
   async drop(day: number, maxRows: number, lockTimeoutMs = 2000): Promise<number | undefined> {
     const name = partitionName(day)
@@ -108,10 +110,18 @@ export class TracePartitions {
           [name],
         )
         if (exists.rows[0]?.n !== 1) return 0
-        // ACCESS EXCLUSIVE on the partition first: no append can add to it while it is counted.
-        await tx.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`)
-        const count = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${name}`)
-        const n = count.rows[0]?.n ?? 0
+        // At most maxRows + 1 rows are counted: a day too large is left without taking a lock.
+        const count = async (): Promise<number> =>
+          (
+            await tx.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${name} LIMIT $1) r`,
+              [maxRows + 1],
+            )
+          ).rows[0]?.n ?? 0
+        if ((await count()) > maxRows) return undefined
+        // The parent first, as appends and readers lock it: nobody adds to the day from here on.
+        await tx.query('LOCK TABLE ONLY traces IN ACCESS EXCLUSIVE MODE')
+        const n = await count()
         if (n > maxRows) return undefined
         await tx.query('DELETE FROM trace_keys WHERE time >= $1 AND time < $2', [
           day * DAY_MS,
