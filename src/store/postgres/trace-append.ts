@@ -148,12 +148,17 @@ export async function appendLocked(
   let seq = locked.rows[0]?.seq
   if (seq === undefined) throw new Error('trace_head has no row')
   // The first occurrence of each (project, id) of the batch; later ones are duplicates.
-  const key = (t: TraceRecord): string => `${t.project_id}\u0000${t.trace_id}`
+  const key = (t: Pick<TraceRecord, 'project_id' | 'trace_id'>): string =>
+    `${t.project_id}\u0000${t.trace_id}`
   const first = new Map<string, number>()
   for (const [i, t] of traces.entries()) if (!first.has(key(t))) first.set(key(t), i)
   const candidates = [...first.values()].map((i) => traces[i] as TraceRecord)
   // Under the lock no other append can store one of these keys before this one commits.
-  const existing = await tx.query<TraceRecord & { leaf_index: number | null }>(
+  const existing = await tx.query<{
+    project_id: string
+    trace_id: string
+    leaf_index: number | null
+  }>(
     `SELECT k.project_id, k.trace_id, k.leaf_index FROM trace_keys k
      JOIN unnest($1::text[], $2::text[]) AS b (project_id, trace_id) USING (project_id, trace_id)`,
     [candidates.map((t) => t.project_id), candidates.map((t) => t.trace_id)],
