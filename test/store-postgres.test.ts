@@ -18,7 +18,7 @@ import type { TraceRecord } from '../src/model/index.js'
 import { traceLeaf } from '../src/model/trace-leaf.js'
 import type { Sealer } from '../src/platform/sealer.js'
 import type { Store } from '../src/store/index.js'
-import { PgDatabase } from '../src/store/postgres/pg-database.js'
+import { COMMIT_CHANNEL, PgDatabase } from '../src/store/postgres/pg-database.js'
 import { connectionConfig } from '../src/store/postgres/pg-pool.js'
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.js'
 import { DAY_MS } from '../src/store/postgres/trace-partitions.js'
@@ -455,6 +455,33 @@ describe('PostgreSQL traces: partitions, nodes, read-only audit', () => {
       assert.ok((await other.traces.headSeq()) > head)
     } finally {
       await other.close()
+      await store.close()
+    }
+  })
+
+  it('wakes other nodes at the commit of an append that stored traces', async () => {
+    const fresh = await plain.open()
+    const url = plain.urlOf(fresh)
+    await fresh.close()
+    const store = await openPostgresStore({ url, nodeName: 'n1' })
+    const listener = new pg.Client(connectionConfig(url))
+    try {
+      await listener.connect()
+      const heard: string[] = []
+      listener.on('notification', (n) => heard.push(`${n.channel}:${n.payload ?? ''}`))
+      await listener.query(`LISTEN ${COMMIT_CHANNEL}`)
+      const batch = traces('p1', 3)
+      await store.traces.append(batch)
+      await store.traces.append(batch)
+      // A round trip on the listener delivers what the server sent before it.
+      for (let i = 0; i < 50 && heard.length === 0; i++) {
+        await listener.query('SELECT 1')
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await listener.query('SELECT 1')
+      assert.deepEqual(heard, [`${COMMIT_CHANNEL}:n1`], 'one wake-up: the repeat stored nothing')
+    } finally {
+      await listener.end()
       await store.close()
     }
   })
