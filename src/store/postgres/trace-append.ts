@@ -170,11 +170,16 @@ export async function appendLocked(
     const projects = [
       ...new Set(candidates.filter((t) => !stored.has(key(t))).map((t) => t.project_id)),
     ]
-    const sizes = await tx.query<{ project_id: string; size: number }>(
-      'SELECT project_id, size FROM merkle_trees WHERE project_id = ANY($1::text[])',
-      [projects],
-    )
-    const size = new Map(sizes.rows.map((r) => [r.project_id, r.size]))
+    const sizes =
+      projects.length === 0
+        ? []
+        : (
+            await tx.query<{ project_id: string; size: number }>(
+              'SELECT project_id, size FROM merkle_trees WHERE project_id = ANY($1::text[])',
+              [projects],
+            )
+          ).rows
+    const size = new Map(sizes.map((r) => [r.project_id, r.size]))
     for (const p of projects) trees.set(p, { from: size.get(p) ?? 0, leaves: [] })
   }
 
