@@ -514,10 +514,24 @@ describe('PostgreSQL traces: partitions, nodes, read-only audit', () => {
             ),
           )
       }
-      await Promise.all([writer(first, per[0] ?? 0, 'a')(), writer(second, per[1] ?? 0, 'b')()])
+      // Configuration changes' audit traces, appended in their own transactions (UNNEST path).
+      const db = new PgDatabase(second.pool)
+      const audits = async (): Promise<void> => {
+        for (let b = 0; b < BATCHES; b++)
+          await db.transaction((tx) =>
+            second.traces.appendIn({ query: (text, params) => tx.query(text, params) }, [
+              makeTrace({ project_id: 'pc', time: day + b, resource_id: `c-${b}` }),
+            ]),
+          )
+      }
+      await Promise.all([
+        writer(first, per[0] ?? 0, 'a')(),
+        writer(second, per[1] ?? 0, 'b')(),
+        audits(),
+      ])
       done = true
       await follower
-      const total = BATCHES * ((per[0] ?? 0) + (per[1] ?? 0))
+      const total = BATCHES * ((per[0] ?? 0) + (per[1] ?? 0) + 1)
       assert.deepEqual(
         followed,
         Array.from({ length: total }, (_, i) => i + 1),
