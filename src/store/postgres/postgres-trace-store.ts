@@ -96,7 +96,8 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
   /**
    * Appends inside the caller's READ COMMITTED transaction (a configuration change's self-audit
    * traces commit with the change): the same head lock, numbering and Merkle append as `append`.
-   * The day partitions are created beforehand on another connection of the pool.
+   * The day partitions are created beforehand on another connection of the pool (usually cached).
+   * Sets the transaction's `idle_in_transaction_session_timeout` (30 s), as `append` does.
    */
   async appendIn(tx: PgExecutor, traces: readonly TraceRecord[]): Promise<AppendResult> {
     this.#writable()

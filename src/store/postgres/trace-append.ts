@@ -17,6 +17,9 @@ import { toStoreError } from './driver-errors.js'
 import { COMMIT_CHANNEL, type PgExecutor } from './pg-database.js'
 import { traceColumns } from './trace-columns.js'
 
+/** How long an append's transaction may sit idle before the server ends it (ms). */
+const IDLE_IN_APPEND_MS = 30_000
+
 /** What an append needs besides the batch. */
 export interface AppendOptions {
   /** The Merkle log's hashing; undefined when the log is off. */
@@ -142,6 +145,9 @@ export async function appendLocked(
   prepared: PreparedBatch,
   options: AppendOptions,
 ): Promise<AppendResult> {
+  // A node that stops between statements (paused, cut off) must not hold every node's appends
+  // for long: the server ends its transaction, releasing the head lock.
+  await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${IDLE_IN_APPEND_MS}`)
   const locked = await tx.query<{ seq: number }>(
     'SELECT seq FROM trace_head WHERE id = 1 FOR UPDATE',
   )
