@@ -25,6 +25,9 @@ import { toStoreError } from './driver-errors.js'
 import { migrate, requireVersion } from './migrations.js'
 import { PgDatabase } from './pg-database.js'
 import { createPool, safeLocation } from './pg-pool.js'
+import { PgCoordination } from './pg-coordination.js'
+import { PostgresDeliveryStore } from './postgres-delivery-store.js'
+import { PostgresTransferStore } from './postgres-transfer-store.js'
 import { unimplementedPort } from './unimplemented.js'
 
 export interface PostgresStoreOptions {
@@ -54,7 +57,11 @@ export class PostgresStore implements Store {
   readonly #db: PgDatabase
   readonly #location: string
 
-  constructor(db: PgDatabase, location: string, options: { nodeName: string; merkle?: MerkleHashing }) {
+  constructor(
+    db: PgDatabase,
+    location: string,
+    options: { nodeName: string; merkle?: MerkleHashing; coordination?: Coordination },
+  ) {
     this.#db = db
     this.#location = location
     this.nodeName = options.nodeName
@@ -64,9 +71,9 @@ export class PostgresStore implements Store {
     this.config = unimplementedPort<ConfigStore>('config')
     this.identity = unimplementedPort<IdentityStore>('identity')
     this.keys = unimplementedPort<KeyStore>('keys')
-    this.transfer = unimplementedPort<TransferStore>('transfer')
-    this.delivery = unimplementedPort<DeliveryStore>('delivery')
-    this.coordination = new LocalCoordination()
+    this.transfer = new PostgresTransferStore(db)
+    this.delivery = new PostgresDeliveryStore(db)
+    this.coordination = options.coordination ?? new LocalCoordination()
   }
 
   get pool(): pg.Pool {
@@ -135,8 +142,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
     if (options.readonly === true) await requireVersion(db, location)
     else await migrate(db, location)
+    // Leases and wake-ups across nodes; a read-only open (audits) runs no background work.
+    const coordination =
+      options.readonly === true
+        ? new LocalCoordination()
+        : await PgCoordination.start({ url: options.url, nodeName })
     return new PostgresStore(db, location, {
       nodeName,
+      coordination,
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
     })
   } catch (error) {
