@@ -21,7 +21,8 @@ import type { PgDatabase } from './pg-database.js'
 
 const MATCHER_CURSOR = 'delivery-matcher'
 
-const TOPIC = 'SELECT urn, project_id AS "projectId", name, created_at AS "createdAt" FROM smn_topics'
+const TOPIC =
+  'SELECT urn, project_id AS "projectId", name, created_at AS "createdAt" FROM smn_topics'
 const SUBSCRIPTION = `SELECT id, topic_urn AS "topicUrn", project_id AS "projectId", protocol,
   endpoint, sealed_secret AS "sealedSecret", created_at AS "createdAt" FROM smn_subscriptions`
 const FUNCTION = `SELECT urn, project_id AS "projectId", endpoint, sealed_secret AS "sealedSecret",
