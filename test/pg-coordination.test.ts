@@ -144,7 +144,7 @@ describe('PgCoordination between nodes', () => {
     const child = spawn(process.execPath, [script, database.url, 'child', 'checkpoints'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
-    const exited = once(child, 'exit')
+    const exited = once(child, 'exit', { signal: AbortSignal.timeout(30_000) })
     try {
       let output = ''
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))

@@ -7,9 +7,10 @@
  *   name. A node holds it as long as its session lives; when the holder dies (SIGKILL, crash) the
  *   OS closes its socket, PostgreSQL ends the session and releases the lock at once, and a live
  *   node takes it at its next try: failover within `pollMs` (default 1 s, plus up to 10% jitter).
- *   A vanished host (no FIN) is noticed by the server's `idle_session_timeout`, set on the session
- *   to `sessionTimeoutMs` (the node runs a statement every `pollMs`, so only a dead or frozen node
- *   goes idle that long).
+ *   A vanished host (no FIN) is noticed by the server's `idle_session_timeout` (PostgreSQL 14+),
+ *   set on the session to `sessionTimeoutMs` (the node runs a statement every `pollMs`, so only a
+ *   dead or frozen node goes idle that long). The URL must reach PostgreSQL itself or a pooler in
+ *   session mode: a transaction-mode pooler keeps neither session locks nor LISTEN.
  * - When the connection fails (server restart, `pg_terminate_backend`, a statement error), the node
  *   gives up every lease it held (awaiting each `lost`), reconnects with a bounded backoff, and
  *   competes again after `2 * pollMs`, so that a node that kept its connection takes the leases.
@@ -214,7 +215,8 @@ export class PgCoordination implements Coordination {
       await client.connect()
       if (this.#closed) throw new Error('closed')
       const { rows } = await client.query<{ pid: number }>(
-        "SELECT pg_backend_pid() AS pid, set_config('idle_session_timeout', $1, false)",
+        `SELECT pg_backend_pid() AS pid, CASE WHEN current_setting('server_version_num')::integer
+         >= 140000 THEN set_config('idle_session_timeout', $1, false) END AS timeout`,
         [String(this.#sessionTimeoutMs)],
       )
       await client.query(`LISTEN ${client.escapeIdentifier(COMMIT_CHANNEL)}`)
