@@ -11,11 +11,15 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
+import { isOpenCtsError } from '../src/errors/index.js'
+import { openStore } from '../src/store/open-store.js'
+import { LocalCoordination } from '../src/store/local-coordination.js'
 import { connectionConfig } from '../src/store/postgres/pg-pool.js'
 import { COMMIT_CHANNEL } from '../src/store/postgres/pg-database.js'
 import { PgCoordination } from '../src/store/postgres/pg-coordination.js'
 import { coordinationContract, LeaseProbe, waitUntil } from './contract/coordination.js'
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js'
+import { TcpProxy } from './helpers/tcp-proxy.js'
 
 const POLL_MS = 250
 const FAILOVER_MS = 3000
@@ -164,6 +168,78 @@ describe('PgCoordination between nodes', () => {
       assert.equal(probe.lostCount, 1)
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
+  })
+
+  it('reconnects after the network fails: leases lost then taken again, LISTEN renewed, listeners called once', async () => {
+    const target = new URL(database.url)
+    const proxy = new TcpProxy(target.hostname, Number(target.port === '' ? 5432 : target.port))
+    await proxy.start()
+    try {
+      const url = new URL(database.url)
+      url.port = String(proxy.port)
+      const c = await PgCoordination.start({ url: url.toString(), nodeName: 'px', pollMs: POLL_MS })
+      opened.push(c)
+      const probe = new LeaseProbe()
+      let calls = 0
+      c.onRemoteCommit(() => calls++)
+      c.hold('retention', probe)
+      await waitUntil(() => probe.holding, 2000, 'acquired')
+      await proxy.stop()
+      await waitUntil(() => probe.lostCount === 1, 2000, 'lost() when the connection fails')
+      assert.equal(c.connected, false)
+      assert.deepEqual(c.held(), [])
+      await sleep(1000) // several refused reconnects
+      assert.equal(c.reconnects, 0)
+      await proxy.start()
+      await waitUntil(() => c.connected, 8000, 'reconnected')
+      await waitUntil(() => calls === 1, 1000, 'listeners called once after the reconnect')
+      await waitUntil(() => probe.acquiredCount === 2, FAILOVER_MS, 'the lease taken again')
+      assert.equal(c.reconnects, 1)
+      await admin((client) => client.query('SELECT pg_notify($1, $2)', [COMMIT_CHANNEL, 'other']))
+      await waitUntil(() => calls === 2, 2000, 'LISTEN renewed')
+      await c.close()
+      assert.equal(probe.lostCount, 2)
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  it('refuses to start when the database cannot be reached', async () => {
+    await assert.rejects(
+      PgCoordination.start({ url: 'postgres://127.0.0.1:1/none', nodeName: 'x' }),
+      (error) => {
+        assert.ok(isOpenCtsError(error))
+        assert.equal(error.code, 'OCTS_ERR_STORE_UNAVAILABLE')
+        return true
+      },
+    )
+  })
+
+  it('is the coordination of every store opened on the database; a read-only open is local', async () => {
+    const [s1, s2] = [
+      await openStore({ url: database.url, poolSize: 2, nodeName: 's1' }),
+      await openStore({ url: database.url, poolSize: 2, nodeName: 's2' }),
+    ]
+    const readonly = await openStore({ url: database.url, poolSize: 1, readonly: true })
+    let s1Open = true
+    try {
+      assert.ok(s1.coordination instanceof PgCoordination)
+      assert.ok(readonly.coordination instanceof LocalCoordination)
+      const [p1, p2] = [new LeaseProbe(), new LeaseProbe()]
+      s1.coordination.hold('log-streams', p1)
+      await waitUntil(() => p1.holding, 2000, 's1 acquires')
+      s2.coordination.hold('log-streams', p2)
+      await sleep(1500)
+      assert.equal(p2.acquiredCount, 0, 's2 waits')
+      s1Open = false
+      await s1.close()
+      assert.equal(p1.lostCount, 1, 'the store closes its coordination')
+      await waitUntil(() => p2.holding, FAILOVER_MS, 's2 takes over')
+    } finally {
+      if (s1Open) await s1.close()
+      await s2.close()
+      await readonly.close()
     }
   })
 })

@@ -51,6 +51,8 @@ export const COALESCE_MS = 20
 /** Reconnect backoff: first delay, and the bound. */
 const RECONNECT_MIN_MS = 100
 const RECONNECT_MAX_MS = 5_000
+/** How long ending the session may take before it is left to the server. */
+const END_TIMEOUT_MS = 5_000
 
 interface Lease {
   readonly name: string
@@ -222,7 +224,7 @@ export class PgCoordination implements Coordination {
       await client.query(`LISTEN ${client.escapeIdentifier(COMMIT_CHANNEL)}`)
       this.#backendPid = rows[0]?.pid
     } catch (error) {
-      await client.end().catch(() => undefined)
+      await within(client.end(), END_TIMEOUT_MS)
       throw error
     } finally {
       this.#connecting = undefined
@@ -283,8 +285,9 @@ export class PgCoordination implements Coordination {
     this.#client = undefined
     this.#broken = false
     this.#backendPid = undefined
-    // Ending the session releases its advisory locks.
-    if (client !== undefined) await client.end().catch(() => undefined)
+    // Ending the session releases its advisory locks. A goodbye that does not return in time
+    // (a half-open socket) is not waited for: the server ends the session on its own.
+    if (client !== undefined) await within(client.end(), END_TIMEOUT_MS)
   }
 
   #markBroken(client: pg.Client): void {
@@ -337,4 +340,14 @@ export class PgCoordination implements Coordination {
     if (this.#wake !== undefined) this.#wake()
     else this.#wakeRequested = true
   }
+}
+
+/** Waits for `promise` (its failure ignored), at most `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ])
+  clearTimeout(timer)
 }
