@@ -113,6 +113,34 @@ describe('PgCoordination between nodes', () => {
     await b.close()
   })
 
+  it('keeps a lease until the holder’s lost() has returned at close, however long it takes', async () => {
+    // a's session would be ended by the server after 1 s idle: close keeps it alive meanwhile.
+    const a = await PgCoordination.start({
+      url: database.url,
+      nodeName: 'slow',
+      pollMs: POLL_MS,
+      sessionTimeoutMs: 1000,
+    })
+    opened.push(a)
+    const b = await node('waiting')
+    const events: string[] = []
+    a.hold('insights', {
+      acquired: () => events.push('a acquired'),
+      lost: async () => {
+        events.push('a stopping')
+        await sleep(2500)
+        events.push('a stopped')
+      },
+    })
+    await waitUntil(() => events.includes('a acquired'), 2000, 'a acquires')
+    b.hold('insights', { acquired: () => events.push('b acquired'), lost: () => undefined })
+    await sleep(2 * POLL_MS)
+    await a.close()
+    await waitUntil(() => events.includes('b acquired'), FAILOVER_MS, 'b takes over')
+    assert.deepEqual(events, ['a acquired', 'a stopping', 'a stopped', 'b acquired'])
+    await b.close()
+  })
+
   it('calls remote-commit listeners for other nodes’ commits only, coalescing bursts', async () => {
     const [a, b] = [await node('na'), await node('nb')]
     let [callsA, callsB] = [0, 0]

@@ -200,7 +200,16 @@ export class PgCoordination implements Coordination {
       }
       await this.#sleep(this.#pollMs * (1 + Math.random() * 0.1))
     }
-    await this.#giveUpAll()
+    // The leases stay held until every `lost` has returned (work stopped): the session is kept
+    // alive meanwhile, however long that takes, then ended.
+    const heartbeat = setInterval(() => {
+      this.#client?.query('SELECT 1').catch(() => undefined)
+    }, this.#pollMs)
+    try {
+      await this.#giveUpAll()
+    } finally {
+      clearInterval(heartbeat)
+    }
     await this.#endClient()
   }
 
