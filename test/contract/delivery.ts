@@ -127,7 +127,11 @@ export function deliveryContract(name: string, factory: StoreFactory): void {
         assert.equal(await d.deleteTopic('p1', t.urn), false, 'already gone')
         assert.deepEqual(await d.listSubscriptions(kept.urn), [subscription(kept, 's2')])
         await d.insertTopic(t)
-        assert.deepEqual(await d.listSubscriptions(t.urn), [], 'a new topic of the name starts empty')
+        assert.deepEqual(
+          await d.listSubscriptions(t.urn),
+          [],
+          'a new topic of the name starts empty',
+        )
       }))
 
     it('lists the subscriptions of a topic by creation time then id, and deletes per project', () =>
@@ -157,7 +161,10 @@ export function deliveryContract(name: string, factory: StoreFactory): void {
           (await d.listSubscriptions(t.urn)).map((s) => s.id),
           ['sA', 'sb', 's0'],
         )
-        assert.deepEqual((await d.listSubscriptions(other.urn)).map((s) => s.id), ['so'])
+        assert.deepEqual(
+          (await d.listSubscriptions(other.urn)).map((s) => s.id),
+          ['so'],
+        )
       }))
 
     it('binds functions: put inserts or replaces (creation time kept), sorted by URN per project', () =>
@@ -203,7 +210,10 @@ export function deliveryContract(name: string, factory: StoreFactory): void {
         const d = store.delivery
         const a = delivery('a', NOW)
         await d.enqueue(1, [a, delivery('a', NOW + 3, { payload: '{"second":true}' })])
-        await d.enqueue(2, [delivery('a', NOW + 5, { payload: '{"later":true}' }), delivery('b', NOW)])
+        await d.enqueue(2, [
+          delivery('a', NOW + 5, { payload: '{"later":true}' }),
+          delivery('b', NOW),
+        ])
         await d.enqueue(2, [delivery('b', NOW)])
         assert.equal(await d.deliveryCursor(), 2)
         assert.deepEqual(await d.getDelivery('p1', 'a'), a)
@@ -364,7 +374,10 @@ export function deliveryContract(name: string, factory: StoreFactory): void {
           ['p2'],
         )
         assert.equal(await d.getDelivery('p2', 'new'), undefined, 'only within its project')
-        assert.deepEqual(await d.getDelivery('p2', 'p2'), delivery('p2', NOW + 200, { projectId: 'p2' }))
+        assert.deepEqual(
+          await d.getDelivery('p2', 'p2'),
+          delivery('p2', NOW + 200, { projectId: 'p2' }),
+        )
       }))
 
     it('counts every project’s deliveries by status and purges finished ones created before a time', () =>
@@ -400,33 +413,37 @@ export function deliveryContract(name: string, factory: StoreFactory): void {
         assert.equal(await d.deliveryCursor(), undefined, 'the matcher cursor is apart')
       }))
 
-    it('keeps topics, subscriptions, functions, the outbox and cursors across a reopen', {
-      skip: factory.reopen === undefined ? 'this factory cannot reopen a store' : false,
-    }, () =>
-      withStore(factory, async (store) => {
-        const t = topic('p1', 'alerts')
-        const s = subscription(t, 's1')
-        const f = fn('p1', 'f1')
-        await store.delivery.insertTopic(t)
-        await store.delivery.insertSubscription(s)
-        await store.delivery.putFunction(f)
-        await store.delivery.enqueue(5, [delivery('a', NOW)])
-        await store.delivery.markFailed('a', 1, NOW + 9, 'timeout')
-        await store.delivery.setCursor('log-stream:s3', 17)
-        const again = await (factory.reopen as (s: Store) => Promise<Store>)(store)
-        const d = again.delivery
-        assert.deepEqual(await d.listTopics('p1'), [t])
-        assert.deepEqual(await d.listSubscriptions(t.urn), [s])
-        assert.deepEqual(await d.listFunctions('p1'), [f])
-        assert.equal(await d.deliveryCursor(), 5)
-        assert.deepEqual(await d.getDelivery('p1', 'a'), {
-          ...delivery('a', NOW),
-          attempts: 1,
-          nextAttemptAt: NOW + 9,
-          lastError: 'timeout',
-        })
-        assert.equal(await d.getCursor('log-stream:s3'), 17)
-        return again
-      }))
+    it(
+      'keeps topics, subscriptions, functions, the outbox and cursors across a reopen',
+      {
+        skip: factory.reopen === undefined ? 'this factory cannot reopen a store' : false,
+      },
+      () =>
+        withStore(factory, async (store) => {
+          const t = topic('p1', 'alerts')
+          const s = subscription(t, 's1')
+          const f = fn('p1', 'f1')
+          await store.delivery.insertTopic(t)
+          await store.delivery.insertSubscription(s)
+          await store.delivery.putFunction(f)
+          await store.delivery.enqueue(5, [delivery('a', NOW)])
+          await store.delivery.markFailed('a', 1, NOW + 9, 'timeout')
+          await store.delivery.setCursor('log-stream:s3', 17)
+          const again = await (factory.reopen as (s: Store) => Promise<Store>)(store)
+          const d = again.delivery
+          assert.deepEqual(await d.listTopics('p1'), [t])
+          assert.deepEqual(await d.listSubscriptions(t.urn), [s])
+          assert.deepEqual(await d.listFunctions('p1'), [f])
+          assert.equal(await d.deliveryCursor(), 5)
+          assert.deepEqual(await d.getDelivery('p1', 'a'), {
+            ...delivery('a', NOW),
+            attempts: 1,
+            nextAttemptAt: NOW + 9,
+            lastError: 'timeout',
+          })
+          assert.equal(await d.getCursor('log-stream:s3'), 17)
+          return again
+        }),
+    )
   })
 }

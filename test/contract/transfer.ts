@@ -240,26 +240,30 @@ export function transferContract(name: string, factory: StoreFactory): void {
         assert.equal((await t.getTransferState(a))?.cursor, 3, 'the state stays')
       }))
 
-    it('keeps the state and the files across a reopen', {
-      skip: factory.reopen === undefined ? 'this factory cannot reopen a store' : false,
-    }, () =>
-      withStore(factory, async (store) => {
-        const id = randomUUID()
-        await store.transfer.initTransferState(id, 11)
-        await store.transfer.commitBatch(id, 12, [file(id, 'k1', NOW)])
-        await store.transfer.savePending(id, '{"next":13}')
-        await store.transfer.saveDigestState(id, '{"chain":"x"}')
-        const again = await (factory.reopen as (s: Store) => Promise<Store>)(store)
-        assert.deepEqual(await again.transfer.getTransferState(id), {
-          trackerId: id,
-          cursor: 12,
-          pending: '{"next":13}',
-          digest: '{"chain":"x"}',
-        })
-        assert.deepEqual(await again.transfer.deliveredFiles(id, 0, NOW + 1), [
-          file(id, 'k1', NOW),
-        ])
-        return again
-      }))
+    it(
+      'keeps the state and the files across a reopen',
+      {
+        skip: factory.reopen === undefined ? 'this factory cannot reopen a store' : false,
+      },
+      () =>
+        withStore(factory, async (store) => {
+          const id = randomUUID()
+          await store.transfer.initTransferState(id, 11)
+          await store.transfer.commitBatch(id, 12, [file(id, 'k1', NOW)])
+          await store.transfer.savePending(id, '{"next":13}')
+          await store.transfer.saveDigestState(id, '{"chain":"x"}')
+          const again = await (factory.reopen as (s: Store) => Promise<Store>)(store)
+          assert.deepEqual(await again.transfer.getTransferState(id), {
+            trackerId: id,
+            cursor: 12,
+            pending: '{"next":13}',
+            digest: '{"chain":"x"}',
+          })
+          assert.deepEqual(await again.transfer.deliveredFiles(id, 0, NOW + 1), [
+            file(id, 'k1', NOW),
+          ])
+          return again
+        }),
+    )
   })
 }
