@@ -216,12 +216,15 @@ export function deliveryContract(name: string, factory: StoreFactory): void {
         ])
         await d.enqueue(2, [delivery('b', NOW)])
         assert.equal(await d.deliveryCursor(), 2)
+        const batch = [delivery('c', NOW), delivery('d', NOW)]
+        await Promise.all([d.enqueue(3, batch), d.enqueue(3, batch)])
+        assert.equal(await d.deliveryCursor(), 3, 'a repeat racing the original')
         assert.deepEqual(await d.getDelivery('p1', 'a'), a)
         assert.deepEqual(
           (await d.listDeliveries('p1', undefined, 10)).map((x) => x.id),
-          ['a', 'b'],
+          ['a', 'b', 'c', 'd'],
         )
-        assert.deepEqual(await d.deliveryCounts(), { pending: 2, delivered: 0, dead: 0 })
+        assert.deepEqual(await d.deliveryCounts(), { pending: 4, delivered: 0, dead: 0 })
       }))
 
     it('enqueues all or nothing: a failed enqueue leaves the cursor and the outbox unchanged', () =>
