@@ -7,9 +7,15 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after } from 'node:test'
 import { openStore } from '../../src/store/open-store.js'
 import type { MerkleHashing, Store } from '../../src/store/index.js'
-import { createTestDatabase, testEngines, type EngineName, type TestDatabase } from '../helpers/postgres.js'
+import {
+  createTestDatabase,
+  testEngines,
+  type EngineName,
+  type TestDatabase,
+} from '../helpers/postgres.js'
 
 export interface StoreFactory {
   /** A fresh, empty store. */
@@ -47,7 +53,9 @@ export function engineFactory(engine: EngineName, options: EngineOptions = {}): 
     engine,
     async open() {
       if (engine === 'sqlite')
-        return openUrl(`sqlite:${join(mkdtempSync(join(tmpdir(), 'opencts-store-')), 'opencts.db')}`)
+        return openUrl(
+          `sqlite:${join(mkdtempSync(join(tmpdir(), 'opencts-store-')), 'opencts.db')}`,
+        )
       const database = await createTestDatabase('contract')
       databases.push(database)
       return openUrl(database.url)
@@ -72,4 +80,18 @@ export function engineFactory(engine: EngineName, options: EngineOptions = {}): 
 /** One factory per engine of this run. */
 export function engineFactories(options: EngineOptions = {}): EngineFactory[] {
   return testEngines().map((engine) => engineFactory(engine, options))
+}
+
+/**
+ * Runs a port's contract suite on every engine of this run, each with its own factory, and drops
+ * the factory's databases after the file: `onEveryEngine(traceStoreContract)` is a whole runner.
+ */
+export function onEveryEngine(
+  suite: (name: string, factory: StoreFactory) => void,
+  options: EngineOptions = {},
+): void {
+  for (const factory of engineFactories(options)) {
+    after(() => factory.dropAll())
+    suite(factory.engine, factory)
+  }
 }
