@@ -53,8 +53,14 @@ for (const factory of engineFactories()) {
         const store = await factory.open()
         await store.close()
         const made = await databasesNamed(pattern)
-        assert.ok(made.some((name) => name.startsWith('opencts_template_')), made.join(', '))
-        assert.ok(made.some((name) => name.startsWith('opencts_contract_')), made.join(', '))
+        assert.ok(
+          made.some((name) => name.startsWith('opencts_template_')),
+          made.join(', '),
+        )
+        assert.ok(
+          made.some((name) => name.startsWith('opencts_contract_')),
+          made.join(', '),
+        )
         await factory.dropAll()
         assert.deepEqual(await databasesNamed(pattern), [])
       })
