@@ -24,6 +24,8 @@ import type {
 import { toStoreError } from './driver-errors.js'
 import { migrate, requireVersion } from './migrations.js'
 import { PgDatabase } from './pg-database.js'
+import { PgIdentityStore } from './postgres-identity-store.js'
+import { PgKeyStore } from './postgres-key-store.js'
 import { createPool, safeLocation } from './pg-pool.js'
 import { unimplementedPort } from './unimplemented.js'
 
@@ -62,8 +64,8 @@ export class PostgresStore implements Store {
     this.traces = unimplementedPort<TraceStore>('traces')
     this.merkle = unimplementedPort<MerkleLogStore>('merkle')
     this.config = unimplementedPort<ConfigStore>('config')
-    this.identity = unimplementedPort<IdentityStore>('identity')
-    this.keys = unimplementedPort<KeyStore>('keys')
+    this.identity = new PgIdentityStore(db)
+    this.keys = new PgKeyStore(db)
     this.transfer = unimplementedPort<TransferStore>('transfer')
     this.delivery = unimplementedPort<DeliveryStore>('delivery')
     this.coordination = new LocalCoordination()
