@@ -18,7 +18,6 @@ import type {
   MerkleLogStore,
   Store,
   StoreHealth,
-  TraceStore,
   TransferStore,
 } from '../store.js'
 import { toStoreError } from './driver-errors.js'
@@ -27,6 +26,9 @@ import { PgDatabase } from './pg-database.js'
 import { PgIdentityStore } from './postgres-identity-store.js'
 import { PgKeyStore } from './postgres-key-store.js'
 import { createPool, safeLocation } from './pg-pool.js'
+import { PgSnapshot } from './pg-snapshot.js'
+import { PgMerkleStore } from './postgres-merkle-store.js'
+import { PgTraceStore } from './postgres-trace-store.js'
 import { unimplementedPort } from './unimplemented.js'
 
 export interface PostgresStoreOptions {
@@ -43,7 +45,7 @@ export interface PostgresStoreOptions {
 }
 
 export class PostgresStore implements Store {
-  readonly traces: TraceStore
+  readonly traces: PgTraceStore
   readonly merkle: MerkleLogStore
   readonly config: ConfigStore
   readonly identity: IdentityStore
@@ -55,14 +57,26 @@ export class PostgresStore implements Store {
   readonly nodeName: string
   readonly #db: PgDatabase
   readonly #location: string
+  /** The read-only store's snapshot (every trace and Merkle read goes through it). */
+  readonly #snapshot: PgSnapshot | undefined
 
-  constructor(db: PgDatabase, location: string, options: { nodeName: string; merkle?: MerkleHashing }) {
+  constructor(
+    db: PgDatabase,
+    location: string,
+    options: { nodeName: string; merkle?: MerkleHashing; snapshot?: PgSnapshot },
+  ) {
     this.#db = db
     this.#location = location
     this.nodeName = options.nodeName
     this.storage = db.storage ?? new StorageCondition()
-    this.traces = unimplementedPort<TraceStore>('traces')
-    this.merkle = unimplementedPort<MerkleLogStore>('merkle')
+    this.#snapshot = options.snapshot
+    const reader = { reader: options.snapshot ?? db, readonly: options.snapshot !== undefined }
+    this.traces = new PgTraceStore(db, {
+      ...reader,
+      nodeName: options.nodeName,
+      ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+    })
+    this.merkle = new PgMerkleStore(db, reader)
     this.config = unimplementedPort<ConfigStore>('config')
     this.identity = new PgIdentityStore(db)
     this.keys = new PgKeyStore(db)
@@ -104,6 +118,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.coordination.close()
+    await this.#snapshot?.close()
     await this.#db.pool.end()
   }
 }
@@ -140,6 +155,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return new PostgresStore(db, location, {
       nodeName,
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+      ...(options.readonly === true ? { snapshot: await PgSnapshot.open(pool) } : {}),
     })
   } catch (error) {
     await pool.end().catch(() => undefined)
