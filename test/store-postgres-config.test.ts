@@ -8,12 +8,15 @@ import { randomUUID } from 'node:crypto'
 import { after, describe, it } from 'node:test'
 import type { ErrorCode } from '../src/errors/index.js'
 import { isOpenCtsError } from '../src/errors/index.js'
-import type { Store } from '../src/store/index.js'
-import type { SigningKeyRecord } from '../src/store/index.js'
+import type { Notification, Tracker } from '../src/model/index.js'
+import type { SigningKeyRecord, Store } from '../src/store/index.js'
 import { openStore } from '../src/store/open-store.js'
+import { newTracker } from '../src/trackers/new-tracker.js'
 import { engineFactory } from './contract/engines.js'
+import { makeTrace } from './helpers/make-trace.js'
 import { identityStoreContract } from './identity-store-contract.js'
 import { keyStoreContract } from './key-store-contract.js'
+import { storeContract } from './store-contract.js'
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
 const ROUNDS = 8
@@ -21,6 +24,9 @@ const ROUNDS = 8
 const f = engineFactory('postgres')
 after(() => f.dropAll())
 
+// The whole store contract is registered; run its config tests with --test-name-pattern (the
+// trace, transfer and delivery parts belong to the suites of those ports).
+storeContract('postgres', f)
 identityStoreContract('postgres', f)
 keyStoreContract('postgres', f)
 
@@ -51,6 +57,23 @@ function outcome<T>(results: PromiseSettledResult<T>[]): { won: T[]; lost: unkno
   }
   return { won, lost }
 }
+
+function tracker(projectId: string, name: string, type: 'system' | 'data' = 'data'): Tracker {
+  return newTracker({ id: randomUUID(), now: NOW, projectId, domainId: 'd1', type, name })
+}
+
+/** The self-audit traces of a project (service CTS) within the test window. */
+async function auditTraces(store: Store, projectId: string): Promise<number> {
+  const page = await store.traces.page(
+    { projectId, from: NOW - 3_600_000, to: NOW + 1, category: 'system', serviceType: 'CTS' },
+    null,
+    100,
+  )
+  return page.traces.length
+}
+
+const audit = (projectId: string) =>
+  makeTrace({ project_id: projectId, time: NOW - 1, service_type: 'CTS', trace_name: 'x' })
 
 let serial = 0
 function signingKey(validFrom: number): SigningKeyRecord {
@@ -174,5 +197,91 @@ describe('postgres identity and keys on two nodes', () => {
           `window ${i} ends where ${i + 1} starts`,
         )
       assert.ok(keys.length >= ROUNDS)
+    }))
+})
+
+describe('postgres config on two nodes', () => {
+  it('registers a new project once when both nodes ensure it at once', () =>
+    withTwoNodes(async (a, b) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const projectId = `race${round}`
+        let calls = 0
+        const onNew = () => {
+          calls++
+          return { tracker: tracker(projectId, 'system', 'system'), audit: [audit(projectId)] }
+        }
+        const results = await Promise.all(
+          [a, b].map((node) => node.config.ensureProject(projectId, NOW, onNew)),
+        )
+        assert.deepEqual(
+          results.filter((r) => r),
+          [true],
+          `round ${round}: one node registered it`,
+        )
+        assert.equal(calls, 1, 'onNew called once')
+        assert.deepEqual(
+          (await b.config.listTrackers(projectId)).map((t) => t.tracker_name),
+          ['system'],
+        )
+        assert.equal(await auditTraces(a, projectId), 1, 'its audit trace stored once')
+      }
+    }))
+
+  it('one tracker name inserted by both nodes at once: one wins, the other gets a conflict', () =>
+    withTwoNodes(async (a, b) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const projectId = `p${round}`
+        const { won, lost } = outcome(
+          await Promise.allSettled(
+            [a, b].map((node) =>
+              node.config.insertTracker(tracker(projectId, 'dt'), [audit(projectId)]),
+            ),
+          ),
+        )
+        assert.equal(won.length, 1, `round ${round}`)
+        assert.ok(lost.every(hasCode('OCTS_ERR_CONFLICT')), String(lost[0]))
+        assert.equal((await a.config.listTrackers(projectId)).length, 1)
+        assert.equal(await auditTraces(b, projectId), 1, 'no audit trace of the refused insert')
+      }
+    }))
+
+  it('one notification name inserted by both nodes at once: one wins, the other is told it exists', () =>
+    withTwoNodes(async (a, b) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const notification = (): Notification => ({
+          notification_id: randomUUID(),
+          notification_name: `n${round}`,
+          operation_type: 'complete',
+          operations: [],
+          notify_user_list: [],
+          status: 'enabled',
+          topic_id: 'urn:smn:r:p1:t',
+          notification_type: 'smn',
+          project_id: 'p1',
+          create_time: NOW,
+        })
+        const { won, lost } = outcome(
+          await Promise.allSettled(
+            [a, b].map((node) => node.config.insertNotification(notification(), [])),
+          ),
+        )
+        assert.equal(won.length, 1, `round ${round}`)
+        assert.ok(lost.every(hasCode('OCTS_ERR_NOTIFICATION_EXISTS')), String(lost[0]))
+      }
+      assert.equal(await b.config.countActiveNotifications(), ROUNDS)
+    }))
+
+  it('a health change racing a disable on another node never re-enables the tracker', () =>
+    withTwoNodes(async (a, b) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const t = tracker('p1', `dt${round}`)
+        await a.config.insertTracker(t, [])
+        await Promise.all([
+          a.config.updateTracker({ ...t, status: 'disabled' }, []),
+          b.config.setTrackerHealth(t.id, { status: 'error', detail: 'noBucket' }),
+        ])
+        const [stored] = await b.config.listTrackers('p1', { name: t.tracker_name })
+        assert.equal(stored?.status, 'disabled', `round ${round}`)
+      }
     }))
 })

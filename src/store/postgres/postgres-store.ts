@@ -23,6 +23,7 @@ import type {
 import { toStoreError } from './driver-errors.js'
 import { migrate, requireVersion } from './migrations.js'
 import { PgDatabase } from './pg-database.js'
+import { PgConfigStore } from './postgres-config-store.js'
 import { PgIdentityStore } from './postgres-identity-store.js'
 import { PgKeyStore } from './postgres-key-store.js'
 import { createPool, safeLocation } from './pg-pool.js'
@@ -77,7 +78,7 @@ export class PostgresStore implements Store {
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
     })
     this.merkle = new PgMerkleStore(db, reader)
-    this.config = unimplementedPort<ConfigStore>('config')
+    this.config = new PgConfigStore(db, this.traces)
     this.identity = new PgIdentityStore(db)
     this.keys = new PgKeyStore(db)
     this.transfer = unimplementedPort<TransferStore>('transfer')
