@@ -25,10 +25,9 @@ export function testEngines(): EngineName[] {
 
 function adminClient(): pg.Client {
   const url = new URL(POSTGRES_ADMIN_URL)
-  return new pg.Client({
-    connectionString: POSTGRES_ADMIN_URL,
-    ...(url.username === '' ? { user: userInfo().username } : {}),
-  })
+  // In the URL itself: `pg` lets the connection string's (empty) user override a `user` option.
+  if (url.username === '') url.username = encodeURIComponent(userInfo().username)
+  return new pg.Client({ connectionString: url.toString() })
 }
 
 export interface TestDatabase {
