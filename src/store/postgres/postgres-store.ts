@@ -33,7 +33,6 @@ import { PgTraceStore } from './postgres-trace-store.js'
 import { PgCoordination } from './pg-coordination.js'
 import { PostgresDeliveryStore } from './postgres-delivery-store.js'
 import { PostgresTransferStore } from './postgres-transfer-store.js'
-import { unimplementedPort } from './unimplemented.js'
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (the OS user when none is named). */
