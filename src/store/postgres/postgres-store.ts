@@ -18,17 +18,21 @@ import type {
   MerkleLogStore,
   Store,
   StoreHealth,
-  TraceStore,
   TransferStore,
 } from '../store.js'
 import { toStoreError } from './driver-errors.js'
 import { migrate, requireVersion } from './migrations.js'
 import { PgDatabase } from './pg-database.js'
+import { PgConfigStore } from './postgres-config-store.js'
+import { PgIdentityStore } from './postgres-identity-store.js'
+import { PgKeyStore } from './postgres-key-store.js'
 import { createPool, safeLocation } from './pg-pool.js'
+import { PgSnapshot } from './pg-snapshot.js'
+import { PgMerkleStore } from './postgres-merkle-store.js'
+import { PgTraceStore } from './postgres-trace-store.js'
 import { PgCoordination } from './pg-coordination.js'
 import { PostgresDeliveryStore } from './postgres-delivery-store.js'
 import { PostgresTransferStore } from './postgres-transfer-store.js'
-import { unimplementedPort } from './unimplemented.js'
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (the OS user when none is named). */
@@ -44,7 +48,7 @@ export interface PostgresStoreOptions {
 }
 
 export class PostgresStore implements Store {
-  readonly traces: TraceStore
+  readonly traces: PgTraceStore
   readonly merkle: MerkleLogStore
   readonly config: ConfigStore
   readonly identity: IdentityStore
@@ -56,21 +60,34 @@ export class PostgresStore implements Store {
   readonly nodeName: string
   readonly #db: PgDatabase
   readonly #location: string
+  /** The read-only store's snapshot (every trace and Merkle read goes through it). */
+  readonly #snapshot: PgSnapshot | undefined
 
   constructor(
     db: PgDatabase,
     location: string,
-    options: { nodeName: string; merkle?: MerkleHashing; coordination?: Coordination },
+    options: {
+      nodeName: string
+      merkle?: MerkleHashing
+      snapshot?: PgSnapshot
+      coordination?: Coordination
+    },
   ) {
     this.#db = db
     this.#location = location
     this.nodeName = options.nodeName
     this.storage = db.storage ?? new StorageCondition()
-    this.traces = unimplementedPort<TraceStore>('traces')
-    this.merkle = unimplementedPort<MerkleLogStore>('merkle')
-    this.config = unimplementedPort<ConfigStore>('config')
-    this.identity = unimplementedPort<IdentityStore>('identity')
-    this.keys = unimplementedPort<KeyStore>('keys')
+    this.#snapshot = options.snapshot
+    const reader = { reader: options.snapshot ?? db, readonly: options.snapshot !== undefined }
+    this.traces = new PgTraceStore(db, {
+      ...reader,
+      nodeName: options.nodeName,
+      ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+    })
+    this.merkle = new PgMerkleStore(db, reader)
+    this.config = new PgConfigStore(db, this.traces)
+    this.identity = new PgIdentityStore(db)
+    this.keys = new PgKeyStore(db)
     this.transfer = new PostgresTransferStore(db)
     this.delivery = new PostgresDeliveryStore(db)
     this.coordination = options.coordination ?? new LocalCoordination()
@@ -109,6 +126,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.coordination.close()
+    await this.#snapshot?.close()
     await this.#db.pool.end()
   }
 }
@@ -151,6 +169,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       nodeName,
       coordination,
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+      ...(options.readonly === true ? { snapshot: await PgSnapshot.open(pool) } : {}),
     })
   } catch (error) {
     await pool.end().catch(() => undefined)
