@@ -1,6 +1,6 @@
 /**
- * The PostgreSQL engine's config, identity and key ports: their contract suites on PostgreSQL, and
- * what only many nodes can break: two stores (two pools, as two OpenCTS nodes) on one database
+ * The PostgreSQL engine's config, identity and key ports beyond their contract suites (which
+ * test/contract-*.test.ts run on every engine): what only many nodes can break: two stores (two pools, as two OpenCTS nodes) on one database
  * racing on the same check-then-write. Each race is repeated a bounded number of times.
  */
 import assert from 'node:assert/strict'
@@ -14,9 +14,6 @@ import { openStore } from '../src/store/open-store.js'
 import { newTracker } from '../src/trackers/new-tracker.js'
 import { engineFactory } from './contract/engines.js'
 import { makeTrace } from './helpers/make-trace.js'
-import { identityStoreContract } from './identity-store-contract.js'
-import { keyStoreContract } from './key-store-contract.js'
-import { storeContract } from './store-contract.js'
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
 const ROUNDS = 8
@@ -28,12 +25,6 @@ const ROTATIONS = 40
 
 const f = engineFactory('postgres')
 after(() => f.dropAll())
-
-// The whole store contract is registered; run its config tests with --test-name-pattern (the
-// trace, transfer and delivery parts belong to the suites of those ports).
-storeContract('postgres', f)
-identityStoreContract('postgres', f)
-keyStoreContract('postgres', f)
 
 function hasCode(code: ErrorCode): (error: unknown) => boolean {
   return (error) => isOpenCtsError(error) && error.code === code
