@@ -1,10 +1,10 @@
 /**
- * The trace and Merkle log ports on PostgreSQL: the store contract, the per-project Merkle log (as
- * test/merkle-store.test.ts checks it on SQLite: size, leaf indexes and root against the stored
- * traces in commit order), day partitions and their retention, two nodes appending into one project
- * at once (commit order = seq order, one tree, no fork), and `verify --store` on a read-only store
- * (consistent snapshot; a row edited with SQL behind the store's back is found). Every store lives
- * in its own fresh database, dropped afterwards.
+ * The trace and Merkle log ports on PostgreSQL beyond their contract suites (test/contract-*.test.ts):
+ * the per-project Merkle log (size, leaf indexes and root against the stored traces in commit
+ * order), day partitions and their retention, two nodes appending into one project at once (commit
+ * order = seq order, one tree, no fork), and `verify --store` on a read-only store (consistent
+ * snapshot; a row edited with SQL behind the store's back is found). Every store lives in its own
+ * fresh database, dropped afterwards.
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
@@ -24,7 +24,6 @@ import { openPostgresStore, type PostgresStore } from '../src/store/postgres/pos
 import { DAY_MS } from '../src/store/postgres/trace-partitions.js'
 import { engineFactory } from './contract/engines.js'
 import { makeTrace } from './helpers/make-trace.js'
-import { storeContract } from './store-contract.js'
 
 const HASHING = TRACE_LOG_HASHING
 /** A fixed date weeks in the past: every partition is created on demand. */
@@ -37,8 +36,6 @@ after(async () => {
   await plain.dropAll()
   await logged.dropAll()
 })
-
-storeContract('postgres', plain)
 
 function traces(projectId: string, count: number, time = NOW - 10_000): TraceRecord[] {
   return Array.from({ length: count }, (_, i) =>

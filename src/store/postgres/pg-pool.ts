@@ -21,8 +21,8 @@ export interface PoolOptions {
 /** The connection settings of a store URL (the OS user when the URL names none). */
 export function connectionConfig(url: string, applicationName = 'opencts'): pg.ClientConfig {
   const parsed = new URL(url)
-  // In the URL: pg lets the connection string's (absent) user override a `user` option.
-  if (parsed.username === '') parsed.username = osUser()
+  // In the URL itself: `pg` lets the connection string's (empty) user override a `user` option.
+  if (parsed.username === '') parsed.username = encodeURIComponent(osUser())
   return {
     connectionString: parsed.toString(),
     application_name: applicationName,

@@ -23,11 +23,16 @@ import type {
 import { toStoreError } from './driver-errors.js'
 import { migrate, requireVersion } from './migrations.js'
 import { PgDatabase } from './pg-database.js'
+import { PgConfigStore } from './postgres-config-store.js'
+import { PgIdentityStore } from './postgres-identity-store.js'
+import { PgKeyStore } from './postgres-key-store.js'
 import { createPool, safeLocation } from './pg-pool.js'
 import { PgSnapshot } from './pg-snapshot.js'
 import { PgMerkleStore } from './postgres-merkle-store.js'
 import { PgTraceStore } from './postgres-trace-store.js'
-import { unimplementedPort } from './unimplemented.js'
+import { PgCoordination } from './pg-coordination.js'
+import { PostgresDeliveryStore } from './postgres-delivery-store.js'
+import { PostgresTransferStore } from './postgres-transfer-store.js'
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (the OS user when none is named). */
@@ -61,7 +66,12 @@ export class PostgresStore implements Store {
   constructor(
     db: PgDatabase,
     location: string,
-    options: { nodeName: string; merkle?: MerkleHashing; snapshot?: PgSnapshot },
+    options: {
+      nodeName: string
+      merkle?: MerkleHashing
+      snapshot?: PgSnapshot
+      coordination?: Coordination
+    },
   ) {
     this.#db = db
     this.#location = location
@@ -75,12 +85,12 @@ export class PostgresStore implements Store {
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
     })
     this.merkle = new PgMerkleStore(db, reader)
-    this.config = unimplementedPort<ConfigStore>('config')
-    this.identity = unimplementedPort<IdentityStore>('identity')
-    this.keys = unimplementedPort<KeyStore>('keys')
-    this.transfer = unimplementedPort<TransferStore>('transfer')
-    this.delivery = unimplementedPort<DeliveryStore>('delivery')
-    this.coordination = new LocalCoordination()
+    this.config = new PgConfigStore(db, this.traces)
+    this.identity = new PgIdentityStore(db)
+    this.keys = new PgKeyStore(db)
+    this.transfer = new PostgresTransferStore(db)
+    this.delivery = new PostgresDeliveryStore(db)
+    this.coordination = options.coordination ?? new LocalCoordination()
   }
 
   get pool(): pg.Pool {
@@ -150,8 +160,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
     if (options.readonly === true) await requireVersion(db, location)
     else await migrate(db, location)
+    // Leases and wake-ups across nodes; a read-only open (audits) runs no background work.
+    const coordination =
+      options.readonly === true
+        ? new LocalCoordination()
+        : await PgCoordination.start({ url: options.url, nodeName })
     return new PostgresStore(db, location, {
       nodeName,
+      coordination,
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
       ...(options.readonly === true ? { snapshot: await PgSnapshot.open(pool) } : {}),
     })
