@@ -27,7 +27,9 @@ it('publishes the traces a batch newly stored, after they are readable, each onc
   publisher.subscribe((traces) => {
     const first = traces[0]
     if (first !== undefined)
-      void store.traces.get(first.project_id, first.trace_id).then((t) => readable.push(t !== undefined))
+      void store.traces
+        .get(first.project_id, first.trace_id)
+        .then((t) => readable.push(t !== undefined))
   })
   const a = makeTrace()
   const b = makeTrace()

@@ -112,14 +112,19 @@ export class PostgresStore implements Store {
         location: this.#location,
         reachable: false,
         pool,
-        error: isOpenCtsError(error) && error.cause instanceof Error ? error.cause.message : String(error),
+        error:
+          isOpenCtsError(error) && error.cause instanceof Error
+            ? error.cause.message
+            : String(error),
       }
     }
   }
 
   async probeSpace(): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      await tx.query('CREATE TEMP TABLE opencts_space_probe ON COMMIT DROP AS SELECT repeat(md5(random()::text), 2048) AS v')
+      await tx.query(
+        'CREATE TEMP TABLE opencts_space_probe ON COMMIT DROP AS SELECT repeat(md5(random()::text), 2048) AS v',
+      )
     })
     this.storage.markWritable()
   }
