@@ -49,7 +49,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (location.engine === 'sqlite') {
     return openSqliteStore({
       path: location.path,
-      ...(options.sqliteSynchronous === undefined ? {} : { synchronous: options.sqliteSynchronous }),
+      ...(options.sqliteSynchronous === undefined
+        ? {}
+        : { synchronous: options.sqliteSynchronous }),
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
       ...(options.readonly === true ? { readonly: true } : {}),
     })
