@@ -7,15 +7,15 @@
  * are timed, as the SQLite baseline times only its insert transactions. The CPU of the database's
  * PostgreSQL processes is measured over the same timed phases.
  *
- * BASELINE_TABLE_SQL mirrors the PostgreSQL engine's traces schema (src/store/postgres/
- * schema-traces.ts): `traces` range-partitioned by day on `time` with the primary key `(project_id,
- * category, time, seq)` and its indexes `(seq)`, `(project_id, seq)` and one `(project_id, <filter
- * column>, time, seq)` per CTS filter column, and `trace_keys`, the per-project idempotency key
- * `(project_id, trace_id)` with its `(time)` index (the SQLite baseline's table has the same unique
- * key). Each batch is two COPYs (the rows, their keys) in one transaction; `seq` is numbered by the
- * benchmark and the day partitions exist before the clock starts. So the baseline is the cheapest
- * way PostgreSQL can take the same rows into the same tables and indexes; what the engine adds (the
- * head-row lock, the idempotency check, the Merkle log, operators and catalogue) is the difference.
+ * The tables are the engine's own: the traces port's schema of the PostgreSQL engine (TRACES_SQL of
+ * src/store/postgres/schema-traces.ts) is created in the baseline's database, so `traces` is
+ * range-partitioned by day with the engine's primary key and indexes, and `trace_keys` holds the
+ * per-project idempotency key (the SQLite baseline's table has the same unique key). Each batch is
+ * two COPYs (the rows with their documents, their keys) in one transaction; `seq` is numbered by
+ * the benchmark, and the day partitions (named and bounded as the engine does) exist before the
+ * clock starts. So the baseline is the cheapest way PostgreSQL can take the same rows into the
+ * same tables and indexes; what the engine adds (the head-row lock, the idempotency check, the
+ * Merkle log, operators and catalogue) is the difference.
  */
 import { randomUUID } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
@@ -23,72 +23,17 @@ import { Readable } from 'node:stream'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { normalizeTrace } from '../src/model/index.js'
-import { FILTER_COLUMNS } from '../src/store/sqlite/schema.js'
-import { traceRow } from '../src/store/sqlite/sqlite-trace-store.js'
+import { TRACES_SQL } from '../src/store/postgres/schema-traces.js'
+import { TRACE_COLUMNS, traceColumns } from '../src/store/postgres/trace-columns.js'
+import { DAY_MS, dayOf, partitionName } from '../src/store/postgres/trace-partitions.js'
 import { clientConfig, type BenchDatabase } from './pg-bench-database.js'
 import { CpuMeter } from './proc-cpu.js'
 import { ProgressBar } from './progress-bar.js'
 
-/** The columns of `traceRow`, in its order. */
-const COLUMNS = [
-  'trace_id',
-  'project_id',
-  'time',
-  'category',
-  'tracker_name',
-  'service_type',
-  'resource_type',
-  'resource_id',
-  'resource_name',
-  'trace_name',
-  'trace_rating',
-  'user_name',
-  'access_key_id',
-  'enterprise_project_id',
-  'doc',
-] as const
-
-const DAY_MS = 86_400_000
-
-export const BASELINE_TABLE_SQL = `
-CREATE TABLE traces (
-  seq bigint NOT NULL,
-  trace_id text NOT NULL,
-  project_id text NOT NULL,
-  time bigint NOT NULL,
-  category text NOT NULL,
-  tracker_name text,
-  service_type text NOT NULL,
-  resource_type text NOT NULL,
-  resource_id text,
-  resource_name text,
-  trace_name text NOT NULL,
-  trace_rating text NOT NULL,
-  user_name text,
-  access_key_id text,
-  enterprise_project_id text,
-  doc text NOT NULL,
-  leaf_index bigint,
-  PRIMARY KEY (project_id, category, time, seq)
-) PARTITION BY RANGE (time);
-CREATE INDEX traces_by_seq ON traces (seq);
-CREATE INDEX traces_by_project_seq ON traces (project_id, seq);
-${FILTER_COLUMNS.map((c) => `CREATE INDEX traces_by_${c} ON traces (project_id, ${c}, time, seq);`).join('\n')}
-CREATE TABLE trace_keys (
-  project_id text NOT NULL,
-  trace_id text NOT NULL,
-  time bigint NOT NULL,
-  seq bigint NOT NULL,
-  leaf_index bigint,
-  PRIMARY KEY (project_id, trace_id)
-);
-CREATE INDEX trace_keys_by_time ON trace_keys (time);
-`
-
-/** The day partition of `traces` holding `time` (bounds are computed integers). */
+/** The day partition of `traces` holding `time`, as the engine names and bounds it. */
 function partitionSql(time: number): string {
-  const day = Math.floor(time / DAY_MS)
-  return `CREATE TABLE IF NOT EXISTS traces_day_${day} PARTITION OF traces
+  const day = dayOf(time)
+  return `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF traces
     FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`
 }
 
@@ -119,7 +64,7 @@ function copyBatch(body: string, projectId: string, seq: { next: number }): Copy
     if (!result.ok) throw new Error(`generated trace invalid: ${result.problem.message}`)
     const t = result.trace
     const n = seq.next++
-    rows.push([n, ...traceRow(t)].map(copyText).join('\t'))
+    rows.push([n, ...traceColumns(t), JSON.stringify(t)].map(copyText).join('\t'))
     keys.push([t.project_id, t.trace_id, t.time, n].map(copyText).join('\t'))
     times.push(t.time)
   }
@@ -135,7 +80,7 @@ export interface CopyResult {
 }
 
 /**
- * COPYs `bodies` (batch i stored under `projectOf(i)`) into BASELINE_TABLE_SQL in `database`, after
+ * COPYs `bodies` (batch i stored under `projectOf(i)`) into the engine's tables in `database`, after
  * the warm-up bodies (not timed).
  */
 export async function copyBaseline(
@@ -148,7 +93,7 @@ export async function copyBaseline(
   client.on('error', () => undefined)
   await client.connect()
   try {
-    await client.query(BASELINE_TABLE_SQL)
+    await client.query(TRACES_SQL)
     const copyInto = (table: string, columns: readonly string[], text: string): Promise<void> =>
       pipeline(
         Readable.from([text]),
@@ -156,7 +101,7 @@ export async function copyBaseline(
       )
     const copy = async (batch: CopyBatch): Promise<void> => {
       await client.query('BEGIN')
-      await copyInto('traces', ['seq', ...COLUMNS], batch.traces)
+      await copyInto('traces', ['seq', ...TRACE_COLUMNS, 'doc'], batch.traces)
       await copyInto('trace_keys', ['project_id', 'trace_id', 'time', 'seq'], batch.keys)
       await client.query('COMMIT')
     }
