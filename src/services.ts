@@ -41,6 +41,12 @@ export interface Services {
   readonly clock: Clock
   readonly ids: IdSource
   readonly publisher: Publisher
+  /**
+   * Wake-ups after commits of traces, this node's (the publisher) and, on a store shared by several
+   * nodes, the other nodes' (`store.coordination.onRemoteCommit`): for consumers that read what
+   * was committed from the store (notification delivery, log streams).
+   */
+  readonly commits: CommitSignal
   readonly audit: SelfAudit
   readonly ingestor: Ingestor
   readonly projects: ProjectRegistry
@@ -68,6 +74,28 @@ export interface Services {
   readonly log: LogService
   /** Signs checkpoints of grown logs every `checkpointIntervalMs` (started by the server). */
   readonly checkpointer: Checkpointer
+}
+
+/** Calls its listeners after commits; `subscribe` returns the unsubscribe. */
+export interface CommitSignal {
+  subscribe(listener: () => void): () => void
+}
+
+/** This node's commits (`publisher`) and the other nodes' (`coordination`), as one signal. */
+export function commitSignal(
+  publisher: Publisher,
+  coordination: Store['coordination'],
+): CommitSignal {
+  return {
+    subscribe(listener) {
+      const local = publisher.subscribe(() => listener())
+      const remote = coordination.onRemoteCommit(listener)
+      return () => {
+        local()
+        remote()
+      }
+    },
+  }
 }
 
 export interface ServiceDeps {
@@ -134,6 +162,7 @@ export function createServices(deps: ServiceDeps): Services {
   const metrics = new OpenCtsMetrics()
   publisher.subscribe((traces) => metrics.tracesIngested(traces))
   metrics.watchStorage('database', store.storage)
+  metrics.setStorePool(async () => (await store.health()).pool)
   if (sink?.storage !== undefined) metrics.watchStorage('objects', sink.storage)
   if (sink !== undefined)
     metrics.setTransferLag(
@@ -192,6 +221,7 @@ export function createServices(deps: ServiceDeps): Services {
     clock,
     ids,
     publisher,
+    commits: commitSignal(publisher, store.coordination),
     audit,
     ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher, retentionMs }),
     projects,

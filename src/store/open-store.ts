@@ -4,7 +4,9 @@
  * default, or `postgres://…`) and opens that engine. The server, `opencts admin`, `opencts verify
  * --store` and the bench all open their store here.
  */
+import { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './postgres/migrations.js'
 import { openPostgresStore } from './postgres/postgres-store.js'
+import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './sqlite/schema.js'
 import { openSqliteStore } from './sqlite/sqlite-store.js'
 import type { MerkleHashing, Store } from './store.js'
 
@@ -30,6 +32,12 @@ export interface OpenStoreOptions {
   readonly nodeName?: string
 }
 
+/** The schema version this OpenCTS writes, per engine (`opencts admin migrate` reports it). */
+export const SCHEMA_VERSIONS: Readonly<Record<StoreLocation['engine'], number>> = {
+  sqlite: SQLITE_SCHEMA_VERSION,
+  postgres: POSTGRES_SCHEMA_VERSION,
+}
+
 /** The engine and place a store URL names; throws for anything else (config/ validated it). */
 export function parseStoreUrl(url: string): StoreLocation {
   if (url.startsWith('sqlite:')) return { engine: 'sqlite', path: url.slice('sqlite:'.length) }
@@ -49,7 +57,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (location.engine === 'sqlite') {
     return openSqliteStore({
       path: location.path,
-      ...(options.sqliteSynchronous === undefined ? {} : { synchronous: options.sqliteSynchronous }),
+      ...(options.sqliteSynchronous === undefined
+        ? {}
+        : { synchronous: options.sqliteSynchronous }),
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
       ...(options.readonly === true ? { readonly: true } : {}),
     })
