@@ -1,0 +1,137 @@
+/**
+ * `opencts serve`, `admin` and `verify` on a store URL, as an operator meets them: a database that
+ * cannot be reached and a database of a newer schema each stop the start with one line naming it
+ * (no stack) and exit status 1; `admin migrate` applies the schema and reports its version; the
+ * embedded store's single node holds every lease, which `/health` and `/metrics` report.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import pg from 'pg'
+import { loadConfig } from '../src/config/config.js'
+import { startServer } from '../src/server.js'
+import { SCHEMA_VERSIONS } from '../src/store/open-store.js'
+import { runOpencts } from './helpers/cluster.js'
+import { createTestDatabase, type TestDatabase } from './helpers/postgres.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'opencts-serve-store-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Asserts a one-line failure (no stack trace) matching `pattern`, exit status 1. */
+function assertOneLineFailure(
+  run: { status: number | null; stdout: string; stderr: string },
+  pattern: RegExp,
+): void {
+  assert.equal(run.status, 1, `${run.stdout} ${run.stderr}`)
+  const lines = run.stderr.trim().split('\n')
+  assert.equal(lines.length, 1, `one line: ${run.stderr}`)
+  assert.match(lines[0] ?? '', pattern)
+  assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace')
+}
+
+describe('a store that cannot be used stops the start with one line', () => {
+  const closed = 'postgres://opencts:secret-password@127.0.0.1:1/nothing'
+
+  it('serve: the database cannot be reached (names the host, not the password)', async () => {
+    const run = await runOpencts(
+      ['serve', '--port', '0', '--data-dir', join(dir, 'closed'), '--store', closed],
+      {},
+      30_000,
+    )
+    assertOneLineFailure(
+      run,
+      /cannot reach the PostgreSQL store at postgres:\/\/127\.0\.0\.1:1\/nothing/,
+    )
+    assert.doesNotMatch(run.stdout + run.stderr, /secret-password/)
+  })
+
+  it('admin and verify --store: the same, exit status 1', async () => {
+    const admin = await runOpencts(['admin', 'account', 'list', '--store', closed])
+    assertOneLineFailure(admin, /cannot reach the PostgreSQL store at postgres:\/\/127\.0\.0\.1:1/)
+    const verify = await runOpencts(['verify', '--store', closed])
+    assertOneLineFailure(verify, /cannot reach the PostgreSQL store at postgres:\/\/127\.0\.0\.1:1/)
+  })
+})
+
+describe('a PostgreSQL store of a newer schema', () => {
+  let db: TestDatabase
+  before(async () => {
+    db = await createTestDatabase('newer')
+  })
+  after(async () => {
+    await db.drop()
+  })
+
+  it('admin migrate applies the schema and reports its version; a newer one refuses serve and migrate', async () => {
+    const migrated = await runOpencts(['admin', 'migrate', '--store', db.url, '--json'])
+    assert.equal(migrated.status, 0, migrated.stderr)
+    const report = JSON.parse(migrated.stdout) as { engine: string; schemaVersion: number }
+    assert.deepEqual(report, {
+      store: db.url.replace(/\/\/[^@/]*@/, '//'),
+      engine: 'postgres',
+      schemaVersion: SCHEMA_VERSIONS.postgres,
+    })
+    // The user in the URL: pg lets a connection string's empty user override a `user` option.
+    const url = new URL(db.url)
+    if (url.username === '') url.username = userInfo().username
+    const client = new pg.Client({ connectionString: url.toString() })
+    await client.connect()
+    try {
+      const { rows } = await client.query<{ v: number }>(
+        'SELECT max(version) AS v FROM opencts_schema',
+      )
+      assert.equal(rows[0]?.v, SCHEMA_VERSIONS.postgres, 'migrate recorded the version')
+      await client.query(
+        "INSERT INTO opencts_schema (version, name) VALUES ($1, 'from the future')",
+        [SCHEMA_VERSIONS.postgres + 1],
+      )
+    } finally {
+      await client.end()
+    }
+    const newer = new RegExp(`schema version ${SCHEMA_VERSIONS.postgres + 1}`)
+    const serve = await runOpencts(
+      ['serve', '--port', '0', '--data-dir', join(dir, 'newer'), '--store', db.url],
+      {},
+      30_000,
+    )
+    assertOneLineFailure(serve, newer)
+    assertOneLineFailure(await runOpencts(['admin', 'migrate', '--store', db.url]), newer)
+  })
+})
+
+describe('one node on the embedded store', () => {
+  it('holds every lease from the start, reported by /health and /metrics', async () => {
+    const config = loadConfig(
+      { OPENCTS_MERKLE_LOG: 'true', OPENCTS_LOG_STREAM_FILE: join(dir, 'stream.jsonl') },
+      { dataDir: join(dir, 'single'), port: '0', logLevel: 'silent' },
+    )
+    const server = await startServer(config)
+    try {
+      assert.equal(server.dbPath, join(dir, 'single', 'opencts.db'))
+      assert.equal(server.storeUrl, `sqlite:${server.dbPath}`)
+      const leases = ['checkpointer', 'delivery', 'log-streams', 'retention', 'setup', 'transfer']
+      const health = await fetch(`${server.url}/health`)
+      assert.equal(health.status, 200)
+      const body = (await health.json()) as Record<string, unknown>
+      assert.deepEqual(body.leases, leases)
+      assert.deepEqual(body.database, {
+        engine: 'sqlite',
+        location: server.dbPath,
+        reachable: true,
+      })
+      const metrics = await (await fetch(`${server.url}/metrics`)).text()
+      for (const lease of leases)
+        assert.match(metrics, new RegExp(`^opencts_lease_held\\{lease="${lease}"\\} 1$`, 'm'))
+      assert.doesNotMatch(metrics, /^opencts_store_pool_connections\{/m, 'SQLite has no pool')
+    } finally {
+      await server.close()
+    }
+    // Closing gave every lease up (the jobs stopped).
+    assert.deepEqual(
+      server.jobs.leases().filter((l) => l.held),
+      [],
+    )
+  })
+})
