@@ -2,12 +2,21 @@
  * `opencts serve`, `admin` and `verify` on a store URL, as an operator meets them: a database that
  * cannot be reached and a database of a newer schema each stop the start with one line naming it
  * (no stack) and exit status 1; `admin migrate` applies the schema and reports its version; the
- * embedded store's single node holds every lease, which `/health` and `/metrics` report.
+ * embedded store's single node holds every lease, which `/health` and `/metrics` report; a
+ * PostgreSQL store that becomes unreachable turns `/health` to 503 until it is back.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
+import {
+  connect,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
 import { loadConfig } from '../src/config/config.js'
@@ -101,6 +110,99 @@ describe('a PostgreSQL store of a newer schema', () => {
   })
 })
 
+/** A TCP proxy on loopback to PostgreSQL that the test cuts (every connection) and restores. */
+class Outage {
+  readonly #sockets = new Set<Socket>()
+  #server: NetServer | undefined
+  port = 0
+
+  async up(): Promise<void> {
+    const server = createNetServer((client) => {
+      const upstream = connect(5432, '127.0.0.1')
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket)
+        socket.on('error', () => undefined)
+        socket.on('close', () => {
+          this.#sockets.delete(socket)
+          client.destroy()
+          upstream.destroy()
+        })
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
+    this.port = (server.address() as AddressInfo).port
+    this.#server = server
+  }
+
+  async down(): Promise<void> {
+    const server = this.#server
+    this.#server = undefined
+    for (const socket of this.#sockets) socket.destroy()
+    if (server !== undefined) await new Promise((resolve) => server.close(resolve))
+  }
+}
+
+describe('a PostgreSQL store that goes away while the server runs', () => {
+  let db: TestDatabase
+  const outage = new Outage()
+  before(async () => {
+    db = await createTestDatabase('outage')
+    await outage.up()
+  })
+  after(async () => {
+    await outage.down()
+    await db.drop()
+  })
+
+  it('/health answers 503 OCTS.0507 while it is unreachable, 200 with its leases once back', async () => {
+    const url = new URL(db.url)
+    url.port = String(outage.port)
+    const config = loadConfig(
+      { OPENCTS_STORE: url.toString(), OPENCTS_STORE_POOL_SIZE: '3' },
+      { dataDir: join(dir, 'outage'), port: '0', logLevel: 'silent' },
+    )
+    const server = await startServer(config)
+    try {
+      assert.equal(server.dbPath, null)
+      const healthy = await fetch(`${server.url}/health`)
+      assert.equal(healthy.status, 200)
+      const body = (await healthy.json()) as { database: Record<string, unknown> }
+      assert.equal(body.database.engine, 'postgres')
+      assert.equal(body.database.location, `postgres://127.0.0.1:${outage.port}/${db.name}`)
+      assert.equal(body.database.reachable, true)
+      assert.equal(typeof (body.database.pool as { size?: unknown }).size, 'number')
+      const metrics = await (await fetch(`${server.url}/metrics`)).text()
+      assert.match(metrics, /^opencts_store_pool_connections\{state="total"\} [1-3]$/m)
+
+      await outage.down()
+      const down = await fetch(`${server.url}/health`)
+      assert.equal(down.status, 503)
+      const error = (await down.json()) as Record<string, unknown>
+      assert.equal(error.error_code, 'OCTS.0507')
+      assert.match(String(error.error_msg), /cannot be reached/)
+      assert.ok(Number(down.headers.get('retry-after')) > 0)
+
+      await outage.up()
+      // The pool reconnects, and the node takes its leases again (bounded wait).
+      const deadline = Date.now() + 15_000
+      for (let round = 0; ; round++) {
+        const again = await fetch(`${server.url}/health`)
+        const leases =
+          again.status === 200 ? ((await again.json()) as { leases: string[] }).leases : []
+        if (leases.includes('delivery')) break
+        assert.ok(
+          Date.now() < deadline && round < 1000,
+          `health ${again.status}, leases ${leases.join(', ')}`,
+        )
+        await sleep(100)
+      }
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('one node on the embedded store', () => {
   it('holds every lease from the start, reported by /health and /metrics', async () => {
     const config = loadConfig(
@@ -133,5 +235,18 @@ describe('one node on the embedded store', () => {
       server.jobs.leases().filter((l) => l.held),
       [],
     )
+    const migrate = await runOpencts(['admin', 'migrate', '--data-dir', join(dir, 'single')])
+    assert.equal(migrate.status, 0, migrate.stderr)
+    assert.equal(
+      migrate.stdout,
+      `The SQLite store sqlite:${server.dbPath} is at schema version ${SCHEMA_VERSIONS.sqlite} (current).\n`,
+    )
+    // verify --store takes the data directory, the file, or a store URL.
+    for (const store of [join(dir, 'single'), server.dbPath ?? '', server.storeUrl]) {
+      const verify = await runOpencts(['verify', '--store', store])
+      assert.equal(verify.status, 0, `${store}: ${verify.stdout} ${verify.stderr}`)
+      assert.match(verify.stdout, /^Auditing the SQLite store \S+opencts\.db \(read-only/)
+      assert.match(verify.stdout, /Result: valid/)
+    }
   })
 })
