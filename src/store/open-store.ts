@@ -10,6 +10,10 @@ import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './sqlite/schema.js'
 import { openSqliteStore } from './sqlite/sqlite-store.js'
 import type { MerkleHashing, Store } from './store.js'
 
+// The server's lock on its data directory: one server per directory, whatever its store's engine
+// (an OS file lock, which the SQLite driver provides).
+export { lockDataDir, type DataDirLock } from './sqlite/data-dir-lock.js'
+
 export type StoreLocation =
   | { readonly engine: 'sqlite'; readonly path: string }
   | { readonly engine: 'postgres'; readonly url: string }
