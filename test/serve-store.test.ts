@@ -23,6 +23,7 @@ import { loadConfig } from '../src/config/config.js'
 import { startServer } from '../src/server.js'
 import { SCHEMA_VERSIONS } from '../src/store/open-store.js'
 import { runOpencts } from './helpers/cluster.js'
+import { runCliInProcess } from './helpers/run-cli-in-process.js'
 import { createTestDatabase, type TestDatabase } from './helpers/postgres.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'opencts-serve-store-'))
@@ -200,6 +201,44 @@ describe('a PostgreSQL store that goes away while the server runs', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('the banner of a PostgreSQL store', () => {
+  let db: TestDatabase
+  before(async () => {
+    db = await createTestDatabase('banner')
+  })
+  after(async () => {
+    await db.drop()
+  })
+
+  it('names the store without its password, and the pool size', async () => {
+    const url = new URL(db.url)
+    url.username = userInfo().username
+    url.password = 'top-secret-pw' // trust auth: accepted, and must never be printed
+    let stop: (signal: string) => void = () => undefined
+    const stopped = new Promise<string>((resolve) => (stop = resolve))
+    const timer = setTimeout(() => stop('SIGTERM'), 30_000)
+    const run = await runCliInProcess(
+      ['serve', '--port', '0', '--data-dir', join(dir, 'banner'), '--log-level', 'silent'],
+      {
+        env: { OPENCTS_STORE: url.toString(), OPENCTS_STORE_POOL_SIZE: '3' },
+        untilShutdown: () => stopped,
+        onStdout: (text) => {
+          if (text.includes('Press Ctrl+C')) stop('SIGTERM')
+        },
+      },
+    )
+    clearTimeout(timer)
+    assert.equal(run.status, 0, run.stderr)
+    const shown = `postgres://${userInfo().username}:***@127.0.0.1${url.port === '' ? '' : `:${url.port}`}/${db.name}`
+    assert.ok(
+      run.stdout.includes(`\n  store           ${shown} (PostgreSQL, pool of 3)\n`),
+      run.stdout,
+    )
+    assert.doesNotMatch(run.stdout + run.stderr, /top-secret-pw/)
+    assert.doesNotMatch(run.stdout, /SQLite file/)
   })
 })
 
