@@ -41,6 +41,24 @@ function assertOneLineFailure(
   assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace')
 }
 
+describe('store settings', () => {
+  it('an invalid --store or --store-pool-size is a setting error naming flag and variable', async () => {
+    const bad = await runCliInProcess(['serve', '--store', 'mysql://u:pw@127.0.0.1/x'], { env: {} })
+    assert.equal(bad.status, 2)
+    assert.match(
+      bad.stderr,
+      /store must be sqlite:PATH or postgres:\/\/.*\(set by --store or OPENCTS_STORE\)/,
+    )
+    assert.doesNotMatch(bad.stderr, /:pw@/, 'no password in the message')
+    const pool = await runCliInProcess(['serve', '--store-pool-size', '0'], { env: {} })
+    assert.equal(pool.status, 2)
+    assert.match(
+      pool.stderr,
+      /storePoolSize must be an integer from 1 to 200.*\(set by --store-pool-size or OPENCTS_STORE_POOL_SIZE\)/,
+    )
+  })
+})
+
 describe('a store that cannot be used stops the start with one line', () => {
   const closed = 'postgres://opencts:secret-password@127.0.0.1:1/nothing'
 
