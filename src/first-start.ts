@@ -31,8 +31,7 @@ export interface FirstStartDeps {
   readonly onError?: (error: unknown) => void
 }
 
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Whether another node finished the set-up: an account and a signing key exist. */
 async function isSetUp(store: Store): Promise<boolean> {
@@ -51,7 +50,12 @@ export async function firstStart(deps: FirstStartDeps): Promise<AdminCredentials
   const waitMs = deps.waitMs ?? 60_000
   const pollMs = deps.pollMs ?? 100
   const setUp = async (): Promise<AdminCredentials | null> => {
-    const admin = await bootstrapAdmin(store.identity, services.identity, config.admin, config.region)
+    const admin = await bootstrapAdmin(
+      store.identity,
+      services.identity,
+      config.admin,
+      config.region,
+    )
     await services.signingKeys.ensureCurrent()
     return admin
   }
@@ -86,9 +90,7 @@ export async function firstStart(deps: FirstStartDeps): Promise<AdminCredentials
   }
 
   /** The set-up's result once this node's master key is known to open the stored secrets. */
-  async function checked(
-    run: Promise<AdminCredentials | null>,
-  ): Promise<AdminCredentials | null> {
+  async function checked(run: Promise<AdminCredentials | null>): Promise<AdminCredentials | null> {
     const admin = await run
     await services.auth.checkMasterKey(config.masterKeyFile)
     return admin
