@@ -11,7 +11,7 @@ import {
   type ScryptCost,
 } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
-import { Ingestor, Publisher, SelfAudit } from './ingest/index.js'
+import { Ingestor, Publisher, SelfAudit, commitTraces } from './ingest/index.js'
 import { OpenCtsMetrics, storeTransferLag } from './metrics/index.js'
 import type { Clock, IdSource } from './platform/clock.js'
 import type { StorageCondition } from './platform/storage-condition.js'
@@ -271,8 +271,7 @@ export function createServices(deps: ServiceDeps): Services {
       }),
       record: async (trace) => {
         await projects.ensure(trace.project_id)
-        await store.traces.append([trace])
-        publisher.publish([trace])
+        await commitTraces({ traces: store.traces, publisher }, [trace])
       },
       ...passwordCost,
     }),

@@ -1,6 +1,8 @@
 /**
- * Module borders of design.md, enforced: pure cores import nothing with I/O, nothing above `store/`
- * sees the SQLite driver, and only the entry points read process.env.
+ * Module borders of design.md, enforced: pure cores import nothing with I/O, nothing outside
+ * `store/` imports an engine (`store/sqlite/`, `store/postgres/`) or a database driver (tests of
+ * other modules included: they open their store by URL with `openStore`), and only the entry
+ * points read process.env.
  */
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync, statSync } from 'node:fs'
@@ -10,25 +12,47 @@ import { repoRoot } from './helpers/repo-root.js'
 
 const root = repoRoot()
 
-function sources(dir: string): string[] {
+function sources(dir: string, withTests = false): string[] {
   const out: string[] = []
   for (const name of readdirSync(dir)) {
     const path = join(dir, name)
-    if (statSync(path).isDirectory()) out.push(...sources(path))
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(path)
+    if (statSync(path).isDirectory()) out.push(...sources(path, withTests))
+    else if (name.endsWith('.ts') && (withTests || !name.endsWith('.test.ts'))) out.push(path)
   }
   return out
 }
 
+/** Static imports and re-exports, side-effect imports and dynamic `import('…')` of a file. */
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  return [...text.matchAll(/^(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map((m) => m[1] ?? '')
+  return [
+    ...text.matchAll(/^(?:import|export)[^'"]*from\s+'([^']+)'/gm),
+    ...text.matchAll(/^import\s+'([^']+)'/gm),
+    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+  ].map((m) => m[1] ?? '')
 }
 
-const all = sources(join(root, 'src')).map((file) => ({
-  file: relative(root, file),
-  imports: imports(file),
-}))
+const scan = (withTests: boolean): { file: string; imports: string[] }[] =>
+  sources(join(root, 'src'), withTests).map((file) => ({
+    file: relative(root, file),
+    imports: imports(file),
+  }))
+
+const all = scan(false)
+/** Every file of src/, its tests included. */
+const allWithTests = scan(true)
+
+/** The repository path a relative import of `file` names (`src/store/sqlite/index.ts`), or undefined. */
+function target(file: string, spec: string): string | undefined {
+  return spec.startsWith('.') ? join(dirname(file), spec).replace(/\.js$/, '.ts') : undefined
+}
+
+const ENGINES = ['src/store/sqlite/', 'src/store/postgres/']
+const DRIVERS: Record<string, string> = {
+  'better-sqlite3': 'src/store/sqlite/',
+  pg: 'src/store/postgres/',
+  'pg-copy-streams': 'src/store/postgres/',
+}
 
 it('model/ imports only itself (and node:crypto)', () => {
   for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/model/'))) {
@@ -43,11 +67,59 @@ it('errors/ imports nothing else', () => {
   }
 })
 
-it('only store/sqlite imports the SQLite driver', () => {
-  for (const { file, imports: list } of all) {
-    if (file.startsWith('src/store/sqlite/')) continue
-    assert.ok(!list.includes('better-sqlite3'), `${file} imports better-sqlite3`)
+it('nothing outside store/ imports an engine, tests of other modules included', () => {
+  const offenders: string[] = []
+  for (const { file, imports: list } of allWithTests) {
+    if (file.startsWith('src/store/')) continue
+    for (const spec of list) {
+      const path = target(file, spec)
+      if (path !== undefined && ENGINES.some((engine) => path.startsWith(engine)))
+        offenders.push(`${file} imports ${spec}`)
+    }
   }
+  assert.deepEqual(offenders, [])
+})
+
+it('inside store/, only open-store.ts picks an engine, and no engine imports another', () => {
+  const offenders: string[] = []
+  for (const { file, imports: list } of allWithTests.filter((f) =>
+    f.file.startsWith('src/store/'),
+  )) {
+    const own = ENGINES.find((engine) => file.startsWith(engine))
+    if (file === 'src/store/open-store.ts') continue
+    for (const spec of list) {
+      const path = target(file, spec)
+      const engine = ENGINES.find((e) => path?.startsWith(e) === true)
+      if (engine !== undefined && engine !== own) offenders.push(`${file} imports ${spec}`)
+    }
+  }
+  assert.deepEqual(offenders, [])
+})
+
+it('only store/sqlite/ imports better-sqlite3, only store/postgres/ imports pg and pg-copy-streams', () => {
+  const offenders: string[] = []
+  for (const { file, imports: list } of allWithTests) {
+    for (const spec of list) {
+      const home = DRIVERS[spec.replace(/^(pg|pg-copy-streams|better-sqlite3)\/.*$/, '$1')]
+      if (home !== undefined && !file.startsWith(home)) offenders.push(`${file} imports ${spec}`)
+    }
+  }
+  assert.deepEqual(offenders, [])
+})
+
+it('the engine rules see what they check: every engine and driver import of store/', () => {
+  // Guards the scan itself: were a regex or a path wrong, the rules above would pass on nothing.
+  const seen = (file: string, spec: string): boolean =>
+    allWithTests.some((f) => f.file === file && f.imports.includes(spec))
+  assert.ok(seen('src/store/open-store.ts', './sqlite/sqlite-store.js'))
+  assert.ok(seen('src/store/open-store.ts', './postgres/postgres-store.js'))
+  assert.ok(seen('src/store/postgres/pg-pool.ts', 'pg'))
+  assert.ok(allWithTests.some((f) => f.imports.includes('better-sqlite3')))
+  assert.equal(target('src/cli/x.ts', '../store/sqlite/index.js'), 'src/store/sqlite/index.ts')
+  assert.ok(
+    allWithTests.some((f) => f.file.endsWith('.test.ts')),
+    'tests are scanned',
+  )
 })
 
 it('only config/ and the entry points read process.env', () => {

@@ -1,3 +1,8 @@
+/**
+ * What only the SQLite engine has: its file's schema versions and upgrades, and the Merkle
+ * subtrees it stores. The engine's behaviour behind each port is checked by the contract suites
+ * (`test/contract/`, run by `test/contract-*.test.ts` on every engine of `STORES`).
+ */
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -5,41 +10,15 @@ import { join } from 'node:path'
 import { it } from 'node:test'
 import Database from 'better-sqlite3'
 import { isOpenCtsError } from '../src/errors/index.js'
+import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
 import type { TraceRecord } from '../src/model/index.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
 import { SCHEMA_VERSION } from '../src/store/sqlite/schema.js'
-import type { Store } from '../src/store/index.js'
-import { identityStoreContract } from './identity-store-contract.js'
-import { keyStoreContract } from './key-store-contract.js'
 import { makeTrace } from './helpers/make-trace.js'
-import { storeContract, type StoreFactory } from './store-contract.js'
-
-const paths = new WeakMap<Store, string>()
 
 function freshPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'opencts-store-')), 'opencts.db')
 }
-
-const factory: StoreFactory = {
-  open() {
-    const path = freshPath()
-    const store = openSqliteStore({ path })
-    paths.set(store, path)
-    return Promise.resolve(store)
-  },
-  async reopen(store) {
-    const path = paths.get(store)
-    if (path === undefined) throw new Error('unknown store')
-    await store.close()
-    const again = openSqliteStore({ path })
-    paths.set(again, path)
-    return again
-  },
-}
-
-storeContract('sqlite', factory)
-identityStoreContract('sqlite', factory)
-keyStoreContract('sqlite', factory)
 
 const IAM_TABLES = [
   'iam_access_keys',
@@ -175,32 +154,71 @@ it('refuses a file of a newer schema and leaves it unchanged', async () => {
   assert.deepEqual(inspect(path), { tables: [], version: newer })
 })
 
-it('refuses a project or user of an unknown account, and a grant of an unknown user', async () => {
-  const store = await factory.open()
+function traces(projectId: string, count: number): TraceRecord[] {
+  return Array.from({ length: count }, (_, i) =>
+    makeTrace({ project_id: projectId, time: Date.now() - 10_000 + i, resource_id: `r-${i}` }),
+  )
+}
+
+function nodeRows(path: string, projectId: string): number {
+  const db = new Database(path, { readonly: true })
   try {
-    const notFound = (e: unknown): boolean =>
-      isOpenCtsError(e) && e.code === 'OCTS_ERR_IDENTITY_NOT_FOUND'
-    const accountId = 'b'.repeat(32)
-    await assert.rejects(
-      store.identity.insertProject({ id: 'c'.repeat(32), accountId, name: 'p', createdAt: 1 }),
-      notFound,
-    )
-    await assert.rejects(
-      store.identity.insertUser({
-        id: 'd'.repeat(32),
-        accountId,
-        name: 'u',
-        passwordHash: null,
-        enabled: true,
-        createdAt: 1,
-      }),
-      notFound,
-    )
-    await assert.rejects(
-      store.identity.grant({ userId: 'd'.repeat(32), policyName: 'cts_reader', projectId: null }),
-      notFound,
-    )
+    const row = db
+      .prepare('SELECT count(*) AS n FROM merkle_nodes WHERE project_id = ?')
+      .get(projectId) as { n: number }
+    return row.n
   } finally {
-    await store.close()
+    db.close()
   }
+}
+
+it('stores every complete Merkle subtree and no other (2n - popcount(n) rows), none with the log off', async () => {
+  const path = freshPath()
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const a = traces('pa', 702)
+  await store.traces.append([...a.slice(0, 300), ...traces('pb', 301)])
+  await store.close()
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  for (let start = 300; start < 702; start += 97)
+    await store.traces.append(a.slice(start, start + 97))
+  assert.equal(await store.merkle.treeSize('pa'), 702)
+  await store.close()
+  const popcount = (n: number): number => n.toString(2).replaceAll('0', '').length
+  assert.equal(nodeRows(path, 'pa'), 2 * 702 - popcount(702))
+  assert.ok(nodeRows(path, 'pb') < 2 * 301)
+
+  const off = freshPath()
+  const plain = openSqliteStore({ path: off })
+  await plain.traces.append(traces('p1', 10))
+  await plain.close()
+  assert.equal(nodeRows(off, 'p1'), 0)
+})
+
+it('upgrades a version-4 file: adds traces.leaf_index and the merkle tables', async () => {
+  const path = freshPath()
+  const old = traces('p1', 3)
+  const v4 = openSqliteStore({ path })
+  await v4.traces.append(old)
+  await v4.close()
+  const db = new Database(path)
+  db.exec(
+    'DROP TABLE merkle_nodes; DROP TABLE merkle_trees; ALTER TABLE traces DROP COLUMN leaf_index',
+  )
+  db.prepare("UPDATE meta SET value = '4' WHERE key = 'schema_version'").run()
+  db.close()
+
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const added = traces('p1', 2)
+  await store.traces.append(added)
+  // Traces stored before the upgrade have no leaf; the log starts with the first new one.
+  assert.equal(await store.merkle.leafIndexOf('p1', old[0]?.trace_id ?? ''), undefined)
+  assert.equal(await store.merkle.leafIndexOf('p1', added[1]?.trace_id ?? ''), 1)
+  assert.equal(await store.merkle.treeSize('p1'), 2)
+  await store.close()
+  const check = new Database(path, { readonly: true })
+  const version = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
+    value: string
+  }
+  check.close()
+  assert.equal(version.value, String(SCHEMA_VERSION))
 })

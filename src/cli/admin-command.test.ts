@@ -12,7 +12,8 @@ import { after, describe, it } from 'node:test'
 import { parseCredentialsFile } from '../auth/credentials-file.js'
 import { verifyPassword } from '../auth/password-hash.js'
 import { BUILT_IN_POLICIES } from '../auth/policies.js'
-import { openSqliteStore } from '../store/sqlite/index.js'
+import type { Store } from '../store/index.js'
+import { openStore } from '../store/open-store.js'
 import { runCliInProcess, type CliRun } from '../../test/helpers/run-cli-in-process.js'
 
 const root = mkdtempSync(join(tmpdir(), 'opencts-admin-'))
@@ -31,10 +32,8 @@ async function ok(argv: string[], stdin = ''): Promise<string> {
 }
 
 /** Reads the store of the data directory (as the server would). */
-async function inStore<T>(
-  read: (store: ReturnType<typeof openSqliteStore>) => Promise<T>,
-): Promise<T> {
-  const store = openSqliteStore({ path: join(dataDir, 'opencts.db') })
+async function inStore<T>(read: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ url: `sqlite:${join(dataDir, 'opencts.db')}` })
   try {
     return await read(store)
   } finally {

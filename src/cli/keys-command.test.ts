@@ -23,7 +23,7 @@ import { after, describe, it } from 'node:test'
 import { loadOrCreateMasterKey } from '../auth/master-key.js'
 import { publicKeyFingerprint } from '../integrity/digest.js'
 import { FakeClock, randomIds } from '../platform/clock.js'
-import { openSqliteStore } from '../store/sqlite/index.js'
+import { openStore } from '../store/open-store.js'
 import { sealEnvelope } from '../transfer/envelope.js'
 import { KmsKeys, parseKeyFile } from '../transfer/kms-keys.js'
 import { runCliInProcess, type CliRun } from '../../test/helpers/run-cli-in-process.js'
@@ -51,7 +51,7 @@ async function ok(argv: string[]): Promise<string> {
 
 /** The KmsKeys of the data directory, opened as the server would. */
 async function inStore<T>(read: (kms: KmsKeys) => Promise<T>): Promise<T> {
-  const store = openSqliteStore({ path: join(dataDir, 'opencts.db') })
+  const store = await openStore({ url: `sqlite:${join(dataDir, 'opencts.db')}` })
   try {
     const { key } = loadOrCreateMasterKey(join(dataDir, 'master.key'))
     return await read(new KmsKeys({ keys: store.keys, sealer: key, clock, ids: randomIds }))
@@ -238,7 +238,7 @@ describe('opencts keys', () => {
     // A store holding only an account is refused too.
     const other = join(root, 'other')
     mkdirSync(other)
-    const store = openSqliteStore({ path: join(other, 'opencts.db') })
+    const store = await openStore({ url: `sqlite:${join(other, 'opencts.db')}` })
     await store.identity.insertAccount({ id: 'a'.repeat(32), name: 'acme', createdAt: NOW })
     await store.close()
     const run = await keys(['list'], other)

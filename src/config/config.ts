@@ -268,14 +268,17 @@ function integer(key: string, text: string, min: number, max: number): number {
 function storeUrl(text: string): string {
   if (text.startsWith('sqlite:')) {
     const path = text.slice('sqlite:'.length)
-    if (path === '') throw new ConfigError('store sqlite: needs a file path, e.g. sqlite:./opencts.db')
+    if (path === '')
+      throw new ConfigError('store sqlite: needs a file path, e.g. sqlite:./opencts.db')
     return path === ':memory:' ? text : `sqlite:${resolve(path)}`
   }
   if (/^postgres(ql)?:\/\//.test(text)) {
     try {
       new URL(text)
     } catch {
-      throw new ConfigError(`store is not a valid postgres:// URL: ${JSON.stringify(redactUrl(text))}`)
+      throw new ConfigError(
+        `store is not a valid postgres:// URL: ${JSON.stringify(redactUrl(text))}`,
+      )
     }
     return text
   }
@@ -376,9 +379,7 @@ export function loadConfig(
           ] as const),
     store,
     storePoolSize:
-      poolSize === undefined
-        ? DEFAULTS.storePoolSize
-        : integer('storePoolSize', poolSize, 1, 200),
+      poolSize === undefined ? DEFAULTS.storePoolSize : integer('storePoolSize', poolSize, 1, 200),
     sqliteSynchronous:
       sync === undefined
         ? DEFAULTS.sqliteSynchronous

@@ -11,20 +11,23 @@ import { join } from 'node:path'
 import { it, type TestContext } from 'node:test'
 import type { Notification } from '../model/index.js'
 import { FakeClock } from '../platform/clock.js'
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js'
+import type { Store } from '../store/index.js'
+import { openStore } from '../store/open-store.js'
 import { makeTrace } from '../../test/helpers/make-trace.js'
 import { NotificationMatcher } from './notification-matcher.js'
 
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0)
 const P = '0123456789abcdef0123456789abcdef'
 
-function open(t: TestContext): SqliteStore {
-  const store = openSqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'opencts-match-')), 'db') })
+async function open(t: TestContext): Promise<Store> {
+  const store = await openStore({
+    url: `sqlite:${join(mkdtempSync(join(tmpdir(), 'opencts-match-')), 'db')}`,
+  })
   t.after(() => store.close())
   return store
 }
 
-function matcher(store: SqliteStore): NotificationMatcher {
+function matcher(store: Store): NotificationMatcher {
   return new NotificationMatcher({
     traces: store.traces,
     config: store.config,
@@ -47,7 +50,7 @@ const enabled: Notification = {
 }
 
 it('keeps a cursor set on an empty store across a restart; a new matcher starts at the head', async (t) => {
-  const store = open(t)
+  const store = await open(t)
   await store.config.insertNotification(enabled, [])
   assert.equal((await matcher(store).runOnce()).traces, 0, 'a fresh install: nothing yet')
   assert.equal(await store.delivery.deliveryCursor(), 0)
@@ -57,7 +60,7 @@ it('keeps a cursor set on an empty store across a restart; a new matcher starts 
   assert.equal(report.traces, 1, 'the trace is matched after the restart, not skipped')
   assert.equal(await store.delivery.deliveryCursor(), await store.traces.headSeq())
 
-  const other = open(t)
+  const other = await open(t)
   await other.config.insertNotification(enabled, [])
   await other.traces.append([makeTrace({ project_id: P, time: NOW - 1000 })])
   assert.equal((await matcher(other).runOnce()).traces, 0, 'a first run skips the stored days')

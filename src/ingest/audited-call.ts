@@ -7,13 +7,14 @@
  *   ConfigStore mutation, which commits them in the same transaction as the change. They are
  *   published after the operation resolves.
  * - Failure: when the operation throws, one trace with the error's HTTP status as `code` and the
- *   CTS error body as `response` (rating `warning`, code ≥ 400) is appended with `traces.append`
- *   and published; then the original error is rethrown unchanged. A value that is not an
+ *   CTS error body as `response` (rating `warning`, code ≥ 400) is committed and published
+ *   (`commitTraces`); then the original error is rethrown unchanged. A value that is not an
  *   OpenCtsError is audited as OCTS_ERR_INTERNAL (500). Recording a failure is best effort: if the
  *   store cannot take the failure trace either (it is usually the store that failed), the original
  *   error is still what the caller sees.
  */
 import { OpenCtsError, isOpenCtsError } from '../errors/index.js'
+import { commitChange, commitTraces } from './commit.js'
 import type { Publisher } from './publisher.js'
 import type { Caller, SelfAudit } from './self-audit.js'
 import type { TraceRecord } from '../model/index.js'
@@ -113,15 +114,16 @@ export async function runAudited(
   operation: (scope: AuditScope) => Promise<ServiceResult>,
 ): Promise<ServiceResult> {
   const scope = new AuditScope(deps.audit, call)
-  let result: ServiceResult
   try {
-    result = await operation(scope)
+    return await commitChange(
+      deps.publisher,
+      () => operation(scope),
+      () => scope.built,
+    )
   } catch (error) {
     await recordFailure(deps, scope, error)
     throw error
   }
-  deps.publisher.publish(scope.built)
-  return result
 }
 
 async function recordFailure(
@@ -132,10 +134,8 @@ async function recordFailure(
   const known = isOpenCtsError(error) ? error : new OpenCtsError('OCTS_ERR_INTERNAL')
   const trace = scope.trace({ code: known.httpStatus, response: known.toBody() })
   try {
-    await deps.traces.append([trace])
+    await commitTraces(deps, [trace])
   } catch {
     // Best effort (module header): the caller must see the original error, not this one.
-    return
   }
-  deps.publisher.publish([trace])
 }

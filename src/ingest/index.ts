@@ -9,3 +9,4 @@ export {
   type AuditedCallDeps,
   type ServiceResult,
 } from './audited-call.js'
+export { commitChange, commitTraces, type CommitDeps } from './commit.js'

@@ -15,6 +15,7 @@ import {
 } from '../model/index.js'
 import type { Clock, IdSource } from '../platform/clock.js'
 import type { TraceStore } from '../store/index.js'
+import { commitTraces } from './commit.js'
 import type { Publisher } from './publisher.js'
 
 export interface IngestResult {
@@ -90,12 +91,7 @@ export class Ingestor {
 
   /** Commits already-normalised traces (self-audit, recorder) and publishes the new ones. */
   async commit(traces: readonly TraceRecord[]): Promise<IngestResult> {
-    const result = await this.#deps.traces.append(traces)
-    if (result.inserted.length > 0) {
-      // `delete` makes a repeat of an id within the batch publish once, like it is stored once.
-      const fresh = new Set(result.inserted)
-      this.#deps.publisher.publish(traces.filter((t) => fresh.delete(t.trace_id)))
-    }
+    const result = await commitTraces(this.#deps, traces)
     return {
       trace_ids: traces.map((t) => t.trace_id),
       stored: result.inserted.length,

@@ -6,6 +6,7 @@
  */
 import type { SelfAudit } from '../ingest/self-audit.js'
 import type { Publisher } from '../ingest/publisher.js'
+import { commitChange } from '../ingest/commit.js'
 import type { Clock, IdSource } from '../platform/clock.js'
 import type { ConfigStore } from '../store/index.js'
 import { newTracker } from './new-tracker.js'
@@ -46,37 +47,41 @@ export class ProjectRegistry {
     const now = clock.now()
     const domainId = (await this.#deps.domainOf?.(projectId)) ?? ''
     let auditTraces: ReturnType<SelfAudit['trace']>[] = []
-    await config.ensureProject(projectId, now, () => {
-      const tracker = newTracker({
-        id: ids.uuid(),
-        now,
-        projectId,
-        domainId,
-        type: 'system',
-        name: 'system',
-      })
-      auditTraces = [
-        audit.trace({
-          projectId,
-          traceName: 'createTracker',
-          resourceType: 'tracker',
-          resourceId: tracker.id,
-          resourceName: tracker.tracker_name,
-          request: { tracker_type: 'system', tracker_name: 'system' },
-          response: tracker,
-          code: 201,
-          caller: {
-            sourceIp: null,
-            user: null,
-            requestId: null,
-            userAgent: null,
-            traceType: 'SystemAction',
-          },
+    await commitChange(
+      publisher,
+      () =>
+        config.ensureProject(projectId, now, () => {
+          const tracker = newTracker({
+            id: ids.uuid(),
+            now,
+            projectId,
+            domainId,
+            type: 'system',
+            name: 'system',
+          })
+          auditTraces = [
+            audit.trace({
+              projectId,
+              traceName: 'createTracker',
+              resourceType: 'tracker',
+              resourceId: tracker.id,
+              resourceName: tracker.tracker_name,
+              request: { tracker_type: 'system', tracker_name: 'system' },
+              response: tracker,
+              code: 201,
+              caller: {
+                sourceIp: null,
+                user: null,
+                requestId: null,
+                userAgent: null,
+                traceType: 'SystemAction',
+              },
+            }),
+          ]
+          return { tracker, audit: auditTraces }
         }),
-      ]
-      return { tracker, audit: auditTraces }
-    })
+      () => auditTraces,
+    )
     this.#known.add(projectId)
-    publisher.publish(auditTraces)
   }
 }

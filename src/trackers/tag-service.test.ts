@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
 import type { Tracker } from '../model/index.js'
-import { openSqliteStore } from '../store/sqlite/index.js'
 import type { Store } from '../store/index.js'
+import { openStore } from '../store/open-store.js'
 import { newTracker } from './new-tracker.js'
 import { TagService } from './tag-service.js'
 import { rejectsWith as rejects } from '../../test/helpers/service-harness.js'
@@ -13,7 +13,7 @@ const TYPE = 'cts-tracker'
 async function setup(
   t: TestContext,
 ): Promise<{ store: Store; tags: TagService; trackers: Tracker[] }> {
-  const store = openSqliteStore({ path: ':memory:' })
+  const store = await openStore({ url: 'sqlite::memory:' })
   t.after(() => store.close())
   const trackers = ['system', 'alpha', 'beta'].map((name) =>
     newTracker({

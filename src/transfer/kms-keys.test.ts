@@ -1,5 +1,5 @@
 /**
- * Tests of KmsKeys over an in-memory SQLite store and a real master key: create, rotate, list,
+ * Tests of KmsKeys over an in-memory SQLite store (opened by URL) and a real master key: create, rotate, list,
  * lookups by id only, material sealed at rest and bound to its key version, the key file of
  * `export` read back by `parseKeyFile` (and opening an envelope with it), and bad key files.
  */
@@ -9,7 +9,8 @@ import { describe, it, type TestContext } from 'node:test'
 import { MasterKey } from '../auth/master-key.js'
 import { isOpenCtsError, type ErrorCode } from '../errors/index.js'
 import { FakeClock, randomIds } from '../platform/clock.js'
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js'
+import type { Store } from '../store/index.js'
+import { openStore } from '../store/open-store.js'
 import { openEnvelope, sealEnvelope } from './envelope.js'
 import { KmsKeys, parseKeyFile, type KeyFile } from './kms-keys.js'
 
@@ -20,14 +21,14 @@ function hasCode(code: ErrorCode): (error: unknown) => boolean {
 }
 
 interface Harness {
-  readonly store: SqliteStore
+  readonly store: Store
   readonly masterKey: MasterKey
   readonly clock: FakeClock
   readonly kms: KmsKeys
 }
 
-function setup(t: TestContext): Harness {
-  const store = openSqliteStore({ path: ':memory:' })
+async function setup(t: TestContext): Promise<Harness> {
+  const store = await openStore({ url: 'sqlite::memory:' })
   t.after(() => store.close())
   const masterKey = MasterKey.generate()
   const clock = new FakeClock(NOW)
@@ -41,7 +42,7 @@ function setup(t: TestContext): Harness {
 
 describe('KmsKeys', () => {
   it('creates a key with version 1 of 32 random bytes, named by a UUID id', async (t) => {
-    const { kms } = setup(t)
+    const { kms } = await setup(t)
     const key = await kms.create('billing')
     assert.match(key.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
     assert.deepEqual(key, {
@@ -60,7 +61,7 @@ describe('KmsKeys', () => {
   })
 
   it('accepts names of letters, digits, - _ and /, and refuses others and taken ones', async (t) => {
-    const { kms } = setup(t)
+    const { kms } = await setup(t)
     await kms.create('team/billing_key-1')
     await kms.create('x'.repeat(64))
     for (const bad of ['', 'x'.repeat(65), 'has space', 'dot.name', 'é', randomUUID()])
@@ -69,7 +70,7 @@ describe('KmsKeys', () => {
   })
 
   it('rotates by id or name: new files use the new version, old versions still open', async (t) => {
-    const { kms, clock } = setup(t)
+    const { kms, clock } = await setup(t)
     const key = await kms.create('billing')
     const v1 = await kms.current(key.id)
     clock.advance(1000)
@@ -85,7 +86,7 @@ describe('KmsKeys', () => {
   })
 
   it('finds keys for encryption by id only, never by name', async (t) => {
-    const { kms } = setup(t)
+    const { kms } = await setup(t)
     const key = await kms.create('billing')
     assert.equal(await kms.exists(key.id), true)
     assert.equal(await kms.exists('billing'), false)
@@ -95,7 +96,7 @@ describe('KmsKeys', () => {
   })
 
   it('lists keys by name with their versions, never their material', async (t) => {
-    const { kms } = setup(t)
+    const { kms } = await setup(t)
     const b = await kms.create('beta')
     const a = await kms.create('alpha')
     await kms.rotate('beta')
@@ -118,7 +119,7 @@ describe('KmsKeys', () => {
   })
 
   it('stores material sealed, bound to its key version, and reads it back in a new process', async (t) => {
-    const { kms, store, masterKey, clock } = setup(t)
+    const { kms, store, masterKey, clock } = await setup(t)
     const key = await kms.create('billing')
     await kms.rotate(key.id)
     const material = (await kms.current(key.id)).material
@@ -144,7 +145,7 @@ describe('KmsKeys', () => {
   })
 
   it('exports a key file that parseKeyFile reads back, enough to open its envelopes', async (t) => {
-    const { kms, clock } = setup(t)
+    const { kms, clock } = await setup(t)
     const key = await kms.create('billing')
     const sealed1 = sealEnvelope(Buffer.from('first'), await kms.current(key.id))
     clock.advance(5000)

@@ -1,5 +1,5 @@
 /**
- * Tests of SigningKeys over an in-memory SQLite store, a real master key and a fake clock: the
+ * Tests of SigningKeys over an in-memory SQLite store (opened by URL), a real master key and a fake clock: the
  * first key, the key picked for a digest end time across rotations, automatic rotation by age,
  * private keys sealed at rest and usable after a restart; and the pure window rules shared with
  * verifiers (`selectVerificationKey`, `keysOverlapping`).
@@ -10,7 +10,8 @@ import { describe, it, type TestContext } from 'node:test'
 import { MasterKey } from '../auth/master-key.js'
 import { publicKeyFingerprint, signDigest, verifyDigestSignature } from '../integrity/digest.js'
 import { FakeClock } from '../platform/clock.js'
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js'
+import type { Store } from '../store/index.js'
+import { openStore } from '../store/open-store.js'
 import {
   SigningKeys,
   keysOverlapping,
@@ -23,14 +24,14 @@ const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
 interface Harness {
-  readonly store: SqliteStore
+  readonly store: Store
   readonly masterKey: MasterKey
   readonly clock: FakeClock
   readonly signing: SigningKeys
 }
 
-function setup(t: TestContext, rotationMs = 30 * DAY): Harness {
-  const store = openSqliteStore({ path: ':memory:' })
+async function setup(t: TestContext, rotationMs = 30 * DAY): Promise<Harness> {
+  const store = await openStore({ url: 'sqlite::memory:' })
   t.after(() => store.close())
   const masterKey = MasterKey.generate()
   const clock = new FakeClock(NOW)
@@ -51,7 +52,7 @@ async function verifiesWithPublished(
 
 describe('SigningKeys', () => {
   it('creates the first key valid from now, once', async (t) => {
-    const { signing } = setup(t)
+    const { signing } = await setup(t)
     assert.deepEqual(await signing.publicKeys(), [])
     await signing.ensureCurrent()
     await signing.ensureCurrent()
@@ -69,14 +70,14 @@ describe('SigningKeys', () => {
   })
 
   it('makes the first key when asked to sign before any exists', async (t) => {
-    const { signing } = setup(t)
+    const { signing } = await setup(t)
     const chosen = await signing.keyFor(NOW - HOUR)
     assert.equal((await signing.publicKeys())[0]?.fingerprint, chosen.fingerprint)
     assert.ok(await verifiesWithPublished(signing, chosen))
   })
 
   it('picks the key whose window holds the end time; before every key, the oldest', async (t) => {
-    const { signing, clock } = setup(t)
+    const { signing, clock } = await setup(t)
     await signing.ensureCurrent()
     clock.advance(DAY)
     const second = await signing.rotate()
@@ -95,7 +96,7 @@ describe('SigningKeys', () => {
   })
 
   it('rotates before answering once the current key is older than the rotation period', async (t) => {
-    const { signing, clock } = setup(t, 10 * DAY)
+    const { signing, clock } = await setup(t, 10 * DAY)
     await signing.ensureCurrent()
     clock.advance(10 * DAY)
     await signing.keyFor(clock.now())
@@ -112,7 +113,7 @@ describe('SigningKeys', () => {
   })
 
   it('rotates once when several digests ask for a key at the same time', async (t) => {
-    const { signing, clock } = setup(t, DAY)
+    const { signing, clock } = await setup(t, DAY)
     await signing.ensureCurrent()
     clock.advance(2 * DAY)
     const chosen = await Promise.all([1, 2, 3].map(() => signing.keyFor(clock.now())))
@@ -121,7 +122,7 @@ describe('SigningKeys', () => {
   })
 
   it('keeps private keys sealed and bound to their fingerprint, usable after a restart', async (t) => {
-    const { signing, store, masterKey, clock } = setup(t)
+    const { signing, store, masterKey, clock } = await setup(t)
     await signing.ensureCurrent()
     const [stored] = await store.keys.listSigningKeys()
     assert.ok(stored)

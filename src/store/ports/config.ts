@@ -10,7 +10,6 @@ import type {
   TrackerType,
 } from '../../model/index.js'
 
-
 export interface TrackerQuery {
   readonly name?: string
   readonly type?: TrackerType

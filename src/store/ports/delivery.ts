@@ -3,7 +3,6 @@
  * The delivery port: topics, subscriptions, function endpoints, the outbox and named consumer cursors.
  */
 
-
 /**
  * A topic (SMN equivalent) notifications send to; its subscriptions are the endpoints. `urn` is
  * `urn:smn:{region}:{project_id}:{name}`.

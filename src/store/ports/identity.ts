@@ -12,7 +12,6 @@ import type {
   User,
 } from '../../auth/identity.js'
 
-
 /**
  * Identity: accounts, projects, users, policy grants, access keys and token hashes. Names are unique
  * per account (accounts: globally); a clash throws OCTS_ERR_IDENTITY_EXISTS. Deleting a user deletes

@@ -3,7 +3,6 @@
  * The key port: KMS-style master keys of trace files and digest signing keys.
  */
 
-
 /**
  * A named encryption master key (the tracker's `kms_id`). Each version's 32-byte key material is
  * sealed with the server master key (`master.key`, kept outside the store); old versions stay so

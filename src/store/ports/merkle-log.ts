@@ -2,10 +2,7 @@
  * @module store/ports/merkle-log
  * The Merkle log port: per-project trees of stored traces, checkpoints, log keys, audit reads.
  */
-import type {
-  TraceRecord,
-} from '../../model/index.js'
-
+import type { TraceRecord } from '../../model/index.js'
 
 /** Reads the hash of the complete subtree of 2^level leaves starting at leaf index * 2^level. */
 export type MerkleNodeReader = (level: number, index: number) => Buffer

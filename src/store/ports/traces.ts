@@ -2,12 +2,7 @@
  * @module store/ports/traces
  * The trace port: append a batch, page newest-first by a filter, get by id, count, purge, read from a commit cursor.
  */
-import type {
-  TraceCategory,
-  TraceRating,
-  TraceRecord,
-} from '../../model/index.js'
-
+import type { TraceCategory, TraceRating, TraceRecord } from '../../model/index.js'
 
 /** Filter of a trace page. Every string filter is an exact, case-sensitive match. */
 export interface TraceFilter {

@@ -3,7 +3,6 @@
  * The transfer port: per-tracker cursor, batch in flight, delivered files, digest chain.
  */
 
-
 /** A trace file delivered to object storage, as the digest of its period lists it. */
 export interface DeliveredFile {
   readonly trackerId: string

@@ -9,7 +9,7 @@ import type { StorageCondition } from '../../platform/storage-condition.js'
 /** The SQLSTATE (`23505` …) or Node socket code (`ECONNREFUSED` …) of a driver error. */
 export function pgCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code
+    const code = error.code
     if (typeof code === 'string') return code
   }
   return undefined

@@ -21,9 +21,10 @@ export interface PoolOptions {
 /** The connection settings of a store URL (the OS user when the URL names none). */
 export function connectionConfig(url: string, applicationName = 'opencts'): pg.ClientConfig {
   const parsed = new URL(url)
+  // In the URL itself: `pg` lets the connection string's (empty) user override a `user` option.
+  if (parsed.username === '') parsed.username = encodeURIComponent(osUser())
   return {
-    connectionString: url,
-    ...(parsed.username === '' ? { user: osUser() } : {}),
+    connectionString: parsed.toString(),
     application_name: applicationName,
     keepAlive: true,
     connectionTimeoutMillis: 10_000,

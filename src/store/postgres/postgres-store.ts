@@ -18,14 +18,21 @@ import type {
   MerkleLogStore,
   Store,
   StoreHealth,
-  TraceStore,
   TransferStore,
 } from '../store.js'
 import { toStoreError } from './driver-errors.js'
 import { migrate, requireVersion } from './migrations.js'
 import { PgDatabase } from './pg-database.js'
+import { PgConfigStore } from './postgres-config-store.js'
+import { PgIdentityStore } from './postgres-identity-store.js'
+import { PgKeyStore } from './postgres-key-store.js'
 import { createPool, safeLocation } from './pg-pool.js'
-import { unimplementedPort } from './unimplemented.js'
+import { PgSnapshot } from './pg-snapshot.js'
+import { PgMerkleStore } from './postgres-merkle-store.js'
+import { PgTraceStore } from './postgres-trace-store.js'
+import { PgCoordination } from './pg-coordination.js'
+import { PostgresDeliveryStore } from './postgres-delivery-store.js'
+import { PostgresTransferStore } from './postgres-transfer-store.js'
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` (the OS user when none is named). */
@@ -41,7 +48,7 @@ export interface PostgresStoreOptions {
 }
 
 export class PostgresStore implements Store {
-  readonly traces: TraceStore
+  readonly traces: PgTraceStore
   readonly merkle: MerkleLogStore
   readonly config: ConfigStore
   readonly identity: IdentityStore
@@ -53,20 +60,37 @@ export class PostgresStore implements Store {
   readonly nodeName: string
   readonly #db: PgDatabase
   readonly #location: string
+  /** The read-only store's snapshot (every trace and Merkle read goes through it). */
+  readonly #snapshot: PgSnapshot | undefined
 
-  constructor(db: PgDatabase, location: string, options: { nodeName: string; merkle?: MerkleHashing }) {
+  constructor(
+    db: PgDatabase,
+    location: string,
+    options: {
+      nodeName: string
+      merkle?: MerkleHashing
+      snapshot?: PgSnapshot
+      coordination?: Coordination
+    },
+  ) {
     this.#db = db
     this.#location = location
     this.nodeName = options.nodeName
     this.storage = db.storage ?? new StorageCondition()
-    this.traces = unimplementedPort<TraceStore>('traces')
-    this.merkle = unimplementedPort<MerkleLogStore>('merkle')
-    this.config = unimplementedPort<ConfigStore>('config')
-    this.identity = unimplementedPort<IdentityStore>('identity')
-    this.keys = unimplementedPort<KeyStore>('keys')
-    this.transfer = unimplementedPort<TransferStore>('transfer')
-    this.delivery = unimplementedPort<DeliveryStore>('delivery')
-    this.coordination = new LocalCoordination()
+    this.#snapshot = options.snapshot
+    const reader = { reader: options.snapshot ?? db, readonly: options.snapshot !== undefined }
+    this.traces = new PgTraceStore(db, {
+      ...reader,
+      nodeName: options.nodeName,
+      ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+    })
+    this.merkle = new PgMerkleStore(db, reader)
+    this.config = new PgConfigStore(db, this.traces)
+    this.identity = new PgIdentityStore(db)
+    this.keys = new PgKeyStore(db)
+    this.transfer = new PostgresTransferStore(db)
+    this.delivery = new PostgresDeliveryStore(db)
+    this.coordination = options.coordination ?? new LocalCoordination()
   }
 
   get pool(): pg.Pool {
@@ -88,20 +112,26 @@ export class PostgresStore implements Store {
         location: this.#location,
         reachable: false,
         pool,
-        error: isOpenCtsError(error) && error.cause instanceof Error ? error.cause.message : String(error),
+        error:
+          isOpenCtsError(error) && error.cause instanceof Error
+            ? error.cause.message
+            : String(error),
       }
     }
   }
 
   async probeSpace(): Promise<void> {
     await this.#db.transaction(async (tx) => {
-      await tx.query('CREATE TEMP TABLE opencts_space_probe ON COMMIT DROP AS SELECT repeat(md5(random()::text), 2048) AS v')
+      await tx.query(
+        'CREATE TEMP TABLE opencts_space_probe ON COMMIT DROP AS SELECT repeat(md5(random()::text), 2048) AS v',
+      )
     })
     this.storage.markWritable()
   }
 
   async close(): Promise<void> {
     await this.coordination.close()
+    await this.#snapshot?.close()
     await this.#db.pool.end()
   }
 }
@@ -135,9 +165,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
     if (options.readonly === true) await requireVersion(db, location)
     else await migrate(db, location)
+    // Leases and wake-ups across nodes; a read-only open (audits) runs no background work.
+    const coordination =
+      options.readonly === true
+        ? new LocalCoordination()
+        : await PgCoordination.start({ url: options.url, nodeName })
     return new PostgresStore(db, location, {
       nodeName,
+      coordination,
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
+      ...(options.readonly === true ? { snapshot: await PgSnapshot.open(pool) } : {}),
     })
   } catch (error) {
     await pool.end().catch(() => undefined)

@@ -2,20 +2,19 @@
  * @module store/sqlite/sqlite-config-store
  * ConfigStore on SQLite: projects, trackers, notifications and tags as JSON documents keyed by id,
  * with unique (project, name) constraints. Each mutation commits its audit traces in the same
- * transaction through the trace store.
+ * transaction through the engine's one trace append (`SqliteTraceAppender`), the append batches use.
  */
 import { OpenCtsError } from '../../errors/index.js'
 import type { Notification, TraceRecord, Tracker, TrackerErrorDetail } from '../../model/index.js'
 import type { ConfigStore, Tag, TrackerQuery } from '../store.js'
 import { isUniqueViolation, run } from './driver-errors.js'
-import type { SqliteDatabase } from './sqlite-database.js'
-import type { SqliteTraceStore } from './sqlite-trace-store.js'
+import type { SqliteDatabase, SqliteTraceAppender } from './sqlite-database.js'
 
 export class SqliteConfigStore implements ConfigStore {
   readonly #db: SqliteDatabase
-  readonly #traces: SqliteTraceStore
+  readonly #traces: SqliteTraceAppender
 
-  constructor(db: SqliteDatabase, traces: SqliteTraceStore) {
+  constructor(db: SqliteDatabase, traces: SqliteTraceAppender) {
     this.#db = db
     this.#traces = traces
   }

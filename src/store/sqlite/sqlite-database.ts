@@ -3,6 +3,8 @@
  * The subset of the better-sqlite3 API the store uses, so the store depends on the driver's shape
  * rather than on its package.
  */
+import type { TraceRecord } from '../../model/index.js'
+import type { AppendResult } from '../store.js'
 export interface SqliteStatement {
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint }
   get(...params: unknown[]): unknown
@@ -18,4 +20,13 @@ export interface SqliteDatabase {
   readonly open: boolean
   /** The file path (or `:memory:`). */
   readonly name: string
+}
+
+/**
+ * The trace append inside a transaction already open (`SqliteDatabase.transaction`): configuration
+ * changes commit their self-audit traces through the same append as ingest (same commit order, same
+ * Merkle log).
+ */
+export interface SqliteTraceAppender {
+  appendInTransaction(traces: readonly TraceRecord[]): AppendResult
 }

@@ -16,6 +16,7 @@ import type {
   StoredCheckpoint,
   StoredLeaf,
 } from '../store.js'
+import { appendLeaves, frontierKeys, nodeKey } from '../merkle-append.js'
 import { run } from './driver-errors.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
 import { traceRow } from './sqlite-trace-store.js'
@@ -43,32 +44,32 @@ function storedNodes(select: SqliteStatement, projectId: string): MerkleNodeRead
 }
 
 /**
- * One batch's appends, inside its write transaction: one size read per project, nodes completed in
- * this batch served from memory, node rows written in multi-row INSERTs and sizes updated once per
- * project by `finish()`. Discarded with the transaction (nothing outlives a rollback).
+ * One batch's appends, inside its write transaction: one size read per project, the leaves of the
+ * batch collected in order, and at `finish()` each project's frontier read, the new subtrees
+ * computed by store/merkle-append, written in multi-row INSERTs and the size updated once.
+ * Discarded with the transaction (nothing outlives a rollback).
  */
 export class MerkleBatch {
   readonly #appender: MerkleAppender
-  readonly #sizes = new Map<string, { readonly from: number; size: number }>()
-  readonly #written = new Map<string, Map<number, Buffer>[]>()
+  readonly #trees = new Map<string, { readonly from: number; readonly leaves: Buffer[] }>()
 
   constructor(appender: MerkleAppender) {
     this.#appender = appender
   }
 
-  #tree(projectId: string): { readonly from: number; size: number } {
-    let tree = this.#sizes.get(projectId)
+  #tree(projectId: string): { readonly from: number; readonly leaves: Buffer[] } {
+    let tree = this.#trees.get(projectId)
     if (tree === undefined) {
-      const size = this.#appender.storedSize(projectId)
-      tree = { from: size, size }
-      this.#sizes.set(projectId, tree)
+      tree = { from: this.#appender.storedSize(projectId), leaves: [] }
+      this.#trees.set(projectId, tree)
     }
     return tree
   }
 
   /** The leaf index the project's next newly stored trace gets. */
   nextIndex(projectId: string): number {
-    return this.#tree(projectId).size
+    const tree = this.#tree(projectId)
+    return tree.from + tree.leaves.length
   }
 
   /**
@@ -76,50 +77,39 @@ export class MerkleBatch {
    * `leafHash` is the document's leaf hash when already computed.
    */
   append(projectId: string, document: string, leafHash?: Buffer): void {
-    const tree = this.#tree(projectId)
-    let levels = this.#written.get(projectId)
-    if (levels === undefined) {
-      levels = []
-      this.#written.set(projectId, levels)
-    }
-    const written = levels
-    const stored = this.#appender.reader(projectId)
-    const node: MerkleNodeReader = (level, index) =>
-      written[level]?.get(index) ?? stored(level, index)
-    const hashing = this.#appender.hashing
-    for (const [level, index, hash] of hashing.appendLeaf(
-      tree.size,
-      leafHash ?? hashing.leafHash(document),
-      node,
-    )) {
-      let atLevel = written[level]
-      if (atLevel === undefined) {
-        atLevel = new Map()
-        written[level] = atLevel
-      }
-      atLevel.set(index, hash)
-    }
-    tree.size++
+    this.#tree(projectId).leaves.push(leafHash ?? this.#appender.hashing.leafHash(document))
   }
 
   /**
-   * Writes the batch's subtrees, level by level in index order (each level's rows are one run at
-   * the end of its key range), and the new sizes; call once, at the end of the batch.
+   * Writes the batch's subtrees, per project level by level in index order (each level's rows are
+   * one run at the end of its key range), and the new sizes; call once, at the end of the batch.
    */
   finish(): void {
     let rows: unknown[] = []
-    for (const [projectId, levels] of this.#written)
-      for (const [level, atLevel] of levels.entries())
-        for (const [index, hash] of atLevel ?? []) {
-          rows.push(projectId, level, index, hash)
-          if (rows.length === NODE_ROWS_PER_INSERT * 4) {
-            this.#appender.insertNodes(rows)
-            rows = []
-          }
+    for (const [projectId, tree] of this.#trees) {
+      if (tree.leaves.length === 0) continue
+      const stored = this.#appender.reader(projectId)
+      const frontier = new Map<string, Buffer>()
+      for (const [level, index] of frontierKeys(tree.from))
+        frontier.set(nodeKey(level, index), stored(level, index))
+      const { nodes, size } = appendLeaves(
+        this.#appender.hashing,
+        tree.from,
+        frontier,
+        tree.leaves,
+        projectId,
+      )
+      for (const [level, index, hash] of nodes) {
+        rows.push(projectId, level, index, hash)
+        if (rows.length === NODE_ROWS_PER_INSERT * 4) {
+          this.#appender.insertNodes(rows)
+          rows = []
         }
-    if (rows.length > 0) this.#appender.insertNodes(rows)
-    for (const [projectId, tree] of this.#sizes)
-      if (tree.size !== tree.from) this.#appender.setSize(projectId, tree.size)
+      }
+      if (rows.length > 0) this.#appender.insertNodes(rows)
+      rows = []
+      this.#appender.setSize(projectId, size)
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The identity store contract: every IdentityStore implementation must pass this suite.
- * Run it with `identityStoreContract('sqlite', factory)`, with the same factory as `storeContract`.
+ * The contract of the identity port (`IdentityStore`): every engine passes it; the engine-matrix
+ * runner calls `identityStoreContract(engine, factory)` with each factory of `engines.ts`.
  *
  * Names are lowercase ASCII so that the expected order is the same under every collation.
  */
@@ -14,11 +14,11 @@ import type {
   Project,
   TokenRecord,
   User,
-} from '../src/auth/identity.js'
-import type { ErrorCode } from '../src/errors/index.js'
-import { isOpenCtsError } from '../src/errors/index.js'
-import type { IdentityStore, Store } from '../src/store/index.js'
-import type { StoreFactory } from './store-contract.js'
+} from '../../src/auth/identity.js'
+import type { ErrorCode } from '../../src/errors/index.js'
+import { isOpenCtsError } from '../../src/errors/index.js'
+import type { IdentityStore, Store } from '../../src/store/index.js'
+import type { StoreFactory } from './engines.js'
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
 
@@ -374,6 +374,30 @@ export function identityStoreContract(name: string, factory: StoreFactory): void
           tokens.get(other.id),
         )
         assert.equal(await identity.deleteUser(iamId()), false)
+      }))
+
+    it('refuses a project or user of an unknown account, and a grant of an unknown user', () =>
+      withIdentity(factory, async (identity) => {
+        const accountId = 'b'.repeat(32)
+        await assert.rejects(
+          identity.insertProject({ id: 'c'.repeat(32), accountId, name: 'p', createdAt: 1 }),
+          notFound,
+        )
+        await assert.rejects(
+          identity.insertUser({
+            id: 'd'.repeat(32),
+            accountId,
+            name: 'u',
+            passwordHash: null,
+            enabled: true,
+            createdAt: 1,
+          }),
+          notFound,
+        )
+        await assert.rejects(
+          identity.grant({ userId: 'd'.repeat(32), policyName: 'cts_reader', projectId: null }),
+          notFound,
+        )
       }))
 
     if (factory.reopen !== undefined) {

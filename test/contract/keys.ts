@@ -1,6 +1,6 @@
 /**
- * The key store contract: every KeyStore implementation must pass this suite.
- * `test/store-sqlite.test.ts` runs it with the same factory as `storeContract`.
+ * The contract of the keys port (`KeyStore`): every engine passes it; the engine-matrix runner
+ * calls `keyStoreContract(engine, factory)` with each factory of `engines.ts`.
  *
  * The sealed values are opaque strings to a store, so the fixtures use readable fakes. Names are
  * lowercase ASCII so that the expected order is the same under every collation.
@@ -8,10 +8,15 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
-import type { ErrorCode } from '../src/errors/index.js'
-import { isOpenCtsError } from '../src/errors/index.js'
-import type { KeyStore, KmsKeyRecord, KmsKeyVersion, SigningKeyRecord } from '../src/store/index.js'
-import type { StoreFactory } from './store-contract.js'
+import type { ErrorCode } from '../../src/errors/index.js'
+import { isOpenCtsError } from '../../src/errors/index.js'
+import type {
+  KeyStore,
+  KmsKeyRecord,
+  KmsKeyVersion,
+  SigningKeyRecord,
+} from '../../src/store/index.js'
+import type { StoreFactory } from './engines.js'
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0)
 const DAY = 86_400_000

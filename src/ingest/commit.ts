@@ -1,0 +1,48 @@
+/**
+ * @module ingest/commit
+ * The one commit-then-publish path. Every writer of traces goes through it: ingest batches, the
+ * recorder, self-audit of configuration changes (success and failure), sign-in traces and project
+ * registration. Subscribers hear of a trace only after the transaction that stored it committed,
+ * and only of traces that transaction newly stored (a re-reported id is not published again).
+ *
+ * In the store, every trace append — a batch of its own, or the self-audit traces inside a
+ * configuration change's transaction — goes through the engine's one append (same commit order,
+ * same Merkle log); see src/store/README.md.
+ */
+import type { TraceRecord } from '../model/index.js'
+import type { AppendResult, TraceStore } from '../store/index.js'
+import type { Publisher } from './publisher.js'
+
+export interface CommitDeps {
+  readonly traces: TraceStore
+  readonly publisher: Publisher
+}
+
+/** Appends `traces` in one durable transaction, then publishes those it newly stored. */
+export async function commitTraces(
+  deps: CommitDeps,
+  traces: readonly TraceRecord[],
+): Promise<AppendResult> {
+  const result = await deps.traces.append(traces)
+  if (result.inserted.length > 0) {
+    // `delete` makes a repeat of an id within the batch publish once, like it is stored once.
+    const fresh = new Set(result.inserted)
+    deps.publisher.publish(traces.filter((t) => fresh.delete(t.trace_id)))
+  }
+  return result
+}
+
+/**
+ * Runs a store mutation that commits `traces()` (its self-audit) in its own transaction, then
+ * publishes them; nothing is published when the mutation throws (it rolled back). `traces` is
+ * read after the mutation, as the audit may be built while it runs.
+ */
+export async function commitChange<T>(
+  publisher: Publisher,
+  mutation: () => Promise<T>,
+  traces: () => readonly TraceRecord[],
+): Promise<T> {
+  const result = await mutation()
+  publisher.publish(traces())
+  return result
+}

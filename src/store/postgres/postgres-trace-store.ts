@@ -1,0 +1,273 @@
+/**
+ * @module store/postgres/postgres-trace-store
+ * TraceStore on PostgreSQL, shared by many nodes. An append numbers its traces in commit order:
+ * it locks the one `trace_head` row, takes `head + 1 …`, writes and commits, so the lock is released
+ * only once its rows are visible, and the next append (on any node) numbers after them. A reader of
+ * `readFrom(seq)` therefore never passes a trace that commits later with a smaller seq, and each
+ * project's Merkle appends are ordered the same way (no fork). The price: appends are serialised
+ * on the database. The heavy work (documents, leaf hashes — off the event loop for large batches —,
+ * day partitions) is done before BEGIN; under the lock an append reads the batch's stored keys, the
+ * tree sizes and frontier nodes, and writes the rows by COPY and the rest in one statement
+ * (trace-append.ts). Reads go through a PgReader: the pool, or a read-only store's snapshot.
+ */
+import { ctsError, OpenCtsError } from '../../errors/index.js'
+import type { TraceRecord } from '../../model/index.js'
+import type {
+  AppendResult,
+  CatalogueEntry,
+  MerkleHashing,
+  PageCursor,
+  SequencedTrace,
+  TraceActivity,
+  TraceFilter,
+  TracePage,
+  TraceStore,
+} from '../store.js'
+import type { PgDatabase, PgExecutor, PgTraceAppender } from './pg-database.js'
+import type { PgReader } from './pg-snapshot.js'
+import { appendLocked, prepareBatch, type AppendOptions } from './trace-append.js'
+import { FILTER_SQL } from './trace-columns.js'
+import { isMissingPartition, TracePartitions } from './trace-partitions.js'
+
+/** The WHERE clause of a filter, its parameters numbered from $1 (more can be pushed). */
+function filterSql(filter: TraceFilter): { where: string[]; params: unknown[] } {
+  const params: unknown[] = [filter.projectId, filter.category, filter.from, filter.to]
+  const where = ['project_id = $1', 'category = $2', 'time > $3', 'time < $4']
+  for (const [key, column] of FILTER_SQL) {
+    const value = filter[key]
+    if (value !== undefined) where.push(`${column} = $${params.push(value)}`)
+  }
+  return { where, params }
+}
+
+export interface PgTraceStoreOptions {
+  /** The Merkle log's hashing; without it the log is off (no leaf index, no node). */
+  readonly merkle?: MerkleHashing
+  /** Sent on COMMIT_CHANNEL by every append that stored traces. */
+  readonly nodeName: string
+  /** Reads go through this (the snapshot of a read-only store); default the database. */
+  readonly reader?: PgReader
+  /** Every write fails with OCTS_ERR_WRITE_FAILED. */
+  readonly readonly?: boolean
+}
+
+export class PgTraceStore implements TraceStore, PgTraceAppender {
+  readonly #db: PgDatabase
+  readonly #reader: PgReader
+  readonly #merkle: MerkleHashing | undefined
+  readonly #readonly: boolean
+  readonly #partitions: TracePartitions
+  readonly #appendOptions: AppendOptions
+
+  constructor(db: PgDatabase, options: PgTraceStoreOptions) {
+    this.#db = db
+    this.#reader = options.reader ?? db
+    this.#merkle = options.merkle
+    this.#readonly = options.readonly === true
+    this.#partitions = new TracePartitions(db)
+    this.#appendOptions = { merkle: options.merkle, nodeName: options.nodeName }
+  }
+
+  #writable(): void {
+    if (this.#readonly)
+      throw new OpenCtsError('OCTS_ERR_WRITE_FAILED', { message: 'the store is open read-only' })
+  }
+
+  async append(traces: readonly TraceRecord[]): Promise<AppendResult> {
+    this.#writable()
+    if (traces.length === 0) return { inserted: [], duplicates: [], leafIndexes: new Map() }
+    const prepared = await prepareBatch(traces, this.#merkle)
+    // Bounded: one retry, after another node dropped a day partition this node had cached.
+    for (let attempt = 0; ; attempt++) {
+      await this.#partitions.ensure(traces.map((t) => t.time))
+      try {
+        const result = await this.#db.transaction((tx) =>
+          appendLocked(tx, traces, prepared, this.#appendOptions),
+        )
+        if (result.inserted.length > 0) this.#db.storage?.markWritable()
+        return result
+      } catch (error) {
+        if (attempt > 0 || !isMissingPartition(error)) throw error
+        this.#partitions.forget()
+      }
+    }
+  }
+
+  /**
+   * Appends inside the caller's READ COMMITTED transaction (a configuration change's self-audit
+   * traces commit with the change): the same head lock, numbering and Merkle append as `append`.
+   * The day partitions are created beforehand on another connection of the pool (usually cached).
+   * Sets the transaction's `idle_in_transaction_session_timeout` (30 s), as `append` does.
+   */
+  async appendIn(tx: PgExecutor, traces: readonly TraceRecord[]): Promise<AppendResult> {
+    this.#writable()
+    if (traces.length === 0) return { inserted: [], duplicates: [], leafIndexes: new Map() }
+    const prepared = await prepareBatch(traces, this.#merkle)
+    await this.#partitions.ensure(traces.map((t) => t.time))
+    return appendLocked(tx, traces, prepared, this.#appendOptions)
+  }
+
+  async page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage> {
+    const { where, params } = filterSql(filter)
+    if (after !== null) {
+      const anchor = await this.#reader.query<{ time: number; seq: number }>(
+        'read',
+        'SELECT time, seq FROM trace_keys WHERE project_id = $1 AND trace_id = $2',
+        [filter.projectId, after.traceId],
+      )
+      const at = anchor[0]
+      if (at === undefined)
+        throw ctsError(
+          'OCTS_ERR_QUERY',
+          `Query failed: the next marker ${after.traceId} does not identify a stored trace of this project (expired after 7 days, or not a marker).`,
+        )
+      where.push(`(time, seq) < ($${params.push(at.time)}, $${params.push(at.seq)})`)
+    }
+    const rows = await this.#reader.query<{ doc: string }>(
+      'read',
+      `SELECT doc FROM traces WHERE ${where.join(' AND ')}
+       ORDER BY time DESC, seq DESC LIMIT $${params.push(limit + 1)}`,
+      params,
+    )
+    return {
+      traces: rows.slice(0, limit).map((r) => JSON.parse(r.doc) as TraceRecord),
+      hasMore: rows.length > limit,
+    }
+  }
+
+  async activity(
+    filter: TraceFilter,
+    start: number,
+    step: number,
+    top: number,
+  ): Promise<TraceActivity> {
+    const { where, params } = filterSql(filter)
+    const from = `FROM traces WHERE ${where.join(' AND ')}`
+    const n = params.length
+    const rows = await this.#reader.query<{ b: number; r: string; n: number }>(
+      'read',
+      `SELECT (time - $${n + 1}::bigint) / $${n + 2}::bigint AS b, trace_rating AS r, count(*)::int AS n
+       ${from} GROUP BY 1, 2 ORDER BY 1`,
+      [...params, start, step],
+    )
+    const buckets = new Map<number, TraceActivity['buckets'][number]>()
+    let total = 0
+    for (const row of rows) {
+      let bucket = buckets.get(row.b)
+      if (bucket === undefined) {
+        bucket = { index: row.b, normal: 0, warning: 0, incident: 0 }
+        buckets.set(row.b, bucket)
+      }
+      if (row.r === 'warning' || row.r === 'incident') bucket[row.r] += row.n
+      else bucket.normal += row.n
+      total += row.n
+    }
+    const operations = await this.#reader.query<TraceActivity['operations'][number]>(
+      'read',
+      `SELECT service_type AS "serviceType", trace_name AS "traceName", count(*)::int AS count,
+         (count(*) FILTER (WHERE trace_rating = 'warning'))::int AS warning,
+         (count(*) FILTER (WHERE trace_rating = 'incident'))::int AS incident
+       ${from} GROUP BY service_type, trace_name
+       ORDER BY 3 DESC, service_type COLLATE "C", trace_name COLLATE "C" LIMIT $${n + 1}`,
+      [...params, top],
+    )
+    return { buckets: [...buckets.values()], operations: operations.map((o) => ({ ...o })), total }
+  }
+
+  async get(projectId: string, traceId: string): Promise<TraceRecord | undefined> {
+    const rows = await this.#reader.query<{ doc: string }>(
+      'read',
+      `SELECT t.doc FROM trace_keys k JOIN traces t
+         ON t.project_id = k.project_id AND t.time = k.time AND t.seq = k.seq
+       WHERE k.project_id = $1 AND k.trace_id = $2`,
+      [projectId, traceId],
+    )
+    const row = rows[0]
+    return row === undefined ? undefined : (JSON.parse(row.doc) as TraceRecord)
+  }
+
+  /**
+   * Deletes at most `maxRows` traces older than `time`: first whole day partitions entirely before
+   * `time` that hold no more than the remaining budget (dropped with their keys: no per-row work
+   * on `traces`), then row by row. A day larger than the budget is emptied row-wise over several
+   * calls and dropped once it fits. The Merkle nodes are never deleted.
+   */
+  async purgeBefore(time: number, maxRows: number): Promise<number> {
+    this.#writable()
+    let purged = 0
+    for (const day of await this.#partitions.list()) {
+      if ((day + 1) * 86_400_000 > time || purged >= maxRows) break
+      const dropped = await this.#partitions.drop(day, maxRows - purged)
+      if (dropped === undefined) break
+      purged += dropped
+    }
+    if (purged >= maxRows) return purged
+    const rows = await this.#db.query<{ n: number }>(
+      'write',
+      `WITH v AS (
+         SELECT project_id, category, time, seq FROM traces WHERE time < $1 LIMIT $2
+       ), d AS (
+         DELETE FROM traces t USING v
+         WHERE t.project_id = v.project_id AND t.category = v.category AND t.time = v.time
+           AND t.seq = v.seq
+         RETURNING t.project_id, t.trace_id, t.seq
+       ), k AS (
+         DELETE FROM trace_keys k USING d
+         WHERE k.project_id = d.project_id AND k.trace_id = d.trace_id AND k.seq = d.seq
+       )
+       SELECT count(*)::int AS n FROM d`,
+      [time, maxRows - purged],
+    )
+    return purged + (rows[0]?.n ?? 0)
+  }
+
+  async readFrom(
+    afterSeq: number,
+    limit: number,
+    scope?: { readonly projectId: string; readonly maxSeq: number },
+  ): Promise<SequencedTrace[]> {
+    const rows =
+      scope === undefined
+        ? await this.#reader.query<{ seq: number; doc: string }>(
+            'read',
+            'SELECT seq, doc FROM traces WHERE seq > $1 ORDER BY seq LIMIT $2',
+            [afterSeq, limit],
+          )
+        : await this.#reader.query<{ seq: number; doc: string }>(
+            'read',
+            `SELECT seq, doc FROM traces WHERE project_id = $1 AND seq > $2 AND seq <= $3
+             ORDER BY seq LIMIT $4`,
+            [scope.projectId, afterSeq, scope.maxSeq, limit],
+          )
+    return rows.map((r) => ({ seq: r.seq, trace: JSON.parse(r.doc) as TraceRecord }))
+  }
+
+  async headSeq(): Promise<number> {
+    const rows = await this.#reader.query<{ seq: number }>(
+      'read',
+      'SELECT seq FROM trace_head WHERE id = 1',
+    )
+    return rows[0]?.seq ?? 0
+  }
+
+  async operators(projectId: string, since: number): Promise<string[]> {
+    const rows = await this.#reader.query<{ user_name: string }>(
+      'read',
+      `SELECT user_name FROM trace_operators WHERE project_id = $1 AND last_seen >= $2
+       ORDER BY user_name COLLATE "C"`,
+      [projectId, since],
+    )
+    return rows.map((r) => r.user_name)
+  }
+
+  async catalogue(projectId: string): Promise<CatalogueEntry[]> {
+    return (
+      await this.#reader.query<CatalogueEntry>(
+        'read',
+        `SELECT service_type, resource_type, trace_name FROM trace_catalogue WHERE project_id = $1
+         ORDER BY service_type COLLATE "C", resource_type COLLATE "C", trace_name COLLATE "C"`,
+        [projectId],
+      )
+    ).map((r) => ({ ...r }))
+  }
+}
