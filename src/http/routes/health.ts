@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { OpenCtsError, isOpenCtsError } from '../../errors/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { sendError } from '../error-handler.js'
 import { errorBody } from '../schemas.js'
 
@@ -34,7 +34,7 @@ const databaseSchema = {
   },
 } as const
 
-export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
+export function registerHealthRoutes(app: FastifyInstance, services: HttpServices): void {
   app.get(
     '/health',
     {
@@ -64,7 +64,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
       },
     },
     async (_request, reply) => {
-      const { store } = services
+      const store = services.storeStatus
       const database = await store.health()
       if (!database.reachable)
         return sendError(
@@ -75,7 +75,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
           reply,
         )
       try {
-        await store.traces.operators('', services.clock.now())
+        await store.read(services.clock.now())
         if (store.storage.full) await store.probeSpace()
       } catch (error) {
         if (isOpenCtsError(error) && error.code === 'OCTS_ERR_STORAGE_FULL') {
@@ -112,7 +112,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
           reachable: database.reachable,
           ...(database.pool === undefined ? {} : { pool: database.pool }),
         },
-        leases: store.coordination.held(),
+        leases: store.leases(),
       }
     },
   )
