@@ -1,30 +1,33 @@
 /**
  * @module server
- * Composition root of the OpenCTS server: picks the adapters (the SQLite file under the data
- * directory; the local object folder, or the S3 endpoint when one is configured), wires services,
- * starts the retention, transfer, notification delivery and log stream jobs and listens.
+ * Composition root of the OpenCTS server: opens the store its URL names (`openStore`: the SQLite
+ * file under the data directory by default, or PostgreSQL shared by several nodes), the local
+ * object folder or the S3 endpoint, wires services, sets the store up on its first start
+ * (first-start), runs the background jobs each under its lease (leased-jobs) and listens.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import {
-  bootstrapAdmin,
   formatCredentialsProfile,
   loadOrCreateMasterKey,
   type AdminCredentials,
 } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
+import { firstStart, SETUP_LEASE } from './first-start.js'
 import { buildApp } from './http/app.js'
+import { LeasedJobs } from './leased-jobs.js'
 import { OFFLOADED_TRACE_LOG_HASHING } from './log/leaf-hash-pool.js'
 import { randomIds, systemClock, type Clock, type IdSource } from './platform/clock.js'
+import type { Store } from './store/index.js'
+import { lockDataDir, openStore, parseStoreUrl } from './store/open-store.js'
 import { RetentionJob } from './store/retention-job.js'
-import { openSqliteStore } from './store/sqlite/index.js'
-import { lockDataDir } from './store/sqlite/data-dir-lock.js'
 import { createServices, type Services } from './services.js'
 import { openObjectSink } from './transfer/open-object-sink.js'
 import { EmailSender, emailSettingsFromConfig } from './delivery/email-sender.js'
 import { emailPort } from './delivery/email-port.js'
 import { createLogStreams } from './delivery/log-streams/create-log-streams.js'
+import type { LogStreamService } from './delivery/log-streams/log-stream-service.js'
 
 /** Checkpoints older than the retention are thinned to one per this span per project. */
 const CHECKPOINT_KEEP_SPAN_MS = 3_600_000
@@ -34,14 +37,19 @@ export interface RunningServer {
   readonly services: Services
   /** `http://host:port` actually bound. */
   readonly url: string
-  readonly dbPath: string
+  /** The store's URL (`sqlite:PATH` or `postgres://…`, which may hold a password: see redactUrl). */
+  readonly storeUrl: string
+  /** The SQLite file of an SQLite store; null on PostgreSQL. */
+  readonly dbPath: string | null
   /** The local folder of buckets (used when no S3 endpoint is configured). */
   readonly objectsDir: string
   /** The administrator created by this start (first start only), secrets included; else null. */
   readonly bootstrap: AdminCredentials | null
   /** Where the first start wrote the administrator's credentials (mode 0600). */
   readonly credentialsFile: string
-  /** Stops accepting requests, finishes in-flight ones, stops jobs and closes the store. */
+  /** The background jobs and their leases on this node. */
+  readonly jobs: LeasedJobs
+  /** Stops jobs, gives up their leases, finishes in-flight requests and closes the store. */
   close(): Promise<void>
 }
 
@@ -52,8 +60,12 @@ export interface StartOptions {
 }
 
 /**
- * Starts the server on `config.dataDir`, which it locks for its lifetime (store/sqlite/data-dir-lock):
- * a second server on the same directory fails with OCTS_ERR_DATA_DIR_IN_USE naming the holder's PID.
+ * Starts the server on `config.dataDir` (its master key file by default, its credentials file),
+ * which it locks for its lifetime: a second server on the same directory fails with
+ * OCTS_ERR_DATA_DIR_IN_USE naming the holder's PID. Several servers with their own data
+ * directories may share one PostgreSQL store (and master key and object store). Throws
+ * OCTS_ERR_STORE_UNAVAILABLE when the database cannot be reached, OCTS_ERR_STORE_SCHEMA when its
+ * schema is newer than this OpenCTS.
  */
 export async function startServer(
   config: OpenCtsConfig,
@@ -80,19 +92,40 @@ export async function startServer(
   }
 }
 
+/** Runs every closing step in order, whatever fails; then rejects with the first failure. */
+async function closeAll(steps: readonly (() => Promise<void> | void)[]): Promise<void> {
+  const failures: unknown[] = []
+  for (const step of steps) {
+    try {
+      await step()
+    } catch (error) {
+      failures.push(error)
+    }
+  }
+  if (failures.length > 0)
+    throw failures[0] instanceof Error ? failures[0] : new Error(String(failures[0]))
+}
+
 async function startLocked(config: OpenCtsConfig, options: StartOptions): Promise<RunningServer> {
   const objectsDir = config.objectsDir
   if (config.objectStore.kind === 'fs') mkdirSync(objectsDir, { recursive: true })
+  const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
+  const location = parseStoreUrl(config.store)
   const objectSink = await openObjectSink(config.objectStore)
+  let store: Store
+  try {
+    store = await openStore({
+      url: config.store,
+      poolSize: config.storePoolSize,
+      sqliteSynchronous: config.sqliteSynchronous,
+      ...(config.merkleLog ? { merkle: OFFLOADED_TRACE_LOG_HASHING } : {}),
+    })
+  } catch (error) {
+    await objectSink.close()
+    throw error
+  }
   const emailSettings = emailSettingsFromConfig(config)
   const emailSender = emailSettings === undefined ? undefined : new EmailSender(emailSettings)
-  const dbPath = join(config.dataDir, 'opencts.db')
-  const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
-  const store = openSqliteStore({
-    path: dbPath,
-    synchronous: config.sqliteSynchronous,
-    ...(config.merkleLog ? { merkle: OFFLOADED_TRACE_LOG_HASHING } : {}),
-  })
   const clock = options.clock ?? systemClock
   // Background failures are logged by the app once it exists.
   const log = (fields: Record<string, unknown>, message: string): void =>
@@ -126,23 +159,73 @@ async function startLocked(config: OpenCtsConfig, options: StartOptions): Promis
         'tracker transfer health changed',
       ),
   })
+  const jobs = new LeasedJobs(store.coordination)
+  jobs.report(SETUP_LEASE)
+  const shutdown = (app?: FastifyInstance): Promise<void> =>
+    closeAll([
+      () => jobs.stop(),
+      // Gives up the leases now, so that another node takes the jobs over at once.
+      () => store.coordination.close(),
+      () => app?.close(),
+      () => objectSink.close(),
+      () => store.close(),
+    ])
   const credentialsFile = join(config.dataDir, 'credentials')
   let bootstrap: AdminCredentials | null
+  let app: FastifyInstance
   try {
-    bootstrap = await bootstrapAdmin(store.identity, services.identity, config.admin, config.region)
-    await services.auth.checkMasterKey(config.masterKeyFile)
-    // The first digest signing key exists before any digest period can end.
-    await services.signingKeys.ensureCurrent()
+    bootstrap = await firstStart({
+      config,
+      store,
+      services,
+      onError: (error) => log({ err: error }, 'set-up after a lease take-over failed'),
+    })
+    app = await buildApp(services, {
+      logLevel: config.logLevel,
+      ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
+    })
   } catch (error) {
-    await objectSink.close()
-    await store.close()
+    await shutdown().catch(() => undefined)
     throw error
   }
-  const app = await buildApp(services, {
-    logLevel: config.logLevel,
-    ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
-  })
   appRef.current = app
+  services.metrics.setLeases(() => jobs.leases())
+  let address: string
+  try {
+    addJobs(jobs, { config, store, services, clock, app, log })
+    address = await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await shutdown(app).catch(() => undefined)
+    throw error
+  }
+  // Written once listening, so that the endpoint is the address actually bound (also with port 0).
+  if (bootstrap !== null) writeAdminCredentials(credentialsFile, bootstrap, address)
+  return {
+    app,
+    services,
+    url: address,
+    storeUrl: config.store,
+    dbPath: location.engine === 'sqlite' ? location.path : null,
+    objectsDir,
+    bootstrap,
+    credentialsFile,
+    jobs,
+    close: () => shutdown(app),
+  }
+}
+
+interface JobDeps {
+  readonly config: OpenCtsConfig
+  readonly store: Store
+  readonly services: Services
+  readonly clock: Clock
+  readonly app: FastifyInstance
+  readonly log: (fields: Record<string, unknown>, message: string) => void
+}
+
+/** The background jobs, one lease each (leased-jobs): they run on one node at a time. */
+function addJobs(jobs: LeasedJobs, deps: JobDeps): void {
+  const { config, store, services, clock, app, log } = deps
   const retention = new RetentionJob({
     traces: store.traces,
     clock,
@@ -154,53 +237,53 @@ async function startLocked(config: OpenCtsConfig, options: StartOptions): Promis
     purgeDeliveries: (cutoff) => store.delivery.purgeDeliveries(cutoff),
     thinCheckpoints: (cutoff) => store.merkle.thinCheckpoints(cutoff, CHECKPOINT_KEEP_SPAN_MS),
   })
-  retention.start()
-  services.transfer?.start()
-  services.delivery.start(services.publisher)
-  if (config.merkleLog) services.checkpointer.start()
-  const logStreams = createLogStreams(config, {
-    store,
-    clock,
-    publisher: services.publisher,
-    onOutcome: (sink, outcome, count) => services.metrics.logStreamOutcome(sink, outcome, count),
-    onError: (error, sink) => log({ err: error, sink }, 'log stream failed'),
+  jobs.add({ name: 'retention', start: () => retention.start(), stop: () => retention.stop() })
+  const transfer = services.transfer
+  if (transfer !== null)
+    jobs.add({ name: 'transfer', start: () => transfer.start(), stop: () => transfer.stop() })
+  // Woken by this node's commits and, across nodes, by the others' (services.commits).
+  jobs.add({
+    name: 'delivery',
+    start: () => services.delivery.start(services.commits),
+    stop: () => services.delivery.stop(),
   })
-  logStreams?.start()
-  let address: string
-  try {
-    address = await app.listen({ host: config.host, port: config.port })
-  } catch (error) {
-    retention.stop()
-    await services.transfer?.stop()
-    await services.delivery.stop()
-    await services.checkpointer.stop()
-    await logStreams?.stop()
-    await app.close()
-    await objectSink.close()
-    await store.close()
-    throw error
-  }
-  // Written once listening, so that the endpoint is the address actually bound (also with port 0).
-  if (bootstrap !== null) writeAdminCredentials(credentialsFile, bootstrap, address)
-  const running = app
-  return {
-    app,
-    services,
-    url: address,
-    dbPath,
-    objectsDir,
-    bootstrap,
-    credentialsFile,
-    async close() {
-      retention.stop()
-      await services.transfer?.stop()
-      await services.delivery.stop()
-      await services.checkpointer.stop()
-      await logStreams?.stop()
-      await running.close()
-      await objectSink.close()
-      await store.close()
-    },
+  if (config.merkleLog)
+    jobs.add({
+      name: 'checkpointer',
+      start: () => services.checkpointer.start(),
+      stop: () => services.checkpointer.stop(),
+    })
+  if (
+    config.logStreamOtlpUrl !== '' ||
+    config.logStreamSyslog !== '' ||
+    config.logStreamFile !== ''
+  ) {
+    const create = (): LogStreamService | null =>
+      createLogStreams(config, {
+        store,
+        clock,
+        publisher: services.commits,
+        onOutcome: (sink, outcome, count) =>
+          services.metrics.logStreamOutcome(sink, outcome, count),
+        onError: (error, sink) => log({ err: error, sink }, 'log stream failed'),
+      })
+    // Built now, so that a bad target fails the start; then a new streamer (and sinks) each time
+    // the lease is taken again, since stopping one closes its sinks.
+    let next = create()
+    let streams: LogStreamService | null = null
+    jobs.add({
+      name: 'log-streams',
+      start: () => {
+        streams = next ?? create()
+        next = null
+        streams?.start()
+      },
+      stop: async () => {
+        const running = streams
+        streams = null
+        await running?.stop()
+      },
+    })
   }
 }
 

@@ -11,14 +11,15 @@ import {
   type ScryptCost,
 } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
-import { Ingestor, Publisher, SelfAudit, commitTraces } from './ingest/index.js'
+import { Ingestor, Publisher, SelfAudit, commitTraces, type ServiceResult } from './ingest/index.js'
 import { OpenCtsMetrics, storeTransferLag } from './metrics/index.js'
 import type { Clock, IdSource } from './platform/clock.js'
 import type { StorageCondition } from './platform/storage-condition.js'
 import { TraceQuery } from './query/index.js'
-import type { Store } from './store/index.js'
+import type { Project } from './auth/index.js'
+import type { Store, StoreHealth, TraceStore } from './store/index.js'
 import { NotificationService } from './notifications/index.js'
-import { TagService, TrackerService } from './trackers/index.js'
+import { TagService, TrackerService, getQuotas } from './trackers/index.js'
 import { ProjectRegistry } from './trackers/project-registry.js'
 import { KmsKeys } from './transfer/kms-keys.js'
 import { SigningKeys } from './transfer/signing-keys.js'
@@ -35,12 +36,47 @@ import { Checkpointer } from './log/checkpointer.js'
 import { LogKeys } from './log/log-keys.js'
 import { LogService } from './log/log-service.js'
 
+/** What the query-side routes read of stored traces (activity, catalogue, export): reads only. */
+export type TraceReads = Pick<TraceStore, 'page' | 'get' | 'activity' | 'catalogue' | 'operators'>
+
+/** The store's condition as `/health` reports it. */
+export interface StoreStatus {
+  /** Engine, location without credentials, reachability, connection pool. */
+  health(): Promise<StoreHealth>
+  /** One cheap read; throws the store's error when it does not answer. */
+  read(now: number): Promise<void>
+  /** Whether writes fail for lack of space. */
+  readonly storage: StorageCondition
+  /** Commits a small write needing new space (clears `storage` when it succeeds). */
+  probeSpace(): Promise<void>
+  /** The leases this node holds now. */
+  leases(): readonly string[]
+}
+
+/** What the HTTP layer is given: the services, never the whole store. */
+export type HttpServices = Omit<Services, 'store'>
+
 export interface Services {
   readonly config: OpenCtsConfig
+  /** For the composition root and tests; the HTTP layer gets HttpServices, without it. */
   readonly store: Store
+  /** Reads of stored traces for the query-side routes. */
+  readonly traceReads: TraceReads
+  /** `/health`'s view of the store. */
+  readonly storeStatus: StoreStatus
+  /** The tracker and notification quotas of a project (`GET /v3/{project_id}/quotas`). */
+  quotas(projectId: string): Promise<ServiceResult>
+  /** The projects of an account, sorted by name (the account-wide catalogue). */
+  accountProjects(accountId: string): Promise<Project[]>
   readonly clock: Clock
   readonly ids: IdSource
   readonly publisher: Publisher
+  /**
+   * Wake-ups after commits of traces, this node's (the publisher) and, on a store shared by several
+   * nodes, the other nodes' (`store.coordination.onRemoteCommit`): for consumers that read what
+   * was committed from the store (notification delivery, log streams).
+   */
+  readonly commits: CommitSignal
   readonly audit: SelfAudit
   readonly ingestor: Ingestor
   readonly projects: ProjectRegistry
@@ -68,6 +104,28 @@ export interface Services {
   readonly log: LogService
   /** Signs checkpoints of grown logs every `checkpointIntervalMs` (started by the server). */
   readonly checkpointer: Checkpointer
+}
+
+/** Calls its listeners after commits; `subscribe` returns the unsubscribe. */
+export interface CommitSignal {
+  subscribe(listener: () => void): () => void
+}
+
+/** This node's commits (`publisher`) and the other nodes' (`coordination`), as one signal. */
+export function commitSignal(
+  publisher: Publisher,
+  coordination: Store['coordination'],
+): CommitSignal {
+  return {
+    subscribe(listener) {
+      const local = publisher.subscribe(() => listener())
+      const remote = coordination.onRemoteCommit(listener)
+      return () => {
+        local()
+        remote()
+      }
+    },
+  }
 }
 
 export interface ServiceDeps {
@@ -134,6 +192,7 @@ export function createServices(deps: ServiceDeps): Services {
   const metrics = new OpenCtsMetrics()
   publisher.subscribe((traces) => metrics.tracesIngested(traces))
   metrics.watchStorage('database', store.storage)
+  metrics.setStorePool(async () => (await store.health()).pool)
   if (sink?.storage !== undefined) metrics.watchStorage('objects', sink.storage)
   if (sink !== undefined)
     metrics.setTransferLag(
@@ -189,9 +248,22 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     config,
     store,
+    traceReads: store.traces,
+    storeStatus: {
+      health: () => store.health(),
+      read: async (now) => {
+        await store.traces.operators('', now)
+      },
+      storage: store.storage,
+      probeSpace: () => store.probeSpace(),
+      leases: () => store.coordination.held(),
+    },
+    quotas: (projectId) => getQuotas(store.config, projectId),
+    accountProjects: (accountId) => store.identity.listProjects(accountId),
     clock,
     ids,
     publisher,
+    commits: commitSignal(publisher, store.coordination),
     audit,
     ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher, retentionMs }),
     projects,

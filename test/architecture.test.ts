@@ -122,6 +122,18 @@ it('the engine rules see what they check: every engine and driver import of stor
   )
 })
 
+it('http/ gets the narrow services, never the whole store', () => {
+  for (const { file } of all.filter((f) => f.file.startsWith('src/http/'))) {
+    const text = readFileSync(join(root, file), 'utf8')
+    assert.doesNotMatch(text, /services\.store\b/, `${file} reaches the whole store`)
+    assert.doesNotMatch(
+      text,
+      /import type \{[^}]*\bServices\b/,
+      `${file} takes Services, not HttpServices`,
+    )
+  }
+})
+
 it('only config/ and the entry points read process.env', () => {
   for (const { file } of all) {
     if (file.startsWith('src/config/') || file === 'src/cli/main.ts') continue

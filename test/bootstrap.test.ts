@@ -86,6 +86,7 @@ describe('first start', () => {
     assert.equal(await signInStatus(first, p), 201)
     assert.equal(await signedStatus(first, p), 200)
     assert.equal(await signInStatus(first, { ...p, password: 'wrong-password' }), 401)
+    assert.ok(first.dbPath !== null, 'the default store is the SQLite file of the data directory')
     const db = readFileSync(first.dbPath).toString('latin1')
     assert.ok(!db.includes(p.secret_key ?? ''), 'the secret key is not in the database file')
     await first.close()

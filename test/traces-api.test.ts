@@ -308,9 +308,16 @@ describe('legacy and discovery routes', () => {
   })
 
   it('serves health and an OpenAPI document generated from the routes', async (t) => {
-    const { app } = await buildTestApp(t)
+    const { app, dbPath } = await buildTestApp(t)
     const health = await call(app, 'GET', '/health')
-    assert.deepEqual(health.body, { status: 'ok', region: 'local-1', storage: { database: 'ok' } })
+    assert.deepEqual(health.body, {
+      status: 'ok',
+      region: 'local-1',
+      storage: { database: 'ok' },
+      database: { engine: 'sqlite', location: dbPath, reachable: true },
+      // The jobs (and their leases) are the server's; this app runs none.
+      leases: [],
+    })
     const doc = await call(app, 'GET', '/openapi.json')
     assert.equal(doc.body.openapi, '3.1.0')
     const list = doc.body.paths['/v3/{project_id}/traces'].get

@@ -1,10 +1,12 @@
 /**
  * @module cli/admin-command
  * `opencts admin`: manages accounts, projects, users, access keys and policy grants by working
- * directly on a data directory (its SQLite file `opencts.db` and its master key file) through
- * `IdentityAdmin`. Safe while the server runs: SQLite in WAL mode, and the server caches no
- * identity. The data directory is opened by `data-dir.ts`: it must exist (a typo must not make an
- * empty one), and a missing master key is created only while the store holds nothing sealed.
+ * directly on the store (`--store URL` / OPENCTS_STORE, default the data directory's SQLite file
+ * `opencts.db`) and the master key file through `IdentityAdmin`. Safe while servers run: SQLite
+ * in WAL mode, PostgreSQL transactions, and servers cache no identity. The store is opened by
+ * `data-dir.ts`: an SQLite store's folder must exist (a typo must not make an empty one), and a
+ * missing master key is created only while the store holds nothing sealed. `admin migrate` applies
+ * the store's schema migrations and reports its version.
  *
  * Secrets are printed once, when made (generated passwords, secret keys); passwords are read from
  * stdin, never from a flag. Exit statuses: 2 for a usage error or an invalid value
@@ -15,10 +17,13 @@ import { formatCredentialsProfile } from '../auth/credentials-file.js'
 import { IdentityAdmin, type UserView } from '../auth/identity-admin.js'
 import { BUILT_IN_POLICIES } from '../auth/policies.js'
 import { newPassword } from '../auth/secrets.js'
+import { redactUrl } from '../config/config.js'
 import { OpenCtsError } from '../errors/index.js'
+import type { Store } from '../store/index.js'
+import { openStore, parseStoreUrl, SCHEMA_VERSIONS } from '../store/open-store.js'
 import { systemClock } from '../platform/clock.js'
 import { CliFailure, SettingError, UsageError, parseCommandLine } from './cli-errors.js'
-import { withDataDir } from './data-dir.js'
+import { dataDirConfig, withDataDir } from './data-dir.js'
 import type { CliIo } from './cli-io.js'
 import { formatTable } from './format-table.js'
 import { DEFAULT_ENDPOINT, parseEndpoint } from './http-client.js'
@@ -26,6 +31,7 @@ import { ADMIN_USAGE } from './usage.js'
 
 const ADMIN_FLAGS = {
   'data-dir': { type: 'string' },
+  store: { type: 'string' },
   json: { type: 'boolean' },
   account: { type: 'string' },
   user: { type: 'string' },
@@ -397,6 +403,34 @@ const COMMANDS: Readonly<Record<string, Subcommand>> = {
 /** `admin policies` needs no data directory: it is not in COMMANDS. */
 const POLICIES: CommandLine = { args: [], flags: ['json'], required: [] }
 
+/** `admin migrate` needs no master key: it is not in COMMANDS. */
+const MIGRATE: CommandLine = { args: [], flags: ['json'], required: [] }
+
+/**
+ * Opens the store of `--store` / OPENCTS_STORE / the data directory, which applies the schema
+ * migrations it lacks (SQLite: creates and upgrades its tables), and prints the version it is at.
+ */
+async function migrateStore(io: CliIo, values: Values): Promise<void> {
+  const config = dataDirConfig({ dataDir: values['data-dir'], store: values.store }, io.env)
+  const engine = parseStoreUrl(config.store).engine
+  let store: Store
+  try {
+    store = await openStore({ url: config.store, poolSize: 1 })
+  } catch (error) {
+    throw new CliFailure(error instanceof OpenCtsError ? error.message : String(error))
+  }
+  await store.close()
+  const where = redactUrl(config.store)
+  const version = SCHEMA_VERSIONS[engine]
+  print(
+    io,
+    values,
+    { store: where, engine, schemaVersion: version },
+    () =>
+      `The ${engine === 'sqlite' ? 'SQLite' : 'PostgreSQL'} store ${where} is at schema version ${version} (current).\n`,
+  )
+}
+
 function printPolicies(io: CliIo, values: Values): void {
   print(io, values, BUILT_IN_POLICIES, () =>
     formatTable(
@@ -417,14 +451,15 @@ function printPolicies(io: CliIo, values: Values): void {
 /** The subcommand named by the first one or two positionals, and the positionals after it. */
 function findCommand(positionals: readonly string[]): {
   name: string
-  spec: Subcommand | 'policies'
+  spec: Subcommand | 'policies' | 'migrate'
   args: string[]
 } {
   const [first = '', second = '', ...rest] = positionals
   const two = `${first} ${second}`
   if (Object.hasOwn(COMMANDS, two))
     return { name: two, spec: COMMANDS[two] as Subcommand, args: rest }
-  if (first === 'policies') return { name: first, spec: 'policies', args: positionals.slice(1) }
+  if (first === 'policies' || first === 'migrate')
+    return { name: first, spec: first, args: positionals.slice(1) }
   if (Object.hasOwn(COMMANDS, first) && !first.includes(' '))
     return { name: first, spec: COMMANDS[first] as Subcommand, args: positionals.slice(1) }
   if (first === '') throw new UsageError('give a command, e.g. opencts admin account list')
@@ -439,7 +474,7 @@ function checkCommandLine(
   args: readonly string[],
 ): void {
   for (const key of Object.keys(values) as Flag[]) {
-    if (key !== 'data-dir' && key !== 'help' && !spec.flags.includes(key))
+    if (key !== 'data-dir' && key !== 'store' && key !== 'help' && !spec.flags.includes(key))
       throw new UsageError(`--${key} is not an option of "opencts admin ${name}"`)
   }
   const missing = spec.required.filter((key) => values[key] === undefined)
@@ -461,8 +496,11 @@ function withAdmin<T>(
   env: CliIo['env'],
   run: (admin: IdentityAdmin) => Promise<T>,
 ): Promise<T> {
-  return withDataDir(values['data-dir'], env, ({ store, masterKey }) =>
-    run(new IdentityAdmin({ store: store.identity, clock: systemClock, masterKey })),
+  return withDataDir(
+    { dataDir: values['data-dir'], store: values.store },
+    env,
+    ({ store, masterKey }) =>
+      run(new IdentityAdmin({ store: store.identity, clock: systemClock, masterKey })),
   )
 }
 
@@ -488,6 +526,11 @@ export async function runAdmin(argv: readonly string[], io: CliIo): Promise<numb
   if (spec === 'policies') {
     checkCommandLine(name, POLICIES, values, args)
     printPolicies(io, values)
+    return 0
+  }
+  if (spec === 'migrate') {
+    checkCommandLine(name, MIGRATE, values, args)
+    await migrateStore(io, values)
     return 0
   }
   checkCommandLine(name, spec, values, args)

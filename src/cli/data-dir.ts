@@ -1,46 +1,61 @@
 /**
  * @module cli/data-dir
- * Opening a server's data directory from a command that works on it directly (`opencts keys`):
- * its SQLite file `opencts.db` and its master key file. Safe while the server runs (SQLite in WAL
- * mode). The directory must exist, so a typo does not make an empty one. A missing master key is
- * created only while the store holds nothing sealed with one (no account, no encryption key, no
- * signing key): a new key could not open what the lost one sealed.
+ * Opening a server's store and master key from a command that works on them directly (`opencts
+ * admin`, `opencts keys`): the store of `--store URL` / OPENCTS_STORE (default the data
+ * directory's SQLite file `opencts.db`; or the PostgreSQL database the servers share) and the
+ * master key file (default in the data directory). Safe while the servers run (SQLite in WAL mode;
+ * PostgreSQL transactions). An SQLite store's folder must exist, so a typo does not make an empty
+ * one. A missing master key is created only while the store holds nothing sealed with one (no
+ * account, no encryption key, no signing key): a new key could not open what the lost one sealed.
  *
- * Failures: SettingError (an invalid `--data-dir` / OPENCTS_* setting), CliFailure (no data
- * directory, a missing master key the store needs, an invalid master key file, an unreadable store).
+ * Failures: SettingError (an invalid `--data-dir` / `--store` / OPENCTS_* setting), CliFailure (no
+ * data directory, a missing master key the store needs, an invalid master key file, an unreadable
+ * or unreachable store, a store of a newer schema).
  */
 import { existsSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname } from 'node:path'
 import { loadOrCreateMasterKey, type MasterKey } from '../auth/master-key.js'
 import { CONFIG_ENV_NAMES, ConfigError, loadConfig, type OpenCtsConfig } from '../config/config.js'
 import { OpenCtsError } from '../errors/index.js'
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js'
+import type { Store } from '../store/index.js'
+import { openStore, parseStoreUrl } from '../store/open-store.js'
 import { CliFailure, SettingError } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 
-/** An open data directory. */
+/** An open store with its master key. */
 export interface DataDir {
   readonly config: OpenCtsConfig
-  readonly store: SqliteStore
+  readonly store: Store
   readonly masterKey: MasterKey
 }
 
-/** The configuration with `--data-dir` (when given) over `OPENCTS_*`. Throws SettingError. */
-export function dataDirConfig(dataDir: string | undefined, env: CliIo['env']): OpenCtsConfig {
+/** Where the command works: `--data-dir` and `--store` when given, else OPENCTS_* and defaults. */
+export interface DataDirFlags {
+  readonly dataDir?: string | undefined
+  readonly store?: string | undefined
+}
+
+/** The configuration with the flags (when given) over `OPENCTS_*`. Throws SettingError. */
+export function dataDirConfig(
+  flags: DataDirFlags | string | undefined,
+  env: CliIo['env'],
+): OpenCtsConfig {
+  const { dataDir, store } =
+    typeof flags === 'object' ? flags : { dataDir: flags, store: undefined }
   try {
-    return loadConfig(env, { dataDir })
+    return loadConfig(env, { dataDir, store })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     const key = error.message.split(' ')[0] ?? ''
     const from = (CONFIG_ENV_NAMES as Readonly<Record<string, string>>)[key]
     throw new SettingError(
-      `invalid setting: ${error.message}${from === undefined ? '' : ` (set by ${from})`}`,
+      `invalid setting: ${error.message}${from === undefined ? '' : ` (set by ${key === 'store' ? '--store or ' : ''}${from})`}`,
     )
   }
 }
 
 /** Whether the store holds anything sealed with the master key. */
-async function holdsSealedData(store: SqliteStore): Promise<boolean> {
+async function holdsSealedData(store: Store): Promise<boolean> {
   if (!(await store.identity.isEmpty())) return true
   if ((await store.keys.listKmsKeys()).length > 0) return true
   return (await store.keys.listSigningKeys()).length > 0
@@ -54,24 +69,35 @@ function openMasterKey(path: string): MasterKey {
   }
 }
 
+/** Throws CliFailure when the folder of an SQLite store does not exist. */
+function requireSqliteFolder(config: OpenCtsConfig): void {
+  const location = parseStoreUrl(config.store)
+  if (location.engine !== 'sqlite' || location.path === ':memory:') return
+  const folder = dirname(location.path)
+  if (existsSync(folder) && statSync(folder).isDirectory()) return
+  throw new CliFailure(
+    folder === config.dataDir
+      ? `the data directory ${config.dataDir} does not exist: give the server's with --data-dir ` +
+          'DIR or OPENCTS_DATA_DIR (opencts serve creates it on first start; or create it yourself)'
+      : `the folder ${folder} of the SQLite store does not exist: check --store or OPENCTS_STORE`,
+  )
+}
+
 /**
- * Opens the data directory of `--data-dir` / OPENCTS_DATA_DIR / the default, runs `run`, and
- * closes the store whatever happens. See the module comment for the rules and failures.
+ * Opens the store (and master key) of the flags / OPENCTS_* / defaults, creating or upgrading its
+ * schema, runs `run`, and closes the store whatever happens. See the module comment for the rules
+ * and failures.
  */
 export async function withDataDir<T>(
-  dataDir: string | undefined,
+  flags: DataDirFlags | string | undefined,
   env: CliIo['env'],
   run: (opened: DataDir) => Promise<T>,
 ): Promise<T> {
-  const config = dataDirConfig(dataDir, env)
-  if (!existsSync(config.dataDir) || !statSync(config.dataDir).isDirectory())
-    throw new CliFailure(
-      `the data directory ${config.dataDir} does not exist: give the server's with --data-dir ` +
-        'DIR or OPENCTS_DATA_DIR (opencts serve creates it on first start; or create it yourself)',
-    )
-  let store: SqliteStore
+  const config = dataDirConfig(flags, env)
+  requireSqliteFolder(config)
+  let store: Store
   try {
-    store = openSqliteStore({ path: join(config.dataDir, 'opencts.db') })
+    store = await openStore({ url: config.store, poolSize: 2 })
   } catch (error) {
     throw new CliFailure(error instanceof OpenCtsError ? error.message : String(error))
   }

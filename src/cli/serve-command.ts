@@ -3,10 +3,18 @@
  * `opencts serve`: loads the configuration (flags over `OPENCTS_*` over defaults), starts the server,
  * prints where it listens and keeps its data, and runs until SIGINT/SIGTERM, then closes gracefully
  * (in-flight requests finish, the store is closed) and returns 0.
- * Exit status 2 for an invalid setting, 1 when the server cannot start (e.g. port in use).
+ * Exit status 2 for an invalid setting, 1 when the server cannot start (e.g. port in use, the
+ * database unreachable or of a newer schema: one line each, no stack).
  */
 import { fileURLToPath } from 'node:url'
-import { CONFIG_ENV_NAMES, ConfigError, loadConfig, type OpenCtsConfig } from '../config/config.js'
+import {
+  CONFIG_ENV_NAMES,
+  ConfigError,
+  loadConfig,
+  redactUrl,
+  type OpenCtsConfig,
+} from '../config/config.js'
+import { isOpenCtsError } from '../errors/index.js'
 import { OPENCTS_VERSION } from '../http/app.js'
 import { startServer, type RunningServer } from '../server.js'
 import { CliFailure, SettingError, parseCommandLine } from './cli-errors.js'
@@ -20,6 +28,8 @@ const SERVE_FLAGS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'data-dir': { type: 'string' },
+  store: { type: 'string' },
+  'store-pool-size': { type: 'string' },
   region: { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -42,6 +52,8 @@ export function parseServeArgs(
       host: values.host,
       port: values.port,
       dataDir: values['data-dir'],
+      store: values.store,
+      storePoolSize: values['store-pool-size'],
       region: values.region,
       logLevel: values['log-level'],
     })
@@ -57,6 +69,8 @@ export function parseServeArgs(
 }
 
 function startFailure(config: OpenCtsConfig, error: unknown): CliFailure {
+  // The store's own errors (unreachable database, newer schema) say what and where in one line.
+  if (isOpenCtsError(error)) return new CliFailure(`cannot start: ${error.message}`)
   const code = (error as { code?: unknown } | null)?.code
   const where = `${config.host}:${config.port}`
   switch (code) {
@@ -95,7 +109,9 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
       `OpenCTS listening on ${server.url}`,
       `  console         ${server.url}/console/`,
       `  data directory  ${config.dataDir}`,
-      `  SQLite file     ${server.dbPath}`,
+      server.dbPath === null
+        ? `  store           ${redactUrl(server.storeUrl)} (PostgreSQL, pool of ${config.storePoolSize})`
+        : `  SQLite file     ${server.dbPath}`,
       config.objectStore.kind === 's3'
         ? `  object store    S3 ${config.objectStore.endpoint} (buckets of transfer)`
         : `  object folder   ${server.objectsDir} (buckets of transfer)`,

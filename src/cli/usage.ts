@@ -17,7 +17,7 @@ Commands:
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
   verify    check a bucket's trace files and signed digests, a trace's proof against a saved
-            checkpoint, saved checkpoints (forks, rewrites), or every leaf of the SQLite file
+            checkpoint, saved checkpoints (forks, rewrites), or every leaf of the store
   log       save signed checkpoints, inclusion and consistency proofs and the log keys
 
 ingest and query need credentials: the first "opencts serve" writes the administrator's to
@@ -33,12 +33,18 @@ export const SERVE_USAGE = `Usage: opencts serve [options]
 Runs the OpenCTS server until SIGINT (Ctrl+C) or SIGTERM, then closes it gracefully.
 It keeps an SQLite file and a local object folder under the data directory, which it locks:
 a second server on the same directory exits 1 naming the running one's PID (opencts admin,
-keys and verify --store still work beside it).
+keys and verify --store still work beside it). With --store postgres://… any number of
+servers (each with its own data directory) share one database, master key and object store
+(docs/postgres.md); background work runs on one of them at a time, under leases.
 
 Options (each also from an environment variable):
   --host HOST         address to listen on (OPENCTS_HOST, default 127.0.0.1)
   --port PORT         TCP port, 0 for any free port (OPENCTS_PORT, default 8088)
   --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts)
+  --store URL         the store: sqlite:FILE or postgres://user:password@host:port/database
+                      (OPENCTS_STORE, default sqlite:<data-dir>/opencts.db)
+  --store-pool-size N PostgreSQL connections of this server at most, 1-200
+                      (OPENCTS_STORE_POOL_SIZE, default 10)
   --region REGION     region name (OPENCTS_REGION, default local-1)
   --log-level LEVEL   request log on stdout: fatal|error|warn|info|debug|silent
                       (OPENCTS_LOG_LEVEL, default info)
@@ -65,8 +71,8 @@ S3-compatible store (then OPENCTS_S3_ACCESS_KEY and OPENCTS_S3_SECRET_KEY are re
 OPENCTS_S3_REGION us-east-1, OPENCTS_S3_PATH_STYLE true). OPENCTS_TRANSFER_INTERVAL_MS (60000,
 at least 1000), OPENCTS_DIGEST_PERIOD_SECONDS (3600), OPENCTS_SIGNING_KEY_ROTATION_DAYS (30).
 
-Exit status: 0 after a graceful stop, 1 if the server cannot start (e.g. port in use),
-2 on an invalid option or setting.
+Exit status: 0 after a graceful stop, 1 if the server cannot start (e.g. port in use, the
+database unreachable or of a newer schema), 2 on an invalid option or setting.
 `
 
 const CONNECTION_HELP = `Connection and credentials (each from the first source that gives it):
@@ -216,8 +222,8 @@ wrong credentials, 403 no policy allows listing traces), 2 on an invalid option 
 
 export const ADMIN_USAGE = `Usage: opencts admin <command> [options]
 
-Manages the identities of a data directory directly (its SQLite file and master key), with no
-server needed; safe while the server runs. Secrets (passwords, secret keys) are printed once, when
+Manages the identities of a store directly (a data directory's SQLite file, or the PostgreSQL
+database of --store, and the master key), with no server needed; safe while servers run. Secrets (passwords, secret keys) are printed once, when
 made; passwords are never taken as a flag value: give --password-stdin, or let one be generated.
 
 Accounts and projects:
@@ -242,11 +248,16 @@ Policies and tokens:
   revoke --account A --user U --policy NAME [--project NAME_OR_ID]  project of the account
   policies                          the built-in policies, their type and actions
   tokens revoke --account A --user U
+Store:
+  migrate                           applies the schema migrations the store lacks (servers also
+                                    do it at start) and prints its schema version
 
 Options:
   --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts); must exist. The master
                       key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE)
-  --json              list and create commands: print JSON instead of a table
+  --store URL         the store: sqlite:FILE or postgres://user:password@host:port/database
+                      (OPENCTS_STORE, default sqlite:DIR/opencts.db)
+  --json              list, create and migrate commands: print JSON instead of a table
   --password-stdin    read the password from the first line of stdin
   -h, --help          show this help
 
@@ -296,8 +307,8 @@ export const VERIFY_USAGE = `Usage: opencts verify --bucket B (--dir FOLDER | --
        opencts verify --proof PROOF.json --checkpoint CHECKPOINT.txt --log-keys KEYS.json [--json]
        opencts verify --checkpoints A.txt B.txt ... --log-keys KEYS.json
                       [--consistency-proofs P.json ...] [--offline] [connection] [--json]
-       opencts verify --store DIR|FILE [--log-keys KEYS.json] [--checkpoints FILE...] [--json]
-                      (audit of an SQLite file: "opencts verify --store --help")
+       opencts verify --store DIR|FILE|URL [--log-keys KEYS.json] [--checkpoints FILE...] [--json]
+                      (audit of a store, SQLite or PostgreSQL: "opencts verify --store --help")
 
 Bucket mode: checks, offline, what a tracker delivered to a bucket: every digest ending in
 (--from, --to] (signature, location, chain links, schedule), every trace file they list (present,

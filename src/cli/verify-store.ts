@@ -1,11 +1,11 @@
 /**
  * @module cli/verify-store
- * `opencts verify --store DIR|FILE`: audits a server's SQLite file against its own verifiable log
- * (log/store-audit): every stored trace re-hashed and compared with its stored leaf, leaves
+ * `opencts verify --store DIR|FILE|URL`: audits a server's store (an SQLite file, or the PostgreSQL
+ * database of a deployment) against its own verifiable log (log/store-audit): every stored trace re-hashed and compared with its stored leaf, leaves
  * without a row, rows out of order or inserted behind the log, and every project's tree recomputed
  * from the documents and compared with every signed checkpoint (and with checkpoint notes saved
- * elsewhere, `--checkpoints`). The file is opened read-only, in one snapshot, so it is safe while
- * the server runs and never changes the file.
+ * elsewhere, `--checkpoints`). The store is opened read-only (SQLite: in one snapshot), so it is
+ * safe while the servers run and never changes the store.
  *
  * Exit statuses: 0 no finding, 1 any finding (or the store cannot be read), 2 usage error (a bad
  * flag, no store at the path, an unreadable or invalid checkpoints file). Usage and setting errors
@@ -25,24 +25,27 @@ import {
   type StoreFinding,
 } from '../log/store-audit.js'
 import { LogKeysError, parseLogKeysFile, type LogKeyInput } from '../log/verify-proofs.js'
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/index.js'
+import { redactUrl } from '../config/config.js'
+import type { Store } from '../store/index.js'
+import { openStore, parseStoreUrl } from '../store/open-store.js'
 import { CliFailure, SettingError, UsageError, parseCommandLine } from './cli-errors.js'
 import type { CliIo } from './cli-io.js'
 import { ProgressLine } from './progress-line.js'
 
-export const VERIFY_STORE_USAGE = `Usage: opencts verify --store DIR|FILE [--project-id ID] [--log-keys FILE]
+export const VERIFY_STORE_USAGE = `Usage: opencts verify --store DIR|FILE|URL [--project-id ID] [--log-keys FILE]
                       [--checkpoints FILE...] [--retention-days N] [--json]
 
-Audits a server's SQLite file against its verifiable log, read-only (safe while the server runs):
+Audits a server's store against its verifiable log, read-only (safe while the servers run):
 every stored trace is re-hashed and compared with its stored leaf, leaves without a row, rows out
 of order, duplicated or inserted behind the log are found, and every project's tree is recomputed
 from the stored documents and compared with every signed checkpoint.
 
-  --store DIR|FILE         the data directory (holding opencts.db) or the .db file itself
+  --store DIR|FILE|URL     the data directory (holding opencts.db), the .db file itself, or a
+                           store URL: sqlite:FILE or postgres://user@host:port/database
   --project-id ID          audit this project only
   --log-keys FILE          the published checkpoint keys (GET /v3/{project_id}/log/keys, "opencts
                            log keys"): verify checkpoints with these, not with the keys stored in
-                           the audited file (which whoever rewrote it could have added to)
+                           the audited store (which whoever rewrote it could have added to)
   --checkpoints FILE...    checkpoint notes saved elsewhere, compared too: signed notes, or JSON
                            answers of GET /v3/{project_id}/log/checkpoint(s); repeatable
   --retention-days N       the server's retention (default OPENCTS_RETENTION_DAYS, else 7): a leaf
@@ -72,7 +75,9 @@ const DAY_MS = 86_400_000
 
 /** What the command line asks for, files not read yet. */
 export interface VerifyStorePlan {
-  /** The SQLite file. */
+  /** The store's URL (`sqlite:FILE` or `postgres://…`). */
+  readonly url: string
+  /** The store as shown (the SQLite file, or the URL without password). */
   readonly path: string
   readonly projectId: string | undefined
   readonly checkpointFiles: readonly string[]
@@ -87,6 +92,16 @@ function retentionDays(text: string, what: string, fromFlag: boolean): number {
   if (days >= 1 && days <= 3650) return days
   const message = `${what} must be a whole number of days in 1..3650, got ${JSON.stringify(text)}`
   throw fromFlag ? new UsageError(message) : new SettingError(message)
+}
+
+/**
+ * The store URL of `--store`: a postgres:// URL as is, `sqlite:FILE`, a data directory's
+ * opencts.db, or a file. Throws SettingError.
+ */
+function storeUrl(store: string): string {
+  if (/^postgres(ql)?:\/\//.test(store)) return store
+  if (store.startsWith('sqlite:')) return `sqlite:${storeFile(store.slice('sqlite:'.length))}`
+  return `sqlite:${storeFile(store)}`
 }
 
 /** The SQLite file of `--store`: a data directory's opencts.db, or a file. Throws SettingError. */
@@ -129,8 +144,10 @@ export function parseVerifyStoreArgs(
   if (projectId !== undefined && !/^[^\s/]{1,64}$/.test(projectId))
     throw new UsageError(`--project-id ${JSON.stringify(projectId)} is not a project id`)
   const fromEnv = env.OPENCTS_RETENTION_DAYS
+  const url = storeUrl(values.store)
   return {
-    path: storeFile(values.store),
+    url,
+    path: url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : redactUrl(url),
     projectId,
     checkpointFiles: files,
     logKeysFile: values['log-keys'],
@@ -242,15 +259,23 @@ function findingLine(f: StoreFinding): string {
 }
 
 /** The report as text lines, newline-terminated. */
-export function formatStoreAudit(report: StoreAuditReport, path: string): string {
-  const lines = [`Auditing the SQLite store ${path} (read-only, one snapshot)`]
+export function formatStoreAudit(
+  report: StoreAuditReport,
+  path: string,
+  engine: 'sqlite' | 'postgres' = 'sqlite',
+): string {
+  const lines = [
+    engine === 'sqlite'
+      ? `Auditing the SQLite store ${path} (read-only, one snapshot)`
+      : `Auditing the PostgreSQL store ${path} (read-only)`,
+  ]
   const stored = report.keys
     .map((k) => `${k.keyName} (id ${k.keyId}, created ${isoTime(k.createdAt)})`)
     .join(', ')
   lines.push(
     report.keysFrom === 'trusted'
-      ? `checkpoints verified with the keys of --log-keys; keys stored in the file: ${stored === '' ? 'none' : stored}`
-      : `checkpoints verified with the keys stored in the file (compare them with the published ones, or give --log-keys): ${stored === '' ? 'none' : stored}`,
+      ? `checkpoints verified with the keys of --log-keys; keys stored in the ${engine === 'sqlite' ? 'file' : 'database'}: ${stored === '' ? 'none' : stored}`
+      : `checkpoints verified with the keys stored in the ${engine === 'sqlite' ? 'file' : 'database'} (compare them with the published ones, or give --log-keys): ${stored === '' ? 'none' : stored}`,
   )
   for (const p of report.projects) {
     const noLog = p.treeSize === 0 && p.logged === 0
@@ -296,9 +321,9 @@ function progressText(p: StoreAuditProgress): string {
   return `verify --store: ${p.rows.toLocaleString('en-US')} rows checked${share}`
 }
 
-function openReadOnly(path: string): SqliteStore {
+async function openReadOnly(url: string): Promise<Store> {
   try {
-    return openSqliteStore({ path, readonly: true })
+    return await openStore({ url, readonly: true, poolSize: 2 })
   } catch (error) {
     throw new CliFailure(isOpenCtsError(error) ? error.message : String(error))
   }
@@ -314,7 +339,8 @@ export async function runVerifyStore(args: readonly string[], io: CliIo): Promis
   const checkpoints = await readCheckpointFiles(plan.checkpointFiles)
   const trustedKeys =
     plan.logKeysFile === undefined ? undefined : await readLogKeys(plan.logKeysFile)
-  const store = openReadOnly(plan.path)
+  const store = await openReadOnly(plan.url)
+  const engine = parseStoreUrl(plan.url).engine
   const progress = new ProgressLine(io.stderr, io.stderrIsTty, io.now)
   try {
     const report = await auditStore(store.merkle, {
@@ -330,7 +356,7 @@ export async function runVerifyStore(args: readonly string[], io: CliIo): Promis
     io.stdout.write(
       plan.json
         ? `${JSON.stringify({ store: plan.path, ...report }, null, 2)}\n`
-        : formatStoreAudit(report, plan.path),
+        : formatStoreAudit(report, plan.path, engine),
     )
     return report.ok ? 0 : 1
   } catch (error) {

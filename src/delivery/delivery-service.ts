@@ -1,12 +1,12 @@
 /**
  * @module delivery/delivery-service
- * Runs key-event notification delivery: after every commit (woken by the in-process publisher) and
- * at least every `pollMs`, the matcher moves committed traces into the outbox and the worker sends
- * what is due; a timer wakes it for the next retry. Runs never overlap: a wake-up during a run makes
- * one more run right after. Everything it needs survives a restart in the store (cursor, outbox),
- * so the publisher is only a shortcut to sub-second delivery, never the source of truth.
+ * Runs key-event notification delivery: after every commit (woken by the in-process publisher and,
+ * on a store shared by several nodes, by the others' commits) and at least every `pollMs`, the
+ * matcher moves committed traces into the outbox and the worker sends what is due; a timer wakes it
+ * for the next retry. Runs never overlap: a wake-up during a run makes one more run right after.
+ * Everything it needs survives a restart in the store (cursor, outbox), so the publisher is only a
+ * shortcut to sub-second delivery, never the source of truth.
  */
-import type { Publisher } from '../ingest/index.js'
 import type { Clock } from '../platform/clock.js'
 import type { DeliveryStore } from '../store/index.js'
 import type { DeliveryWorker, SendReport } from './delivery-worker.js'
@@ -34,11 +34,14 @@ export class DeliveryService {
     this.#deps = deps
   }
 
-  /** Starts: runs now, after every commit `publisher` announces, and on timers. */
-  start(publisher: Publisher): void {
+  /**
+   * Starts: runs now, after every commit `commits` announces (the in-process publisher, or it
+   * together with the other nodes' commits), and on timers.
+   */
+  start(commits: { subscribe(listener: () => void): () => void }): void {
     if (!this.#stopped) return
     this.#stopped = false
-    this.#unsubscribe = publisher.subscribe(() => this.wake())
+    this.#unsubscribe = commits.subscribe(() => this.wake())
     this.wake()
   }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import { OpenCtsError, ctsError } from '../errors/index.js'
 import { MAX_BATCH_BYTES, deepNestingMessage, findDeepNesting } from '../model/index.js'
-import type { Services } from '../services.js'
+import type { HttpServices } from '../services.js'
 import { errorHandler, sendError, toOpenCtsError } from './error-handler.js'
 import { OpenApiCollector } from './openapi.js'
 import { registerBodyParsers } from './body-parsers.js'
@@ -43,7 +43,7 @@ export interface AppOptions {
 }
 
 export async function buildApp(
-  services: Services,
+  services: HttpServices,
   options: AppOptions = {},
 ): Promise<FastifyInstance> {
   const logLevel = options.logLevel ?? false

@@ -30,7 +30,7 @@ import {
   type User,
 } from '../auth/index.js'
 import { OpenCtsError, isOpenCtsError } from '../errors/index.js'
-import type { Services } from '../services.js'
+import type { HttpServices } from '../services.js'
 import { pipeBody } from './body-intake.js'
 import type { RouteAuth } from './route-auth.js'
 
@@ -104,7 +104,7 @@ function routeAuth(request: FastifyRequest): RouteAuth | undefined {
   return request.routeOptions.config.auth
 }
 
-export function registerAuthentication(app: FastifyInstance, services: Services): void {
+export function registerAuthentication(app: FastifyInstance, services: HttpServices): void {
   const { auth } = services
   app.decorateRequest('principal', null)
   app.decorateRequest('pendingSignature', null)

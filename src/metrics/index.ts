@@ -26,6 +26,8 @@ export {
 export {
   OpenCtsMetrics,
   type DeliveryOutcome,
+  type LeaseHeld,
+  type StorePool,
   type OpenCtsMetricsOptions,
   type QueryApi,
   type TransferLag,

@@ -23,6 +23,8 @@ describe('OpenCtsMetrics', () => {
       ['opencts_metrics_callback_errors_total', 'counter'],
       ['process_start_time_seconds', 'gauge'],
       ['opencts_build_info', 'gauge'],
+      ['opencts_store_pool_connections', 'gauge'],
+      ['opencts_lease_held', 'gauge'],
     ])
       assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'))
     assert.equal(sample(text, 'opencts_outbox_depth'), 0)
@@ -32,6 +34,34 @@ describe('OpenCtsMetrics', () => {
     assert.equal(sample(text, 'process_start_time_seconds'), 1_700_000_000.5)
     assert.equal(sample(text, 'opencts_build_info{version="9.8.7"}'), 1)
     assert.doesNotMatch(text, /^opencts_transfer_lag_seconds/m)
+    assert.doesNotMatch(text, /^opencts_store_pool_connections/m)
+    assert.doesNotMatch(text, /^opencts_lease_held/m)
+  })
+
+  it('reads the store pool and the leases at each scrape', async () => {
+    const metrics = new OpenCtsMetrics()
+    let pool: { size: number; idle: number; waiting: number } | undefined = {
+      size: 7,
+      idle: 2,
+      waiting: 3,
+    }
+    let held = ['delivery']
+    metrics.setStorePool(async () => pool)
+    metrics.setLeases(() =>
+      ['delivery', 'transfer'].map((lease) => ({ lease, held: held.includes(lease) })),
+    )
+    let text = await metrics.render()
+    assert.equal(sample(text, 'opencts_store_pool_connections{state="total"}'), 7)
+    assert.equal(sample(text, 'opencts_store_pool_connections{state="idle"}'), 2)
+    assert.equal(sample(text, 'opencts_store_pool_connections{state="waiting"}'), 3)
+    assert.equal(sample(text, 'opencts_lease_held{lease="delivery"}'), 1)
+    assert.equal(sample(text, 'opencts_lease_held{lease="transfer"}'), 0)
+    pool = undefined
+    held = ['transfer']
+    text = await metrics.render()
+    assert.doesNotMatch(text, /^opencts_store_pool_connections\{/m, 'no pool (SQLite): no sample')
+    assert.equal(sample(text, 'opencts_lease_held{lease="delivery"}'), 0)
+    assert.equal(sample(text, 'opencts_lease_held{lease="transfer"}'), 1)
   })
 
   it('counts traces, deliveries and log stream records by their labels', async () => {

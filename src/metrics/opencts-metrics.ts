@@ -37,6 +37,19 @@ export interface WatchedStorage {
   onFull(listener: () => void): void
 }
 
+/** Connections of the store's pool (PostgreSQL): open, idle, and callers waiting for one. */
+export interface StorePool {
+  readonly size: number
+  readonly idle: number
+  readonly waiting: number
+}
+
+/** A lease of background work this node competes for, and whether it holds it now. */
+export interface LeaseHeld {
+  readonly lease: string
+  readonly held: boolean
+}
+
 export interface OpenCtsMetricsOptions {
   /** `process_start_time_seconds` (default: this process's start, `performance.timeOrigin`). */
   readonly startTimeSeconds?: number
@@ -54,6 +67,8 @@ export class OpenCtsMetrics {
   readonly #outboxDepth: Gauge
   readonly #transferLag: Gauge<'project' | 'tracker'>
   readonly #storageFullErrors: Counter<'store'>
+  readonly #storePool: Gauge<'state'>
+  readonly #leases: Gauge<'lease'>
   readonly #storage = new Map<StorageName, WatchedStorage>()
   #version = 'unknown'
 
@@ -118,6 +133,16 @@ export class OpenCtsMetrics {
       help: 'Writes refused for lack of disk space, by store (database, objects).',
       labelNames: ['store'],
     })
+    this.#storePool = registry.gauge({
+      name: 'opencts_store_pool_connections',
+      help: 'Connections of the pool to the database (PostgreSQL): total open, idle, and callers waiting for one.',
+      labelNames: ['state'],
+    })
+    this.#leases = registry.gauge({
+      name: 'opencts_lease_held',
+      help: 'Whether this node holds the lease of a background job now (1) or another node does (0).',
+      labelNames: ['lease'],
+    })
     const start = options.startTimeSeconds ?? performance.timeOrigin / 1000
     registry.gauge({
       name: 'process_start_time_seconds',
@@ -180,6 +205,26 @@ export class OpenCtsMetrics {
         labels: { project: l.project, tracker: l.tracker },
         value: l.seconds,
       })),
+    )
+  }
+
+  /** Where `opencts_store_pool_connections` is read at each scrape (undefined: no pool, no sample). */
+  setStorePool(pool: () => Promise<StorePool | undefined>): void {
+    this.#storePool.collectWith(async () => {
+      const now = await pool()
+      if (now === undefined) return []
+      return [
+        { labels: { state: 'total' }, value: now.size },
+        { labels: { state: 'idle' }, value: now.idle },
+        { labels: { state: 'waiting' }, value: now.waiting },
+      ]
+    })
+  }
+
+  /** Where `opencts_lease_held` is read at each scrape (default: no lease). */
+  setLeases(leases: () => readonly LeaseHeld[]): void {
+    this.#leases.collectWith(async () =>
+      leases().map((l) => ({ labels: { lease: l.lease }, value: l.held ? 1 : 0 })),
     )
   }
 

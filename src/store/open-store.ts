@@ -4,9 +4,15 @@
  * default, or `postgres://…`) and opens that engine. The server, `opencts admin`, `opencts verify
  * --store` and the bench all open their store here.
  */
+import { SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION } from './postgres/migrations.js'
 import { openPostgresStore } from './postgres/postgres-store.js'
+import { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from './sqlite/schema.js'
 import { openSqliteStore } from './sqlite/sqlite-store.js'
 import type { MerkleHashing, Store } from './store.js'
+
+// The server's lock on its data directory: one server per directory, whatever its store's engine
+// (an OS file lock, which the SQLite driver provides).
+export { lockDataDir, type DataDirLock } from './sqlite/data-dir-lock.js'
 
 export type StoreLocation =
   | { readonly engine: 'sqlite'; readonly path: string }
@@ -28,6 +34,12 @@ export interface OpenStoreOptions {
   readonly readonly?: boolean
   /** Name of this node in leases and logs (default `host:pid`). */
   readonly nodeName?: string
+}
+
+/** The schema version this OpenCTS writes, per engine (`opencts admin migrate` reports it). */
+export const SCHEMA_VERSIONS: Readonly<Record<StoreLocation['engine'], number>> = {
+  sqlite: SQLITE_SCHEMA_VERSION,
+  postgres: POSTGRES_SCHEMA_VERSION,
 }
 
 /** The engine and place a store URL names; throws for anything else (config/ validated it). */

@@ -136,6 +136,7 @@ export class TransferService {
   start(): void {
     if (!this.#stopped) return
     this.#stopped = false
+    this.#stopRequested = false
     this.#schedule()
   }
 

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify'
 import { ctsError } from '../../errors/index.js'
 import { parseTraceQuery } from '../../query/index.js'
 import type { TraceActivity, TraceFilter } from '../../store/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { rawQuery } from '../request-context.js'
 import { projectRoute } from '../route-auth.js'
 import { projectParams, queryString } from '../schemas.js'
@@ -69,7 +69,7 @@ function single(
   }
 }
 
-export function registerActivityRoutes(app: FastifyInstance, services: Services): void {
+export function registerActivityRoutes(app: FastifyInstance, services: HttpServices): void {
   const retentionMs = services.config.retentionDays * 86_400_000
   app.get<{ Params: { project_id: string } }>(
     '/v3/:project_id/traces/activity',
@@ -151,8 +151,8 @@ export function registerActivityRoutes(app: FastifyInstance, services: Services)
         )
       const activity =
         plan.kind === 'page'
-          ? await services.store.traces.activity(plan.filter, start, step, top)
-          : single(await services.store.traces.get(projectId, plan.traceId), start, step)
+          ? await services.traceReads.activity(plan.filter, start, step, top)
+          : single(await services.traceReads.get(projectId, plan.traceId), start, step)
       const buckets = Array.from({ length: count }, (_, i) => ({
         start: start + i * step,
         normal: 0,

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { SignInContext } from '../../auth/index.js'
 import { OpenCtsError } from '../../errors/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { callerOf } from '../request-context.js'
 import { errorBody } from '../schemas.js'
 
@@ -58,7 +58,7 @@ const tokenBody = {
   additionalProperties: true,
 }
 
-function signInContext(request: FastifyRequest, services: Services): SignInContext {
+function signInContext(request: FastifyRequest, services: HttpServices): SignInContext {
   return {
     caller: callerOf(request),
     publicUrl: `${request.protocol}://${request.host}`,
@@ -75,7 +75,7 @@ function subjectToken(request: FastifyRequest): string {
   return value
 }
 
-export function registerAuthRoutes(app: FastifyInstance, services: Services): void {
+export function registerAuthRoutes(app: FastifyInstance, services: HttpServices): void {
   const { auth } = services
   app.post(
     '/v3/auth/tokens',

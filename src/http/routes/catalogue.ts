@@ -8,8 +8,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { listOperations } from '../../notifications/index.js'
-import type { Services } from '../../services.js'
-import { getQuotas } from '../../trackers/index.js'
+import type { HttpServices } from '../../services.js'
 import { rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString } from '../schemas.js'
 import { replyWith } from './reply-with.js'
@@ -17,7 +16,7 @@ import { projectRoute } from '../route-auth.js'
 
 const OPERATOR_WINDOW_MS = 30 * 86_400_000
 
-export function registerCatalogueRoutes(app: FastifyInstance, services: Services): void {
+export function registerCatalogueRoutes(app: FastifyInstance, services: HttpServices): void {
   type P = { Params: { project_id: string } }
   app.get<P>(
     '/v3/:project_id/quotas',
@@ -47,8 +46,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
         },
       },
     },
-    async (request, reply) =>
-      replyWith(reply, await getQuotas(services.store.config, request.params.project_id)),
+    async (request, reply) => replyWith(reply, await services.quotas(request.params.project_id)),
   )
   app.get<P>(
     '/v3/:project_id/operations',
@@ -69,7 +67,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
     },
     async (request) =>
       listOperations(
-        await services.store.traces.catalogue(request.params.project_id),
+        await services.traceReads.catalogue(request.params.project_id),
         rawQuery(request),
       ),
   )
@@ -96,7 +94,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
     },
     async (request) => {
       const since = services.clock.now() - OPERATOR_WINDOW_MS
-      const names = await services.store.traces.operators(request.params.project_id, since)
+      const names = await services.traceReads.operators(request.params.project_id, since)
       return { users: names.map((name) => ({ name })) }
     },
   )
@@ -130,9 +128,9 @@ export function registerCatalogueRoutes(app: FastifyInstance, services: Services
     async (request) => {
       // The account's resource types: the union over its projects.
       const byService = new Map<string, Set<string>>()
-      const projects = await services.store.identity.listProjects(request.params.domain_id)
+      const projects = await services.accountProjects(request.params.domain_id)
       for (const project of projects) {
-        for (const entry of await services.store.traces.catalogue(project.id)) {
+        for (const entry of await services.traceReads.catalogue(project.id)) {
           let set = byService.get(entry.service_type)
           if (set === undefined) byService.set(entry.service_type, (set = new Set()))
           set.add(entry.resource_type)

@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ctsError } from '../../errors/index.js'
 import type { RawQuery } from '../../query/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { keysOverlapping } from '../../transfer/signing-keys.js'
 import { rawQuery } from '../request-context.js'
 import { projectRoute } from '../route-auth.js'
@@ -44,7 +44,7 @@ function bound(query: RawQuery, name: string): number | undefined {
   return Number(value)
 }
 
-export function registerDigestKeyRoutes(app: FastifyInstance, services: Services): void {
+export function registerDigestKeyRoutes(app: FastifyInstance, services: HttpServices): void {
   app.get<{ Params: { project_id: string } }>(
     '/v3/:project_id/digest-keys',
     {

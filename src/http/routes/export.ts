@@ -17,8 +17,8 @@ import { ctsError } from '../../errors/index.js'
 import { toApiTrace, type TraceRecord } from '../../model/index.js'
 import { TRACE_CSV_HEADER, csvLine, traceCsvFields } from '../../model/trace-csv.js'
 import { parseTraceQuery, type TraceQueryPlan } from '../../query/index.js'
-import type { TraceStore } from '../../store/index.js'
-import type { Services } from '../../services.js'
+import type { TraceReads } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { projectRoute } from '../route-auth.js'
 import { callerOf, rawQuery } from '../request-context.js'
 import { projectParams, queryString } from '../schemas.js'
@@ -27,7 +27,7 @@ import { projectParams, queryString } from '../schemas.js'
 const PAGE_SIZE = 500
 
 /** Every matching trace, newest first, one store page at a time. */
-async function* matching(traces: TraceStore, plan: TraceQueryPlan): AsyncGenerator<TraceRecord> {
+async function* matching(traces: TraceReads, plan: TraceQueryPlan): AsyncGenerator<TraceRecord> {
   if (plan.kind === 'byId') {
     const trace = await traces.get(plan.projectId, plan.traceId)
     if (trace !== undefined) yield trace
@@ -80,7 +80,7 @@ export const LIST_FILTER_PARAMS = {
   enterprise_project_id: queryString('Enterprise project ID.'),
 } as const
 
-export function registerExportRoutes(app: FastifyInstance, services: Services): void {
+export function registerExportRoutes(app: FastifyInstance, services: HttpServices): void {
   const retentionMs = services.config.retentionDays * 86_400_000
   app.get<{ Params: { project_id: string } }>(
     '/v3/:project_id/traces/export',
@@ -127,7 +127,7 @@ export function registerExportRoutes(app: FastifyInstance, services: Services): 
       ])
       const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
       const body = Readable.from(
-        encode(matching(services.store.traces, plan), format, now - retentionMs),
+        encode(matching(services.traceReads, plan), format, now - retentionMs),
       )
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')

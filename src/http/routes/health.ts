@@ -1,19 +1,40 @@
 /**
  * @module http/routes/health
  * `GET /health`: 200 when the store answers a read and can take writes, with the condition of each
- * storage (`database`, and `objects` for the object folder: `ok` or `full`). 503 otherwise, with a CTS body and Retry-After:
- * `OCTS.0503` when the store does not answer, `OCTS.0505` (OCTS_ERR_STORAGE_FULL) while its disk is
- * full. While full, each call probes for space (store.probeSpace), so health and ingest come back
- * by themselves once space is freed. A full object folder alone keeps 200 (ingest still works;
- * transfers wait and retry) and shows `objects: "full"`.
+ * storage (`database`, and `objects` for the object folder: `ok` or `full`), the database itself
+ * (`store.health()`: engine, location without credentials, reachable, connection pool) and the
+ * leases of background work this node holds (`leases`; with one node, all of them). 503 otherwise,
+ * with a CTS body and Retry-After: `OCTS.0507` (OCTS_ERR_STORE_UNAVAILABLE) when the database
+ * cannot be reached, `OCTS.0503` when the store does not answer a read, `OCTS.0505`
+ * (OCTS_ERR_STORAGE_FULL) while its disk is full. While full, each call probes for space
+ * (store.probeSpace), so health and ingest come back by themselves once space is freed. A full
+ * object folder alone keeps 200 (ingest still works; transfers wait and retry) and shows
+ * `objects: "full"`.
  */
 import type { FastifyInstance } from 'fastify'
 import { OpenCtsError, isOpenCtsError } from '../../errors/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { sendError } from '../error-handler.js'
 import { errorBody } from '../schemas.js'
 
-export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
+const databaseSchema = {
+  type: 'object',
+  properties: {
+    engine: { type: 'string' },
+    location: { type: 'string' },
+    reachable: { type: 'boolean' },
+    pool: {
+      type: 'object',
+      properties: {
+        size: { type: 'integer' },
+        idle: { type: 'integer' },
+        waiting: { type: 'integer' },
+      },
+    },
+  },
+} as const
+
+export function registerHealthRoutes(app: FastifyInstance, services: HttpServices): void {
   app.get(
     '/health',
     {
@@ -34,6 +55,8 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
                   objects: { type: 'string', enum: ['ok', 'full'] },
                 },
               },
+              database: databaseSchema,
+              leases: { type: 'array', items: { type: 'string' } },
             },
           },
           503: errorBody,
@@ -41,9 +64,18 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
       },
     },
     async (_request, reply) => {
-      const { store } = services
+      const store = services.storeStatus
+      const database = await store.health()
+      if (!database.reachable)
+        return sendError(
+          new OpenCtsError('OCTS_ERR_STORE_UNAVAILABLE', {
+            message: `The database ${database.location} cannot be reached.`,
+            retryAfter: 5,
+          }),
+          reply,
+        )
       try {
-        await store.traces.operators('', services.clock.now())
+        await store.read(services.clock.now())
         if (store.storage.full) await store.probeSpace()
       } catch (error) {
         if (isOpenCtsError(error) && error.code === 'OCTS_ERR_STORAGE_FULL') {
@@ -74,6 +106,13 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
             ? {}
             : { objects: services.objectStorage.full ? 'full' : 'ok' }),
         },
+        database: {
+          engine: database.engine,
+          location: database.location,
+          reachable: database.reachable,
+          ...(database.pool === undefined ? {} : { pool: database.pool }),
+        },
+        leases: store.leases(),
       }
     },
   )

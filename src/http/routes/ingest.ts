@@ -5,11 +5,11 @@
  * durable, with `leaf_indexes` (each trace's index in its project's Merkle log) when the log is on.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { projectRoute } from '../route-auth.js'
 import { projectParams, traceObject } from '../schemas.js'
 
-export function registerIngestRoutes(app: FastifyInstance, services: Services): void {
+export function registerIngestRoutes(app: FastifyInstance, services: HttpServices): void {
   app.post<{ Params: { project_id: string } }>(
     '/v3/:project_id/traces',
     {

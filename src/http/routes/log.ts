@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify'
 import { ctsError } from '../../errors/index.js'
 import { checkpointView } from '../../log/log-service.js'
 import type { RawQuery } from '../../query/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { rawQuery } from '../request-context.js'
 import { projectRoute } from '../route-auth.js'
 import { projectParams, queryString } from '../schemas.js'
@@ -58,7 +58,7 @@ function required(query: RawQuery, name: string, min = 0): number {
   return n
 }
 
-export function registerLogRoutes(app: FastifyInstance, services: Services): void {
+export function registerLogRoutes(app: FastifyInstance, services: HttpServices): void {
   const log = services.log
   const tags = ['verifiable log']
 

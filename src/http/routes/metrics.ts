@@ -8,11 +8,11 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { PROMETHEUS_CONTENT_TYPE } from '../../metrics/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 
 export function registerMetricsRoutes(
   app: FastifyInstance,
-  services: Services,
+  services: HttpServices,
   version: string,
 ): void {
   services.metrics.setVersion(version)

@@ -3,7 +3,7 @@
  * Key-event notification configuration (spec §6): create, update, list by type, delete by id list.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { callerOf, rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString, queryStringList } from '../schemas.js'
 import { replyWith } from './reply-with.js'
@@ -60,7 +60,7 @@ const notificationObject = {
   additionalProperties: true,
 }
 
-export function registerNotificationRoutes(app: FastifyInstance, services: Services): void {
+export function registerNotificationRoutes(app: FastifyInstance, services: HttpServices): void {
   const { notifications } = services
   type P = { Params: { project_id: string } }
   app.post<P>(

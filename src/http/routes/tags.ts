@@ -3,7 +3,7 @@
  * Tracker tags (spec §7.7). `resource_type` must be `cts-tracker`; `resource_id` a tracker id.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { rawQuery } from '../request-context.js'
 import { PROJECT_ID, queryString } from '../schemas.js'
 import { replyWith } from './reply-with.js'
@@ -39,7 +39,7 @@ const typeParams = {
   },
 }
 
-export function registerTagRoutes(app: FastifyInstance, services: Services): void {
+export function registerTagRoutes(app: FastifyInstance, services: HttpServices): void {
   const { tags } = services
   type R = { Params: { project_id: string; resource_type: string; resource_id: string } }
   type T = { Params: { project_id: string; resource_type: string } }

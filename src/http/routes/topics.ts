@@ -6,13 +6,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CtsAction } from '../../auth/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { projectRoute } from '../route-auth.js'
 import { PROJECT_ID, queryString } from '../schemas.js'
 
 type Params = Record<string, string>
 type Handler = (
-  services: NonNullable<Services['topics']>,
+  services: NonNullable<HttpServices['topics']>,
   params: Params,
   request: FastifyRequest,
 ) => Promise<unknown>
@@ -163,7 +163,7 @@ const ROUTES: readonly RouteSpec[] = [
   },
 ]
 
-export function registerTopicRoutes(app: FastifyInstance, services: Services): void {
+export function registerTopicRoutes(app: FastifyInstance, services: HttpServices): void {
   const topics = services.topics
   for (const spec of ROUTES) {
     const properties: Record<string, unknown> = { project_id: PROJECT_ID }

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ctsError } from '../../errors/index.js'
 import type { ApiVersion } from '../../query/index.js'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { projectRoute } from '../route-auth.js'
 import { rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString, traceObject } from '../schemas.js'
@@ -43,7 +43,7 @@ const listResponse = {
   },
 }
 
-export function registerTraceRoutes(app: FastifyInstance, services: Services): void {
+export function registerTraceRoutes(app: FastifyInstance, services: HttpServices): void {
   app.get<{ Params: { project_id: string } }>(
     '/v3/:project_id/traces',
     {

@@ -4,7 +4,7 @@
  * `POST /v3/{domain_id}/checkbucket`, and the legacy v1.0 tracker API. Validation, CTS error codes and self-audit live in `trackers/`.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Services } from '../../services.js'
+import type { HttpServices } from '../../services.js'
 import { callerOf, rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString } from '../schemas.js'
 import { replyWith } from './reply-with.js'
@@ -61,7 +61,7 @@ const trackerQuery = {
   },
 }
 
-export function registerTrackerRoutes(app: FastifyInstance, services: Services): void {
+export function registerTrackerRoutes(app: FastifyInstance, services: HttpServices): void {
   const { trackers } = services
   type P = { Params: { project_id: string } }
 

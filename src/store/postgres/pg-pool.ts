@@ -47,6 +47,9 @@ export function createPool(options: PoolOptions): pg.Pool {
   })
   // An idle client's connection dropping (server restart) must not end the process.
   pool.on('error', () => undefined)
+  // Nor a checked-out one's (the pool listens only while a client is idle): its query fails
+  // instead, and the transaction converts that error (OCTS_ERR_STORE_UNAVAILABLE).
+  pool.on('connect', (client) => client.on('error', () => undefined))
   return pool
 }
 
