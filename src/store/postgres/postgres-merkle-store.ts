@@ -25,7 +25,7 @@ import type {
 } from '../store.js'
 import type { PgDatabase } from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
-import { columnsMatch, TRACE_COLUMNS } from './trace-columns.js'
+import { columnsMatch, TRACE_COLUMNS } from '../trace-columns.js'
 
 /** Runs of `fn` at most per `withNodes` (each but the last fetches at least one new node). */
 const MAX_ROUNDS = 64

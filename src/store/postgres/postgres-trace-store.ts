@@ -26,7 +26,7 @@ import type {
 import type { PgDatabase, PgExecutor, PgTraceAppender } from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
 import { appendLocked, prepareBatch, type AppendOptions } from './trace-append.js'
-import { FILTER_SQL } from './trace-columns.js'
+import { FILTER_SQL } from '../trace-columns.js'
 import { isMissingPartition, TracePartitions } from './trace-partitions.js'
 
 /** The WHERE clause of a filter, its parameters numbered from $1 (more can be pushed). */

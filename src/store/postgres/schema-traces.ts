@@ -15,7 +15,7 @@
  *   row is (`time`, `seq`) and its leaf index (unique per project: a fork would violate it).
  * - `trace_operators`, `trace_catalogue`: what the user-resources and operations APIs list.
  */
-import { FILTER_COLUMNS } from './trace-columns.js'
+import { FILTER_COLUMNS } from '../trace-columns.js'
 
 export const TRACES_SQL = `
 CREATE TABLE trace_head (

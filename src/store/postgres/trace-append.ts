@@ -15,7 +15,7 @@ import { appendLeaves, frontierKeys, nodeKey } from '../merkle-append.js'
 import type { AppendResult, MerkleHashing } from '../store.js'
 import { toStoreError } from './driver-errors.js'
 import { COMMIT_CHANNEL, type PgExecutor } from './pg-database.js'
-import { traceColumns } from './trace-columns.js'
+import { traceColumns } from '../trace-columns.js'
 
 /** How long an append's transaction may sit idle before the server ends it (ms). */
 const IDLE_IN_APPEND_MS = 30_000

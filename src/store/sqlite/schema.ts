@@ -15,6 +15,9 @@
  * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
  */
+import { FILTER_COLUMNS } from '../trace-columns.js'
+
+export { FILTER_COLUMNS }
 export const SCHEMA_VERSION = 7
 
 /**
@@ -26,19 +29,6 @@ export const CONNECTION_PRAGMAS = [
   'journal_mode = WAL',
   'busy_timeout = 5000',
   'cache_size = -65536',
-] as const
-
-/** Columns every filter index is built on: `(project_id, <column>, time)`. */
-export const FILTER_COLUMNS = [
-  'service_type',
-  'resource_type',
-  'resource_id',
-  'resource_name',
-  'trace_name',
-  'user_name',
-  'trace_rating',
-  'tracker_name',
-  'access_key_id',
 ] as const
 
 /**

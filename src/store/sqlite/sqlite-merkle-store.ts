@@ -19,7 +19,7 @@ import type {
 import { appendLeaves, frontierKeys, nodeKey } from '../merkle-append.js'
 import { run } from './driver-errors.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
-import { traceRow } from './sqlite-trace-store.js'
+import { columnsMatch, TRACE_COLUMNS } from '../trace-columns.js'
 
 const SELECT_SIZE_SQL = 'SELECT size FROM merkle_trees WHERE project_id = ?'
 const SELECT_NODE_SQL =
@@ -178,25 +178,6 @@ const checkpointOf = (row: CheckpointRow): StoredCheckpoint => ({
   time: row.time,
   note: row.note,
 })
-
-/** The columns `traceRow` derives from a trace, in INSERT order, as the audit compares them. */
-const TRACE_COLUMNS = `trace_id, project_id, time, category, tracker_name, service_type,
-  resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
-  enterprise_project_id`
-
-/** Whether a row's indexed columns are what `traceRow` gives for its document. */
-function columnsMatch(row: Record<string, unknown>, doc: string): boolean {
-  let trace: TraceRecord
-  try {
-    trace = JSON.parse(doc) as TraceRecord
-  } catch {
-    return false
-  }
-  if (typeof trace !== 'object' || trace === null) return false
-  const want = traceRow(trace, doc)
-  const names = TRACE_COLUMNS.split(',').map((c) => c.trim())
-  return names.every((name, i) => (row[name] ?? null) === (want[i] ?? null))
-}
 
 /** MerkleLogStore on SQLite: reads, checkpoints and keys (appends happen in SqliteTraceStore). */
 export class SqliteMerkleStore implements MerkleLogStore {
@@ -389,7 +370,7 @@ export class SqliteMerkleStore implements MerkleLogStore {
     return run('read', () =>
       (
         this.#stmt(
-          `SELECT seq, ${TRACE_COLUMNS}, doc, leaf_index FROM traces WHERE seq > ? ORDER BY seq LIMIT ?`,
+          `SELECT seq, ${TRACE_COLUMNS.join(', ')}, doc, leaf_index FROM traces WHERE seq > ? ORDER BY seq LIMIT ?`,
         ).all(afterSeq, limit) as Record<string, unknown>[]
       ).map((row) => ({
         seq: row.seq as number,

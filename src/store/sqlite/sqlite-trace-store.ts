@@ -7,7 +7,7 @@
  * the insert itself).
  */
 import { ctsError } from '../../errors/index.js'
-import { traceCategory, type TraceRecord } from '../../model/index.js'
+import type { TraceRecord } from '../../model/index.js'
 import type {
   AppendResult,
   CatalogueEntry,
@@ -21,22 +21,9 @@ import type {
 } from '../store.js'
 import { guard, run } from './driver-errors.js'
 import type { StorageCondition } from '../../platform/storage-condition.js'
-import type { FILTER_COLUMNS } from './schema.js'
+import { FILTER_SQL, traceColumns, type FILTER_COLUMNS } from '../trace-columns.js'
 import { MerkleAppender } from './sqlite-merkle-store.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
-
-const FILTER_SQL: readonly [keyof TraceFilter, string][] = [
-  ['trackerName', 'tracker_name'],
-  ['serviceType', 'service_type'],
-  ['resourceType', 'resource_type'],
-  ['resourceId', 'resource_id'],
-  ['resourceName', 'resource_name'],
-  ['traceName', 'trace_name'],
-  ['traceRating', 'trace_rating'],
-  ['userName', 'user_name'],
-  ['accessKeyId', 'access_key_id'],
-  ['enterpriseProjectId', 'enterprise_project_id'],
-]
 
 /**
  * Filters from the most to the least selective, as CTS data usually is: a resource id names a few
@@ -64,25 +51,9 @@ export function chooseIndex(filter: TraceFilter): string {
   return 'traces_by_project_time'
 }
 
-/** Converts one stored trace into the row parameters of the insert statement. */
+/** The row parameters of the insert statement: the indexed columns, then the document. */
 export function traceRow(t: TraceRecord, doc: string = JSON.stringify(t)): unknown[] {
-  return [
-    t.trace_id,
-    t.project_id,
-    t.time,
-    traceCategory(t),
-    t.tracker_name,
-    t.service_type,
-    t.resource_type,
-    t.resource_id,
-    t.resource_name,
-    t.trace_name,
-    t.trace_rating,
-    t.user_name,
-    t.access_key_id,
-    t.enterprise_project_id,
-    doc,
-  ]
+  return [...traceColumns(t), doc]
 }
 
 export const INSERT_TRACE_SQL = `INSERT OR IGNORE INTO traces (trace_id, project_id, time, category, tracker_name,

@@ -1,13 +1,13 @@
 /**
- * @module store/postgres/trace-columns
- * The indexed columns of a `traces` row as derived from its trace (what the filters and the audit
+ * @module store/trace-columns
+ * Engine-neutral: the indexed columns of a `traces` row as derived from its trace (what the filters and the audit
  * read), and the check that a row's columns still say what its document says (an edit made with
  * SQL behind OpenCTS's back changes one without the other).
  */
-import { traceCategory, type TraceRecord } from '../../model/index.js'
-import type { TraceFilter } from '../store.js'
+import { traceCategory, type TraceRecord } from '../model/index.js'
+import type { TraceFilter } from './store.js'
 
-/** Columns with an index `(project_id, <column>, time, seq)`. */
+/** Columns with a filter index `(project_id, <column>, time[, seq])` in every engine. */
 export const FILTER_COLUMNS = [
   'service_type',
   'resource_type',
