@@ -430,7 +430,7 @@ describe('PostgreSQL traces: partitions, nodes, read-only audit', () => {
         `traces_day_${day(0)}`,
       ])
       const head = await store.traces.headSeq()
-      // A budget below a day's rows deletes row by row; the emptied day goes on the next call.
+      // A budget below a day's keys deletes that many keys; the day goes once its keys are gone.
       assert.equal(await store.traces.purgeBefore(NOW - 8 * DAY_MS, 2), 2)
       assert.equal((await partitions(url)).length, 3)
       assert.equal(await store.traces.purgeBefore(NOW - 8 * DAY_MS, 100), 3)
@@ -440,6 +440,24 @@ describe('PostgreSQL traces: partitions, nodes, read-only audit', () => {
       for (const t of old) assert.equal(await store.traces.get(t.project_id, t.trace_id), undefined)
       const keys = await sql<{ n: number }>(url, 'SELECT count(*)::int AS n FROM trace_keys')
       assert.equal(keys[0]?.n, 2, 'the idempotency keys of purged traces are gone')
+
+      // The day the boundary falls in is kept whole until it has passed; a passed day goes at once,
+      // its rows with the partition, whatever the budget left for the keys' deletes.
+      const boundary = traces('p4', 3, (day(8) + 0.25) * DAY_MS)
+      const passed = traces('p4', 40, (day(9) + 0.25) * DAY_MS)
+      await store.traces.append([...boundary, ...passed])
+      const cutoff = (day(8) + 0.75) * DAY_MS
+      assert.equal(await store.traces.purgeBefore(cutoff, 100), 40)
+      assert.deepEqual(await partitions(url), [`traces_day_${day(8)}`, `traces_day_${day(0)}`])
+      for (const t of boundary)
+        assert.ok(await store.traces.get(t.project_id, t.trace_id), 'the boundary day is kept')
+      const rows = await sql<{ n: number }>(
+        url,
+        `SELECT count(*)::int AS n FROM traces WHERE project_id = 'p4'`,
+      )
+      assert.equal(rows[0]?.n, 3, 'the passed day went with its partition')
+      assert.equal(await store.traces.purgeBefore((day(7) + 0.01) * DAY_MS, 100), 3)
+      assert.deepEqual(await partitions(url), [`traces_day_${day(0)}`])
 
       // Another node dropped a day this one has cached: the append recreates it.
       await other.traces.append(traces('p3', 1, (day(20) + 0.5) * DAY_MS))

@@ -96,7 +96,12 @@ export interface TraceStore {
    */
   activity(filter: TraceFilter, start: number, step: number, top: number): Promise<TraceActivity>
   get(projectId: string, traceId: string): Promise<TraceRecord | undefined>
-  /** Deletes traces whose `time` is before `time`, at most `maxRows` per call; returns the count. */
+  /**
+   * Deletes traces whose `time` is before `time`, at most `maxRows` per call; returns the count.
+   * An engine that stores traces by day (PostgreSQL's day partitions) purges whole days only: the
+   * day `time` falls in is kept until it has passed (its older traces are never shown: queries and
+   * `get` answer within the retention), and a day's rows go at once once its keys are deleted.
+   */
   purgeBefore(time: number, maxRows: number): Promise<number>
   /**
    * Committed traces with `seq > afterSeq`, in commit order, at most `limit`; with `scope`, only

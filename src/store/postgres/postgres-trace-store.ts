@@ -27,7 +27,7 @@ import type { PgDatabase, PgExecutor, PgTraceAppender } from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
 import { appendLocked, prepareBatch, type AppendOptions } from './trace-append.js'
 import { FILTER_SQL } from '../trace-columns.js'
-import { isMissingPartition, TracePartitions } from './trace-partitions.js'
+import { DAY_MS, isMissingPartition, TracePartitions } from './trace-partitions.js'
 
 /** The WHERE clause of a filter, its parameters numbered from $1 (more can be pushed). */
 function filterSql(filter: TraceFilter): { where: string[]; params: unknown[] } {
@@ -192,33 +192,26 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
    * on `traces`), then row by row. A day larger than the budget is emptied row-wise over several
    * calls and dropped once it fits. The Merkle nodes are never deleted.
    */
+  /**
+   * Retention by whole days: a day whose partition ends at or before `time` is purged — its
+   * idempotency keys deleted (at most `maxRows` per call, they are small rows), then its
+   * partition dropped at once (the trace rows and their indexes: no row-by-row delete, no vacuum
+   * debt). The day `time` falls in is kept whole until it has passed: its traces older than `time`
+   * stay stored up to a day longer, never shown (queries and `get` answer within the retention).
+   * Returns the traces purged (their keys deleted).
+   */
   async purgeBefore(time: number, maxRows: number): Promise<number> {
     this.#writable()
     let purged = 0
     for (const day of await this.#partitions.list()) {
-      if ((day + 1) * 86_400_000 > time || purged >= maxRows) break
-      const dropped = await this.#partitions.drop(day, maxRows - purged)
-      if (dropped === undefined) break
-      purged += dropped
+      if ((day + 1) * DAY_MS > time || purged >= maxRows) break
+      const budget = maxRows - purged
+      const deleted = await this.#partitions.deleteKeys(day, budget)
+      purged += deleted
+      if (deleted === budget) break
+      if (!(await this.#partitions.dropDay(day))) break
     }
-    if (purged >= maxRows) return purged
-    const rows = await this.#db.query<{ n: number }>(
-      'write',
-      `WITH v AS (
-         SELECT project_id, category, time, seq FROM traces WHERE time < $1 LIMIT $2
-       ), d AS (
-         DELETE FROM traces t USING v
-         WHERE t.project_id = v.project_id AND t.category = v.category AND t.time = v.time
-           AND t.seq = v.seq
-         RETURNING t.project_id, t.trace_id, t.seq
-       ), k AS (
-         DELETE FROM trace_keys k USING d
-         WHERE k.project_id = d.project_id AND k.trace_id = d.trace_id AND k.seq = d.seq
-       )
-       SELECT count(*)::int AS n FROM d`,
-      [time, maxRows - purged],
-    )
-    return purged + (rows[0]?.n ?? 0)
+    return purged
   }
 
   async readFrom(

@@ -92,48 +92,53 @@ export class TracePartitions {
   }
 
   /**
-   * Drops the partition of `day` and the idempotency keys of its traces in one transaction, when
-   * it holds at most `maxRows` traces (counting at most `maxRows + 1`); waits at most
-   * `lockTimeoutMs` for the parent table's lock (a long reader, e.g. an audit, would otherwise
-   * queue every append behind the drop), which it holds until commit, so no append can add to the
-   * day between the count and the drop. Returns the traces dropped, or undefined when the
-   * partition was not dropped.
+   * Deletes at most `maxRows` idempotency keys (`trace_keys`) of the traces of `day`; returns how
+   * many. Once none is left, the day's partition is gone to them: `get` and markers no longer find
+   * its traces, and `dropDay` removes the rows at once.
    */
-  async drop(day: number, maxRows: number, lockTimeoutMs = 2000): Promise<number | undefined> {
+  async deleteKeys(day: number, maxRows: number): Promise<number> {
+    const rows = await this.#db.query<{ n: number }>(
+      'write',
+      `WITH d AS (
+         DELETE FROM trace_keys WHERE ctid IN (
+           SELECT ctid FROM trace_keys WHERE time >= $1 AND time < $2 LIMIT $3)
+         RETURNING 1
+       ) SELECT count(*)::int AS n FROM d`,
+      [day * DAY_MS, (day + 1) * DAY_MS, maxRows],
+    )
+    return rows[0]?.n ?? 0
+  }
+
+  /**
+   * Drops the partition of `day` at once, whatever its size (with any key of it left), in one
+   * transaction that waits at most `lockTimeoutMs` for the parent table's lock (a long reader, e.g.
+   * an audit, would otherwise queue every append behind the drop). Returns false when the lock was
+   * not had in time (the next call tries again).
+   */
+  async dropDay(day: number, lockTimeoutMs = 2000): Promise<boolean> {
     const name = partitionName(day)
     try {
-      return await this.#db.transaction(async (tx) => {
+      await this.#db.transaction(async (tx) => {
         await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [...PARTITION_LOCK])
         await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`)
         const exists = await tx.query<{ n: number }>(
           "SELECT count(*)::int AS n FROM pg_class WHERE relname = $1 AND relkind = 'r'",
           [name],
         )
-        if (exists.rows[0]?.n !== 1) return 0
-        // At most maxRows + 1 rows are counted: a day too large is left without taking a lock.
-        const count = async (): Promise<number> =>
-          (
-            await tx.query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${name} LIMIT $1) r`,
-              [maxRows + 1],
-            )
-          ).rows[0]?.n ?? 0
-        if ((await count()) > maxRows) return undefined
-        // The parent first, as appends and readers lock it: nobody adds to the day from here on.
+        if (exists.rows[0]?.n !== 1) return
+        // The parent first, as appends and readers lock it.
         await tx.query('LOCK TABLE ONLY traces IN ACCESS EXCLUSIVE MODE')
-        const n = await count()
-        if (n > maxRows) return undefined
         await tx.query('DELETE FROM trace_keys WHERE time >= $1 AND time < $2', [
           day * DAY_MS,
           (day + 1) * DAY_MS,
         ])
         await tx.query(`DROP TABLE ${name}`)
-        this.#known?.delete(day)
-        return n
       })
+      this.#known?.delete(day)
+      return true
     } catch (error) {
       const cause = error instanceof Error ? error.cause : undefined
-      if (pgCode(cause) === '55P03') return undefined
+      if (pgCode(cause) === '55P03') return false
       throw error
     }
   }
