@@ -92,7 +92,9 @@ export async function firstStart(deps: FirstStartDeps): Promise<AdminCredentials
   /** The set-up's result once this node's master key is known to open the stored secrets. */
   async function checked(run: Promise<AdminCredentials | null>): Promise<AdminCredentials | null> {
     const admin = await run
-    await services.auth.checkMasterKey(config.masterKeyFile)
+    await services.auth.checkMasterKey(
+      config.masterKey === '' ? config.masterKeyFile : 'OPENCTS_MASTER_KEY',
+    )
     return admin
   }
 }

@@ -8,11 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import {
-  formatCredentialsProfile,
-  loadOrCreateMasterKey,
-  type AdminCredentials,
-} from './auth/index.js'
+import { formatCredentialsProfile, resolveMasterKey, type AdminCredentials } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
 import { firstStart, SETUP_LEASE } from './first-start.js'
 import { buildApp } from './http/app.js'
@@ -109,7 +105,7 @@ async function closeAll(steps: readonly (() => Promise<void> | void)[]): Promise
 async function startLocked(config: OpenCtsConfig, options: StartOptions): Promise<RunningServer> {
   const objectsDir = config.objectsDir
   if (config.objectStore.kind === 'fs') mkdirSync(objectsDir, { recursive: true })
-  const { key: masterKey } = loadOrCreateMasterKey(config.masterKeyFile)
+  const { key: masterKey } = resolveMasterKey(config)
   const location = parseStoreUrl(config.store)
   const objectSink = await openObjectSink(config.objectStore)
   let store: Store

@@ -4,7 +4,7 @@
  * password and access key work against the real server. Later starts keep what exists.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
@@ -150,6 +150,28 @@ describe('first start', () => {
     }
     const server = await start(t, dir)
     assert.ok(server.bootstrap !== null, 'the failed starts left no half-made administrator')
+  })
+
+  it('takes the master key from OPENCTS_MASTER_KEY instead of a file, and checks it the same way', async (t) => {
+    const dir = dataDir()
+    const key = MasterKey.generate().toBase64()
+    const first = await startServer(
+      loadConfig({ OPENCTS_MASTER_KEY: key }, { dataDir: dir, port: '0', logLevel: 'silent' }),
+    )
+    t.after(() => first.close())
+    assert.ok(first.bootstrap !== null)
+    assert.equal(existsSync(join(dir, 'master.key')), false, 'no key file is written')
+    assert.equal(await signedStatus(first, profile(first)), 200, 'the secret key opens with it')
+    await first.close()
+    // The same database with another key (here: a new key file) is refused.
+    await assert.rejects(
+      startServer(loadConfig({}, { dataDir: dir, port: '0', logLevel: 'silent' })),
+      /does not open the secret keys/,
+    )
+    assert.throws(
+      () => loadConfig({ OPENCTS_MASTER_KEY: 'too-short' }, { dataDir: dir }),
+      /OPENCTS_MASTER_KEY must be 32 bytes in base64/,
+    )
   })
 
   it('refuses to start with a master key that does not open the stored secret keys', async (t) => {

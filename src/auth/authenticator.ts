@@ -427,7 +427,7 @@ export class Authenticator {
           return
         } catch {
           throw new Error(
-            `the master key ${masterKeyFile} (fingerprint ${masterKey.fingerprint}) does not open the secret keys stored in this database: restore the key file that was used with it`,
+            `the master key ${masterKeyFile} (fingerprint ${masterKey.fingerprint}) does not open the secret keys stored in this database: restore the key that was used with it`,
           )
         }
       }

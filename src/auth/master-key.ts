@@ -78,6 +78,25 @@ export class MasterKey {
  * exists but is not a valid key: OpenCTS never silently replaces a key, since every sealed secret
  * depends on it.
  */
+/**
+ * The master key of a node: `OPENCTS_MASTER_KEY`'s text when set (many nodes can share one key
+ * from a secret store), else the key file (created when missing). `source` names it in messages.
+ */
+export function resolveMasterKey(settings: { masterKey: string; masterKeyFile: string }): {
+  key: MasterKey
+  created: boolean
+  source: string
+} {
+  if (settings.masterKey !== '')
+    return {
+      key: MasterKey.fromBase64(settings.masterKey),
+      created: false,
+      source: 'OPENCTS_MASTER_KEY',
+    }
+  const { key, created } = loadOrCreateMasterKey(settings.masterKeyFile)
+  return { key, created, source: settings.masterKeyFile }
+}
+
 export function loadOrCreateMasterKey(path: string): { key: MasterKey; created: boolean } {
   if (!existsSync(path)) {
     const key = MasterKey.generate()

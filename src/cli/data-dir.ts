@@ -14,7 +14,7 @@
  */
 import { existsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { loadOrCreateMasterKey, type MasterKey } from '../auth/master-key.js'
+import { resolveMasterKey, type MasterKey } from '../auth/master-key.js'
 import { CONFIG_ENV_NAMES, ConfigError, loadConfig, type OpenCtsConfig } from '../config/config.js'
 import { OpenCtsError } from '../errors/index.js'
 import type { Store } from '../store/index.js'
@@ -61,9 +61,9 @@ async function holdsSealedData(store: Store): Promise<boolean> {
   return (await store.keys.listSigningKeys()).length > 0
 }
 
-function openMasterKey(path: string): MasterKey {
+function openMasterKey(config: OpenCtsConfig): MasterKey {
   try {
-    return loadOrCreateMasterKey(path).key
+    return resolveMasterKey(config).key
   } catch (error) {
     throw new CliFailure(error instanceof Error ? error.message : String(error))
   }
@@ -102,12 +102,16 @@ export async function withDataDir<T>(
     throw new CliFailure(error instanceof OpenCtsError ? error.message : String(error))
   }
   try {
-    if (!existsSync(config.masterKeyFile) && (await holdsSealedData(store)))
+    if (
+      config.masterKey === '' &&
+      !existsSync(config.masterKeyFile) &&
+      (await holdsSealedData(store))
+    )
       throw new CliFailure(
         `the master key file ${config.masterKeyFile} is missing, but the store holds data sealed ` +
           'with it: restore it (or set OPENCTS_MASTER_KEY_FILE); a new key could not open it',
       )
-    return await run({ config, store, masterKey: openMasterKey(config.masterKeyFile) })
+    return await run({ config, store, masterKey: openMasterKey(config) })
   } finally {
     await store.close()
   }

@@ -254,7 +254,8 @@ Store:
 
 Options:
   --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts); must exist. The master
-                      key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE)
+                      key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE), or the key itself
+                      is in OPENCTS_MASTER_KEY
   --store URL         the store: sqlite:FILE or postgres://user:password@host:port/database
                       (OPENCTS_STORE, default sqlite:DIR/opencts.db)
   --json              list, create and migrate commands: print JSON instead of a table
@@ -272,7 +273,7 @@ directory), 2 on an invalid option or value.
 
 export const KEYS_USAGE = `Usage: opencts keys <command> [options]
 
-Manages the keys of a data directory directly (its SQLite file and master key), with no server
+Manages the keys of a data directory directly (its store and master key), with no server
 needed; safe while the server runs. Key material is stored only sealed with the master key.
 
 Encryption keys (a tracker's kms_id is a key's id; its trace files are encrypted under the key):
@@ -292,7 +293,8 @@ Digest signing keys (RSA 2048, SHA256withRSA; each valid over a window of time):
 
 Options:
   --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts); must exist. The master
-                      key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE)
+                      key file is DIR/master.key (OPENCTS_MASTER_KEY_FILE), or the key itself
+                      is in OPENCTS_MASTER_KEY
   --json              create, list, rotate, signing-list, signing-rotate: print JSON
   --out FILE          export, public, decrypt: the file to write
   --keys KEYFILE      decrypt: take the key from this key file instead of the data directory

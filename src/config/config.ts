@@ -31,6 +31,11 @@ export interface OpenCtsConfig {
   readonly sqliteSynchronous: 'NORMAL' | 'FULL'
   /** File of the master key sealing secret keys at rest, kept outside the database. Default `<dataDir>/master.key`. */
   readonly masterKeyFile: string
+  /**
+   * The master key itself, base64 of 32 bytes as in the key file (environment only, e.g. from a
+   * secret store, so that many nodes share one key without a file); when set, the file is unused.
+   */
+  readonly masterKey: string
   /** Failed authentications tolerated from one source address within the lockout period. Default 10. */
   readonly authFailureLimit: number
   /** How long a source that exceeded the limit is answered 429, seconds (also the counting window). Default 300. */
@@ -146,6 +151,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   storePoolSize: 10,
   sqliteSynchronous: 'NORMAL',
   masterKeyFile: '',
+  masterKey: '',
   authFailureLimit: 10,
   authLockoutSeconds: 300,
   allowUnsignedPayload: true,
@@ -203,6 +209,7 @@ const ENV_NAMES: Record<SettingKey, string> = {
   storePoolSize: 'OPENCTS_STORE_POOL_SIZE',
   sqliteSynchronous: 'OPENCTS_SQLITE_SYNCHRONOUS',
   masterKeyFile: 'OPENCTS_MASTER_KEY_FILE',
+  masterKey: 'OPENCTS_MASTER_KEY',
   authFailureLimit: 'OPENCTS_AUTH_FAILURE_LIMIT',
   authLockoutSeconds: 'OPENCTS_AUTH_LOCKOUT_SECONDS',
   allowUnsignedPayload: 'OPENCTS_ALLOW_UNSIGNED_PAYLOAD',
@@ -290,6 +297,17 @@ function storeUrl(text: string): string {
 /** The URL without its password (safe to print). */
 export function redactUrl(text: string): string {
   return text.replace(/^([a-z]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@')
+}
+
+/** OPENCTS_MASTER_KEY: 32 bytes in base64 (what `master.key` holds), or '' when not set. */
+function masterKeyText(text: string | undefined): string {
+  const trimmed = (text ?? '').trim()
+  if (trimmed === '') return ''
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(trimmed))
+    throw new ConfigError(
+      'OPENCTS_MASTER_KEY must be 32 bytes in base64 (44 characters, as in a master.key file)',
+    )
+  return trimmed
 }
 
 /** A C2SP note key name: printable, no space or `+`. */
@@ -386,6 +404,7 @@ export function loadConfig(
         : oneOf('sqliteSynchronous', sync, ['NORMAL', 'FULL'] as const),
     masterKeyFile:
       masterKeyFile === undefined ? join(dataDir, 'master.key') : resolve(masterKeyFile),
+    masterKey: masterKeyText(env[ENV_NAMES.masterKey]),
     authFailureLimit:
       failureLimit === undefined
         ? DEFAULTS.authFailureLimit
