@@ -341,7 +341,50 @@ describe('the transport of a server with small bounds', () => {
       }
       assert.fail(`client ${client} was refused 20 times`)
     }
-    await Promise.all(Array.from({ length: clients }, (_, client) => post(client)))
+    // A signed batch of ~2.4 MB holds most of the 3 MiB bound while its body is sent in two parts,
+    // so that the clients' 1 MB batches certainly exceed it (without it, whether twelve bodies
+    // overlap depends on the machine's load).
+    const holderBody = JSON.stringify({
+      traces: Array.from({ length: 24 }, (_, i) => ({
+        trace_id: randomUUID(),
+        time: Date.now() - 1000,
+        service_type: 'IMS',
+        resource_type: 'image',
+        resource_id: `img-holder-${i}`,
+        trace_name: 'createImage',
+        trace_type: 'ApiCall',
+        request: { padding: 'x'.repeat(95_000) },
+      })),
+    })
+    const holderHeaders: Record<string, string> = { 'content-type': 'application/json' }
+    const signature = signRequest({
+      method: 'POST',
+      url: new URL(url),
+      headers: holderHeaders,
+      body: holderBody,
+      accessKeyId: ADMIN_ENV.OPENCTS_ADMIN_ACCESS_KEY,
+      secretKey: ADMIN_ENV.OPENCTS_ADMIN_SECRET_KEY,
+      now: Date.now(),
+    })
+    const holderBytes = Buffer.from(holderBody)
+    const holder = httpRequest(url, {
+      method: 'POST',
+      headers: { ...holderHeaders, ...signature, 'content-length': String(holderBytes.length) },
+    })
+    const holderStatus = new Promise<number>((resolve, reject) => {
+      holder.on('response', (response) => {
+        response.resume()
+        resolve(response.statusCode ?? 0)
+      })
+      holder.on('error', reject)
+    })
+    holder.write(holderBytes.subarray(0, 1024))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const clientsDone = Promise.all(Array.from({ length: clients }, (_, client) => post(client)))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    holder.end(holderBytes.subarray(1024))
+    await clientsDone
+    assert.equal(await holderStatus, 201, 'the holder was admitted and stored')
     assert.ok(refused > 0, 'some batches were refused with 503')
     assert.equal(acknowledged.length, clients * 10)
     const stored = new Set<string>()
