@@ -127,6 +127,40 @@ export function merkleLogContract(name: string, factory: StoreFactory): void {
       await store.close()
     })
 
+    it('lists projects to checkpoint and keeps log keys unique, oldest first', async () => {
+      const store = await factory.open()
+      try {
+        await store.traces.append([...traces('pb', 2), ...traces('pa', 3)])
+        assert.deepEqual(await store.merkle.logProjects(), ['pa', 'pb'])
+        await store.merkle.saveCheckpoint({
+          projectId: 'pa',
+          size: 3,
+          time: NOW,
+          root: Buffer.alloc(32),
+          note: 'n',
+        })
+        assert.deepEqual(await store.merkle.uncheckpointed(), [{ projectId: 'pb', size: 2 }])
+        const key = (keyId: string, createdAt: number) => ({
+          keyId,
+          keyName: `k-${keyId}`,
+          publicKey: 'pem',
+          sealedPrivateKey: 'sealed',
+          createdAt,
+        })
+        await store.merkle.insertLogKey(key('0000000b', 2))
+        await store.merkle.insertLogKey(key('0000000a', 1))
+        await assert.rejects(store.merkle.insertLogKey(key('0000000a', 3)), {
+          code: 'OCTS_ERR_KEY_EXISTS',
+        })
+        assert.deepEqual(
+          (await store.merkle.listLogKeys()).map((k) => k.keyId),
+          ['0000000a', '0000000b'],
+        )
+      } finally {
+        await store.close()
+      }
+    })
+
     it('gives the same trace id its own leaf in each project; a retry keeps the leaf', async () => {
       const store = await factory.open()
       try {

@@ -16,6 +16,7 @@ import type {
   SubscriptionRecord,
   TopicRecord,
 } from '../store.js'
+import { deliveryValues } from '../rows.js'
 import { isUniqueViolation } from './driver-errors.js'
 import type { PgDatabase } from './pg-database.js'
 
@@ -59,26 +60,6 @@ const ENQUEUE = `INSERT INTO deliveries (${DELIVERY_COLUMNS.map(([c]) => c).join
 
 const SET_CURSOR =
   'INSERT INTO cursors (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq'
-
-function deliveryValues(d: DeliveryRecord): unknown[] {
-  return [
-    d.id,
-    d.projectId,
-    d.notificationId,
-    d.traceId,
-    d.targetKind,
-    d.targetId,
-    d.protocol,
-    d.endpoint,
-    d.payload,
-    d.status,
-    d.attempts,
-    d.nextAttemptAt,
-    d.lastError,
-    d.createdAt,
-    d.deliveredAt,
-  ]
-}
 
 export class PostgresDeliveryStore implements DeliveryStore {
   readonly #db: PgDatabase

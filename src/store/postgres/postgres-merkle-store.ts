@@ -26,25 +26,10 @@ import type {
 import type { PgDatabase } from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
 import { columnsMatch, TRACE_COLUMNS } from '../trace-columns.js'
+import { checkpointOf, type CheckpointRow } from '../rows.js'
 
 /** Runs of `fn` at most per `withNodes` (each but the last fetches at least one new node). */
 const MAX_ROUNDS = 64
-
-interface CheckpointRow {
-  project_id: string
-  size: number
-  root: Buffer
-  time: number
-  note: string
-}
-
-const checkpointOf = (row: CheckpointRow): StoredCheckpoint => ({
-  projectId: row.project_id,
-  size: row.size,
-  root: row.root,
-  time: row.time,
-  note: row.note,
-})
 
 const notStored = (projectId: string, level: number, index: number): OpenCtsError =>
   new OpenCtsError('OCTS_ERR_READ_FAILED', {

@@ -27,6 +27,7 @@ import type { PgDatabase, PgExecutor, PgTraceAppender } from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
 import { appendLocked, prepareBatch, type AppendOptions } from './trace-append.js'
 import { FILTER_SQL } from '../trace-columns.js'
+import { activityBuckets } from '../rows.js'
 import { DAY_MS, isMissingPartition, TracePartitions } from './trace-partitions.js'
 
 /** The WHERE clause of a filter, its parameters numbered from $1 (more can be pushed). */
@@ -150,18 +151,7 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
        ${from} GROUP BY 1, 2 ORDER BY 1`,
       [...params, start, step],
     )
-    const buckets = new Map<number, TraceActivity['buckets'][number]>()
-    let total = 0
-    for (const row of rows) {
-      let bucket = buckets.get(row.b)
-      if (bucket === undefined) {
-        bucket = { index: row.b, normal: 0, warning: 0, incident: 0 }
-        buckets.set(row.b, bucket)
-      }
-      if (row.r === 'warning' || row.r === 'incident') bucket[row.r] += row.n
-      else bucket.normal += row.n
-      total += row.n
-    }
+    const { buckets, total } = activityBuckets(rows)
     const operations = await this.#reader.query<TraceActivity['operations'][number]>(
       'read',
       `SELECT service_type AS "serviceType", trace_name AS "traceName", count(*)::int AS count,
@@ -171,7 +161,7 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
        ORDER BY 3 DESC, service_type COLLATE "C", trace_name COLLATE "C" LIMIT $${n + 1}`,
       [...params, top],
     )
-    return { buckets: [...buckets.values()], operations: operations.map((o) => ({ ...o })), total }
+    return { buckets, operations: operations.map((o) => ({ ...o })), total }
   }
 
   async get(projectId: string, traceId: string): Promise<TraceRecord | undefined> {

@@ -13,6 +13,7 @@ import type {
   SubscriptionRecord,
   TopicRecord,
 } from '../store.js'
+import { deliveryValues } from '../rows.js'
 import { isUniqueViolation, run } from './driver-errors.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 
@@ -169,24 +170,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
              target_id, protocol, endpoint, payload, status, attempts, next_attempt_at, last_error,
              created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        for (const d of deliveries)
-          insert.run(
-            d.id,
-            d.projectId,
-            d.notificationId,
-            d.traceId,
-            d.targetKind,
-            d.targetId,
-            d.protocol,
-            d.endpoint,
-            d.payload,
-            d.status,
-            d.attempts,
-            d.nextAttemptAt,
-            d.lastError,
-            d.createdAt,
-            d.deliveredAt,
-          )
+        for (const d of deliveries) insert.run(...deliveryValues(d))
         this.#setCursor(MATCHER_CURSOR, cursor)
       })(),
     )

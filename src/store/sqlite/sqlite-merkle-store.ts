@@ -20,6 +20,7 @@ import { appendLeaves, frontierKeys, nodeKey } from '../merkle-append.js'
 import { run } from './driver-errors.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
 import { columnsMatch, TRACE_COLUMNS } from '../trace-columns.js'
+import { checkpointOf, type CheckpointRow } from '../rows.js'
 
 const SELECT_SIZE_SQL = 'SELECT size FROM merkle_trees WHERE project_id = ?'
 const SELECT_NODE_SQL =
@@ -161,23 +162,6 @@ export class MerkleAppender {
     this.#upsertSize.run(projectId, size)
   }
 }
-
-/** A stored checkpoint row. */
-interface CheckpointRow {
-  project_id: string
-  size: number
-  root: Buffer
-  time: number
-  note: string
-}
-
-const checkpointOf = (row: CheckpointRow): StoredCheckpoint => ({
-  projectId: row.project_id,
-  size: row.size,
-  root: row.root,
-  time: row.time,
-  note: row.note,
-})
 
 /** MerkleLogStore on SQLite: reads, checkpoints and keys (appends happen in SqliteTraceStore). */
 export class SqliteMerkleStore implements MerkleLogStore {

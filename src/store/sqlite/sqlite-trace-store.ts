@@ -22,6 +22,7 @@ import type {
 import { guard, run } from './driver-errors.js'
 import type { StorageCondition } from '../../platform/storage-condition.js'
 import { FILTER_SQL, traceColumns, type FILTER_COLUMNS } from '../trace-columns.js'
+import { activityBuckets } from '../rows.js'
 import { MerkleAppender } from './sqlite-merkle-store.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
 
@@ -246,18 +247,7 @@ export class SqliteTraceStore implements TraceStore {
         `SELECT CAST((time - ?) / ? AS INTEGER) AS b, trace_rating AS r, count(*) AS n ${from}
          GROUP BY b, r ORDER BY b`,
       ).all(start, step, ...params) as { b: number; r: string; n: number }[]
-      const buckets = new Map<number, TraceActivity['buckets'][number]>()
-      let total = 0
-      for (const row of rows) {
-        let bucket = buckets.get(row.b)
-        if (bucket === undefined) {
-          bucket = { index: row.b, normal: 0, warning: 0, incident: 0 }
-          buckets.set(row.b, bucket)
-        }
-        if (row.r === 'warning' || row.r === 'incident') bucket[row.r] += row.n
-        else bucket.normal += row.n
-        total += row.n
-      }
+      const { buckets, total } = activityBuckets(rows)
       const operations = (
         this.#stmt(
           `SELECT service_type AS serviceType, trace_name AS traceName, count(*) AS count,
@@ -266,7 +256,7 @@ export class SqliteTraceStore implements TraceStore {
            ORDER BY count DESC, service_type, trace_name LIMIT ?`,
         ).all(...params, top) as TraceActivity['operations']
       ).map((o) => ({ ...o }))
-      return { buckets: [...buckets.values()], operations, total }
+      return { buckets, operations, total }
     })
   }
 
