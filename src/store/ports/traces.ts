@@ -77,7 +77,49 @@ export interface CatalogueEntry {
   readonly trace_name: string
 }
 
+/**
+ * Work an engine does on a batch off the event loop. The ingest worker threads parse and normalise
+ * a batch, compute each trace's stored document (and its leaf hash when the Merkle log is on), then
+ * import `module` and call its `prepareBatch`; the result is handed to `appendPrepared` on the main
+ * thread. An engine without a preparer gets the normalised traces through `append`.
+ */
+export interface TracePreparer {
+  /** URL (`file:`) of a module exporting `prepareBatch` (a {@link PrepareBatch}). */
+  readonly module: string
+}
+
+/** What the ingest worker gives an engine's `prepareBatch`: one project's normalised batch. */
+export interface PrepareInput {
+  readonly projectId: string
+  /** Normalised traces, batch order (a repeated id may occur; the engine stores it once). */
+  readonly traces: readonly TraceRecord[]
+  /** The stored document of each trace (MerkleHashing.document), same order. */
+  readonly documents: readonly string[]
+  /** The leaf hash of each document, same order; null when the Merkle log is off. */
+  readonly leafHashes: readonly Buffer[] | null
+}
+
+/** An engine's encoding of a batch, made in a worker thread (structured-cloneable). */
+export interface PreparedBatch {
+  readonly projectId: string
+  /** Trace ids in batch order (as `append`'s input order). */
+  readonly traceIds: readonly string[]
+  /** Engine-specific payload; its ArrayBuffers listed in `transfer` are moved, not copied. */
+  readonly payload: unknown
+  readonly transfer: readonly ArrayBuffer[]
+}
+
+/** The function a preparer module exports as `prepareBatch`. */
+export type PrepareBatch = (input: PrepareInput) => PreparedBatch
+
 export interface TraceStore {
+  /** Present when the engine encodes batches off the event loop (see TracePreparer). */
+  readonly preparer?: TracePreparer
+  /**
+   * Stores a batch made by the preparer's `prepareBatch`, with the semantics of `append` (one
+   * durable transaction, duplicates skipped, Merkle leaves appended).
+   */
+  appendPrepared?(batch: PreparedBatch): Promise<AppendResult>
   /**
    * Stores a batch in one durable transaction: either every new trace is stored or none is.
    * A `trace_id` already stored is skipped (reported in `duplicates`), as is a repeat within the batch.
