@@ -1,0 +1,109 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  CHUNK_TRACES,
+  DIM_COLUMNS,
+  bloomKey,
+  decodeDims,
+  decodeStrings,
+  encodeBlock,
+  idOf,
+  ranksOf,
+  readDocuments,
+  valueAt,
+  type BlockEntry,
+} from './block-codec.js'
+import { bloomMayContain, KeyFilter } from './bloom.js'
+import { traceKey } from './hashes.js'
+
+function entry(i: number, time: number): BlockEntry {
+  return {
+    time,
+    document: JSON.stringify({ i, text: 'é'.repeat(i % 7), time }),
+    values: {
+      trace_id: `id-${i}`,
+      category: 'system',
+      tracker_name: i % 3 === 0 ? null : 'system',
+      service_type: `svc-${i % 5}`,
+      resource_type: 'vm',
+      resource_id: i % 4 === 0 ? null : `res-${i}`,
+      resource_name: `name-${i % 300}`,
+      trace_name: `op-${i % 11}`,
+      trace_rating: i % 10 === 0 ? 'incident' : 'normal',
+      user_name: `user-${i % 260}`,
+      access_key_id: null,
+      enterprise_project_id: '0',
+    },
+  }
+}
+
+test('a block decodes to what was encoded, newest first with later commits first on ties', () => {
+  const entries = Array.from({ length: 300 }, (_, i) => entry(i, 1_000 + (i % 17) * 10))
+  const block = encodeBlock(entries)
+  assert.equal(block.count, 300)
+  assert.equal(block.minTime, 1_000)
+  assert.equal(block.maxTime, 1_160)
+  const dims = decodeDims(block.dims)
+  const strs = decodeStrings(block.strs)
+  for (let p = 0; p < 300; p++) {
+    const e = entries[p]!
+    assert.equal(dims.times[p], e.time)
+    assert.equal(strs.traceIds[p], e.values.trace_id)
+    assert.equal(valueAt(strs.columns.resource_id, p), e.values.resource_id)
+    for (const c of DIM_COLUMNS) assert.equal(valueAt(dims.columns[c], p), e.values[c], c)
+  }
+  // user_name has 260 distinct values (2-byte ids); page order is (time desc, position desc).
+  assert.ok(dims.columns.user_name.ids instanceof Uint16Array)
+  const order = [...dims.order]
+  const want = entries
+    .map((e, p) => ({ t: e.time, p }))
+    .sort((a, b) => b.t - a.t || b.p - a.p)
+    .map((x) => x.p)
+  assert.deepEqual(order, want)
+  const ranks = ranksOf(dims)
+  const sample = [0, 31, 32, 299, 45]
+  const docs = readDocuments(
+    block.body,
+    dims,
+    sample.map((p) => ranks[p]!),
+  )
+  assert.deepEqual(
+    docs,
+    sample.map((p) => entries[p]!.document),
+  )
+  assert.ok(Math.ceil(300 / CHUNK_TRACES) + 1 === dims.chunkOffsets.length)
+  assert.equal(idOf(dims.columns.service_type, 'svc-3') > 0, true)
+  assert.equal(idOf(dims.columns.service_type, 'svc-9'), -1)
+})
+
+test('merged blocks keep their seq offsets; damaged blocks throw instead of decoding wrongly', () => {
+  const entries = [0, 1, 2, 3].map((i) => ({ ...entry(i, 5_000), seqOffset: i * 3 }))
+  const block = encodeBlock(entries)
+  const dims = decodeDims(block.dims)
+  assert.deepEqual([...(dims.seqOffsets ?? [])], [0, 3, 6, 9])
+  assert.deepEqual([...dims.order], [3, 2, 1, 0])
+  assert.equal(decodeDims(encodeBlock([entry(0, 1)]).dims).seqOffsets, null)
+  const body = Buffer.from(block.body)
+  body[body.length - 1] = (body[body.length - 1] ?? 0) ^ 0xff
+  assert.throws(() => readDocuments(body, dims, [0]))
+  assert.throws(() => decodeDims(block.dims.subarray(0, block.dims.length - 3)))
+})
+
+test('bloom filters hold every value of a block and reject most others', () => {
+  const entries = Array.from({ length: 500 }, (_, i) => entry(i, 1))
+  const block = encodeBlock(entries)
+  for (const e of entries) {
+    assert.ok(bloomMayContain(block.bloom, bloomKey('n', e.values.resource_name ?? '')))
+    assert.ok(bloomMayContain(block.bloom, bloomKey('u', e.values.user_name ?? '')))
+  }
+  let hits = 0
+  for (let i = 0; i < 2_000; i++) if (bloomMayContain(block.bloom, bloomKey('i', `x-${i}`))) hits++
+  assert.ok(hits < 100, `${hits} false positives of 2,000`)
+  const filter = new KeyFilter(10_000)
+  for (let i = 0; i < 10_000; i++) filter.add(traceKey('p', `t-${i}`))
+  for (let i = 0; i < 10_000; i++) assert.ok(filter.mayContain(traceKey('p', `t-${i}`)))
+  let false_ = 0
+  for (let i = 0; i < 10_000; i++) if (filter.mayContain(traceKey('q', `t-${i}`))) false_++
+  assert.ok(false_ < 500, `${false_} false positives of 10,000`)
+  assert.ok(traceKey('p', 'a') <= Number.MAX_SAFE_INTEGER)
+})

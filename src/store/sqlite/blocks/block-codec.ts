@@ -1,0 +1,473 @@
+/**
+ * @module store/sqlite/blocks/block-codec
+ * The binary form of a trace block: up to a few thousand traces of one project, stored as one
+ * `trace_blocks` row. Positions 0..count-1 are commit order (seq order); ranks 0..count-1 are page
+ * order (time desc, then position desc: newest first, later commits first on ties).
+ *
+ * - `dims` (deflate level 1): times, page order, document lengths, chunk offsets, optional seq
+ *   offsets (a merged block's seqs are not contiguous), and the low-cardinality columns as a
+ *   dictionary plus one 1/2/4-byte id per trace. Read by every scan, so it is small and decodes into
+ *   typed arrays without parsing.
+ * - `strs` (deflate level 1): the high-cardinality columns (trace_id, resource_id, resource_name),
+ *   read only for those filters, id lookups and audits.
+ * - `body`: the stored documents in page order, in brotli (quality 1) chunks of CHUNK_TRACES, each
+ *   decompressed on its own: a page reads only the chunks it returns.
+ * - `bloom`: the filter values of the block (see `filterKeys`), kept in memory by the store.
+ */
+import {
+  brotliCompressSync,
+  brotliDecompressSync,
+  constants,
+  deflateRawSync,
+  inflateRawSync,
+} from 'node:zlib'
+import { buildBloom } from './bloom.js'
+
+export const CODEC_VERSION = 1
+/** Documents per compressed body chunk. */
+export const CHUNK_TRACES = 64
+
+/** The low-cardinality columns, in `dims`. */
+export const DIM_COLUMNS = [
+  'category',
+  'tracker_name',
+  'service_type',
+  'resource_type',
+  'trace_name',
+  'trace_rating',
+  'user_name',
+  'access_key_id',
+  'enterprise_project_id',
+] as const
+export type DimColumn = (typeof DIM_COLUMNS)[number]
+
+/** The high-cardinality columns, in `strs`. */
+export const STR_COLUMNS = ['trace_id', 'resource_id', 'resource_name'] as const
+export type StrColumn = (typeof STR_COLUMNS)[number]
+
+/** One trace as a block stores it: its indexed values and its stored document. */
+export interface BlockEntry {
+  readonly time: number
+  readonly values: Readonly<Record<DimColumn | StrColumn, string | null>>
+  readonly document: string
+  /** seq - block's min_seq; omit (or equal the position) for a fresh block. */
+  readonly seqOffset?: number
+}
+
+export interface EncodedBlock {
+  readonly count: number
+  readonly minTime: number
+  readonly maxTime: number
+  readonly dims: Buffer
+  readonly strs: Buffer
+  readonly body: Buffer
+  readonly bloom: Uint8Array
+}
+
+/** A dictionary-coded column: the value of position p is `dict[ids[p]]` (`dict[0]` is null). */
+export interface DictColumn {
+  readonly dict: readonly (string | null)[]
+  readonly ids: Uint8Array | Uint16Array | Uint32Array
+}
+
+export interface BlockDims {
+  readonly count: number
+  /** Absolute `time` of each position. */
+  readonly times: Float64Array
+  /** Page order: `order[rank]` is a position. */
+  readonly order: Uint32Array
+  /** `seq - min_seq` of each position, or null when it is the position (a fresh block). */
+  readonly seqOffsets: Uint32Array | null
+  /** UTF-8 length of each position's document. */
+  readonly docLengths: Uint32Array
+  /** Byte offset of each body chunk, and the body's length last. */
+  readonly chunkOffsets: Uint32Array
+  readonly columns: Readonly<Record<DimColumn, DictColumn>>
+}
+
+export interface BlockStrings {
+  readonly traceIds: readonly string[]
+  readonly columns: Readonly<Record<'resource_id' | 'resource_name', DictColumn>>
+}
+
+/** The value a bloom key of a filter field has: `field` is a one-letter tag. */
+export function bloomKey(field: string, value: string): string {
+  return `${field}\u0001${value}`
+}
+
+/** Bloom tags of the filter columns (trace_rating is too common to filter by a bloom). */
+export const BLOOM_FIELDS: Readonly<Partial<Record<DimColumn | StrColumn, string>>> = {
+  tracker_name: 'k',
+  service_type: 's',
+  resource_type: 'y',
+  resource_id: 'i',
+  resource_name: 'n',
+  trace_name: 'o',
+  user_name: 'u',
+  access_key_id: 'a',
+  enterprise_project_id: 'e',
+}
+
+/**
+ * The bloom keys of one trace: each filter value, plus two pairs common filters combine (an
+ * operation with a rating that is not normal; a user with a service), so that a rare combination of
+ * common values still skips most blocks.
+ */
+export function filterKeys(values: BlockEntry['values'], out: Set<string>): void {
+  for (const [column, tag] of Object.entries(BLOOM_FIELDS)) {
+    const value = values[column as DimColumn | StrColumn]
+    if (value !== null) out.add(bloomKey(tag, value))
+  }
+  if (values.trace_rating !== 'normal' && values.trace_rating !== null)
+    out.add(bloomKey('or', `${values.trace_name ?? ''}\u0002${values.trace_rating}`))
+  if (values.user_name !== null)
+    out.add(bloomKey('us', `${values.user_name}\u0002${values.service_type ?? ''}`))
+}
+
+/** Grows a byte buffer as sections are appended. */
+class Writer {
+  #buf = Buffer.allocUnsafe(1 << 16)
+  #at = 0
+
+  #room(n: number): void {
+    if (this.#at + n <= this.#buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n))
+    this.#buf.copy(next, 0, 0, this.#at)
+    this.#buf = next
+  }
+
+  u8(v: number): void {
+    this.#room(1)
+    this.#buf[this.#at++] = v
+  }
+
+  u32(v: number): void {
+    this.#room(4)
+    this.#buf.writeUInt32LE(v, this.#at)
+    this.#at += 4
+  }
+
+  f64(v: number): void {
+    this.#room(8)
+    this.#buf.writeDoubleLE(v, this.#at)
+    this.#at += 8
+  }
+
+  /** A typed array's bytes, little-endian as the platform is (checked at load). */
+  array(a: Uint8Array | Uint16Array | Uint32Array | Float64Array): void {
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+    this.#room(bytes.length)
+    this.#buf.set(bytes, this.#at)
+    this.#at += bytes.length
+  }
+
+  text(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8')
+    this.u32(n)
+    this.#room(n)
+    this.#buf.write(s, this.#at, 'utf8')
+    this.#at += n
+  }
+
+  done(): Buffer {
+    return this.#buf.subarray(0, this.#at)
+  }
+}
+
+class Reader {
+  readonly #buf: Buffer
+  #at = 0
+
+  constructor(buf: Buffer) {
+    this.#buf = buf
+  }
+
+  u8(): number {
+    return this.#buf.readUInt8(this.#at++)
+  }
+
+  u32(): number {
+    const v = this.#buf.readUInt32LE(this.#at)
+    this.#at += 4
+    return v
+  }
+
+  f64(): number {
+    const v = this.#buf.readDoubleLE(this.#at)
+    this.#at += 8
+    return v
+  }
+
+  /** `n` elements of `bytes` each, copied into an aligned typed array. */
+  array<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
+    make: (n: number) => T,
+    n: number,
+  ): T {
+    const out = make(n)
+    const len = out.byteLength
+    if (this.#at + len > this.#buf.length) throw new RangeError('block section past its end')
+    new Uint8Array(out.buffer, out.byteOffset, len).set(
+      this.#buf.subarray(this.#at, this.#at + len),
+    )
+    this.#at += len
+    return out
+  }
+
+  text(): string {
+    const n = this.u32()
+    if (this.#at + n > this.#buf.length) throw new RangeError('block text past its end')
+    const s = this.#buf.toString('utf8', this.#at, this.#at + n)
+    this.#at += n
+    return s
+  }
+}
+
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1)
+  throw new Error('the block codec assumes a little-endian platform')
+
+/** A list of strings as their UTF-16 lengths and one UTF-8 text (one decode, then slices). */
+function writeStrings(w: Writer, list: readonly string[]): void {
+  w.u32(list.length)
+  w.array(Uint32Array.from(list, (s) => s.length))
+  w.text(list.join(''))
+}
+
+function readStrings(r: Reader): string[] {
+  const n = r.u32()
+  const lengths = r.array((k) => new Uint32Array(k), n)
+  const all = r.text()
+  const out = new Array<string>(n)
+  let at = 0
+  for (let i = 0; i < n; i++) {
+    const len = lengths[i] ?? 0
+    out[i] = all.slice(at, at + len)
+    at += len
+  }
+  if (at !== all.length) throw new RangeError('block strings do not add up')
+  return out
+}
+
+function writeDict(w: Writer, values: readonly (string | null)[]): void {
+  const index = new Map<string, number>()
+  const dict: string[] = []
+  const n = values.length
+  const ids = new Uint32Array(n)
+  for (let p = 0; p < n; p++) {
+    const v = values[p] ?? null
+    if (v === null) continue
+    let id = index.get(v)
+    if (id === undefined) {
+      dict.push(v)
+      id = dict.length
+      index.set(v, id)
+    }
+    ids[p] = id
+  }
+  writeStrings(w, dict)
+  const width = dict.length < 0x100 ? 1 : dict.length < 0x10000 ? 2 : 4
+  w.u8(width)
+  w.array(width === 1 ? Uint8Array.from(ids) : width === 2 ? Uint16Array.from(ids) : ids)
+}
+
+function readDict(r: Reader, count: number): DictColumn {
+  const dict: (string | null)[] = [null, ...readStrings(r)]
+  const width = r.u8()
+  const ids =
+    width === 1
+      ? r.array((k) => new Uint8Array(k), count)
+      : width === 2
+        ? r.array((k) => new Uint16Array(k), count)
+        : r.array((k) => new Uint32Array(k), count)
+  for (const id of ids) if (id >= dict.length) throw new RangeError('block id past its dictionary')
+  return { dict, ids }
+}
+
+const DEFLATE = { level: 1 }
+const BROTLI = {
+  params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_MODE]: 1 },
+}
+
+/** The page order of entries: time desc, then seq desc (position desc when seqs are contiguous). */
+function pageOrder(entries: readonly BlockEntry[]): Uint32Array {
+  const order = Uint32Array.from(entries, (_, p) => p)
+  const seq = (p: number): number => entries[p]?.seqOffset ?? p
+  return order.sort((a, b) => {
+    const ta = entries[a]?.time ?? 0
+    const tb = entries[b]?.time ?? 0
+    return tb - ta || seq(b) - seq(a)
+  })
+}
+
+/** Encodes entries given in commit (seq) order. */
+export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
+  const count = entries.length
+  if (count === 0) throw new RangeError('a block holds at least one trace')
+  let minTime = Infinity
+  let maxTime = -Infinity
+  for (const e of entries) {
+    if (e.time < minTime) minTime = e.time
+    if (e.time > maxTime) maxTime = e.time
+  }
+  const order = pageOrder(entries)
+  const seqOffsets = entries.some((e, p) => e.seqOffset !== undefined && e.seqOffset !== p)
+    ? Uint32Array.from(entries, (e, p) => e.seqOffset ?? p)
+    : null
+
+  // Body: documents in page order, CHUNK_TRACES per brotli chunk.
+  const docLengths = new Uint32Array(count)
+  const chunks: Buffer[] = []
+  const chunkOffsets = new Uint32Array(Math.ceil(count / CHUNK_TRACES) + 1)
+  let bodyLength = 0
+  for (let rank = 0; rank < count; rank += CHUNK_TRACES) {
+    const parts: Buffer[] = []
+    for (let r = rank; r < Math.min(count, rank + CHUNK_TRACES); r++) {
+      const p = order[r] ?? 0
+      const bytes = Buffer.from(entries[p]?.document ?? '', 'utf8')
+      docLengths[p] = bytes.length
+      parts.push(bytes)
+    }
+    const chunk = brotliCompressSync(Buffer.concat(parts), BROTLI)
+    chunkOffsets[rank / CHUNK_TRACES] = bodyLength
+    bodyLength += chunk.length
+    chunks.push(chunk)
+  }
+  chunkOffsets[chunkOffsets.length - 1] = bodyLength
+
+  const w = new Writer()
+  w.u8(CODEC_VERSION)
+  w.u32(count)
+  w.f64(minTime)
+  const wide = maxTime - minTime > 0xffffffff
+  w.u8((seqOffsets === null ? 0 : 1) | (wide ? 2 : 0))
+  if (wide) w.array(Float64Array.from(entries, (e) => e.time))
+  else w.array(Uint32Array.from(entries, (e) => e.time - minTime))
+  w.array(order)
+  if (seqOffsets !== null) w.array(seqOffsets)
+  w.array(docLengths)
+  w.u32(chunkOffsets.length)
+  w.array(chunkOffsets)
+  for (const column of DIM_COLUMNS)
+    writeDict(
+      w,
+      entries.map((e) => e.values[column]),
+    )
+
+  const s = new Writer()
+  s.u8(CODEC_VERSION)
+  s.u32(count)
+  writeStrings(
+    s,
+    entries.map((e) => e.values.trace_id ?? ''),
+  )
+  writeDict(
+    s,
+    entries.map((e) => e.values.resource_id),
+  )
+  writeDict(
+    s,
+    entries.map((e) => e.values.resource_name),
+  )
+
+  const keys = new Set<string>()
+  for (const e of entries) filterKeys(e.values, keys)
+  return {
+    count,
+    minTime,
+    maxTime,
+    dims: deflateRawSync(w.done(), DEFLATE),
+    strs: deflateRawSync(s.done(), DEFLATE),
+    body: Buffer.concat(chunks),
+    bloom: buildBloom(keys),
+  }
+}
+
+/** Decodes a block's `dims`. Throws RangeError on a damaged block. */
+export function decodeDims(dims: Buffer): BlockDims {
+  const r = new Reader(inflateRawSync(dims))
+  if (r.u8() !== CODEC_VERSION) throw new RangeError('unknown block version')
+  const count = r.u32()
+  const minTime = r.f64()
+  const flags = r.u8()
+  const times = new Float64Array(count)
+  if ((flags & 2) !== 0) times.set(r.array((k) => new Float64Array(k), count))
+  else {
+    const offsets = r.array((k) => new Uint32Array(k), count)
+    for (let p = 0; p < count; p++) times[p] = minTime + (offsets[p] ?? 0)
+  }
+  const order = r.array((k) => new Uint32Array(k), count)
+  const seqOffsets = (flags & 1) !== 0 ? r.array((k) => new Uint32Array(k), count) : null
+  const docLengths = r.array((k) => new Uint32Array(k), count)
+  const chunkOffsets = r.array((k) => new Uint32Array(k), r.u32())
+  const columns = {} as Record<DimColumn, DictColumn>
+  for (const column of DIM_COLUMNS) columns[column] = readDict(r, count)
+  return { count, times, order, seqOffsets, docLengths, chunkOffsets, columns }
+}
+
+/** Decodes a block's `strs`. Throws RangeError on a damaged block. */
+export function decodeStrings(strs: Buffer): BlockStrings {
+  const r = new Reader(inflateRawSync(strs))
+  if (r.u8() !== CODEC_VERSION) throw new RangeError('unknown block version')
+  const count = r.u32()
+  const traceIds = readStrings(r)
+  if (traceIds.length !== count) throw new RangeError('block trace ids do not match its count')
+  return {
+    traceIds,
+    columns: { resource_id: readDict(r, count), resource_name: readDict(r, count) },
+  }
+}
+
+/** The rank of every position (the inverse of `order`). */
+export function ranksOf(dims: BlockDims): Uint32Array {
+  const ranks = new Uint32Array(dims.count)
+  dims.order.forEach((p, rank) => (ranks[p] = rank))
+  return ranks
+}
+
+/**
+ * The documents at `ranks` (page order positions), in the order given; each chunk they fall in is
+ * decompressed once. Throws RangeError on a damaged body.
+ */
+export function readDocuments(body: Buffer, dims: BlockDims, ranks: readonly number[]): string[] {
+  const chunks = new Map<number, { bytes: Buffer; starts: number[] }>()
+  const chunkOf = (chunk: number): { bytes: Buffer; starts: number[] } => {
+    let c = chunks.get(chunk)
+    if (c === undefined) {
+      const from = dims.chunkOffsets[chunk]
+      const to = dims.chunkOffsets[chunk + 1]
+      if (from === undefined || to === undefined || to > body.length)
+        throw new RangeError('block chunk past the body')
+      const bytes = brotliDecompressSync(body.subarray(from, to))
+      const starts: number[] = []
+      let at = 0
+      for (
+        let r = chunk * CHUNK_TRACES;
+        r < Math.min(dims.count, (chunk + 1) * CHUNK_TRACES);
+        r++
+      ) {
+        starts.push(at)
+        at += dims.docLengths[dims.order[r] ?? 0] ?? 0
+      }
+      if (at !== bytes.length) throw new RangeError('block chunk does not match its lengths')
+      c = { bytes, starts }
+      chunks.set(chunk, c)
+    }
+    return c
+  }
+  return ranks.map((rank) => {
+    const chunk = Math.floor(rank / CHUNK_TRACES)
+    const c = chunkOf(chunk)
+    const start = c.starts[rank - chunk * CHUNK_TRACES] ?? 0
+    const length = dims.docLengths[dims.order[rank] ?? 0] ?? 0
+    return c.bytes.toString('utf8', start, start + length)
+  })
+}
+
+/** The value of a dictionary column at a position. */
+export function valueAt(column: DictColumn, position: number): string | null {
+  return column.dict[column.ids[position] ?? 0] ?? null
+}
+
+/** The id of `value` in a dictionary column, or -1 when the block does not hold it. */
+export function idOf(column: DictColumn, value: string): number {
+  return column.dict.indexOf(value, 1)
+}

@@ -1,0 +1,59 @@
+/**
+ * @module store/sqlite/blocks/block-schema
+ * The tables of the block layout (schema version 8 of the SQLite store), which replace the
+ * row-per-trace `traces` table of versions 1–7:
+ *
+ * - `trace_blocks`: one row per block (store/sqlite/blocks/block-codec). A block holds traces of one
+ *   project; `min_seq`/`max_seq` bound their commit positions (a fresh block's seqs are
+ *   `min_seq + position`, a merged block lists its offsets in `dims`); `min_leaf` is the leaf index
+ *   of its first trace in the project's Merkle log, the others following one by one (NULL: stored
+ *   while the log was off). A project's blocks never overlap in seq, and in leaf order they are in
+ *   seq order.
+ * - `trace_keys`: the exact trace-id index, one row per stored trace: `bucket` = floor(seq /
+ *   KEY_BUCKET_SEQS) keeps every insert inside the newest part of the B-tree (a random key over the
+ *   whole table is what capped the row store), `h` = traceKey(project_id, trace_id). A lookup probes
+ *   each bucket and checks the stored id.
+ * - `trace_head`: the highest seq ever committed (never goes back, even when retention drops the
+ *   newest blocks' neighbours): downstream cursors rely on it.
+ */
+
+/** Seqs per `trace_keys.bucket`. */
+export const KEY_BUCKET_SEQS = 65_536
+
+/** Traces a block holds at most (merging stops there). */
+export const MAX_BLOCK_TRACES = 2_048
+
+/**
+ * `merkle_nodes` keeps the subtrees of this level and above; the lower ones (the leaves and the
+ * subtrees of up to 8 leaves) are recomputed from the documents in the blocks when read.
+ */
+export const MERKLE_MIN_STORED_LEVEL = 4
+
+export const BLOCK_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS trace_blocks (
+  id INTEGER PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  min_time INTEGER NOT NULL,
+  max_time INTEGER NOT NULL,
+  min_seq INTEGER NOT NULL,
+  max_seq INTEGER NOT NULL,
+  min_leaf INTEGER,
+  dims BLOB NOT NULL,
+  strs BLOB NOT NULL,
+  body BLOB NOT NULL,
+  bloom BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trace_blocks_by_seq ON trace_blocks (max_seq);
+CREATE INDEX IF NOT EXISTS trace_blocks_by_project ON trace_blocks (project_id, min_seq);
+CREATE TABLE IF NOT EXISTS trace_keys (
+  bucket INTEGER NOT NULL,
+  h INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (bucket, h, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trace_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+);
+`
