@@ -118,6 +118,11 @@ export function filterKeys(values: BlockEntry['values'], out: Set<string>): void
     const value = values[column as DimColumn | StrColumn]
     if (value !== null) out.add(bloomKey(tag, value))
   }
+  pairKeys(values, out)
+}
+
+/** The pair keys of `filterKeys` alone. */
+function pairKeys(values: BlockEntry['values'], out: Set<string>): void {
   if (values.trace_rating !== 'normal' && values.trace_rating !== null)
     out.add(bloomKey('or', `${values.trace_name ?? ''}\u0002${values.trace_rating}`))
   if (values.user_name !== null)
@@ -247,13 +252,18 @@ function readStrings(r: Reader): string[] {
   return out
 }
 
-function writeDict(w: Writer, values: readonly (string | null)[]): void {
+/** A column's distinct values (ids from 1; 0 is null) and each position's id. */
+interface ColumnDict {
+  readonly dict: string[]
+  readonly ids: Uint32Array
+}
+
+function dictOf(entries: readonly BlockEntry[], column: DimColumn | StrColumn): ColumnDict {
   const index = new Map<string, number>()
   const dict: string[] = []
-  const n = values.length
-  const ids = new Uint32Array(n)
-  for (let p = 0; p < n; p++) {
-    const v = values[p] ?? null
+  const ids = new Uint32Array(entries.length)
+  for (let p = 0; p < entries.length; p++) {
+    const v = entries[p]?.values[column] ?? null
     if (v === null) continue
     let id = index.get(v)
     if (id === undefined) {
@@ -263,6 +273,10 @@ function writeDict(w: Writer, values: readonly (string | null)[]): void {
     }
     ids[p] = id
   }
+  return { dict, ids }
+}
+
+function writeDict(w: Writer, { dict, ids }: ColumnDict): void {
   writeStrings(w, dict)
   const width = dict.length < 0x100 ? 1 : dict.length < 0x10000 ? 2 : 4
   w.u8(width)
@@ -309,6 +323,10 @@ export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
     if (e.time > maxTime) maxTime = e.time
   }
   const order = pageOrder(entries)
+  // Trace ids are all distinct: stored as a plain list, never as a dictionary.
+  const dicts = {} as Record<Exclude<DimColumn | StrColumn, 'trace_id'>, ColumnDict>
+  for (const column of [...DIM_COLUMNS, 'resource_id', 'resource_name'] as const)
+    dicts[column] = dictOf(entries, column)
   const seqOffsets = entries.some((e, p) => e.seqOffset !== undefined && e.seqOffset !== p)
     ? Uint32Array.from(entries, (e, p) => e.seqOffset ?? p)
     : null
@@ -318,15 +336,20 @@ export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
   const chunks: Buffer[] = []
   const chunkOffsets = new Uint32Array(Math.ceil(count / CHUNK_TRACES) + 1)
   let bodyLength = 0
+  let scratch = Buffer.allocUnsafe(0)
   for (let rank = 0; rank < count; rank += CHUNK_TRACES) {
-    const parts: Buffer[] = []
+    let size = 0
+    for (let r = rank; r < Math.min(count, rank + CHUNK_TRACES); r++)
+      size += 3 * (entries[order[r] ?? 0]?.document.length ?? 0)
+    if (scratch.length < size) scratch = Buffer.allocUnsafe(size)
+    let at = 0
     for (let r = rank; r < Math.min(count, rank + CHUNK_TRACES); r++) {
       const p = order[r] ?? 0
-      const bytes = Buffer.from(entries[p]?.document ?? '', 'utf8')
-      docLengths[p] = bytes.length
-      parts.push(bytes)
+      const written = scratch.write(entries[p]?.document ?? '', at, 'utf8')
+      docLengths[p] = written
+      at += written
     }
-    const chunk = brotliCompressSync(Buffer.concat(parts), BROTLI)
+    const chunk = brotliCompressSync(scratch.subarray(0, at), BROTLI)
     chunkOffsets[rank / CHUNK_TRACES] = bodyLength
     bodyLength += chunk.length
     chunks.push(chunk)
@@ -346,11 +369,7 @@ export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
   w.array(docLengths)
   w.u32(chunkOffsets.length)
   w.array(chunkOffsets)
-  for (const column of DIM_COLUMNS)
-    writeDict(
-      w,
-      entries.map((e) => e.values[column]),
-    )
+  for (const column of DIM_COLUMNS) writeDict(w, dicts[column])
 
   const s = new Writer()
   s.u8(CODEC_VERSION)
@@ -359,17 +378,13 @@ export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
     s,
     entries.map((e) => e.values.trace_id ?? ''),
   )
-  writeDict(
-    s,
-    entries.map((e) => e.values.resource_id),
-  )
-  writeDict(
-    s,
-    entries.map((e) => e.values.resource_name),
-  )
+  writeDict(s, dicts.resource_id)
+  writeDict(s, dicts.resource_name)
 
   const keys = new Set<string>()
-  for (const e of entries) filterKeys(e.values, keys)
+  for (const [column, tag] of Object.entries(BLOOM_FIELDS))
+    for (const value of dicts[column as keyof typeof dicts].dict) keys.add(bloomKey(tag, value))
+  for (const e of entries) pairKeys(e.values, keys)
   return {
     count,
     minTime,
