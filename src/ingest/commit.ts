@@ -18,13 +18,17 @@ export interface CommitDeps {
   readonly publisher: Publisher
 }
 
-/** Appends `traces` in one durable transaction, then publishes those it newly stored. */
+/**
+ * Appends `traces` in one durable transaction, then publishes those it newly stored (as
+ * `published`, what listeners get of each trace, batch order: by default the traces).
+ */
 export async function commitTraces(
   deps: CommitDeps,
   traces: readonly TraceRecord[],
+  published: readonly PublishedTrace[] = traces,
 ): Promise<AppendResult> {
   const result = await deps.traces.append(traces)
-  publishInserted(deps.publisher, result, traces)
+  publishInserted(deps.publisher, result, published)
   return result
 }
 

@@ -91,7 +91,8 @@ export class Ingestor {
     let result: AppendResult
     if (prepared.batch !== undefined)
       result = await commitPrepared(this.#deps, prepared.batch, prepared.published)
-    else result = await commitTraces(this.#deps, prepared.traces ?? [])
+    // Listeners get the light records on both paths (they must not rely on whole traces).
+    else result = await commitTraces(this.#deps, prepared.traces ?? [], prepared.published)
     return this.#answer(prepared.traceIds, result)
   }
 
