@@ -12,6 +12,7 @@ import {
 } from './auth/index.js'
 import type { OpenCtsConfig } from './config/config.js'
 import { Ingestor, Publisher, SelfAudit, commitTraces, type ServiceResult } from './ingest/index.js'
+import { PreparePool } from './ingest/prepare-pool.js'
 import { OpenCtsMetrics, storeTransferLag } from './metrics/index.js'
 import type { Clock, IdSource } from './platform/clock.js'
 import type { StorageCondition } from './platform/storage-condition.js'
@@ -135,6 +136,8 @@ export interface ServiceDeps {
   readonly ids: IdSource
   /** Called when a commit listener throws (logged by the server). */
   readonly onListenerError?: (error: unknown) => void
+  /** An ingest worker thread could not start or died (its batches were prepared inline). */
+  readonly onIngestWorkerError?: (error: unknown) => void
   /** Seals secret keys at rest; loaded from outside the database by the composition root. */
   readonly masterKey: MasterKey
   /** scrypt cost of password hashes (tests lower it; the default is OWASP's). */
@@ -265,7 +268,21 @@ export function createServices(deps: ServiceDeps): Services {
     publisher,
     commits: commitSignal(publisher, store.coordination),
     audit,
-    ingestor: new Ingestor({ traces: store.traces, clock, ids, publisher, retentionMs }),
+    ingestor: new Ingestor({
+      traces: store.traces,
+      clock,
+      ids,
+      publisher,
+      retentionMs,
+      merkleLog: config.merkleLog,
+      pool: new PreparePool({
+        workers: config.ingestWorkers,
+        newId: () => ids.uuid(),
+        ...(deps.onIngestWorkerError === undefined
+          ? {}
+          : { onWorkerError: deps.onIngestWorkerError }),
+      }),
+    }),
     projects,
     traceQuery: new TraceQuery({ traces: store.traces, clock, retentionMs }),
     trackers: new TrackerService({

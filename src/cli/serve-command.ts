@@ -32,6 +32,7 @@ const SERVE_FLAGS = {
   'store-pool-size': { type: 'string' },
   region: { type: 'string' },
   'log-level': { type: 'string' },
+  'ingest-workers': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -56,6 +57,7 @@ export function parseServeArgs(
       storePoolSize: values['store-pool-size'],
       region: values.region,
       logLevel: values['log-level'],
+      ingestWorkers: values['ingest-workers'],
     })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error

@@ -48,6 +48,8 @@ Options (each also from an environment variable):
   --region REGION     region name (OPENCTS_REGION, default local-1)
   --log-level LEVEL   request log on stdout: fatal|error|warn|info|debug|silent
                       (OPENCTS_LOG_LEVEL, default info)
+  --ingest-workers N  threads that parse and hash ingest batches, 0-64, 0: on the event loop
+                      (OPENCTS_INGEST_WORKERS, default min(2, CPUs))
   -h, --help          show this help
 
 Other settings: OPENCTS_RETENTION_DAYS (7), OPENCTS_PURGE_INTERVAL_MS (60000),

@@ -3,6 +3,7 @@
  * OpenCTS configuration: parsed once from environment and flags (flags win), validated, frozen and
  * passed in. Only this module and the entry points read `process.env`. Every default is here.
  */
+import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 
 export interface OpenCtsConfig {
@@ -105,6 +106,11 @@ export interface OpenCtsConfig {
    * would exceed it is answered 503 OCTS.0504 with Retry-After. Default 16 777 216 (16 MiB).
    */
   readonly maxInFlightBodyBytes: number
+  /**
+   * Worker threads that parse, normalise and hash ingest batches off the event loop; 0 does it all
+   * on the event loop. Default min(2, available parallelism).
+   */
+  readonly ingestWorkers: number
   /** Time to receive a request's headers, ms (at most requestTimeoutMs). Default 30 000. */
   readonly headersTimeoutMs: number
   /** Time to receive a whole request, body included, ms; then 408. Default 120 000. */
@@ -185,6 +191,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   checkpointIntervalMs: 1_000,
   logKeyName: 'opencts',
   maxInFlightBodyBytes: 16 * 1024 * 1024,
+  ingestWorkers: Math.min(2, availableParallelism()),
   headersTimeoutMs: 30_000,
   requestTimeoutMs: 120_000,
   objectStore: Object.freeze({ kind: 'fs', root: '' }),
@@ -243,6 +250,7 @@ const ENV_NAMES: Record<SettingKey, string> = {
   checkpointIntervalMs: 'OPENCTS_CHECKPOINT_INTERVAL_MS',
   logKeyName: 'OPENCTS_LOG_KEY_NAME',
   maxInFlightBodyBytes: 'OPENCTS_MAX_INFLIGHT_BODY_BYTES',
+  ingestWorkers: 'OPENCTS_INGEST_WORKERS',
   headersTimeoutMs: 'OPENCTS_HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'OPENCTS_REQUEST_TIMEOUT_MS',
 }
@@ -572,7 +580,8 @@ function smtpSettings(
   }
 }
 
-type TransportKeys = 'maxInFlightBodyBytes' | 'headersTimeoutMs' | 'requestTimeoutMs'
+type TransportKeys =
+  'maxInFlightBodyBytes' | 'ingestWorkers' | 'headersTimeoutMs' | 'requestTimeoutMs'
 
 /** Memory and time bounds of incoming requests (docs/api.md "Limits"). */
 function transportSettings(
@@ -590,6 +599,7 @@ function transportSettings(
     )
   return {
     maxInFlightBodyBytes: num('maxInFlightBodyBytes', 1024, 4 * 1024 * 1024 * 1024),
+    ingestWorkers: num('ingestWorkers', 0, 64),
     headersTimeoutMs,
     requestTimeoutMs,
   }

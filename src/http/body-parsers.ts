@@ -10,6 +10,9 @@
  * - any other media type: accepted only when the request declares no body (no `Transfer-Encoding`,
  *   `Content-Length` absent or 0) and the route takes none; otherwise 415 `OCTS.0102`, the body
  *   unread, as before.
+ *
+ * The ingest route takes its body raw (`registerRawBodyParsers`, in its own plugin): JSON and NDJSON
+ * as received, parsed by the ingest worker threads.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { OpenCtsError } from '../errors/index.js'
@@ -57,4 +60,42 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
     payload.resume()
     done(null, undefined)
   })
+}
+
+/** The media type of NDJSON batches (one JSON value per line). */
+export const NDJSON_MEDIA_TYPE = 'application/x-ndjson'
+
+/**
+ * A body kept as received (parsed later, off the event loop). The bytes are held in a private
+ * field: the JSON nesting check every request body passes (app.ts) sees an object without members
+ * instead of walking 12 MB of buffer indexes; the threads bound the nesting of the parsed value.
+ */
+export class RawBody {
+  readonly #bytes: Buffer
+
+  constructor(bytes: Buffer) {
+    this.#bytes = bytes
+  }
+
+  get bytes(): Buffer {
+    return this.#bytes
+  }
+}
+
+/**
+ * JSON and NDJSON bodies as raw bytes, for the routes registered on `scope` (an encapsulated
+ * plugin); an empty body is refused as the JSON parser refuses it.
+ */
+export function registerRawBodyParsers(scope: FastifyInstance, bodyLimit: number): void {
+  scope.removeContentTypeParser('application/json')
+  scope.addContentTypeParser(
+    ['application/json', NDJSON_MEDIA_TYPE],
+    { parseAs: 'buffer', bodyLimit },
+    (request, body, done) => {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
+      if (bytes.length > 0) return done(null, new RawBody(bytes))
+      if (routeTakesBody(request)) return done(emptyBody(), undefined)
+      return done(null, undefined)
+    },
+  )
 }

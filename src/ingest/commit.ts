@@ -10,25 +10,54 @@
  * same Merkle log); see src/store/README.md.
  */
 import type { TraceRecord } from '../model/index.js'
-import type { AppendResult, TraceStore } from '../store/index.js'
-import type { Publisher } from './publisher.js'
+import type { AppendResult, PreparedBatch, TraceStore } from '../store/index.js'
+import type { PublishedTrace, Publisher } from './publisher.js'
 
 export interface CommitDeps {
   readonly traces: TraceStore
   readonly publisher: Publisher
 }
 
-/** Appends `traces` in one durable transaction, then publishes those it newly stored. */
+/**
+ * Appends `traces` in one durable transaction, then publishes those it newly stored (as
+ * `published`, what listeners get of each trace, batch order: by default the traces).
+ */
 export async function commitTraces(
   deps: CommitDeps,
   traces: readonly TraceRecord[],
+  published: readonly PublishedTrace[] = traces,
 ): Promise<AppendResult> {
   const result = await deps.traces.append(traces)
-  if (result.inserted.length > 0) {
-    // `delete` makes a repeat of an id within the batch publish once, like it is stored once.
-    const fresh = new Set(result.inserted)
-    deps.publisher.publish(traces.filter((t) => fresh.delete(t.trace_id)))
-  }
+  publishInserted(deps.publisher, result, published)
+  return result
+}
+
+/** Publishes those of `traces` that `result` newly stored, each once. */
+function publishInserted(
+  publisher: Publisher,
+  result: AppendResult,
+  traces: readonly PublishedTrace[],
+): void {
+  if (result.inserted.length === 0) return
+  // `delete` makes a repeat of an id within the batch publish once, like it is stored once.
+  const fresh = new Set(result.inserted)
+  publisher.publish(traces.filter((t) => fresh.delete(t.trace_id)))
+}
+
+/**
+ * Stores a batch an engine's preparer encoded in an ingest worker (`appendPrepared`, the same
+ * semantics as `append`), then publishes those it newly stored; `published` holds what listeners
+ * get of each trace of the batch, batch order.
+ */
+export async function commitPrepared(
+  deps: CommitDeps,
+  batch: PreparedBatch,
+  published: readonly PublishedTrace[],
+): Promise<AppendResult> {
+  if (deps.traces.appendPrepared === undefined)
+    throw new Error('the store has a preparer but no appendPrepared')
+  const result = await deps.traces.appendPrepared(batch)
+  publishInserted(deps.publisher, result, published)
   return result
 }
 

@@ -1,5 +1,5 @@
 export { Ingestor, type IngestResult, type IngestorDeps } from './ingestor.js'
-export { Publisher, type CommitListener } from './publisher.js'
+export { Publisher, type CommitListener, type PublishedTrace } from './publisher.js'
 export { SelfAudit, type AuditEvent, type Caller } from './self-audit.js'
 export {
   AuditScope,
@@ -9,4 +9,4 @@ export {
   type AuditedCallDeps,
   type ServiceResult,
 } from './audited-call.js'
-export { commitChange, commitTraces, type CommitDeps } from './commit.js'
+export { commitChange, commitPrepared, commitTraces, type CommitDeps } from './commit.js'

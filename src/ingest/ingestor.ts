@@ -5,18 +5,18 @@
  * durable commit → publish to subscribers. A batch is all or nothing: the first invalid trace rejects
  * it with OCTS_ERR_TRACE_INVALID naming its index and field. Re-reported trace ids are not stored
  * twice; their ids are still returned, so a producer may retry a batch safely.
+ *
+ * A raw batch (`ingestRaw`, the HTTP route) is parsed and prepared by the ingest worker threads
+ * (prepare-pool); the event loop only commits it.
  */
-import { ctsError } from '../errors/index.js'
-import {
-  MAX_BATCH_TRACES,
-  acceptedTimeWindow,
-  normalizeTrace,
-  type TraceRecord,
-} from '../model/index.js'
+import type { TraceRecord } from '../model/index.js'
 import type { Clock, IdSource } from '../platform/clock.js'
-import type { TraceStore } from '../store/index.js'
-import { commitTraces } from './commit.js'
+import type { AppendResult, TraceStore } from '../store/index.js'
+import { commitPrepared, commitTraces } from './commit.js'
+import type { BatchFormat } from './prepare-batch.js'
+import { PreparePool, type PreparePoolStats } from './prepare-pool.js'
 import type { Publisher } from './publisher.js'
+import { validateBatchBody } from './validate-batch.js'
 
 export interface IngestResult {
   /** Ids of every trace of the batch, in batch order (new and re-reported). */
@@ -37,50 +37,29 @@ export interface IngestorDeps {
    * once, acknowledged but never queryable; so is one more than MAX_FUTURE_SKEW_MS ahead.
    */
   readonly retentionMs: number
+  /** Whether the Merkle log is on (the threads then compute the leaf hashes). Default false. */
+  readonly merkleLog?: boolean
+  /** Where raw batches are prepared; default: a pool of no threads (on the event loop). */
+  readonly pool?: PreparePool
 }
 
 export class Ingestor {
   readonly #deps: IngestorDeps
+  readonly #pool: PreparePool
 
   constructor(deps: IngestorDeps) {
     this.#deps = deps
+    this.#pool = deps.pool ?? new PreparePool({ workers: 0, newId: () => deps.ids.uuid() })
   }
 
   /** Validates a `{"traces":[...]}` body for a project into stored-form traces. Throws on the first problem. */
   validateBatch(projectId: string, body: unknown): TraceRecord[] {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw ctsError(
-        'OCTS_ERR_INVALID_BODY',
-        'The message body must be a JSON object {"traces": [...]}.',
-      )
-    }
-    const list = (body as { traces?: unknown }).traces
-    if (!Array.isArray(list))
-      throw ctsError('OCTS_ERR_INVALID_BODY', 'The message body must have a "traces" array.')
-    if (list.length === 0)
-      throw ctsError('OCTS_ERR_INVALID_BODY', 'The "traces" array is empty; send 1 to 1000 traces.')
-    if (list.length > MAX_BATCH_TRACES) {
-      throw ctsError(
-        'OCTS_ERR_BATCH_TOO_LARGE',
-        `The batch has ${list.length} traces, max ${MAX_BATCH_TRACES}.`,
-      )
-    }
-    const now = this.#deps.clock.now()
-    const newId = (): string => this.#deps.ids.uuid()
-    const timeWindow = acceptedTimeWindow(now, this.#deps.retentionMs)
-    const out: TraceRecord[] = []
-    for (let index = 0; index < list.length; index++) {
-      const result = normalizeTrace(list[index], { projectId, now, newId, timeWindow })
-      if (!result.ok) {
-        const field = result.problem.field === 'trace' ? '' : `.${result.problem.field}`
-        throw ctsError(
-          'OCTS_ERR_TRACE_INVALID',
-          `traces[${index}]${field}: ${result.problem.message}`,
-        )
-      }
-      out.push(result.trace)
-    }
-    return out
+    return validateBatchBody(body, {
+      projectId,
+      now: this.#deps.clock.now(),
+      retentionMs: this.#deps.retentionMs,
+      newId: () => this.#deps.ids.uuid(),
+    })
   }
 
   /** Validates, commits and publishes a batch. Resolves only once the batch is durable. */
@@ -89,13 +68,58 @@ export class Ingestor {
     return this.commit(traces)
   }
 
+  /**
+   * Ingests a raw body (`json`: `{"traces": [...]}`; `ndjson`: one trace per non-empty line): the
+   * pool parses and prepares it off the event loop, then it is committed and published. The same
+   * answers as `ingest` of the parsed body.
+   */
+  async ingestRaw(
+    projectId: string,
+    bytes: Uint8Array,
+    format: BatchFormat,
+  ): Promise<IngestResult> {
+    const preparer = this.#deps.traces.preparer
+    const prepared = await this.#pool.run({
+      projectId,
+      bytes,
+      format,
+      now: this.#deps.clock.now(),
+      retentionMs: this.#deps.retentionMs,
+      merkle: this.#deps.merkleLog ?? false,
+      ...(preparer === undefined ? {} : { preparerModule: preparer.module }),
+    })
+    let result: AppendResult
+    if (prepared.batch !== undefined)
+      result = await commitPrepared(this.#deps, prepared.batch, prepared.published)
+    // Listeners get the light records on both paths (they must not rely on whole traces).
+    else result = await commitTraces(this.#deps, prepared.traces ?? [], prepared.published)
+    return this.#answer(prepared.traceIds, result)
+  }
+
   /** Commits already-normalised traces (self-audit, recorder) and publishes the new ones. */
   async commit(traces: readonly TraceRecord[]): Promise<IngestResult> {
     const result = await commitTraces(this.#deps, traces)
+    return this.#answer(
+      traces.map((t) => t.trace_id),
+      result,
+    )
+  }
+
+  /** CPU time per step of the batches prepared so far (see PreparePool.stats). */
+  prepareStats(): PreparePoolStats {
+    return this.#pool.stats()
+  }
+
+  /** Stops the ingest threads (a later batch starts them again). */
+  close(): Promise<void> {
+    return this.#pool.close()
+  }
+
+  #answer(traceIds: string[], result: AppendResult): IngestResult {
     return {
-      trace_ids: traces.map((t) => t.trace_id),
+      trace_ids: traceIds,
       stored: result.inserted.length,
-      leaf_indexes: traces.map((t) => result.leafIndexes.get(t.trace_id) ?? null),
+      leaf_indexes: traceIds.map((id) => result.leafIndexes.get(id) ?? null),
     }
   }
 }

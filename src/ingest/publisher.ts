@@ -7,7 +7,24 @@
  */
 import type { TraceRecord } from '../model/index.js'
 
-export type CommitListener = (traces: readonly TraceRecord[]) => void
+/**
+ * What listeners hear of a committed trace: the fields they filter and count on. Light, so that a
+ * batch prepared in a worker thread need not bring its whole traces back to the event loop; a
+ * listener that needs more reads the store (`readFrom`).
+ */
+export type PublishedTrace = Pick<
+  TraceRecord,
+  | 'trace_id'
+  | 'project_id'
+  | 'time'
+  | 'service_type'
+  | 'resource_type'
+  | 'trace_name'
+  | 'trace_rating'
+  | 'user_name'
+>
+
+export type CommitListener = (traces: readonly PublishedTrace[]) => void
 
 export class Publisher {
   readonly #listeners = new Set<CommitListener>()
@@ -23,7 +40,7 @@ export class Publisher {
     return () => this.#listeners.delete(listener)
   }
 
-  publish(traces: readonly TraceRecord[]): void {
+  publish(traces: readonly PublishedTrace[]): void {
     if (traces.length === 0) return
     for (const listener of this.#listeners) {
       try {

@@ -192,4 +192,29 @@ describe('normalizeTrace', () => {
       assert.ok(result.ok, JSON.stringify(extra))
     }
   })
+
+  it('decides size and surrogates without serialising exactly as with it (the fast path)', () => {
+    // A user key, and a value only a non-JSON object holds (the exact path takes that one).
+    assert.match(problem({ ...minimal, user: { ['k\udbff']: 'v' } }).message, /lone UTF-16/)
+    assert.match(
+      problem({ ...minimal, user: { name: 'u', when: new Date(0), x: ['\ud800'] } }).message,
+      /lone UTF-16/,
+    )
+    // A request object is serialised: its lone surrogate becomes an escape, which is text.
+    assert.ok(normalizeTrace({ ...minimal, request: { a: '\ud800' } }, ctx).ok)
+    // Far over the fast bound (6 bytes a character) but within the limit: accepted.
+    const big = {
+      ...minimal,
+      request: 'x'.repeat(100 * 1024),
+      response: 'x'.repeat(100 * 1024),
+      user: { name: 'u', blob: 'x'.repeat(40 * 1024) },
+    }
+    const result = normalizeTrace(big, ctx)
+    assert.ok(result.ok)
+    const exact = Buffer.byteLength(JSON.stringify(result.trace))
+    assert.ok(exact < 256 * 1024 && exact > 240 * 1024, String(exact))
+    // Over the limit by a few bytes: the exact size in the message.
+    const over = { ...big, user: { name: 'u', blob: 'x'.repeat(40 * 1024 + 262144 - exact + 3) } }
+    assert.equal(problem(over).message, 'trace is 262147 bytes, max 262144')
+  })
 })

@@ -371,18 +371,106 @@ function normalize(input: Record<string, unknown>, ctx: NormalizeContext): Trace
     content_length: optionalCount(input, 'content_length'),
     total_time: optionalCount(input, 'total_time'),
   }
-  const json = JSON.stringify(trace)
-  const bytes = utf8Length(json)
+  // Serialising the whole trace is the costliest step of ingest: a bound and a scan of its strings
+  // decide nearly every trace without it (see scanTrace).
+  const scan = scanTrace(trace)
+  if (scan === null) return checkSerialised(trace)
+  if (scan.bound > MAX_TRACE_BYTES) checkSize(utf8Length(JSON.stringify(trace)))
+  if (scan.lone) throw loneSurrogate()
+  return trace
+}
+
+function checkSize(bytes: number): void {
   if (bytes > MAX_TRACE_BYTES)
     throw new Problem('trace', `trace is ${bytes} bytes, max ${MAX_TRACE_BYTES}`)
+}
+
+function loneSurrogate(): Problem {
+  return new Problem(
+    'trace',
+    'a string of the trace has a lone UTF-16 surrogate (not Unicode text)',
+  )
+}
+
+/** The size and Unicode checks on the serialised trace: exact for any value. */
+function checkSerialised(trace: TraceRecord): TraceRecord {
+  const json = JSON.stringify(trace)
+  checkSize(utf8Length(json))
   // JSON.stringify escapes a lone surrogate as \udXXX (an escaped backslash before it does not
   // count); such a string is not Unicode text and has no canonical encoding (RFC 8785).
-  if (json.includes('\\ud') && LONE_SURROGATE_ESCAPE.test(json))
-    throw new Problem(
-      'trace',
-      'a string of the trace has a lone UTF-16 surrogate (not Unicode text)',
-    )
+  if (json.includes('\\ud') && LONE_SURROGATE_ESCAPE.test(json)) throw loneSurrogate()
   return trace
+}
+
+/** In unicode mode a surrogate pair is one code point: only a lone surrogate matches. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u
+/** Most characters of a JSON number (`-1.7976931348623157e+308`), of `false` and of `null`. */
+const SCALAR_BOUND = 25
+
+interface TraceScan {
+  /** At least the UTF-8 bytes of JSON.stringify(trace): each code unit of a string 6 at most. */
+  bound: number
+  /** Whether a string of the trace (a value or a key) has a lone surrogate. */
+  lone: boolean
+}
+
+function scanString(text: string, scan: TraceScan): void {
+  scan.bound += 6 * text.length + 2
+  if (!scan.lone && LONE_SURROGATE.test(text)) scan.lone = true
+}
+
+/**
+ * Adds a JSON value's bound to `scan`; false for anything JSON.stringify might write otherwise
+ * (an object not plain, toJSON, bigint...), which the exact check then handles. The nesting is
+ * bounded (the user object is checked against MAX_JSON_DEPTH first).
+ */
+function scanValue(value: unknown, scan: TraceScan): boolean {
+  switch (typeof value) {
+    case 'string':
+      scanString(value, scan)
+      return true
+    case 'number':
+    case 'boolean':
+      scan.bound += SCALAR_BOUND
+      return true
+    case 'object': {
+      if (value === null) {
+        scan.bound += SCALAR_BOUND
+        return true
+      }
+      scan.bound += 2
+      if (Array.isArray(value)) {
+        for (const item of value as unknown[]) {
+          scan.bound += 1
+          if (!scanValue(item, scan)) return false
+        }
+        return true
+      }
+      const proto: unknown = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return false
+      for (const key in value) {
+        scan.bound += 2
+        scanString(key, scan)
+        if (!scanValue((value as Record<string, unknown>)[key], scan)) return false
+      }
+      return true
+    }
+    case 'undefined':
+      // Left out of an object, `null` in an array.
+      scan.bound += SCALAR_BOUND
+      return true
+    default:
+      return false
+  }
+}
+
+/**
+ * The bound and the lone surrogates of a normalised trace without serialising it, or null when
+ * it holds a value the bound does not cover (only possible for a user object not parsed from JSON).
+ */
+function scanTrace(trace: TraceRecord): TraceScan | null {
+  const scan: TraceScan = { bound: 0, lone: false }
+  return scanValue(trace, scan) ? scan : null
 }
 
 /** Validates and normalises one reported trace. Never throws; the first problem found is returned. */

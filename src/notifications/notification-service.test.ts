@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import type { Caller } from '../ingest/index.js'
+import type { Caller, PublishedTrace } from '../ingest/index.js'
 import type { Notification, TraceRecord } from '../model/index.js'
 import type { Store } from '../store/index.js'
 import { NotificationService } from './notification-service.js'
@@ -23,7 +23,7 @@ const caller: Caller = {
 
 async function setup(
   t: TestContext,
-): Promise<{ store: Store; service: NotificationService; published: TraceRecord[] }> {
+): Promise<{ store: Store; service: NotificationService; published: PublishedTrace[] }> {
   const h = serviceHarness(t)
   const service = new NotificationService({
     config: h.store.config,

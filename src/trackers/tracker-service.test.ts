@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
-import type { Caller } from '../ingest/index.js'
+import type { Caller, PublishedTrace } from '../ingest/index.js'
 import type { TraceRecord, Tracker } from '../model/index.js'
 import type { FakeClock } from '../platform/clock.js'
 import type { Store } from '../store/index.js'
@@ -30,7 +30,7 @@ const caller: Caller = {
 interface Harness {
   readonly store: Store
   readonly service: TrackerService
-  readonly published: TraceRecord[]
+  readonly published: PublishedTrace[]
   readonly clock: FakeClock
 }
 

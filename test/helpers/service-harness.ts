@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import { isOpenCtsError } from '../../src/errors/index.js'
-import { Publisher, SelfAudit } from '../../src/ingest/index.js'
+import { Publisher, SelfAudit, type PublishedTrace } from '../../src/ingest/index.js'
 import type { TraceRecord } from '../../src/model/index.js'
 import { FakeClock, type IdSource } from '../../src/platform/clock.js'
 import type { Store } from '../../src/store/index.js'
@@ -19,7 +19,7 @@ export interface ServiceHarness {
   readonly audit: SelfAudit
   readonly publisher: Publisher
   /** Every trace published so far, in order. */
-  readonly published: TraceRecord[]
+  readonly published: PublishedTrace[]
 }
 
 export function serviceHarness(t: TestContext): ServiceHarness {
@@ -29,7 +29,7 @@ export function serviceHarness(t: TestContext): ServiceHarness {
   let n = 0
   const ids: IdSource = { uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` }
   const publisher = new Publisher()
-  const published: TraceRecord[] = []
+  const published: PublishedTrace[] = []
   publisher.subscribe((traces) => published.push(...traces))
   return { store, clock, ids, audit: new SelfAudit(clock, ids), publisher, published }
 }
