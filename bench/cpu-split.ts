@@ -51,7 +51,10 @@ export async function serverSteps(url: string): Promise<CpuStep[]> {
 }
 
 /** Times each step of today's path on `batches` generator batches of 1,000 traces, one core. */
-export function inProcessSteps(batches = 20, projectId = '0123456789abcdef0123456789abcdef'): CpuStep[] {
+export function inProcessSteps(
+  batches = 20,
+  projectId = '0123456789abcdef0123456789abcdef',
+): CpuStep[] {
   const bodies = makeBodies(batches * 1000, 1000)
   const total = { parse: 0, normalize: 0, document: 0, hash: 0 }
   let traces = 0

@@ -67,7 +67,12 @@ describe('embedded bench helpers', () => {
     assert.equal(verdict(Number.NaN, { op: '<=', value: 400 }), 'n/a')
     assert.equal(verdict(1, undefined), 'n/a')
     const rows: TargetRow[] = [
-      { measure: 'ingest | JSON', figure: '30,000', value: 30_000, target: { op: '>=', value: 25_000 } },
+      {
+        measure: 'ingest | JSON',
+        figure: '30,000',
+        value: 30_000,
+        target: { op: '>=', value: 25_000 },
+      },
       { measure: 'ratio', figure: '0.50', value: 0.5, target: { op: '>=', value: 0.8 } },
       { measure: 'copy', figure: '-', value: Number.NaN, target: { op: '>=', value: 1.5 } },
       { measure: 'cpu', figure: '45.0 in all', value: 45 },

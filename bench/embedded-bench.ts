@@ -90,7 +90,13 @@ export interface EmbeddedResult<Extra> {
   readonly smallestShare: number
   readonly clients: number
   readonly fillSeconds: number
-  readonly first: { readonly stored: number; readonly json: IngestRate; readonly ndjson: IngestRate }
+  readonly first: {
+    readonly stored: number
+    readonly json: IngestRate
+    /** Traces stored when the NDJSON run started (after the JSON run). */
+    readonly ndjsonStored: number
+    readonly ndjson: IngestRate
+  }
   readonly full: { readonly stored: number; readonly json: IngestRate }
   readonly copy: CopySection
   readonly disk: DiskUse
@@ -206,6 +212,7 @@ export async function benchEmbedded<Extra>(
       `ingest over HTTP (JSON) at ${firstStored.toLocaleString('en-US')} traces`,
     )
     stored += storedBy(jsonBatches, json)
+    const ndjsonStored = stored
     const ndjsonBatches = makeBatches(options.ingestTraces, options.projects, 'ndjson')
     const ndjson = await ingestRun(
       server.url,
@@ -217,7 +224,7 @@ export async function benchEmbedded<Extra>(
     )
     if (!ndjson.supported) process.stderr.write('bench: NDJSON ingest not supported (415)\n')
     stored += storedBy(ndjsonBatches, ndjson)
-    first = { stored: firstStored, json, ndjson }
+    first = { stored: firstStored, json, ndjsonStored, ndjson }
   } finally {
     await stop(server)
   }

@@ -33,7 +33,7 @@ export function embeddedRows(r: EmbeddedResult<unknown>): TargetRow[] {
     TARGETS.ingestPerSecond,
   )
   add(
-    `durable ingest over HTTP, NDJSON (\`application/x-ndjson\`), traces/s at ${traces(r.first.stored + r.first.json.traces)} stored`,
+    `durable ingest over HTTP, NDJSON (\`application/x-ndjson\`), traces/s at ${traces(r.first.ndjsonStored)} stored`,
     r.first.ndjson.tracesPerSecond,
     r.first.ndjson.supported ? n(r.first.ndjson.tracesPerSecond) : 'not supported (415)',
   )

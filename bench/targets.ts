@@ -44,7 +44,9 @@ export function formatNumber(value: number, digits = 0): string {
 }
 
 function targetText(target: Target | undefined): string {
-  return target === undefined ? '-' : `${target.op} ${formatNumber(target.value, target.value < 10 ? 1 : 0)}`
+  return target === undefined
+    ? '-'
+    : `${target.op} ${formatNumber(target.value, target.value < 10 ? 1 : 0)}`
 }
 
 /** `|` inside a cell would split it. */
