@@ -1,44 +1,45 @@
 /**
  * @module bench/bench
- * `npm run bench`: one run on this machine, one markdown table on stdout (progress on stderr).
- * 1. batch ingest throughput over HTTP vs raw better-sqlite3 inserts of the same rows, and with the
- *    Merkle log on vs off (two servers, same traces);
- * 2. ListTraces latency per filter over HTTP at BENCH_TRACES traces (default 1,000,000) vs in-process;
- * 3. time-to-searchable of single-trace posts;
- * 4. password sign-in: one scrypt hash, sign-ins one at a time and BENCH_SIGNIN_CONCURRENCY at once,
- *    and GET /health latency meanwhile;
- * 5. PostgreSQL (postgres-bench): ingest into 1 and 2 nodes on one database vs raw COPY, CPU per
+ * `npm run bench`: one run on this machine, markdown on stdout (progress on stderr).
+ * 1. The embedded engine against issue 16's targets (embedded-bench): durable ingest over HTTP into
+ *    BENCH_PROJECTS tenants with Zipf skew at BENCH_FIRST_TRACES and at BENCH_TRACES stored traces
+ *    (JSON, and NDJSON when accepted), the ratio to raw PostgreSQL COPY of the same rows, bytes per
+ *    trace, ListTraces per filter / combined / deep paging at limit 10 and 200 across big and small
+ *    tenants, activity counts, time-to-searchable, server RSS, the ingest CPU split; on the same
+ *    server at full size, key-event notifications (ingest-to-receipt) and password sign-in (one
+ *    scrypt hash, sign-ins one at a time and BENCH_SIGNIN_CONCURRENCY at once, GET /health
+ *    meanwhile);
+ * 2. batch ingest over HTTP with the Merkle log on vs off (two servers, same traces, one project);
+ * 3. PostgreSQL (postgres-bench): ingest into 1 and 2 nodes on one database vs raw COPY, CPU per
  *    trace, query latency per filter, bytes per trace of each engine.
- * Settings (environment): BENCH_TRACES, BENCH_INGEST_TRACES (200,000), BENCH_QUERIES (200 per
- * filter), BENCH_FILTER_SECONDS (60: time budget per filter), BENCH_CLIENTS (4), BENCH_SEARCHABLE
- * (200), BENCH_SIGNINS (16), BENCH_SIGNIN_CONCURRENCY (8), BENCH_MAX_SECONDS (3,600: the whole
- * run is stopped after this); BENCH_POSTGRES (postgres://127.0.0.1/test: the server the PostgreSQL
- * section creates its databases on; `off` skips the section, as does a server that cannot be
- * reached), BENCH_PG_INGEST_TRACES (20,000 per ingest run), BENCH_PG_TRACES (100,000: query data),
- * BENCH_PG_PROJECTS (100). Everything lives in one temporary folder, removed at the end, and in
- * databases dropped at the end. `--json FILE` also writes every figure of the run to FILE as JSON.
+ * Settings (environment): BENCH_TRACES (1,000,000 stored traces at full size), BENCH_FIRST_TRACES
+ * (BENCH_TRACES / 10: stored at the first ingest measurement), BENCH_PROJECTS (100),
+ * BENCH_INGEST_TRACES (200,000 per measured ingest run), BENCH_QUERIES (200 per filter and limit),
+ * BENCH_FILTER_SECONDS (60: time budget per filter and limit), BENCH_CLIENTS (4), BENCH_SEARCHABLE
+ * (200), BENCH_NOTIFY (200), BENCH_SIGNINS (16), BENCH_SIGNIN_CONCURRENCY (8), BENCH_LOG_TRACES
+ * (BENCH_INGEST_TRACES: traces of the log on / off comparison), BENCH_MAX_SECONDS (3,600: the whole
+ * run is stopped after this); BENCH_POSTGRES (postgres://127.0.0.1/test: the server the COPY
+ * baseline and the PostgreSQL section create their databases on; `off` skips both, as does a
+ * server that cannot be reached), BENCH_PG_INGEST_TRACES (20,000 per ingest run), BENCH_PG_TRACES
+ * (100,000: query data), BENCH_PG_PROJECTS (100). Everything lives in one temporary folder, removed
+ * at the end, and in databases dropped at the end. `--json FILE` also writes every figure of the
+ * run to FILE as JSON.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { systemClock } from '../src/platform/clock.js'
-import { TraceQuery } from '../src/query/index.js'
-import { openStore } from '../src/store/open-store.js'
+import { benchEmbedded } from './embedded-bench.js'
 import { benchIngest } from './ingest-bench.js'
-import { loadBaseData } from './load-base-data.js'
 import { machineFacts } from './machine-facts.js'
-import { benchQueries, queryCases } from './query-bench.js'
 import { renderReport } from './report.js'
-import { benchSearchable } from './searchable-bench.js'
 import { benchNotify } from './notify-bench.js'
 import { dropAll, serverFacts } from './pg-bench-database.js'
 import { benchPostgres } from './postgres-bench.js'
 import type { PostgresSection } from './postgres-report.js'
 import type { Report } from './report.js'
 import { benchSignIn } from './sign-in-bench.js'
-import { BENCH_ADMIN, startServerProcess, type ServerProcess } from './server-process.js'
-import { vocabulary } from './trace-generator.js'
+import { BENCH_ADMIN, type ServerProcess } from './server-process.js'
 
 const PROJECT = BENCH_ADMIN.projectId
 
@@ -68,7 +69,15 @@ function setting(name: string, fallback: number, min: number, max: number): numb
 }
 
 const baseTraces = setting('BENCH_TRACES', 1_000_000, 1000, 50_000_000)
+const firstTraces = setting(
+  'BENCH_FIRST_TRACES',
+  Math.max(1000, Math.floor(baseTraces / 10)),
+  0,
+  baseTraces,
+)
+const projects = setting('BENCH_PROJECTS', 100, 1, 10_000)
 const ingestTraces = setting('BENCH_INGEST_TRACES', 200_000, 1000, 10_000_000)
+const logTraces = setting('BENCH_LOG_TRACES', ingestTraces, 1000, 10_000_000)
 const queries = setting('BENCH_QUERIES', 200, 10, 100_000)
 const clients = setting('BENCH_CLIENTS', 4, 1, 64)
 const searchableSamples = setting('BENCH_SEARCHABLE', 200, 10, 100_000)
@@ -134,14 +143,44 @@ async function postgresSection(): Promise<PostgresSection> {
   }
 }
 
+function command(): string {
+  const settings = Object.entries(process.env)
+    .filter(([name, value]) => name.startsWith('BENCH_') && value !== undefined && value !== '')
+    .map(([name, value]) => `${name}=${value ?? ''} `)
+    .sort()
+  return `${settings.join('')}npm run bench${json === undefined ? '' : ' -- --json FILE'}`
+}
+
 async function main(): Promise<Report> {
   const started = performance.now()
   const facts = machineFacts()
   process.stderr.write(`bench: working in ${dir}\n`)
+  const embedded = await benchEmbedded(
+    {
+      dir,
+      projects,
+      firstTraces,
+      traces: baseTraces,
+      ingestTraces,
+      clients,
+      queries,
+      secondsPerFilter,
+      searchable: searchableSamples,
+      postgresUrl: postgresUrl === 'off' ? undefined : postgresUrl,
+      track: (server, alive) => (alive ? servers.add(server) : servers.delete(server)),
+    },
+    async (server, admin) => {
+      const notify = await benchNotify(server.url, admin.token, admin.projectId, notifySamples)
+      process.stderr.write('sign-in...\n')
+      const signIn = await benchSignIn(server.url, signIns, signInConcurrency)
+      return { notify, signIn }
+    },
+  )
+  rmSync(join(dir, 'embedded'), { recursive: true, force: true })
   const ingest = await benchIngest({
     dir,
     projectId: PROJECT,
-    traces: ingestTraces,
+    traces: logTraces,
     clients,
     batchSize: 1000,
     onServer: (server) => {
@@ -150,62 +189,15 @@ async function main(): Promise<Report> {
     },
   })
   rmSync(join(dir, 'ingest-http'), { recursive: true, force: true })
-  rmSync(join(dir, 'ingest-raw.db'), { force: true })
-
-  const dataDir = join(dir, 'query-data')
-  mkdirSync(dataDir, { recursive: true })
-  const dbPath = join(dataDir, 'opencts.db')
-  const base = await loadBaseData(dbPath, PROJECT, baseTraces)
-  const server = await startServerProcess(dataDir)
-  servers.add(server)
-  const store = await openStore({ url: `sqlite:${dbPath}` })
-  let sqlite: Omit<Report, 'postgres' | 'totalSeconds'>
-  try {
-    const query = new TraceQuery({
-      traces: store.traces,
-      clock: systemClock,
-      retentionMs: 7 * 86_400_000,
-    })
-    const cases = queryCases(vocabulary(), base.sampleIds)
-    const results = await benchQueries(cases, {
-      url: server.url,
-      token: server.token,
-      projectId: PROJECT,
-      query,
-      queries,
-      warmup: 5,
-      secondsPerFilter,
-    })
-    const searchable = await benchSearchable(server.url, server.token, PROJECT, searchableSamples)
-    const notify = await benchNotify(server.url, server.token, PROJECT, notifySamples)
-    process.stderr.write('sign-in...\n')
-    const signIn = await benchSignIn(server.url, signIns, signInConcurrency)
-    const settings = Object.entries(process.env)
-      .filter(([name, value]) => name.startsWith('BENCH_') && value !== undefined && value !== '')
-      .map(([name, value]) => `${name}=${value ?? ''} `)
-      .sort()
-    const command = `${settings.join('')}npm run bench${json === undefined ? '' : ' -- --json FILE'}`
-    sqlite = {
-      facts,
-      command,
-      baseTraces,
-      base,
-      queriesPerFilter: queries,
-      secondsPerFilter,
-      clients,
-      ingest,
-      queries: results,
-      searchable,
-      notify,
-      signIn,
-    }
-  } finally {
-    await store.close()
-    await server.stop()
-    servers.delete(server)
-  }
   const postgres = await postgresSection()
-  return { ...sqlite, postgres, totalSeconds: (performance.now() - started) / 1000 }
+  return {
+    facts,
+    command: command(),
+    embedded,
+    ingest,
+    postgres,
+    totalSeconds: (performance.now() - started) / 1000,
+  }
 }
 
 try {
@@ -223,7 +215,8 @@ try {
   }
   await cleanUp()
   clearTimeout(watchdog)
-  if (report.postgres.status === 'failed') process.exitCode = 1
+  if (report.postgres.status === 'failed' || report.embedded.copy.status === 'failed')
+    process.exitCode = 1
 } catch (error) {
   process.stderr.write(
     `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

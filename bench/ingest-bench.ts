@@ -1,21 +1,14 @@
 /**
  * @module bench/ingest-bench
- * Batch ingest throughput: OpenCTS over HTTP (a real server process, batches of 1,000 traces posted
- * by a few concurrent fetch clients, each acknowledged only once committed) against the baseline of
- * raw better-sqlite3 inserts of the same rows into the same table and indexes (TRACE_TABLE_SQL,
- * INSERT_TRACE_SQL, traceRow), one transaction per 1,000 rows, WAL, synchronous=NORMAL. Only the
- * insert transactions of the baseline are timed; its row preparation is not.
- *
- * The cost of the Merkle log: two server processes, `OPENCTS_MERKLE_LOG=true` and `false`, ingest
+ * The cost of the Merkle log in batch ingest over HTTP (real server processes, batches of 1,000
+ * traces of one project posted by a few concurrent fetch clients, each acknowledged only once
+ * committed). The raw better-sqlite3 baseline of the row store is gone: it wrote the row store's
+ * table and indexes, which a new embedded engine need not have; embedded-bench compares with raw
+ * PostgreSQL COPY instead. Two server processes, `OPENCTS_MERKLE_LOG=true` and `false`, ingest
  * the same bodies in the same run, in alternating rounds (each round's chunk to one, then the
  * other, the order swapped every round) so that drift of the machine affects both alike.
  */
-import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
-import { normalizeTrace } from '../src/model/index.js'
-import { CONNECTION_PRAGMAS, TRACE_TABLE_SQL } from '../src/store/sqlite/schema.js'
-import { INSERT_TRACE_SQL, traceRow } from '../src/store/sqlite/sqlite-trace-store.js'
 import { ProgressBar } from './progress-bar.js'
 import { startServerProcess, type ServerProcess } from './server-process.js'
 import { TraceGenerator } from './trace-generator.js'
@@ -35,7 +28,6 @@ export interface IngestResult {
   readonly httpTracesPerSecond: number
   /** Over HTTP with the Merkle log off, same traces, same run. */
   readonly httpLogOffTracesPerSecond: number
-  readonly rawTracesPerSecond: number
   readonly meanBodyBytes: number
 }
 
@@ -131,43 +123,6 @@ async function httpRates(
   }
 }
 
-function rawRate(options: IngestOptions, warmup: string[], bodies: string[]): number {
-  const db = new Database(join(options.dir, 'ingest-raw.db'))
-  try {
-    for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
-    db.pragma('synchronous = NORMAL')
-    db.exec(TRACE_TABLE_SQL)
-    const insert = db.prepare(INSERT_TRACE_SQL)
-    const insertAll = db.transaction((rows: unknown[][]) => {
-      for (const row of rows) insert.run(...row)
-    })
-    const rowsOf = (body: string): unknown[][] =>
-      (JSON.parse(body) as { traces: unknown[] }).traces.map((input) => {
-        const result = normalizeTrace(input, {
-          projectId: options.projectId,
-          now: Date.now(),
-          newId: randomUUID,
-        })
-        if (!result.ok) throw new Error(`generated trace invalid: ${result.problem.message}`)
-        return traceRow(result.trace)
-      })
-    for (const body of warmup) insertAll(rowsOf(body))
-    const bar = new ProgressBar('raw better-sqlite3 inserts', bodies.length)
-    let seconds = 0
-    bodies.forEach((body, index) => {
-      const rows = rowsOf(body)
-      const started = performance.now()
-      insertAll(rows)
-      seconds += (performance.now() - started) / 1000
-      bar.update(index + 1)
-    })
-    bar.done()
-    return options.traces / seconds
-  } finally {
-    db.close()
-  }
-}
-
 export async function benchIngest(options: IngestOptions): Promise<IngestResult> {
   process.stderr.write(`generating ${options.traces.toLocaleString('en-US')} traces for ingest\n`)
   const all = makeBodies(options.traces + WARMUP_BATCHES * options.batchSize, options.batchSize)
@@ -175,12 +130,10 @@ export async function benchIngest(options: IngestOptions): Promise<IngestResult>
   const bodies = all.slice(WARMUP_BATCHES)
   const meanBodyBytes = bodies.reduce((sum, b) => sum + Buffer.byteLength(b), 0) / bodies.length
   const http = await httpRates(options, warmup, bodies)
-  const raw = rawRate(options, warmup, bodies)
   return {
     traces: options.traces,
     httpTracesPerSecond: http.on,
     httpLogOffTracesPerSecond: http.off,
-    rawTracesPerSecond: raw,
     meanBodyBytes,
   }
 }

@@ -116,13 +116,13 @@ const ROUNDS = 10
 const WARMUP_BATCHES = 5
 
 /** Project i of a many-projects run: the administrator's project first, then generated ids. */
-function projectId(index: number): string {
+export function projectId(index: number): string {
   return index === 0
     ? BENCH_ADMIN.projectId
     : createHash('sha256').update(`bench-project-${index}`).digest('hex').slice(0, 32)
 }
 
-interface Target {
+export interface Target {
   readonly projectId: string
   readonly token: string
 }
@@ -141,7 +141,7 @@ interface Deployment {
 }
 
 /** Creates projects 1..count-1 in the administrator's account and a token for each project. */
-async function mintTargets(store: Store, count: number): Promise<Target[]> {
+export async function mintTargets(store: Store, count: number): Promise<Target[]> {
   const account = await store.identity.findAccount(BENCH_ADMIN.account)
   const user =
     account === undefined ? undefined : await store.identity.findUser(account.id, BENCH_ADMIN.user)
