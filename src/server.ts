@@ -133,6 +133,11 @@ async function startLocked(config: OpenCtsConfig, options: StartOptions): Promis
     clock,
     ids: options.ids ?? randomIds,
     onListenerError: (error) => log({ err: error }, 'commit listener failed'),
+    onIngestWorkerError: (error) =>
+      log(
+        { err: error },
+        'an ingest worker thread failed; its batches are prepared on the event loop',
+      ),
     masterKey,
     objectSink,
     onTransferError: (error, tracker) =>

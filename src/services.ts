@@ -247,6 +247,27 @@ export function createServices(deps: ServiceDeps): Services {
     onError: deps.onDeliveryError ?? (() => undefined),
   })
   wake.deliveries = () => deliveryService.wake()
+  const ingestor = new Ingestor({
+    traces: store.traces,
+    clock,
+    ids,
+    publisher,
+    retentionMs,
+    merkleLog: config.merkleLog,
+    pool: new PreparePool({
+      workers: config.ingestWorkers,
+      newId: () => ids.uuid(),
+      ...(deps.onIngestWorkerError === undefined
+        ? {}
+        : { onWorkerError: deps.onIngestWorkerError }),
+    }),
+  })
+  metrics.setIngestSteps(() => {
+    const now = ingestor.prepareStats()
+    const { parse, normalise, document, hash, prepare } = now
+    return { micros: { parse, normalise, document, hash, prepare }, traces: now.traces }
+  })
+
   metrics.setOutboxDepth(async () => (await store.delivery.deliveryCounts()).pending)
   return {
     config,
@@ -268,21 +289,7 @@ export function createServices(deps: ServiceDeps): Services {
     publisher,
     commits: commitSignal(publisher, store.coordination),
     audit,
-    ingestor: new Ingestor({
-      traces: store.traces,
-      clock,
-      ids,
-      publisher,
-      retentionMs,
-      merkleLog: config.merkleLog,
-      pool: new PreparePool({
-        workers: config.ingestWorkers,
-        newId: () => ids.uuid(),
-        ...(deps.onIngestWorkerError === undefined
-          ? {}
-          : { onWorkerError: deps.onIngestWorkerError }),
-      }),
-    }),
+    ingestor,
     projects,
     traceQuery: new TraceQuery({ traces: store.traces, clock, retentionMs }),
     trackers: new TrackerService({

@@ -69,6 +69,7 @@ export class OpenCtsMetrics {
   readonly #storageFullErrors: Counter<'store'>
   readonly #storePool: Gauge<'state'>
   readonly #leases: Gauge<'lease'>
+  readonly #ingestSteps: Gauge<'step'>
   readonly #storage = new Map<StorageName, WatchedStorage>()
   #version = 'unknown'
 
@@ -142,6 +143,11 @@ export class OpenCtsMetrics {
       name: 'opencts_lease_held',
       help: 'Whether this node holds the lease of a background job now (1) or another node does (0).',
       labelNames: ['lease'],
+    })
+    this.#ingestSteps = registry.gauge({
+      name: 'opencts_ingest_step_microseconds_per_trace',
+      help: 'Mean time per trace of each step of ingest preparation since start (parse, normalise, document, hash, prepare), in microseconds, where the steps ran (worker threads or the event loop).',
+      labelNames: ['step'],
     })
     const start = options.startTimeSeconds ?? performance.timeOrigin / 1000
     registry.gauge({
@@ -226,6 +232,23 @@ export class OpenCtsMetrics {
     this.#leases.collectWith(async () =>
       leases().map((l) => ({ labels: { lease: l.lease }, value: l.held ? 1 : 0 })),
     )
+  }
+
+  /**
+   * Where `opencts_ingest_step_microseconds_per_trace` is read at each scrape: cumulative µs per
+   * step and the traces they covered (no sample before the first trace).
+   */
+  setIngestSteps(
+    steps: () => { readonly micros: Readonly<Record<string, number>>; readonly traces: number },
+  ): void {
+    this.#ingestSteps.collectWith(async () => {
+      const now = steps()
+      if (now.traces === 0) return []
+      return Object.entries(now.micros).map(([step, micros]) => ({
+        labels: { step },
+        value: micros / now.traces,
+      }))
+    })
   }
 
   /** Exports `condition` as `opencts_storage_full{store}` and counts its refused writes. */
