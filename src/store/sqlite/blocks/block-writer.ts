@@ -28,7 +28,7 @@ import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
-import { KeyIndex } from './key-index.js'
+import type { KeyIndex } from './key-index.js'
 import {
   prepareBlock,
   upsertsOf,
