@@ -56,10 +56,16 @@ export class KeyIndex {
     return out
   }
 
-  /** Inserts the keys of seqs `firstSeq, firstSeq + 1, …` (inside the caller's transaction). */
+  /**
+   * Inserts the keys of seqs `firstSeq, firstSeq + 1, …` (inside the caller's transaction), in key
+   * order: consecutive inserts then land on neighbouring B-tree pages of the newest bucket.
+   */
   insert(keys: ArrayLike<number>, firstSeq: number): void {
+    const order = Array.from({ length: keys.length }, (_, i) => i).sort(
+      (a, b) => (keys[a] ?? 0) - (keys[b] ?? 0),
+    )
     let params: number[] = []
-    for (let i = 0; i < keys.length; i++) {
+    for (const i of order) {
       const seq = firstSeq + i
       params.push(Math.floor(seq / KEY_BUCKET_SEQS), keys[i] ?? 0, seq)
       if (params.length === ROWS_PER_INSERT * 3) {
