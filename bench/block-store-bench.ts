@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       'big tenant, rare op + incident',
       () =>
         store.traces.page(
-          { ...window(project(0)), traceName: 'deleteTemplate', traceRating: 'incident' },
+          { ...window(project(0)), traceName: 'deleteSubnet', traceRating: 'incident' },
           null,
           50,
         ),
