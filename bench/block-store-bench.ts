@@ -90,8 +90,11 @@ async function main(): Promise<void> {
   const o0 = performance.now()
   store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   console.log(`reopen (directory + key filter): ${Math.round(performance.now() - o0)} ms`)
-  const bytes = statSync(path).size + (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0)
-  console.log(`file ${(bytes / 1e6).toFixed(1)} MB, ${Math.round(bytes / (batches * BATCH))} bytes per trace`)
+  const bytes =
+    statSync(path).size + (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0)
+  console.log(
+    `file ${(bytes / 1e6).toFixed(1)} MB, ${Math.round(bytes / (batches * BATCH))} bytes per trace`,
+  )
 
   const window = (projectId: string): TraceFilter => ({
     projectId,
@@ -143,7 +146,13 @@ async function main(): Promise<void> {
         return store.traces.page(window(project(0)), { traceId: id }, 50)
       },
     ],
-    ['get by id', () => { const k = pickId(); return store.traces.get(k.projectId, k.traceId) }],
+    [
+      'get by id',
+      () => {
+        const k = pickId()
+        return store.traces.get(k.projectId, k.traceId)
+      },
+    ],
   ]
   for (const [name, run] of cases) {
     const times: number[] = []

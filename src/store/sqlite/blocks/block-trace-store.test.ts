@@ -119,7 +119,10 @@ it('appendPrepared drops stored ids and repeats, and gives a re-reported trace i
     })
     const result = await store.traces.appendPrepared?.(prepared)
     assert.ok(result !== undefined)
-    assert.deepEqual(result.inserted, fresh.map((t) => t.trace_id))
+    assert.deepEqual(
+      result.inserted,
+      fresh.map((t) => t.trace_id),
+    )
     assert.deepEqual(result.duplicates, [first[7]?.trace_id, fresh[3]?.trace_id])
     assert.equal(result.leafIndexes.get(first[7]?.trace_id ?? ''), 7)
     assert.equal(result.leafIndexes.get(fresh[150]?.trace_id ?? ''), 450)
@@ -141,7 +144,11 @@ it('purges whole blocks before a time and cuts a block larger than the budget fr
     const recent = traces('p1', 10, today + 1)
     await store.traces.append([...old, ...recent])
     assert.equal(blockRows(path).length, 2)
-    assert.equal(await store.traces.purgeBefore(today + 5, 1_000), 600, 'a block straddling the cut stays')
+    assert.equal(
+      await store.traces.purgeBefore(today + 5, 1_000),
+      600,
+      'a block straddling the cut stays',
+    )
     assert.equal(await store.traces.purgeBefore(today + 5, 1_000), 0, 'still straddling')
 
     const more = traces('p1', 500, today - 2 * DAY)

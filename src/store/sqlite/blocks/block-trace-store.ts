@@ -233,7 +233,10 @@ export class BlockTraceStore implements TraceStore {
   }
 
   /** See SqliteTraceAppender; must run inside a transaction. */
-  appendInTransaction(traces: readonly TraceRecord[], leafHashes?: readonly Buffer[]): AppendResult {
+  appendInTransaction(
+    traces: readonly TraceRecord[],
+    leafHashes?: readonly Buffer[],
+  ): AppendResult {
     const batches = this.#prepareAll(traces, leafHashes)
     return combine(traces, this.#appendPreparedInTransaction(batches))
   }
@@ -249,7 +252,9 @@ export class BlockTraceStore implements TraceStore {
     const hashing = this.#hashing
     return [...groups].map(([projectId, indexes]) => {
       const group = indexes.map((i) => traces[i] as TraceRecord)
-      const documents = group.map((t) => (hashing === undefined ? JSON.stringify(t) : hashing.document(t)))
+      const documents = group.map((t) =>
+        hashing === undefined ? JSON.stringify(t) : hashing.document(t),
+      )
       const hashes =
         hashing === undefined
           ? null
@@ -270,9 +275,7 @@ export class BlockTraceStore implements TraceStore {
   }
 
   appendPrepared(batch: PreparedBatch): Promise<AppendResult> {
-    return this.#write([batch]).then(
-      (results) => results.get(batch.projectId) ?? emptyResult(),
-    )
+    return this.#write([batch]).then((results) => results.get(batch.projectId) ?? emptyResult())
   }
 
   #write(batches: readonly PreparedBatch[]): Promise<Map<string, AppendResult>> {
@@ -301,7 +304,11 @@ export class BlockTraceStore implements TraceStore {
       this.#settle()
       let anchor: { time: number; seq: number } | null = null
       if (after !== null) {
-        const at = this.#locate(filter.projectId, after.traceId, traceKey(filter.projectId, after.traceId))
+        const at = this.#locate(
+          filter.projectId,
+          after.traceId,
+          traceKey(filter.projectId, after.traceId),
+        )
         if (at === undefined)
           throw ctsError(
             'OCTS_ERR_QUERY',
@@ -344,9 +351,7 @@ export class BlockTraceStore implements TraceStore {
         .filter((b) => b.maxTime < time)
         .sort((a, b) => a.maxTime - b.maxTime || a.minSeq - b.minSeq)
       if (expired.length === 0 || maxRows <= 0) return 0
-      const { purged, staged } = this.#db.transaction(() =>
-        this.#writer.purge(expired, maxRows),
-      )()
+      const { purged, staged } = this.#db.transaction(() => this.#writer.purge(expired, maxRows))()
       this.#apply(staged)
       return purged
     })
@@ -417,4 +422,3 @@ function combine(
   }
   return { inserted, duplicates, leafIndexes }
 }
-

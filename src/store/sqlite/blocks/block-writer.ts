@@ -196,14 +196,24 @@ export class BlockWriter {
       const fresh = new Set<string>()
       const written: PreparedBlock[] = []
       payload.blocks.forEach((prepared, k) => {
-        const block = this.#withoutDuplicates(projectId, prepared, dups[k] ?? new Set(), log, hashing)
+        const block = this.#withoutDuplicates(
+          projectId,
+          prepared,
+          dups[k] ?? new Set(),
+          log,
+          hashing,
+        )
         if (block === undefined) return
         written.push(block)
         const minLeaf = log === undefined ? null : log.nextIndex(projectId)
         if (log !== undefined)
           for (let p = 0; p < block.count; p++) {
             const h = block.hashLength
-            log.append(projectId, '', bytes(block.leafHashes?.subarray(p * h, (p + 1) * h) ?? new Uint8Array()))
+            log.append(
+              projectId,
+              '',
+              bytes(block.leafHashes?.subarray(p * h, (p + 1) * h) ?? new Uint8Array()),
+            )
           }
         const meta = this.#insert(projectId, block, seq + 1, seq + block.count, minLeaf)
         this.#keys.insert(block.keys, seq + 1)
@@ -220,7 +230,9 @@ export class BlockWriter {
       // Re-reported ids are rare: then the upserts are those of the traces stored.
       const upserts = dups.some((d) => d.size > 0)
         ? upsertsOf(
-            written.flatMap(entriesOfPrepared).map((i) => ({ ...i.entry.values, time: i.entry.time })),
+            written
+              .flatMap(entriesOfPrepared)
+              .map((i) => ({ ...i.entry.values, time: i.entry.time })),
           )
         : payload
       for (const [user, time] of upserts.operators) this.#upsertOperator.run(projectId, user, time)
@@ -233,10 +245,7 @@ export class BlockWriter {
   }
 
   /** The positions of each block of a batch whose id is stored, and their stored leaves. */
-  #duplicates(
-    batch: PreparedBatch,
-    withLog: boolean,
-  ): Duplicates {
+  #duplicates(batch: PreparedBatch, withLog: boolean): Duplicates {
     const leafIndexes = new Map<string, number | null>()
     const dups = (batch.payload as BlockBatchPayload).blocks.map((block) => {
       const set = new Set<number>()
@@ -269,7 +278,8 @@ export class BlockWriter {
       .filter((_, p) => !dups.has(p))
       .map((i) => ({
         ...i,
-        leafHash: log === undefined ? null : (i.leafHash ?? hashing?.leafHash(i.entry.document) ?? null),
+        leafHash:
+          log === undefined ? null : (i.leafHash ?? hashing?.leafHash(i.entry.document) ?? null),
       }))
     return items.length === 0 ? undefined : prepareBlock(projectId, items)
   }
