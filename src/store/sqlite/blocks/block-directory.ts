@@ -150,6 +150,12 @@ export class BlockDirectory {
 
   /** The lowest min_seq of any block (the oldest trace_keys bucket in use), or undefined. */
   lowestSeq(): number | undefined {
-    return this.all()[0]?.minSeq
+    // Per project rather than all(): that list is re-sorted after every commit.
+    let low: number | undefined
+    for (const list of this.#byProject.values()) {
+      const seq = list[0]?.minSeq
+      if (seq !== undefined && (low === undefined || seq < low)) low = seq
+    }
+    return low
   }
 }

@@ -56,8 +56,9 @@ class Lru<V> {
   }
 }
 
-/** Decoded dims held at most (bytes, estimated); strs get a quarter of it. */
+/** Decoded dims and strs held at most (bytes, estimated; each). */
 export const DIMS_CACHE_BYTES = 64 * 1024 * 1024
+export const STRS_CACHE_BYTES = 64 * 1024 * 1024
 
 function damaged(meta: BlockMeta, part: string, error: unknown): OpenCtsError {
   return new OpenCtsError('OCTS_ERR_READ_FAILED', {
@@ -68,7 +69,7 @@ function damaged(meta: BlockMeta, part: string, error: unknown): OpenCtsError {
 
 export class BlockReader {
   readonly #dims = new Lru<BlockDims>(DIMS_CACHE_BYTES)
-  readonly #strs = new Lru<BlockStrings>(DIMS_CACHE_BYTES / 4)
+  readonly #strs = new Lru<BlockStrings>(STRS_CACHE_BYTES)
   readonly #ranks = new WeakMap<BlockDims, Uint32Array>()
   readonly #selectDims: SqliteStatement
   readonly #selectStrs: SqliteStatement

@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { it } from 'node:test'
+import { Worker } from 'node:worker_threads'
+import type { PreparedBatch } from '../../ports/traces.js'
 import Database from 'better-sqlite3'
 import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
 import type { TraceRecord } from '../../../model/index.js'
@@ -198,5 +200,39 @@ it('forgets an in-transaction append whose transaction rolled back, keeps a comm
     )
   } finally {
     db.close()
+  }
+})
+
+it('stores a batch prepared in a worker thread (the preparer module, transferred buffers)', async () => {
+  const path = freshPath()
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    const batch = traces('p1', 50)
+    const documents = batch.map((t) => TRACE_LOG_HASHING.document(t))
+    const input = {
+      projectId: 'p1',
+      traces: batch,
+      documents,
+      leafHashes: documents.map((d) => TRACE_LOG_HASHING.leafHash(d)),
+    }
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads')
+       import(workerData.module).then(({ prepareBatch }) => {
+         const prepared = prepareBatch(workerData.input)
+         parentPort.postMessage(prepared, prepared.transfer)
+       })`,
+      { eval: true, workerData: { module: store.traces.preparer.module, input } },
+    )
+    const prepared = await new Promise<PreparedBatch>((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    await worker.terminate()
+    const result = await store.traces.appendPrepared(prepared)
+    assert.equal(result.inserted.length, 50)
+    assert.deepEqual(await store.traces.get('p1', batch[17]?.trace_id ?? ''), batch[17])
+    assert.equal(await store.merkle.leafIndexOf('p1', batch[49]?.trace_id ?? ''), 49)
+  } finally {
+    await store.close()
   }
 })
