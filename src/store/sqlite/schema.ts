@@ -16,9 +16,10 @@
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
  */
 import { FILTER_COLUMNS } from '../trace-columns.js'
+import { BLOCK_TABLES_SQL } from './blocks/block-schema.js'
 
 export { FILTER_COLUMNS }
-export const SCHEMA_VERSION = 7
+export const SCHEMA_VERSION = 8
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).
@@ -32,6 +33,7 @@ export const CONNECTION_PRAGMAS = [
 ] as const
 
 /**
+ * The row-per-trace table of versions 1–7 (kept for the 7 → 8 migration and its tests).
  * The traces table under a name (`traces`; the migration builds the new form under another name).
  * A trace id is unique within its project only: tenants never collide, and the unique index
  * `(project_id, trace_id)` serves every lookup by id (always scoped to a project).
@@ -195,7 +197,7 @@ CREATE TABLE IF NOT EXISTS log_keys (
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-${TRACE_TABLE_SQL}
+${BLOCK_TABLES_SQL}
 CREATE TABLE IF NOT EXISTS operators (
   project_id TEXT NOT NULL, user_name TEXT NOT NULL, last_seen INTEGER NOT NULL,
   PRIMARY KEY (project_id, user_name)

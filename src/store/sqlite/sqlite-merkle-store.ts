@@ -19,7 +19,8 @@ import type {
 import { appendLeaves, frontierKeys, nodeKey } from '../merkle-append.js'
 import { run } from './driver-errors.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
-import { columnsMatch, TRACE_COLUMNS } from '../trace-columns.js'
+import { columnsMatch } from '../trace-columns.js'
+import type { BlockTraceStore } from './blocks/block-trace-store.js'
 import { checkpointOf, type CheckpointRow } from '../rows.js'
 
 const SELECT_SIZE_SQL = 'SELECT size FROM merkle_trees WHERE project_id = ?'
@@ -163,21 +164,22 @@ export class MerkleAppender {
   }
 }
 
-/** MerkleLogStore on SQLite: reads, checkpoints and keys (appends happen in SqliteTraceStore). */
+/**
+ * MerkleLogStore on SQLite: reads, checkpoints and keys. Appends happen in the block trace store,
+ * which also finds a trace's leaf (a block's `min_leaf` + position) and its stored document.
+ */
 export class SqliteMerkleStore implements MerkleLogStore {
   readonly #db: SqliteDatabase
+  readonly #traces: BlockTraceStore
   readonly #selectSize: SqliteStatement
   readonly #selectNode: SqliteStatement
-  readonly #selectLeafIndex: SqliteStatement
   readonly #statements = new Map<string, SqliteStatement>()
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteDatabase, traces: BlockTraceStore) {
     this.#db = db
+    this.#traces = traces
     this.#selectSize = db.prepare(SELECT_SIZE_SQL)
     this.#selectNode = db.prepare(SELECT_NODE_SQL)
-    this.#selectLeafIndex = db.prepare(
-      'SELECT leaf_index FROM traces WHERE trace_id = ? AND project_id = ?',
-    )
   }
 
   /** A prepared statement, compiled once per SQL text. */
@@ -209,34 +211,30 @@ export class SqliteMerkleStore implements MerkleLogStore {
 
   leafIndexOf(projectId: string, traceId: string): Promise<number | undefined> {
     return run('read', () => {
-      const row = this.#selectLeafIndex.get(traceId, projectId) as
-        { leaf_index: number | null } | undefined
-      return row?.leaf_index ?? undefined
+      const at = this.#traces.locate(projectId, traceId)
+      return at?.meta.minLeaf == null ? undefined : at.meta.minLeaf + at.position
     })
   }
 
   leafOf(projectId: string, traceId: string): Promise<StoredLeaf | undefined> {
     return run('read', () => {
-      const row = this.#stmt(
-        'SELECT leaf_index, doc FROM traces WHERE trace_id = ? AND project_id = ?',
-      ).get(traceId, projectId) as { leaf_index: number | null; doc: string } | undefined
-      if (row === undefined || row.leaf_index === null) return undefined
+      const at = this.#traces.locate(projectId, traceId)
+      if (at === undefined || at.meta.minLeaf === null) return undefined
+      const document = this.#traces.documentAt(at.meta, at.position)
       return {
-        leafIndex: row.leaf_index,
-        trace: JSON.parse(row.doc) as TraceRecord,
-        document: row.doc,
+        leafIndex: at.meta.minLeaf + at.position,
+        trace: JSON.parse(document) as TraceRecord,
+        document,
       }
     })
   }
 
   leafAt(projectId: string, leafIndex: number): Promise<StoredLeaf | undefined> {
     return run('read', () => {
-      // Leaf indexes grow with seq, so the newest row of the index is the one the log appended.
-      const row = this.#stmt(
-        'SELECT doc FROM traces WHERE project_id = ? AND leaf_index = ? ORDER BY seq LIMIT 1',
-      ).get(projectId, leafIndex) as { doc: string } | undefined
-      if (row === undefined) return undefined
-      return { leafIndex, trace: JSON.parse(row.doc) as TraceRecord, document: row.doc }
+      const at = this.#traces.locateLeaf(projectId, leafIndex)
+      if (at === undefined) return undefined
+      const document = this.#traces.documentAt(at.meta, at.position)
+      return { leafIndex, trace: JSON.parse(document) as TraceRecord, document }
     })
   }
 
@@ -352,17 +350,13 @@ export class SqliteMerkleStore implements MerkleLogStore {
 
   auditRows(afterSeq: number, limit: number): Promise<AuditRow[]> {
     return run('read', () =>
-      (
-        this.#stmt(
-          `SELECT seq, ${TRACE_COLUMNS.join(', ')}, doc, leaf_index FROM traces WHERE seq > ? ORDER BY seq LIMIT ?`,
-        ).all(afterSeq, limit) as Record<string, unknown>[]
-      ).map((row) => ({
-        seq: row.seq as number,
-        projectId: row.project_id as string,
-        traceId: row.trace_id as string,
-        leafIndex: (row.leaf_index as number | null) ?? null,
-        document: row.doc as string,
-        columnsMatch: columnsMatch(row, row.doc as string),
+      this.#traces.scan(afterSeq, limit).map((row) => ({
+        seq: row.seq,
+        projectId: row.meta.projectId,
+        traceId: String(this.#traces.columnsAt(row.meta, row.position).trace_id),
+        leafIndex: row.meta.minLeaf === null ? null : row.meta.minLeaf + row.position,
+        document: row.document,
+        columnsMatch: columnsMatch(this.#traces.columnsAt(row.meta, row.position), row.document),
       })),
     )
   }

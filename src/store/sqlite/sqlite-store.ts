@@ -20,7 +20,8 @@ import type { SqliteDatabase } from './sqlite-database.js'
 import { SqliteIdentityStore } from './sqlite-identity-store.js'
 import { SqliteKeyStore } from './sqlite-key-store.js'
 import { SqliteMerkleStore } from './sqlite-merkle-store.js'
-import { SqliteTraceStore } from './sqlite-trace-store.js'
+import { BlockTraceStore } from './blocks/block-trace-store.js'
+import { migrateRowStore } from './blocks/migrate-rows.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
 import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
 import { StorageCondition } from '../../platform/storage-condition.js'
@@ -48,7 +49,7 @@ export interface SqliteStoreOptions {
 }
 
 export class SqliteStore implements Store {
-  readonly traces: SqliteTraceStore
+  readonly traces: BlockTraceStore
   readonly config: SqliteConfigStore
   readonly identity: SqliteIdentityStore
   readonly keys: SqliteKeyStore
@@ -64,8 +65,8 @@ export class SqliteStore implements Store {
     // Every statement of the store passes the disk-full watch (store/sqlite/disk-full-watch).
     const db = watchDiskFull(driver, this.storage)
     this.#db = db
-    this.traces = new SqliteTraceStore(db, merkle, this.storage)
-    this.merkle = new SqliteMerkleStore(db)
+    this.traces = new BlockTraceStore(db, merkle, this.storage)
+    this.merkle = new SqliteMerkleStore(db, this.traces)
     this.config = new SqliteConfigStore(db, this.traces)
     this.identity = new SqliteIdentityStore(db)
     this.keys = new SqliteKeyStore(db)
@@ -159,10 +160,15 @@ function scopeTraceIdsToProjects(db: SqliteDatabase): void {
  */
 function migrate(db: SqliteDatabase, path: string): void {
   db.transaction(() => {
+    const rowStore =
+      (
+        db
+          .prepare(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'traces'",
+          )
+          .get() as { n: number }
+      ).n > 0
     db.exec(SCHEMA_SQL)
-    const columns = db.prepare('PRAGMA table_info(traces)').all() as { name: string }[]
-    if (!columns.some((c) => c.name === 'leaf_index'))
-      db.exec('ALTER TABLE traces ADD COLUMN leaf_index INTEGER')
     const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
       { value: string } | undefined
     if (row !== undefined && Number(row.value) > SCHEMA_VERSION) {
@@ -170,7 +176,15 @@ function migrate(db: SqliteDatabase, path: string): void {
         message: `the SQLite store at ${path} has schema version ${row.value}, this OpenCTS supports ${SCHEMA_VERSION}`,
       })
     }
-    if (hasGlobalTraceIdKey(db)) scopeTraceIdsToProjects(db)
+    if (rowStore) {
+      // Versions 1–7: bring the row table to version 7's form, then convert it into blocks.
+      db.exec(TRACE_TABLE_SQL)
+      const columns = db.prepare('PRAGMA table_info(traces)').all() as { name: string }[]
+      if (!columns.some((c) => c.name === 'leaf_index'))
+        db.exec('ALTER TABLE traces ADD COLUMN leaf_index INTEGER')
+      if (hasGlobalTraceIdKey(db)) scopeTraceIdsToProjects(db)
+      migrateRowStore(db)
+    }
     if (row === undefined || Number(row.value) < SCHEMA_VERSION) {
       db.prepare(
         `INSERT INTO meta (key, value) VALUES ('schema_version', ?)

@@ -1,0 +1,220 @@
+/**
+ * @module store/sqlite/blocks/block-query
+ * Pages and activity counts over a project's blocks. A filter is checked per block first against
+ * its bloom filter (in memory), then against its dictionaries (a value the block does not hold
+ * skips it), then per trace on dictionary ids, never on strings. A page walks the blocks by
+ * max_time descending and stops as soon as no further block can hold a trace newer than the
+ * (limit+1)-th candidate, so its cost follows the blocks it has to look at, not the window.
+ */
+import type { TraceRecord } from '../../../model/index.js'
+import type { TraceActivity, TraceFilter } from '../../ports/traces.js'
+import { FILTER_SQL } from '../../trace-columns.js'
+import { activityBuckets } from '../../rows.js'
+import {
+  BLOOM_FIELDS,
+  bloomKey,
+  idOf,
+  type BlockDims,
+  type DictColumn,
+  type DimColumn,
+  type StrColumn,
+} from './block-codec.js'
+import { bloomMayContain } from './bloom.js'
+import type { BlockDirectory, BlockMeta } from './block-directory.js'
+import { seqAt, type BlockReader } from './block-reader.js'
+
+/** A filter compiled for blocks. */
+interface CompiledFilter {
+  readonly bloomKeys: readonly string[]
+  readonly tests: readonly (readonly [DimColumn | StrColumn, string])[]
+}
+
+function compile(filter: TraceFilter): CompiledFilter {
+  const tests: [DimColumn | StrColumn, string][] = [['category', filter.category]]
+  const bloomKeys: string[] = []
+  for (const [key, column] of FILTER_SQL) {
+    const value = filter[key]
+    if (typeof value !== 'string') continue
+    tests.push([column as DimColumn | StrColumn, value])
+    const tag = BLOOM_FIELDS[column as DimColumn | StrColumn]
+    if (tag !== undefined) bloomKeys.push(bloomKey(tag, value))
+  }
+  // The pair keys filterKeys adds, so that a rare combination of common values skips blocks too.
+  if (filter.traceName !== undefined && filter.traceRating !== undefined)
+    if (filter.traceRating !== 'normal')
+      bloomKeys.push(bloomKey('or', `${filter.traceName}\u0002${filter.traceRating}`))
+  if (filter.userName !== undefined && filter.serviceType !== undefined)
+    bloomKeys.push(bloomKey('us', `${filter.userName}\u0002${filter.serviceType}`))
+  return { bloomKeys, tests }
+}
+
+/**
+ * The per-position test of a block, or null when no trace of it can match (bloom or dictionary).
+ */
+function matcher(
+  reader: BlockReader,
+  meta: BlockMeta,
+  compiled: CompiledFilter,
+): { dims: BlockDims; match: (p: number) => boolean } | null {
+  for (const key of compiled.bloomKeys) if (!bloomMayContain(meta.bloom, key)) return null
+  const dims = reader.dims(meta)
+  const checks: [DictColumn['ids'], number][] = []
+  for (const [column, value] of compiled.tests) {
+    const dict =
+      column === 'resource_id' || column === 'resource_name'
+        ? reader.strs(meta).columns[column]
+        : column === 'trace_id'
+          ? undefined
+          : dims.columns[column]
+    if (dict === undefined) continue
+    const id = idOf(dict, value)
+    if (id < 0) return null
+    // A column whose every trace holds the value needs no per-trace check.
+    if (dict.dict.length === 2 && dict.ids.every((v) => v === id)) continue
+    checks.push([dict.ids, id])
+  }
+  const match = (p: number): boolean => {
+    for (const [ids, id] of checks) if (ids[p] !== id) return false
+    return true
+  }
+  return { dims, match }
+}
+
+/** The first rank whose time is below `bound` (times fall along the ranks). */
+function firstRankBelow(dims: BlockDims, bound: number): number {
+  let lo = 0
+  let hi = dims.count
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((dims.times[dims.order[mid] ?? 0] ?? 0) >= bound) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+interface Candidate {
+  readonly time: number
+  readonly seq: number
+  readonly meta: BlockMeta
+  readonly dims: BlockDims
+  readonly rank: number
+}
+
+const newerFirst = (a: Candidate, b: Candidate): number => b.time - a.time || b.seq - a.seq
+
+/** A position in the page order: (time, seq). */
+export interface PageAnchor {
+  readonly time: number
+  readonly seq: number
+}
+
+/** See the module comment; `anchor` is the position of the previous page's marker. */
+export function pageBlocks(
+  dir: BlockDirectory,
+  reader: BlockReader,
+  filter: TraceFilter,
+  anchor: PageAnchor | null,
+  limit: number,
+): { traces: TraceRecord[]; hasMore: boolean } {
+  const need = limit + 1
+  const compiled = compile(filter)
+  const upper = anchor === null ? filter.to : Math.min(filter.to, anchor.time + 1)
+  let cands: Candidate[] = []
+  for (const meta of dir.projectByTime(filter.projectId)) {
+    if (meta.maxTime <= filter.from) break
+    const worst = cands.length >= need ? cands[need - 1] : undefined
+    if (worst !== undefined && meta.maxTime < worst.time) break
+    if (meta.minTime >= upper) continue
+    const m = matcher(reader, meta, compiled)
+    if (m === null) continue
+    const { dims, match } = m
+    let found = 0
+    for (let rank = firstRankBelow(dims, upper); rank < dims.count && found < need; rank++) {
+      const p = dims.order[rank] ?? 0
+      const time = dims.times[p] ?? 0
+      if (time <= filter.from) break
+      const seq = seqAt(meta, dims, p)
+      if (anchor !== null && time === anchor.time && seq >= anchor.seq) continue
+      if (worst !== undefined && (time < worst.time || (time === worst.time && seq < worst.seq)))
+        break
+      if (!match(p)) continue
+      cands.push({ time, seq, meta, dims, rank })
+      found++
+    }
+    if (found > 0) cands = cands.sort(newerFirst).slice(0, need)
+  }
+  const hasMore = cands.length > limit
+  return { traces: documentsOf(reader, cands.slice(0, limit)), hasMore }
+}
+
+/** The traces of candidates, in their order, reading each block's body once. */
+function documentsOf(reader: BlockReader, cands: readonly Candidate[]): TraceRecord[] {
+  const byBlock = new Map<number, number[]>()
+  cands.forEach((c, i) => {
+    const list = byBlock.get(c.meta.id)
+    if (list === undefined) byBlock.set(c.meta.id, [i])
+    else list.push(i)
+  })
+  const out = new Array<TraceRecord>(cands.length)
+  for (const indexes of byBlock.values()) {
+    const first = cands[indexes[0] ?? 0] as Candidate
+    const docs = reader.documents(
+      first.meta,
+      first.dims,
+      indexes.map((i) => cands[i]?.rank ?? 0),
+    )
+    indexes.forEach((i, k) => (out[i] = JSON.parse(docs[k] ?? 'null') as TraceRecord))
+  }
+  return out
+}
+
+/** Counts per interval and rating, and per operation (see TraceStore.activity). */
+export function activityBlocks(
+  dir: BlockDirectory,
+  reader: BlockReader,
+  filter: TraceFilter,
+  start: number,
+  step: number,
+  top: number,
+): TraceActivity {
+  const compiled = compile(filter)
+  const counts = new Map<string, { b: number; r: string; n: number }>()
+  const ops = new Map<string, TraceActivity['operations'][number]>()
+  for (const meta of dir.project(filter.projectId)) {
+    if (meta.maxTime <= filter.from || meta.minTime >= filter.to) continue
+    const m = matcher(reader, meta, compiled)
+    if (m === null) continue
+    const { dims, match } = m
+    const rating = dims.columns.trace_rating
+    const service = dims.columns.service_type
+    const name = dims.columns.trace_name
+    for (let p = 0; p < dims.count; p++) {
+      const time = dims.times[p] ?? 0
+      if (time <= filter.from || time >= filter.to || !match(p)) continue
+      const r = rating.dict[rating.ids[p] ?? 0] ?? ''
+      const b = Math.trunc((time - start) / step)
+      const key = `${b}\u0000${r}`
+      const c = counts.get(key)
+      if (c === undefined) counts.set(key, { b, r, n: 1 })
+      else c.n++
+      const s = service.dict[service.ids[p] ?? 0] ?? ''
+      const o = name.dict[name.ids[p] ?? 0] ?? ''
+      const okey = `${s}\u0000${o}`
+      let op = ops.get(okey)
+      if (op === undefined)
+        ops.set(okey, (op = { serviceType: s, traceName: o, count: 0, warning: 0, incident: 0 }))
+      op.count++
+      if (r === 'warning') op.warning++
+      else if (r === 'incident') op.incident++
+    }
+  }
+  const { buckets, total } = activityBuckets([...counts.values()].sort((x, y) => x.b - y.b))
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0)
+  const operations = [...ops.values()]
+    .sort(
+      (x, y) =>
+        y.count - x.count || cmp(x.serviceType, y.serviceType) || cmp(x.traceName, y.traceName),
+    )
+    .slice(0, top)
+  return { buckets, operations, total }
+}
