@@ -65,7 +65,7 @@ export class SqliteStore implements Store {
     const db = watchDiskFull(driver, this.storage)
     this.#db = db
     this.traces = new SqliteTraceStore(db, merkle, this.storage)
-    this.merkle = new SqliteMerkleStore(db)
+    this.merkle = new SqliteMerkleStore(db, merkle)
     this.config = new SqliteConfigStore(db, this.traces)
     this.identity = new SqliteIdentityStore(db)
     this.keys = new SqliteKeyStore(db)

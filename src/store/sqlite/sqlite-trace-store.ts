@@ -200,6 +200,7 @@ export class SqliteTraceStore implements TraceStore {
     }
     return run('write', () => {
       const result = this.#appendTx(traces, hashed)
+      this.#merkle?.log.committed()
       if (result.inserted.length > 0) this.#storage?.markWritable()
       return result
     })
