@@ -34,7 +34,8 @@
  * differs from its stored node: a CHANGED finding naming the leaf range and the trace ids in it,
  * besides the checkpoints after it. Leaves without a row inside a group of 16 are bridged with the
  * group's stored node (the group's other rows are then not checked; checkpoints whose size falls
- * inside such a group cannot be compared, and are reported so).
+ * inside such a group cannot be compared: a note, not a finding, since the leaf is reported
+ * deleted or retention explains it).
  *
  * Trust: checkpoints are verified with the published keys when given (`trustedKeys`), else with
  * the public keys stored in the same file (whoever rewrote the file could have added one: the
@@ -304,6 +305,8 @@ interface AuditContext {
   /** Leaves covered by a verified checkpoint signed at or before this time are expired. */
   readonly horizon: number | undefined
   emit(finding: StoreFinding): void
+  /** Adds a fact that is not a finding to the report. */
+  note(text: string): void
 }
 
 /**
@@ -779,12 +782,12 @@ class ProjectAuditor {
         kind: 'checkpoint',
         message: STORE_REASON.notCompared(this.#uncompared, this.#broken),
       })
+    // Not a finding: the leaf without row is one (deleted), or retention explains it (expired).
     if (this.#gapUncompared > 0) {
       const [from, to] = this.#gap === undefined ? this.#gapRange : [this.#gap, this.treeSize - 1]
-      this.#emit({
-        kind: 'checkpoint',
-        message: STORE_REASON.notCompared(this.#gapUncompared, STORE_REASON.inGap(from, to)),
-      })
+      this.#ctx.note(
+        `project ${this.projectId}: ${STORE_REASON.notCompared(this.#gapUncompared, STORE_REASON.inGap(from, to))}`,
+      )
     }
     await this.#checkNodes()
     if (this.#broken === undefined && this.#gap === undefined) {
@@ -1019,6 +1022,7 @@ export async function auditStore(
     keys: keys.byName,
     horizon: options.retentionMs === undefined ? undefined : options.now - options.retentionMs,
     emit,
+    note: (text) => notes.push(text),
   }
   const external = externalByProject(options, keys.byName, emit, notes)
   const projects = new Map<string, ProjectAuditor>()
