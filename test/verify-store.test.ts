@@ -25,6 +25,7 @@ import { TRACE_LOG_HASHING, documentLeafHash } from '../src/log/trace-log-hashin
 import type { TraceRecord } from '../src/model/index.js'
 import { traceDocument } from '../src/model/trace-leaf.js'
 import type { Sealer } from '../src/platform/sealer.js'
+import { MERKLE_MIN_STORED_LEVEL } from '../src/store/sqlite/blocks/block-schema.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
 import { INSERT_TRACE_SQL, traceRow } from '../src/store/sqlite/sqlite-trace-store.js'
 import { makeTrace } from './helpers/make-trace.js'
@@ -182,7 +183,10 @@ function findingsOf(report: StoreAuditReport, kind: StoreFinding['kind']): Store
 const sha256 = (path: string): string =>
   createHash('sha256').update(readFileSync(path)).digest('hex')
 
-/** Rewrites every stored node of the project from the documents, as an attacker knowing the scheme. */
+/**
+ * Rewrites every stored node of the project from the documents, as an attacker knowing the scheme
+ * (SQLite stores the subtrees of 16 leaves and more only).
+ */
 function rewriteTree(db: Database.Database, projectId: string): void {
   const docs = db
     .prepare(
@@ -195,18 +199,14 @@ function rewriteTree(db: Database.Database, projectId: string): void {
     'UPDATE merkle_nodes SET hash = ? WHERE project_id = ? AND level = ? AND idx = ?',
   )
   let rewritten = 0
-  for (let level = 0; 2 ** level <= tree.size; level++)
-    for (let idx = 0; (idx + 1) * 2 ** level <= tree.size; idx++)
+  let want = 0
+  for (let level = MERKLE_MIN_STORED_LEVEL; 2 ** level <= tree.size; level++)
+    for (let idx = 0; (idx + 1) * 2 ** level <= tree.size; idx++) {
+      want++
       rewritten += update.run(tree.node(level, idx), projectId, level, idx).changes
-  assert.equal(rewritten, 2 * tree.size - 1 - popcountGap(tree.size), 'every stored node rewritten')
+    }
+  assert.equal(rewritten, want, 'every stored node rewritten')
   db.prepare('UPDATE merkle_trees SET size = ? WHERE project_id = ?').run(tree.size, projectId)
-}
-
-/** Number of complete subtrees of a tree of n leaves is 2n - popcount(n); this is popcount - 1. */
-function popcountGap(n: number): number {
-  let bits = 0
-  for (let m = n; m > 0; m = Math.floor(m / 2)) bits += m % 2
-  return bits - 1
 }
 
 describe('opencts verify --store', () => {
@@ -241,7 +241,7 @@ describe('opencts verify --store', () => {
 
   it('audits the snapshot of the moment it opened the file, and cannot write to it', async () => {
     const fx = await buildStore()
-    const readonly = openSqliteStore({ path: fx.path, readonly: true })
+    const readonly = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
     try {
       // The server goes on writing, and someone deletes a row, after the audit opened the file.
       const writer = openSqliteStore({ path: fx.path, merkle: TRACE_LOG_HASHING })
@@ -273,12 +273,17 @@ describe('opencts verify --store', () => {
       report.findings.map((f) => [f.kind, f.projectId, f.from]),
       [['deleted', 'pb', 0]],
     )
+    // pb's 15 leaves make no stored group: its checkpoints past the deleted leaf are not compared.
+    assert.deepEqual(report.notes, [
+      'project pb: 3 checkpoints could not be compared: their size falls inside leaves 0-14, a group with a leaf without row whose lower Merkle levels are not stored',
+    ])
     assert.deepEqual(
       report.projects.map((p) => [p.projectId, p.treeSize, p.covered]),
       [
         ['p1', 0, 0],
         ['pa', 22, 21],
-        ['pb', 15, 15],
+        // No checkpoint of pb could be compared (the deleted leaf 0 is in a group of 16 not stored).
+        ['pb', 15, 0],
         ['pc', 1, 0],
       ],
     )
@@ -302,11 +307,21 @@ describe('opencts verify --store', () => {
     const before = sha256(fx.path)
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
+    // Leaf hashes are not stored: the group of 16 leaves holding leaf 9 differs from its stored
+    // node, and the finding names the range and its traces (the edited one among them).
     const changed = findingsOf(report, 'changed')
     assert.deepEqual(
-      changed.map((f) => [f.projectId, f.traceId, f.leafIndex, f.message]),
-      [['pa', traceId, 9, 'leaf hash differs from the stored leaf hash (the document was edited)']],
+      changed.map((f) => [f.projectId, f.from, f.to, f.message.split(' (traces ')[0]]),
+      [
+        [
+          'pa',
+          0,
+          15,
+          'leaves 0-15 do not give the stored node (level 4, index 0): a document among them was edited, moved, deleted or inserted, or merkle_nodes was edited',
+        ],
+      ],
     )
+    assert.ok(changed[0]?.message.includes(traceId), 'the edited trace is named')
     // Checkpoints of 14 and 21 leaves hold leaf 9; the one of 7 does not.
     assert.deepEqual(
       findingsOf(report, 'checkpoint').map((f) => f.treeSize),
@@ -314,10 +329,7 @@ describe('opencts verify --store', () => {
     )
     assert.equal(report.findingCounts.deleted + report.findingCounts.reordered, 0)
     const text = await verifyStore(['--store', fx.dir])
-    assert.match(
-      text.stdout,
-      new RegExp(`^CHANGED project pa trace ${traceId} leaf 9: leaf hash`, 'm'),
-    )
+    assert.match(text.stdout, /^CHANGED project pa.*: leaves 0-15 do not give the stored node/m)
     assert.match(text.stdout, /^CHECKPOINT project pa: checkpoint of size 14 does not match/m)
     assert.match(text.stdout, /^Result: INVALID \(3 findings: 1 changed, 2 checkpoint\)$/m)
     assert.equal(sha256(fx.path), before, 'the audited file is byte-identical')
@@ -350,6 +362,7 @@ describe('opencts verify --store', () => {
       report.findings.map((f) => [f.kind, f.projectId, f.from, f.to, f.count, f.message]),
       [['deleted', 'pb', 6, 6, 1, 'leaf 6 has no row (deleted)']],
     )
+    assert.equal(report.notes.length, 1, 'checkpoints 10 and 15 fall in the group of leaf 6')
     assert.equal(report.projects.find((p) => p.projectId === 'pb')?.deleted, 1)
     // Eight days later the checkpoint that covered leaf 6 is older than the 7-day retention: the
     // retention job deleted it, not a finding.
@@ -391,21 +404,20 @@ describe('opencts verify --store', () => {
     })
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
+    // Without stored leaf hashes a swap is not told from an edit: the group of leaves 0-15
+    // differs (both traces named); their columns no longer match their documents either, and
+    // every checkpoint past leaf 3 differs.
+    assert.deepEqual(findingsOf(report, 'reordered'), [])
+    const changed = findingsOf(report, 'changed')
     assert.deepEqual(
-      findingsOf(report, 'reordered').map((f) => [f.traceId, f.leafIndex, f.message]),
+      changed.map((f) => [f.traceId, f.from, f.message.split(':')[0]]),
       [
-        [ids[0], 3, 'holds the content of leaf 4'],
-        [ids[1], 4, 'holds the content of leaf 3'],
+        [undefined, 0, 'leaves 0-15 do not give the stored node (level 4, index 0)'],
+        [ids[0], undefined, 'indexed columns disagree with the document'],
+        [ids[1], undefined, 'indexed columns disagree with the document'],
       ],
     )
-    // Their columns no longer match their documents either, and every checkpoint past leaf 3 differs.
-    assert.deepEqual(
-      findingsOf(report, 'changed').map((f) => [f.traceId, f.message]),
-      [
-        [ids[0], 'indexed columns disagree with the document'],
-        [ids[1], 'indexed columns disagree with the document'],
-      ],
-    )
+    for (const id of ids) assert.ok(changed[0]?.message.includes(id))
     assert.deepEqual(
       findingsOf(report, 'checkpoint').map((f) => f.treeSize),
       [7, 14, 21],
@@ -427,11 +439,8 @@ describe('opencts verify --store', () => {
     assert.equal(status, 1)
     assert.deepEqual(
       findingsOf(report, 'reordered').map((f) => [f.traceId, f.leafIndex, f.message]),
-      [
-        [ids[1], 10, 'out of commit order: leaf 10 is stored after leaf 11'],
-        [ids[1], 10, 'holds the content of leaf 11'],
-        [ids[0], 11, 'holds the content of leaf 10'],
-      ],
+      // Leaf hashes are not stored: "holds the content of leaf j" can no longer be told.
+      [[ids[1], 10, 'out of commit order: leaf 10 is stored after leaf 11']],
     )
     assert.equal(report.findingCounts.deleted, 0, 'the leaf came late, it was not deleted')
   })
@@ -624,27 +633,27 @@ describe('opencts verify --store', () => {
   it('reports edited and missing stored nodes as TREE findings', async () => {
     const fx = await buildStore()
     tamper(fx.path, (db) => {
-      // An internal node of pa: the documents, leaves and checkpoints still agree.
+      // The stored node of pa's leaves 0-15 (the lowest stored level): the documents and the
+      // checkpoints still agree, the node does not (the audit cannot tell which was edited).
       db.prepare(
-        "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE project_id = 'pa' AND level = 2 AND idx = 1",
+        "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE project_id = 'pa' AND level = 4 AND idx = 0",
       ).run()
-      // A leaf of pb whose row is gone: its stored hash was needed to continue the tree.
+      // A leaf of pb whose row is gone, in a group of 16 not complete: nothing bridges it.
       db.prepare('DELETE FROM traces WHERE seq = ?').run(rowAt(db, 'pb', 8).seq)
-      db.prepare("DELETE FROM merkle_nodes WHERE project_id = 'pb' AND level = 0 AND idx = 8").run()
     })
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
-    const missing = 'Merkle node (level 0, index 8) of project pb is not stored'
     assert.deepEqual(
-      report.findings.map((f) => `${f.kind} ${f.projectId} ${f.message}`),
+      report.findings.map((f) => `${f.kind} ${f.projectId} ${f.message.split(' (traces ')[0]}`),
       [
-        'tree pa stored node (level 2, index 1) differs from the one the documents give (leaves 4-7; merkle_nodes were edited)',
+        'changed pa leaves 0-15 do not give the stored node (level 4, index 0): a document among them was edited, moved, deleted or inserted, or merkle_nodes was edited',
         'deleted pb leaf 8 has no row (deleted)',
-        `checkpoint pb 2 checkpoints could not be compared: ${missing}`,
-        `tree pb the tree cannot be recomputed past leaf 8: ${missing}`,
       ],
     )
-    assert.equal(report.findingCounts.checkpoint, 1, 'pa still matches its checkpoints')
+    assert.equal(report.findingCounts.checkpoint, 0, 'pa still matches its checkpoints')
+    assert.deepEqual(report.notes, [
+      'project pb: 2 checkpoints could not be compared: their size falls inside leaves 0-14, a group with a leaf without row whose lower Merkle levels are not stored',
+    ])
     assert.equal(report.projects.find((p) => p.projectId === 'pb')?.recomputedRoot, null)
   })
 

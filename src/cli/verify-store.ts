@@ -24,6 +24,7 @@ import {
   type StoreAuditReport,
   type StoreFinding,
 } from '../log/store-audit.js'
+import { TRACE_LOG_HASHING } from '../log/trace-log-hashing.js'
 import { LogKeysError, parseLogKeysFile, type LogKeyInput } from '../log/verify-proofs.js'
 import { redactUrl } from '../config/config.js'
 import type { Store } from '../store/index.js'
@@ -323,7 +324,8 @@ function progressText(p: StoreAuditProgress): string {
 
 async function openReadOnly(url: string): Promise<Store> {
   try {
-    return await openStore({ url, readonly: true, poolSize: 2 })
+    // The hashing recomputes the Merkle levels an engine does not store; nothing is appended.
+    return await openStore({ url, readonly: true, poolSize: 2, merkle: TRACE_LOG_HASHING })
   } catch (error) {
     throw new CliFailure(isOpenCtsError(error) ? error.message : String(error))
   }

@@ -58,6 +58,14 @@ export class StreamingRoot {
     return completed
   }
 
+  /** An independent copy of this state (to resume from when the leaves after it are replaced). */
+  clone(): StreamingRoot {
+    const copy = new StreamingRoot()
+    copy.#stack.push(...this.#stack)
+    copy.#size = this.#size
+    return copy
+  }
+
   /** MTH of the leaves pushed so far; `EMPTY_ROOT` when none. */
   root(): Buffer {
     let root: Buffer | undefined

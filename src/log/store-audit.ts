@@ -27,6 +27,16 @@
  *   from), and at the end the root must equal the root of the stored nodes (TREE findings).
  * Checkpoint notes saved elsewhere (`checkpoints`) are verified and compared the same way.
  *
+ * Engines that do not store the low levels (`minStoredLevel` > 0: SQLite keeps levels >= 4) have
+ * no leaf hash apart from the document: the per-row leaf hash comparison and its REORDERED
+ * classification ("holds the content of leaf j") are skipped, and an edited, moved, deleted or
+ * inserted document shows as a complete subtree of the lowest stored level (16 leaves) that
+ * differs from its stored node: a CHANGED finding naming the leaf range and the trace ids in it,
+ * besides the checkpoints after it. Leaves without a row inside a group of 16 are bridged with the
+ * group's stored node (the group's other rows are then not checked; checkpoints whose size falls
+ * inside such a group cannot be compared: a note, not a finding, since the leaf is reported
+ * deleted or retention explains it).
+ *
  * Trust: checkpoints are verified with the published keys when given (`trustedKeys`), else with
  * the public keys stored in the same file (whoever rewrote the file could have added one: the
  * report lists their ids to compare with the published ones). Notes kept outside the file are the
@@ -204,6 +214,16 @@ export const STORE_REASON = {
   nodeMissing: (from: number, detail: string) =>
     `the tree cannot be recomputed past leaf ${from}: ${detail}`,
   storedRootMissing: (detail: string) => `the stored tree root cannot be computed: ${detail}`,
+  groupDiffers: (
+    level: number,
+    index: number,
+    first: number,
+    last: number,
+    ids: readonly string[],
+  ) =>
+    `leaves ${first}-${last} do not give the stored node (level ${level}, index ${index}): a document among them was edited, moved, deleted or inserted, or merkle_nodes was edited (traces ${ids.join(', ')})`,
+  inGap: (from: number, to: number) =>
+    `their size falls inside leaves ${from}-${to}, a group with a leaf without row whose lower Merkle levels are not stored`,
   nodeDiffers: (level: number, index: number, first: number, last: number) =>
     `stored node (level ${level}, index ${index}) differs from the one the documents give (leaves ${first}-${last}; merkle_nodes were edited)`,
   nodeMissingAt: (level: number, index: number, detail: string) =>
@@ -285,6 +305,8 @@ interface AuditContext {
   /** Leaves covered by a verified checkpoint signed at or before this time are expired. */
   readonly horizon: number | undefined
   emit(finding: StoreFinding): void
+  /** Adds a fact that is not a finding to the report. */
+  note(text: string): void
 }
 
 /**
@@ -329,7 +351,19 @@ class ProjectAuditor {
   readonly projectId: string
   readonly treeSize: number
   readonly #ctx: AuditContext
-  readonly #tree = new StreamingRoot()
+  #tree = new StreamingRoot()
+  /** The lowest stored level, and its width in leaves (1 when every level is stored). */
+  readonly #low: number
+  readonly #group: number
+  /** The tree at the last multiple of #group leaves (#low > 0), to resume from over a gap. */
+  #coarse = new StreamingRoot()
+  /** First leaf of the group of #group leaves with a leaf without row, until the group ends. */
+  #gap: number | undefined
+  /** Checkpoints whose size falls inside a gap's group, and the last such gap (for messages). */
+  #gapUncompared = 0
+  #gapRange: [number, number] = [0, 0]
+  /** Trace ids of the leaves pushed and not yet compared in a stored node (#low > 0). */
+  #ids = new Map<number, string>()
   /** The next leaf index the recomputed tree expects (its size unless broken). */
   #next = 0
   /** Why the tree cannot be recomputed further, once a stored node is missing. */
@@ -373,6 +407,8 @@ class ProjectAuditor {
     this.projectId = projectId
     this.treeSize = treeSize
     this.#external = [...external].sort((a, b) => a.size - b.size)
+    this.#low = ctx.merkle.minStoredLevel
+    this.#group = 2 ** this.#low
   }
 
   #emit(finding: Omit<StoreFinding, 'projectId'>): void {
@@ -463,6 +499,10 @@ class ProjectAuditor {
 
   /** Compares a checkpoint of the current size; false when the tree cannot be recomputed. */
   #compare(checkpoint: QueuedCheckpoint): boolean {
+    if (this.#broken === undefined && this.#gap !== undefined) {
+      this.#gapUncompared++
+      return false
+    }
     if (this.#broken !== undefined || checkpoint.size !== this.#tree.size) {
       this.#uncompared++
       return false
@@ -506,8 +546,42 @@ class ProjectAuditor {
     }
   }
 
-  /** Pushes the stored hashes of leaves [from, to) as whole aligned subtrees. */
+  /**
+   * Leaves [from, to) have no row: continues the tree with their stored hashes. When the low levels
+   * are not stored, a group holding such a leaf is bridged at its end with the group's stored node.
+   */
   async #pushStored(from: number, to: number): Promise<void> {
+    if (this.#low === 0) return this.#pushStoredNodes(from, to)
+    let at = from
+    if (this.#gap === undefined && at % this.#group !== 0) this.#gap = at - (at % this.#group)
+    if (this.#gap !== undefined) {
+      const end = this.#gap + this.#group
+      if (to < end) return
+      await this.#closeGap()
+      at = end
+    }
+    const whole = to - (to % this.#group)
+    if (at < whole) await this.#pushStoredNodes(at, whole)
+    if (whole < to && this.#broken === undefined) this.#gap = whole
+  }
+
+  /** The group of the gap ends: the tree resumes from its start with the group's stored node. */
+  async #closeGap(): Promise<void> {
+    const start = this.#gap ?? 0
+    this.#gap = undefined
+    this.#gapRange = [start, start + this.#group - 1]
+    this.#tree = this.#coarse.clone()
+    for (const leaf of this.#ids.keys()) if (leaf >= start) this.#ids.delete(leaf)
+    await this.#pushStoredNodes(start, start + this.#group)
+  }
+
+  /** Keeps the tree of a multiple of #group leaves, to resume from after a gap. */
+  #snapshot(): void {
+    if (this.#low > 0 && this.#tree.size % this.#group === 0) this.#coarse = this.#tree.clone()
+  }
+
+  /** Pushes the stored hashes of leaves [from, to) as whole aligned subtrees. */
+  async #pushStoredNodes(from: number, to: number): Promise<void> {
     try {
       const blocks = await this.#ctx.merkle.withNodes(this.projectId, (node) => {
         const out: [number, Buffer][] = []
@@ -520,6 +594,7 @@ class ProjectAuditor {
         return out
       })
       for (const [level, hash] of blocks) this.#nodes.push(...this.#tree.pushSubtree(level, hash))
+      this.#snapshot()
     } catch (error) {
       this.#breakAt(from, errorText(error))
     }
@@ -532,6 +607,7 @@ class ProjectAuditor {
 
   /** Reads the stored leaf hashes of a page's rows of this project in one read. */
   async prefetch(leaves: readonly number[]): Promise<void> {
+    if (this.#low > 0) return
     const inTree = leaves.filter((l) => Number.isSafeInteger(l) && l >= 0 && l < this.treeSize)
     this.#leafHashes = new Map()
     if (inTree.length === 0) return
@@ -571,8 +647,13 @@ class ProjectAuditor {
     const hash = documentLeafHash(row.document)
     if (leaf >= this.#next) {
       await this.#skipTo(leaf)
-      if (this.#broken === undefined) this.#nodes.push(...this.#tree.push(hash))
       this.#next = leaf + 1
+      if (this.#broken === undefined && this.#gap === undefined) {
+        if (this.#low > 0) this.#ids.set(leaf, row.traceId)
+        this.#nodes.push(...this.#tree.push(hash))
+        this.#snapshot()
+      } else if (this.#broken === undefined && this.#next === (this.#gap ?? 0) + this.#group)
+        await this.#closeGap()
       this.#lastLeaf = leaf
       await this.#reach()
     } else if (this.#deleted.remove(leaf) || this.#expired.remove(leaf)) {
@@ -591,8 +672,12 @@ class ProjectAuditor {
         STORE_REASON.duplicates(leaf, other === row.traceId ? undefined : other),
       )
     }
+    // Without stored leaf hashes the stored nodes of 16 leaves and more are compared instead.
     const stored =
-      this.#leafHashes.get(leaf) ?? (await this.#ctx.merkle.storedLeafHash(this.projectId, leaf))
+      this.#low > 0
+        ? hash
+        : (this.#leafHashes.get(leaf) ??
+          (await this.#ctx.merkle.storedLeafHash(this.projectId, leaf)))
     if (stored === undefined) this.#rowFinding('tree', row, STORE_REASON.leafHashMissing(leaf))
     else if (!stored.equals(hash)) {
       this.#mismatches.push({ traceId: row.traceId, seq: row.seq, leafIndex: leaf, hash })
@@ -620,8 +705,14 @@ class ProjectAuditor {
    * differs is not reported again.
    */
   async #checkNodes(): Promise<void> {
-    const batch = this.#nodes
+    const batch = this.#nodes.filter(([level]) => level >= this.#low)
     this.#nodes = []
+    const ids = this.#ids
+    if (this.#low > 0) {
+      // Keep the ids of the group not yet complete.
+      const open = this.#tree.size - (this.#tree.size % this.#group)
+      this.#ids = new Map([...ids].filter(([leaf]) => leaf >= open))
+    }
     if (batch.length === 0) return
     const stored = await this.#ctx.merkle.withNodes(this.projectId, (node) =>
       batch.map(([level, index]) => {
@@ -641,10 +732,41 @@ class ProjectAuditor {
       else if (found.equals(hash)) continue
       else if ((this.#mismatchedLeaves[this.#firstMismatchAtOrAfter(first)] ?? last + 1) <= last)
         continue
-      else message = STORE_REASON.nodeDiffers(level, index, first, last)
+      else if (this.#low > 0 && level === this.#low) {
+        this.#groupFinding(level, index, first, last, ids)
+        continue
+      } else message = STORE_REASON.nodeDiffers(level, index, first, last)
       this.#nodeFindings++
       this.#emit({ kind: 'tree', message, leafIndex: first })
     }
+  }
+
+  /**
+   * A group of 16 leaves whose recomputed node differs from the stored one: CHANGED, naming the
+   * range and its traces (the nodes above it are not reported again).
+   */
+  #groupFinding(
+    level: number,
+    index: number,
+    first: number,
+    last: number,
+    ids: ReadonlyMap<number, string>,
+  ): void {
+    const traces: string[] = []
+    for (let leaf = first; leaf <= last; leaf++) {
+      const id = ids.get(leaf)
+      if (id !== undefined) traces.push(id)
+    }
+    this.#mismatchedLeaves.splice(this.#firstMismatchAtOrAfter(first), 0, first)
+    this.#nodeFindings++
+    this.#emit({
+      kind: 'changed',
+      message: STORE_REASON.groupDiffers(level, index, first, last, traces),
+      leafIndex: first,
+      from: first,
+      to: last,
+      count: last - first + 1,
+    })
   }
 
   /** After the last row: the tail, the remaining checkpoints, the stored root, the classifications. */
@@ -660,8 +782,15 @@ class ProjectAuditor {
         kind: 'checkpoint',
         message: STORE_REASON.notCompared(this.#uncompared, this.#broken),
       })
+    // Not a finding: the leaf without row is one (deleted), or retention explains it (expired).
+    if (this.#gapUncompared > 0) {
+      const [from, to] = this.#gap === undefined ? this.#gapRange : [this.#gap, this.treeSize - 1]
+      this.#ctx.note(
+        `project ${this.projectId}: ${STORE_REASON.notCompared(this.#gapUncompared, STORE_REASON.inGap(from, to))}`,
+      )
+    }
     await this.#checkNodes()
-    if (this.#broken === undefined) {
+    if (this.#broken === undefined && this.#gap === undefined) {
       this.#recomputedRoot = this.#tree.root()
       if (this.#mismatches.length === 0 && this.#nodeFindings === 0)
         await this.#compareStoredRoot(this.#recomputedRoot)
@@ -893,6 +1022,7 @@ export async function auditStore(
     keys: keys.byName,
     horizon: options.retentionMs === undefined ? undefined : options.now - options.retentionMs,
     emit,
+    note: (text) => notes.push(text),
   }
   const external = externalByProject(options, keys.byName, emit, notes)
   const projects = new Map<string, ProjectAuditor>()

@@ -32,12 +32,20 @@ export interface MerkleHashing {
  * MerkleHashing (the log is off).
  */
 export interface MerkleLogStore {
+  /**
+   * The lowest level of the complete subtrees the engine stores (0: every level, leaf hashes
+   * included). The nodes below it are recomputed from the stored documents when read (`withNodes`
+   * still gives every level): an audit compares only the nodes of this level and above with the
+   * ones it recomputes, since a recomputed node agrees with the documents by construction.
+   */
+  readonly minStoredLevel: number
   /** Tree size of the project (0 when no leaf). */
   treeSize(projectId: string): Promise<number>
   /**
    * Complete-subtree hash reader of the project's tree, valid for sizes <= treeSize at the time of
-   * the call (synchronous reads inside; for proofs). `node` throws OCTS_ERR_READ_FAILED for a
-   * subtree that is not stored.
+   * the call (synchronous reads inside; for proofs and checkpoint roots). Nodes below
+   * `minStoredLevel` are recomputed from the leaves' stored documents. `node` throws
+   * OCTS_ERR_READ_FAILED for a subtree that is not stored, or whose documents are not all stored.
    */
   withNodes<T>(projectId: string, fn: (node: MerkleNodeReader, size: number) => T): Promise<T>
   /** The leaf index of a stored trace, or undefined. */
@@ -75,7 +83,11 @@ export interface MerkleLogStore {
    * or none, in commit order, after commit position `afterSeq`, at most `limit`.
    */
   auditRows(afterSeq: number, limit: number): Promise<AuditRow[]>
-  /** The stored hash of a leaf (level-0 node), or undefined when it is not stored. */
+  /**
+   * The hash of a leaf as stored apart from its document (the level-0 node), to compare with the
+   * document's own hash; undefined when it is not stored, and always when `minStoredLevel` > 0
+   * (a hash recomputed from the document is not a stored one: comparing it would prove nothing).
+   */
   storedLeafHash(projectId: string, leafIndex: number): Promise<Buffer | undefined>
 }
 

@@ -44,6 +44,8 @@ export interface PgMerkleStoreOptions {
 }
 
 export class PgMerkleStore implements MerkleLogStore {
+  /** Every level is stored, the leaf hashes included. */
+  readonly minStoredLevel = 0
   readonly #db: PgDatabase
   readonly #reader: PgReader
   readonly #readonly: boolean

@@ -1,7 +1,8 @@
 /**
  * The SQLite Merkle log without its low levels: a rolled-back batch leaves no tail in memory (the
  * next appends still give the in-memory tree's root), a reopened store recomputes its tails from
- * the documents, and a missing document is a read failure, never a made-up hash.
+ * the documents, proofs match the in-memory tree, and a missing document is a read failure, never
+ * a made-up hash.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -27,12 +28,18 @@ it('a rolled-back batch leaves no tail behind; reopening recomputes the tails', 
     await store.traces.append(batch)
     for (const t of batch) memory.append(traceLeaf(t))
   }
+  const sql = (text: string): void => {
+    const db = new Database(path)
+    db.exec(text)
+    db.close()
+  }
   await add(21)
-  // A configuration change whose transaction fails after its audit trace was appended.
-  const audit = [makeTrace({ project_id: 'pa' })]
-  await assert.rejects(
-    store.config.putTags('pa', 'tracker', 't1', [{ key: 'k'.repeat(10_000), value: 'v' }], audit),
-  )
+  // A batch whose transaction fails at its last statement (the size update), after its tail was
+  // computed: nothing of it may serve the next append.
+  sql(`CREATE TRIGGER fail AFTER UPDATE ON merkle_trees WHEN NEW.size = 24
+       BEGIN SELECT RAISE(ABORT, 'refused'); END`)
+  await assert.rejects(store.traces.append([1, 2, 3].map(() => makeTrace({ project_id: 'pa' }))))
+  sql('DROP TRIGGER fail')
   await add(30)
   const root = (): Promise<Buffer> =>
     store.merkle.withNodes('pa', (node, size) => rootHash(size, node))
@@ -40,14 +47,15 @@ it('a rolled-back batch leaves no tail behind; reopening recomputes the tails', 
   await store.close()
   store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   await add(13)
+  assert.equal(memory.size, 64)
   assert.equal((await root()).toString('hex'), memory.root().toString('hex'))
   const proof = await store.merkle.withNodes('pa', (node, size) => inclusionProof(40, size, node))
   assert.deepEqual(proof, memory.inclusionProof(40, memory.size))
   await store.close()
-  // A deleted document: its group cannot be recomputed, the read fails.
-  const db = new Database(path)
-  db.prepare("DELETE FROM traces WHERE project_id = 'pa' AND leaf_index = 50").run()
-  db.close()
+  // A deleted block: the group of leaf 50 cannot be recomputed, the read fails.
+  sql(
+    "DELETE FROM trace_blocks WHERE project_id = 'pa' AND min_leaf <= 50 AND min_leaf + count > 50",
+  )
   store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   await assert.rejects(
     store.merkle.withNodes('pa', (node) => inclusionProof(49, 64, node)),

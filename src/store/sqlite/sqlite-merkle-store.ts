@@ -1,9 +1,11 @@
 /**
  * @module store/sqlite/sqlite-merkle-store
  * The per-project Merkle log on SQLite: `merkle_trees` (size per project) and `merkle_nodes` (the
- * hash of every complete subtree, level 0 = leaf hashes). `MerkleAppender` appends the newly stored
- * traces of a batch inside the batch's transaction; `SqliteMerkleStore` reads sizes and nodes for
- * proofs.
+ * hash of every complete subtree of MERKLE_MIN_STORED_LEVEL (4) and above; the lower ones are
+ * recomputed from the stored documents, see store/sqlite/merkle-low-levels). `MerkleAppender`
+ * appends the newly stored traces of a batch inside the batch's transaction; `SqliteMerkleStore`
+ * reads sizes and nodes for proofs. The documents of a leaf range come from a `LeafDocuments`
+ * hook (here over the `traces` table).
  */
 import { OpenCtsError } from '../../errors/index.js'
 import type { TraceRecord } from '../../model/index.js'
@@ -17,6 +19,15 @@ import type {
   StoredLeaf,
 } from '../store.js'
 import { appendLeaves, frontierKeys, nodeKey } from '../merkle-append.js'
+import { MERKLE_MIN_STORED_LEVEL } from './blocks/block-schema.js'
+import {
+  GROUP_LEAVES,
+  groupNodes,
+  lowLevelReader,
+  nextTail,
+  TailCache,
+  type LeafDocuments,
+} from './merkle-low-levels.js'
 import { run } from './driver-errors.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
 import { columnsMatch } from '../trace-columns.js'
@@ -31,6 +42,13 @@ const NODE_ROWS_PER_INSERT = 128
 
 function insertNodesSql(rows: number): string {
   return `INSERT INTO merkle_nodes (project_id, level, idx, hash) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}`
+}
+
+/** A reader of the levels below the stored ones when the store was opened without the hashing. */
+const NO_LOW_LEVELS = (): Buffer => {
+  throw new OpenCtsError('OCTS_ERR_READ_FAILED', {
+    message: `Merkle nodes below level ${MERKLE_MIN_STORED_LEVEL} are recomputed from the documents: open the store with the log's hashing`,
+  })
 }
 
 /** A node reader over `merkle_nodes`; a missing subtree is a read failure, never a made-up hash. */
@@ -90,18 +108,17 @@ export class MerkleBatch {
     let rows: unknown[] = []
     for (const [projectId, tree] of this.#trees) {
       if (tree.leaves.length === 0) continue
-      const stored = this.#appender.reader(projectId)
-      const frontier = new Map<string, Buffer>()
-      for (const [level, index] of frontierKeys(tree.from))
-        frontier.set(nodeKey(level, index), stored(level, index))
+      const frontier = this.#appender.frontier(projectId, tree.from)
       const { nodes, size } = appendLeaves(
         this.#appender.hashing,
         tree.from,
-        frontier,
+        frontier.nodes,
         tree.leaves,
         projectId,
       )
+      this.#appender.tails.stage(projectId, nextTail(frontier.tail, tree.leaves))
       for (const [level, index, hash] of nodes) {
+        if (level < MERKLE_MIN_STORED_LEVEL) continue
         rows.push(projectId, level, index, hash)
         if (rows.length === NODE_ROWS_PER_INSERT * 4) {
           this.#appender.insertNodes(rows)
@@ -115,18 +132,27 @@ export class MerkleBatch {
   }
 }
 
-/** The prepared statements and hashing of the append path, shared by every batch. */
+/**
+ * The prepared statements and hashing of the append path, shared by every batch, and the tails
+ * (the leaf hashes below the stored levels) of recently appended projects. After the transaction
+ * of a batch (`begin`) committed, the store calls `committed()`; a rollback needs nothing (the next
+ * `begin` drops what the batch staged).
+ */
 export class MerkleAppender {
   readonly hashing: MerkleHashing
+  readonly tails = new TailCache()
+  readonly #documents: LeafDocuments
   readonly #db: SqliteDatabase
   readonly #selectSize: SqliteStatement
   readonly #selectNode: SqliteStatement
   readonly #upsertSize: SqliteStatement
   readonly #insertNodes = new Map<number, SqliteStatement>()
 
-  constructor(db: SqliteDatabase, hashing: MerkleHashing) {
+  /** `documents` reads the stored documents of a project's leaves (the blocks). */
+  constructor(db: SqliteDatabase, hashing: MerkleHashing, documents: LeafDocuments) {
     this.#db = db
     this.hashing = hashing
+    this.#documents = documents
     this.#selectSize = db.prepare(SELECT_SIZE_SQL)
     this.#selectNode = db.prepare(SELECT_NODE_SQL)
     this.#upsertSize = db.prepare(
@@ -137,15 +163,35 @@ export class MerkleAppender {
 
   /** Starts the appends of one batch; must be used inside the batch's write transaction. */
   begin(): MerkleBatch {
+    this.tails.discard()
     return new MerkleBatch(this)
+  }
+
+  /** The transaction of the last `begin` committed: its projects' tails serve the next appends. */
+  committed(): void {
+    this.tails.committed()
+  }
+
+  /**
+   * The frontier an append at `size` reads: the stored nodes of levels >= 4, and the nodes below
+   * from the tail (cached, or recomputed from the documents), with that tail.
+   */
+  frontier(
+    projectId: string,
+    size: number,
+  ): { nodes: Map<string, Buffer>; tail: { size: number; leaves: readonly Buffer[] } } {
+    const stored = storedNodes(this.#selectNode, projectId)
+    const nodes = new Map<string, Buffer>()
+    for (const [level, index] of frontierKeys(size))
+      if (level >= MERKLE_MIN_STORED_LEVEL) nodes.set(nodeKey(level, index), stored(level, index))
+    const tail = this.tails.tail(this.#documents, this.hashing, projectId, size)
+    const base = size - (size % GROUP_LEAVES)
+    for (const [key, hash] of groupNodes(this.hashing, base, tail.leaves)) nodes.set(key, hash)
+    return { nodes, tail }
   }
 
   storedSize(projectId: string): number {
     return (this.#selectSize.get(projectId) as { size: number } | undefined)?.size ?? 0
-  }
-
-  reader(projectId: string): MerkleNodeReader {
-    return storedNodes(this.#selectNode, projectId)
   }
 
   /** Inserts node rows given flat as `[project, level, idx, hash, …]`. */
@@ -169,15 +215,23 @@ export class MerkleAppender {
  * which also finds a trace's leaf (a block's `min_leaf` + position) and its stored document.
  */
 export class SqliteMerkleStore implements MerkleLogStore {
+  /** Levels below 4 are recomputed from the documents (see store/sqlite/merkle-low-levels). */
+  readonly minStoredLevel = MERKLE_MIN_STORED_LEVEL
   readonly #db: SqliteDatabase
   readonly #traces: BlockTraceStore
+  readonly #hashing: MerkleHashing | undefined
   readonly #selectSize: SqliteStatement
   readonly #selectNode: SqliteStatement
   readonly #statements = new Map<string, SqliteStatement>()
 
-  constructor(db: SqliteDatabase, traces: BlockTraceStore) {
+  /**
+   * `traces` finds leaves and their documents in the blocks; `hashing` recomputes the levels below
+   * the stored ones (without it, reading them throws OCTS_ERR_READ_FAILED).
+   */
+  constructor(db: SqliteDatabase, traces: BlockTraceStore, hashing?: MerkleHashing) {
     this.#db = db
     this.#traces = traces
+    this.#hashing = hashing
     this.#selectSize = db.prepare(SELECT_SIZE_SQL)
     this.#selectNode = db.prepare(SELECT_NODE_SQL)
   }
@@ -203,10 +257,20 @@ export class SqliteMerkleStore implements MerkleLogStore {
   withNodes<T>(projectId: string, fn: (node: MerkleNodeReader, size: number) => T): Promise<T> {
     // One read transaction: the size and every node read by `fn` come from the same snapshot.
     return run('read', () =>
-      this.#db.transaction(() =>
-        fn(storedNodes(this.#selectNode, projectId), this.#size(projectId)),
-      )(),
+      this.#db.transaction(() => {
+        const size = this.#size(projectId)
+        return fn(this.#reader(projectId, size), size)
+      })(),
     )
+  }
+
+  /** Stored nodes of levels >= 4, recomputed ones below, for a tree of `size` leaves. */
+  #reader(projectId: string, size: number): MerkleNodeReader {
+    const stored = storedNodes(this.#selectNode, projectId)
+    if (this.#hashing === undefined)
+      return (level, index) =>
+        level >= MERKLE_MIN_STORED_LEVEL ? stored(level, index) : NO_LOW_LEVELS()
+    return lowLevelReader(stored, this.#traces.leafDocuments, this.#hashing, projectId, size)
   }
 
   leafIndexOf(projectId: string, traceId: string): Promise<number | undefined> {
@@ -361,10 +425,8 @@ export class SqliteMerkleStore implements MerkleLogStore {
     )
   }
 
-  storedLeafHash(projectId: string, leafIndex: number): Promise<Buffer | undefined> {
-    return run('read', () => {
-      const row = this.#selectNode.get(projectId, 0, leafIndex) as { hash: Buffer } | undefined
-      return row?.hash
-    })
+  /** Leaf hashes are not stored (they are recomputed from the documents): always undefined. */
+  storedLeafHash(): Promise<Buffer | undefined> {
+    return Promise.resolve(undefined)
   }
 }

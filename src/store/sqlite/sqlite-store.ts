@@ -66,7 +66,7 @@ export class SqliteStore implements Store {
     const db = watchDiskFull(driver, this.storage)
     this.#db = db
     this.traces = new BlockTraceStore(db, merkle, this.storage)
-    this.merkle = new SqliteMerkleStore(db, this.traces)
+    this.merkle = new SqliteMerkleStore(db, this.traces, merkle)
     this.config = new SqliteConfigStore(db, this.traces)
     this.identity = new SqliteIdentityStore(db)
     this.keys = new SqliteKeyStore(db)

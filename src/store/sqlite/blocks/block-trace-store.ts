@@ -74,7 +74,8 @@ export class BlockTraceStore implements TraceStore {
     this.#dir = BlockDirectory.load(db)
     this.#reader = new BlockReader(db)
     this.#keys = new KeyIndex(db, this.#storedCount())
-    this.#merkle = merkle === undefined ? undefined : new MerkleAppender(db, merkle)
+    this.#merkle =
+      merkle === undefined ? undefined : new MerkleAppender(db, merkle, this.leafDocuments)
     this.#selectHead = db.prepare('SELECT seq FROM trace_head WHERE id = 1')
     this.#writer = new BlockWriter(db, this.#dir, this.#reader, this.#keys, (p, id, h) =>
       this.#locate(p, id, h),
@@ -176,6 +177,20 @@ export class BlockTraceStore implements TraceStore {
     if (meta === undefined || meta.minLeaf === null) return undefined
     const position = leafIndex - meta.minLeaf
     return { meta, position, seq: seqAt(meta, this.#reader.dims(meta), position) }
+  }
+
+  /**
+   * The stored documents of the project's leaves [from, to), in leaf order; fewer when a leaf is
+   * not stored (the Merkle store's low levels are recomputed from them).
+   */
+  readonly leafDocuments = (projectId: string, from: number, to: number): string[] => {
+    const out: string[] = []
+    for (let leaf = from; leaf < to; leaf++) {
+      const at = this.locateLeaf(projectId, leaf)
+      if (at === undefined) break
+      out.push(this.documentAt(at.meta, at.position))
+    }
+    return out
   }
 
   /** The indexed values of a position, as `traces` columns (for the audit's column check). */
@@ -288,6 +303,7 @@ export class BlockTraceStore implements TraceStore {
         return out
       })()
       this.#apply(staged)
+      this.#merkle?.committed()
       for (const r of results.values())
         if (r.inserted.length > 0) {
           this.#storage?.markWritable()
