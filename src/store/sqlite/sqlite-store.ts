@@ -26,6 +26,12 @@ import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
 import { StorageCondition } from '../../platform/storage-condition.js'
 import { watchDiskFull } from './disk-full-watch.js'
 import { run } from './driver-errors.js'
+import {
+  BLOCK_SCHEMA_VERSION,
+  hasRowStore,
+  migrateRowStore,
+  type MigrationProgress,
+} from './blocks/migrate-rows.js'
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. The folder must exist. */
@@ -45,6 +51,8 @@ export interface SqliteStoreOptions {
    * close). SQLite may create the `-wal`/`-shm` side files when absent; the file itself is intact.
    */
   readonly readonly?: boolean
+  /** Progress of the upgrade of a row store to blocks (blocks/migrate-rows), after each chunk. */
+  readonly onMigrationProgress?: MigrationProgress
 }
 
 export class SqliteStore implements Store {
@@ -157,7 +165,7 @@ function scopeTraceIdsToProjects(db: SqliteDatabase): void {
  * Creates the missing tables and columns and records SCHEMA_VERSION, in one transaction: an older
  * file (version 1) is upgraded, a newer one is refused and left unchanged (OCTS_ERR_WRITE_FAILED).
  */
-function migrate(db: SqliteDatabase, path: string): void {
+function migrate(db: SqliteDatabase, path: string, onProgress?: MigrationProgress): void {
   db.transaction(() => {
     db.exec(SCHEMA_SQL)
     const columns = db.prepare('PRAGMA table_info(traces)').all() as { name: string }[]
@@ -178,6 +186,9 @@ function migrate(db: SqliteDatabase, path: string): void {
       ).run(String(SCHEMA_VERSION))
     }
   })()
+  // A row store (versions 1-7) becomes blocks, chunk by chunk in transactions of its own (resumable).
+  // While SCHEMA_VERSION is 7 the row table is still the live store, so this waits for version 8.
+  if (SCHEMA_VERSION >= BLOCK_SCHEMA_VERSION && hasRowStore(db)) migrateRowStore(db, onProgress)
 }
 
 /** Checks the schema version of a file opened read-only and starts its snapshot. */
@@ -218,7 +229,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
       db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
       db.pragma('foreign_keys = ON')
-      migrate(db, options.path)
+      migrate(db, options.path, options.onMigrationProgress)
     }
   } catch (error) {
     if (db?.open === true) db.close()
