@@ -106,7 +106,8 @@ function otherTables(db: Db): Record<string, unknown[]> {
 
 describe('the v7 fixture', () => {
   it('is what expected.json says, and exercises what the upgrade must keep', () => {
-    const db = new Database(join(FIXTURE, 'opencts.db'), { readonly: true })
+    // On a copy: even a read-only open may leave -wal/-shm files beside the database.
+    const db = new Database(join(copyFixture(), 'opencts.db'), { readonly: true })
     try {
       assert.deepEqual(db.prepare('SELECT * FROM traces ORDER BY seq').all(), expected.rows)
       assert.deepEqual(
