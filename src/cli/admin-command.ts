@@ -6,7 +6,8 @@
  * in WAL mode, PostgreSQL transactions, and servers cache no identity. The store is opened by
  * `data-dir.ts`: an SQLite store's folder must exist (a typo must not make an empty one), and a
  * missing master key is created only while the store holds nothing sealed. `admin migrate` applies
- * the store's schema migrations and reports its version.
+ * the store's schema migrations and reports its version (an SQLite row store is converted to
+ * blocks, under a progress bar on a terminal's stderr).
  *
  * Secrets are printed once, when made (generated passwords, secret keys); passwords are read from
  * stdin, never from a flag. Exit statuses: 2 for a usage error or an invalid value
