@@ -53,6 +53,8 @@ export interface StartOptions {
   readonly clock?: Clock
   readonly ids?: IdSource
   readonly logStream?: NodeJS.WritableStream
+  /** Progress of an upgrade of the store run at start (see OpenStoreOptions.onMigrationProgress). */
+  readonly onStoreMigration?: (done: number, total: number) => void
 }
 
 /**
@@ -115,6 +117,9 @@ async function startLocked(config: OpenCtsConfig, options: StartOptions): Promis
       poolSize: config.storePoolSize,
       sqliteSynchronous: config.sqliteSynchronous,
       ...(config.merkleLog ? { merkle: OFFLOADED_TRACE_LOG_HASHING } : {}),
+      ...(options.onStoreMigration === undefined
+        ? {}
+        : { onMigrationProgress: options.onStoreMigration }),
     })
   } catch (error) {
     await objectSink.close()

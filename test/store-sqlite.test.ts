@@ -79,94 +79,62 @@ const V6_TRACES_SQL = `CREATE TABLE traces (
   trace_rating TEXT NOT NULL, user_name TEXT, access_key_id TEXT, enterprise_project_id TEXT,
   doc TEXT NOT NULL, leaf_index INTEGER)`
 
-/**
- * Upgrades of row-store files (versions 1–7) end in the 7 → 8 conversion of `traces` into blocks
- * (store/sqlite/blocks/migrate-rows.ts); until it lands the opener refuses such a file unchanged.
- */
-const ROWS_TO_BLOCKS = { skip: 'until blocks/migrate-rows.ts converts rows into blocks' }
-
-it('refuses a row-store file (a traces table) unchanged until the 7→8 migration lands', async () => {
+/** Upgrades of row-store files (versions 1–7) end in the conversion of `traces` into blocks. */
+it('upgrades a version-6 file to trace ids unique per project, keeping rows, seq and the head', async () => {
   const path = freshPath()
   await openSqliteStore({ path }).close()
+  const old = [makeTrace({ project_id: 'p1' }), makeTrace({ project_id: 'p2' })]
   const db = new Database(path)
   db.exec(V6_TRACES_SQL)
-  db.prepare("UPDATE meta SET value = '7' WHERE key = 'schema_version'").run()
-  db.close()
-  assert.throws(
-    () => openSqliteStore({ path }),
-    (e) => isOpenCtsError(e) && e.code === 'OCTS_ERR_WRITE_FAILED' && /7→8/.test(e.message),
+  const insert = db.prepare(
+    'INSERT INTO traces (seq, trace_id, project_id, time, category, service_type, resource_type, trace_name, trace_rating, doc, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
+  for (const [i, t] of old.entries())
+    insert.run(
+      i + 1,
+      t.trace_id,
+      t.project_id,
+      t.time,
+      'system',
+      'IMS',
+      'image',
+      'createImage',
+      'normal',
+      JSON.stringify(t),
+      i,
+    )
+  // A purge of the newest rows leaves the AUTOINCREMENT high-water mark above max(seq).
+  db.prepare("UPDATE sqlite_sequence SET seq = 9 WHERE name = 'traces'").run()
+  db.prepare("UPDATE meta SET value = '6' WHERE key = 'schema_version'").run()
+  db.close()
+
+  const store = openSqliteStore({ path })
+  try {
+    assert.deepEqual(await store.traces.get('p1', old[0]?.trace_id ?? ''), old[0])
+    assert.deepEqual(
+      (await store.traces.readFrom(0, 10)).map((r) => r.seq),
+      [1, 2],
+    )
+    assert.equal(await store.traces.headSeq(), 9)
+    const copy = { ...old[0], project_id: 'p2' } as TraceRecord
+    assert.deepEqual((await store.traces.append([copy])).inserted, [copy.trace_id])
+    assert.deepEqual(
+      (await store.traces.readFrom(2, 10)).map((r) => r.seq),
+      [10],
+    )
+    assert.deepEqual(await store.traces.get('p2', copy.trace_id), copy)
+  } finally {
+    await store.close()
+  }
   const check = new Database(path, { readonly: true })
   const version = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
     value: string
   }
+  const left = check.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'traces'").all()
   check.close()
-  assert.equal(version.value, '7', 'left unchanged')
+  assert.equal(version.value, String(SCHEMA_VERSION))
+  assert.deepEqual(left, [], 'the row table and its indexes are gone (converted into blocks)')
 })
-
-it(
-  'upgrades a version-6 file to trace ids unique per project, keeping rows, seq and the head',
-  ROWS_TO_BLOCKS,
-  async () => {
-    const path = freshPath()
-    await openSqliteStore({ path }).close()
-    const old = [makeTrace({ project_id: 'p1' }), makeTrace({ project_id: 'p2' })]
-    const db = new Database(path)
-    db.exec(V6_TRACES_SQL)
-    const insert = db.prepare(
-      'INSERT INTO traces (seq, trace_id, project_id, time, category, service_type, resource_type, trace_name, trace_rating, doc, leaf_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    )
-    for (const [i, t] of old.entries())
-      insert.run(
-        i + 1,
-        t.trace_id,
-        t.project_id,
-        t.time,
-        'system',
-        'IMS',
-        'image',
-        'createImage',
-        'normal',
-        JSON.stringify(t),
-        i,
-      )
-    // A purge of the newest rows leaves the AUTOINCREMENT high-water mark above max(seq).
-    db.prepare("UPDATE sqlite_sequence SET seq = 9 WHERE name = 'traces'").run()
-    db.prepare("UPDATE meta SET value = '6' WHERE key = 'schema_version'").run()
-    db.close()
-
-    const store = openSqliteStore({ path })
-    try {
-      assert.deepEqual(await store.traces.get('p1', old[0]?.trace_id ?? ''), old[0])
-      assert.deepEqual(
-        (await store.traces.readFrom(0, 10)).map((r) => r.seq),
-        [1, 2],
-      )
-      assert.equal(await store.traces.headSeq(), 9)
-      const copy = { ...old[0], project_id: 'p2' } as TraceRecord
-      assert.deepEqual((await store.traces.append([copy])).inserted, [copy.trace_id])
-      assert.deepEqual(
-        (await store.traces.readFrom(2, 10)).map((r) => r.seq),
-        [10],
-      )
-      assert.deepEqual(await store.traces.get('p2', copy.trace_id), copy)
-    } finally {
-      await store.close()
-    }
-    const check = new Database(path, { readonly: true })
-    const version = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
-      value: string
-    }
-    const indexes = check
-      .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'traces' AND name LIKE 'traces_by_%'",
-      )
-      .all()
-    check.close()
-    assert.equal(version.value, String(SCHEMA_VERSION))
-    assert.equal(indexes.length, 11, 'every filter index recreated')
-  },
-)
 
 it('refuses a file of a newer schema and leaves it unchanged', async () => {
   const path = await versionOneFile()
@@ -229,35 +197,31 @@ it('stores every complete Merkle subtree of 16 leaves or more and no other, none
   assert.equal(nodeRows(off, 'p1'), 0)
 })
 
-it(
-  'upgrades a version-4 file: adds traces.leaf_index and the merkle tables',
-  ROWS_TO_BLOCKS,
-  async () => {
-    const path = freshPath()
-    const old = traces('p1', 3)
-    await openSqliteStore({ path }).close()
-    const db = new Database(path)
-    db.exec(TRACE_TABLE_SQL)
-    for (const t of old) db.prepare(INSERT_TRACE_SQL).run(...traceRow(t))
-    db.exec(
-      'DROP TABLE merkle_nodes; DROP TABLE merkle_trees; ALTER TABLE traces DROP COLUMN leaf_index',
-    )
-    db.prepare("UPDATE meta SET value = '4' WHERE key = 'schema_version'").run()
-    db.close()
+it('upgrades a version-4 file: adds traces.leaf_index and the merkle tables', async () => {
+  const path = freshPath()
+  const old = traces('p1', 3)
+  await openSqliteStore({ path }).close()
+  const db = new Database(path)
+  db.exec(TRACE_TABLE_SQL)
+  for (const t of old) db.prepare(INSERT_TRACE_SQL).run(...traceRow(t))
+  db.exec(
+    'DROP TABLE merkle_nodes; DROP TABLE merkle_trees; ALTER TABLE traces DROP COLUMN leaf_index',
+  )
+  db.prepare("UPDATE meta SET value = '4' WHERE key = 'schema_version'").run()
+  db.close()
 
-    const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-    const added = traces('p1', 2)
-    await store.traces.append(added)
-    // Traces stored before the upgrade have no leaf; the log starts with the first new one.
-    assert.equal(await store.merkle.leafIndexOf('p1', old[0]?.trace_id ?? ''), undefined)
-    assert.equal(await store.merkle.leafIndexOf('p1', added[1]?.trace_id ?? ''), 1)
-    assert.equal(await store.merkle.treeSize('p1'), 2)
-    await store.close()
-    const check = new Database(path, { readonly: true })
-    const version = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
-      value: string
-    }
-    check.close()
-    assert.equal(version.value, String(SCHEMA_VERSION))
-  },
-)
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const added = traces('p1', 2)
+  await store.traces.append(added)
+  // Traces stored before the upgrade have no leaf; the log starts with the first new one.
+  assert.equal(await store.merkle.leafIndexOf('p1', old[0]?.trace_id ?? ''), undefined)
+  assert.equal(await store.merkle.leafIndexOf('p1', added[1]?.trace_id ?? ''), 1)
+  assert.equal(await store.merkle.treeSize('p1'), 2)
+  await store.close()
+  const check = new Database(path, { readonly: true })
+  const version = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
+    value: string
+  }
+  check.close()
+  assert.equal(version.value, String(SCHEMA_VERSION))
+})

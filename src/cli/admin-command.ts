@@ -6,7 +6,8 @@
  * in WAL mode, PostgreSQL transactions, and servers cache no identity. The store is opened by
  * `data-dir.ts`: an SQLite store's folder must exist (a typo must not make an empty one), and a
  * missing master key is created only while the store holds nothing sealed. `admin migrate` applies
- * the store's schema migrations and reports its version.
+ * the store's schema migrations and reports its version (an SQLite row store is converted to
+ * blocks, under a progress bar on a terminal's stderr).
  *
  * Secrets are printed once, when made (generated passwords, secret keys); passwords are read from
  * stdin, never from a flag. Exit statuses: 2 for a usage error or an invalid value
@@ -27,6 +28,7 @@ import { dataDirConfig, withDataDir } from './data-dir.js'
 import type { CliIo } from './cli-io.js'
 import { formatTable } from './format-table.js'
 import { DEFAULT_ENDPOINT, parseEndpoint } from './http-client.js'
+import { ProgressLine } from './progress-line.js'
 import { ADMIN_USAGE } from './usage.js'
 
 const ADMIN_FLAGS = {
@@ -414,21 +416,44 @@ async function migrateStore(io: CliIo, values: Values): Promise<void> {
   const config = dataDirConfig({ dataDir: values['data-dir'], store: values.store }, io.env)
   const engine = parseStoreUrl(config.store).engine
   let store: Store
+  // SQLite: a row store is upgraded to blocks here, under a progress bar on a terminal's stderr.
+  const progress = new ProgressLine(io.stderr, io.stderrIsTty, io.now)
+  let converted: { done: number; total: number } | undefined
   try {
-    store = await openStore({ url: config.store, poolSize: 1 })
+    store = await openStore({
+      url: config.store,
+      poolSize: 1,
+      onMigrationProgress: (done, total) => {
+        converted = { done, total }
+        progress.update(`Converting traces to blocks: ${done}/${total} (${percent(done, total)})`)
+      },
+    })
   } catch (error) {
     throw new CliFailure(error instanceof OpenCtsError ? error.message : String(error))
+  } finally {
+    progress.done()
   }
   await store.close()
+  if (converted !== undefined && values.json !== true)
+    io.stdout.write(`Converted ${converted.total} traces to blocks.\n`)
   const where = redactUrl(config.store)
   const version = SCHEMA_VERSIONS[engine]
   print(
     io,
     values,
-    { store: where, engine, schemaVersion: version },
+    {
+      store: where,
+      engine,
+      schemaVersion: version,
+      ...(converted === undefined ? {} : { convertedTraces: converted.total }),
+    },
     () =>
       `The ${engine === 'sqlite' ? 'SQLite' : 'PostgreSQL'} store ${where} is at schema version ${version} (current).\n`,
   )
+}
+
+function percent(done: number, total: number): string {
+  return total === 0 ? '100%' : `${Math.floor((done / total) * 100)}%`
 }
 
 function printPolicies(io: CliIo, values: Values): void {

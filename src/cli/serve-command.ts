@@ -102,7 +102,11 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
   io.stdout.write(`OpenCTS ${OPENCTS_VERSION} starting, data directory ${config.dataDir}\n`)
   let server: RunningServer
   try {
-    server = await startServer(config)
+    server = await startServer(config, {
+      // An upgrade of the store (a row store becoming blocks) reports each committed chunk.
+      onStoreMigration: (done, total) =>
+        io.stdout.write(`Upgrading the store: ${done} of ${total} traces converted to blocks\n`),
+    })
   } catch (error) {
     throw startFailure(config, error)
   }

@@ -252,7 +252,8 @@ Policies and tokens:
   tokens revoke --account A --user U
 Store:
   migrate                           applies the schema migrations the store lacks (servers also
-                                    do it at start) and prints its schema version
+                                    do it at start) and prints its schema version; an SQLite row
+                                    store is converted to blocks (resumable), with a progress bar
 
 Options:
   --data-dir DIR      data directory (OPENCTS_DATA_DIR, default ./.opencts); must exist. The master

@@ -34,6 +34,11 @@ export interface OpenStoreOptions {
   readonly readonly?: boolean
   /** Name of this node in leases and logs (default `host:pid`). */
   readonly nodeName?: string
+  /**
+   * SQLite: progress of the upgrade of a row store to blocks, called after each committed chunk
+   * with the traces converted and the total (`serve` logs it, `admin migrate` draws a bar).
+   */
+  readonly onMigrationProgress?: (done: number, total: number) => void
 }
 
 /** The schema version this OpenCTS writes, per engine (`opencts admin migrate` reports it). */
@@ -66,6 +71,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         : { synchronous: options.sqliteSynchronous }),
       ...(options.merkle === undefined ? {} : { merkle: options.merkle }),
       ...(options.readonly === true ? { readonly: true } : {}),
+      ...(options.onMigrationProgress === undefined
+        ? {}
+        : { onMigrationProgress: options.onMigrationProgress }),
     })
   }
   return openPostgresStore({

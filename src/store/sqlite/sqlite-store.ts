@@ -21,12 +21,12 @@ import { SqliteIdentityStore } from './sqlite-identity-store.js'
 import { SqliteKeyStore } from './sqlite-key-store.js'
 import { SqliteMerkleStore } from './sqlite-merkle-store.js'
 import { BlockTraceStore } from './blocks/block-trace-store.js'
-import { migrateRowStore } from './blocks/migrate-rows.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
 import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
 import { StorageCondition } from '../../platform/storage-condition.js'
 import { watchDiskFull } from './disk-full-watch.js'
 import { run } from './driver-errors.js'
+import { hasRowStore, migrateRowStore, type MigrationProgress } from './blocks/migrate-rows.js'
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. The folder must exist. */
@@ -46,6 +46,8 @@ export interface SqliteStoreOptions {
    * close). SQLite may create the `-wal`/`-shm` side files when absent; the file itself is intact.
    */
   readonly readonly?: boolean
+  /** Progress of the upgrade of a row store to blocks (blocks/migrate-rows), after each chunk. */
+  readonly onMigrationProgress?: MigrationProgress
 }
 
 export class SqliteStore implements Store {
@@ -158,7 +160,7 @@ function scopeTraceIdsToProjects(db: SqliteDatabase): void {
  * Creates the missing tables and columns and records SCHEMA_VERSION, in one transaction: an older
  * file (version 1) is upgraded, a newer one is refused and left unchanged (OCTS_ERR_WRITE_FAILED).
  */
-function migrate(db: SqliteDatabase, path: string): void {
+function migrate(db: SqliteDatabase, path: string, onProgress?: MigrationProgress): void {
   db.transaction(() => {
     const rowStore =
       (
@@ -183,15 +185,18 @@ function migrate(db: SqliteDatabase, path: string): void {
       if (!columns.some((c) => c.name === 'leaf_index'))
         db.exec('ALTER TABLE traces ADD COLUMN leaf_index INTEGER')
       if (hasGlobalTraceIdKey(db)) scopeTraceIdsToProjects(db)
-      migrateRowStore(db)
     }
-    if (row === undefined || Number(row.value) < SCHEMA_VERSION) {
+    // A row store keeps its version until its conversion below has finished (migrateRowStore
+    // records version 8 in its last transaction): a half-converted file is never taken for done.
+    if (!rowStore && (row === undefined || Number(row.value) < SCHEMA_VERSION)) {
       db.prepare(
         `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       ).run(String(SCHEMA_VERSION))
     }
   })()
+  // A row store (versions 1-7) becomes blocks, chunk by chunk in transactions of its own (resumable).
+  if (hasRowStore(db)) migrateRowStore(db, onProgress)
 }
 
 /** Checks the schema version of a file opened read-only and starts its snapshot. */
@@ -232,7 +237,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       for (const pragma of CONNECTION_PRAGMAS) db.pragma(pragma)
       db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
       db.pragma('foreign_keys = ON')
-      migrate(db, options.path)
+      migrate(db, options.path, options.onMigrationProgress)
     }
   } catch (error) {
     if (db?.open === true) db.close()
