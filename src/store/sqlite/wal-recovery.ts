@@ -93,7 +93,10 @@ export function inspectWal(path: string): WalInspection | undefined {
 }
 
 /** A one-line account of what a crash left at the end of the log, or undefined when nothing. */
-export function describeWalDamage(path: string, found: WalInspection | undefined): string | undefined {
+export function describeWalDamage(
+  path: string,
+  found: WalInspection | undefined,
+): string | undefined {
   if (found === undefined) return undefined
   if (found.tornBytes === 0 && found.uncommittedFrames === 0) return undefined
   const parts: string[] = []
