@@ -63,3 +63,28 @@ it('a rolled-back batch leaves no tail behind; reopening recomputes the tails', 
   )
   await store.close()
 })
+
+it('recomputes a tail from blocks the same append then merges (small blocks after a reopen)', async () => {
+  const path = join(dir, 'merge.db')
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const memory = new MemoryTree()
+  const one = async (): Promise<void> => {
+    const trace = makeTrace({ project_id: 'pm' })
+    await store.traces.append([trace])
+    memory.append(traceLeaf(trace))
+  }
+  // Seven one-trace blocks; reopened, the tail is not in memory: the eighth append reads it from
+  // those blocks, then merges them into one block in the same transaction.
+  for (let i = 0; i < 7; i++) await one()
+  await store.close()
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  await one()
+  await one()
+  const root = await store.merkle.withNodes('pm', (node, size) => rootHash(size, node))
+  assert.equal(root.toString('hex'), memory.root().toString('hex'))
+  const db = new Database(path, { readonly: true })
+  const blocks = db.prepare("SELECT count(*) AS n FROM trace_blocks WHERE project_id = 'pm'").get()
+  db.close()
+  assert.deepEqual(blocks, { n: 2 }, 'the eight small blocks were merged into one')
+  await store.close()
+})

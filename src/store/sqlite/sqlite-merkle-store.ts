@@ -69,18 +69,31 @@ function storedNodes(select: SqliteStatement, projectId: string): MerkleNodeRead
  * computed by store/merkle-append, written in multi-row INSERTs and the size updated once.
  * Discarded with the transaction (nothing outlives a rollback).
  */
+/** A project's appends in one batch, with the frontier read when the batch first touched it. */
+interface BatchTree {
+  readonly from: number
+  readonly leaves: Buffer[]
+  readonly frontier: ReturnType<MerkleAppender['frontier']>
+}
+
 export class MerkleBatch {
   readonly #appender: MerkleAppender
-  readonly #trees = new Map<string, { readonly from: number; readonly leaves: Buffer[] }>()
+  readonly #trees = new Map<string, BatchTree>()
 
   constructor(appender: MerkleAppender) {
     this.#appender = appender
   }
 
-  #tree(projectId: string): { readonly from: number; readonly leaves: Buffer[] } {
+  /**
+   * The project's tree in this batch. Its frontier is read here, before the batch writes anything
+   * of the project: the low levels are recomputed from stored documents, which a merge of small
+   * blocks later in the same transaction may move to another block.
+   */
+  #tree(projectId: string): BatchTree {
     let tree = this.#trees.get(projectId)
     if (tree === undefined) {
-      tree = { from: this.#appender.storedSize(projectId), leaves: [] }
+      const from = this.#appender.storedSize(projectId)
+      tree = { from, leaves: [], frontier: this.#appender.frontier(projectId, from) }
       this.#trees.set(projectId, tree)
     }
     return tree
@@ -108,7 +121,7 @@ export class MerkleBatch {
     let rows: unknown[] = []
     for (const [projectId, tree] of this.#trees) {
       if (tree.leaves.length === 0) continue
-      const frontier = this.#appender.frontier(projectId, tree.from)
+      const frontier = tree.frontier
       const { nodes, size } = appendLeaves(
         this.#appender.hashing,
         tree.from,
