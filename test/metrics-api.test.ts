@@ -73,6 +73,7 @@ describe('GET /metrics', () => {
       ['opencts_build_info', 'gauge'],
       ['opencts_deliveries_total', 'counter'],
       ['opencts_ingest_duration_seconds', 'histogram'],
+      ['opencts_ingest_step_microseconds_per_trace', 'gauge'],
       ['opencts_lease_held', 'gauge'],
       ['opencts_log_stream_records_total', 'counter'],
       ['opencts_metrics_callback_errors_total', 'counter'],
@@ -145,6 +146,11 @@ describe('GET /metrics', () => {
     assert.equal(delta('opencts_ingest_duration_seconds_count'), 3, 'success, re-report and 400')
     assert.equal(delta('opencts_ingest_duration_seconds_bucket{le="+Inf"}'), 3)
     assert.ok(delta('opencts_ingest_duration_seconds_sum') > 0)
+    for (const step of ['parse', 'normalise'])
+      assert.ok(
+        count(after, `opencts_ingest_step_microseconds_per_trace{step="${step}"}`) > 0,
+        `${step} time per trace`,
+      )
     assert.equal(delta('opencts_query_duration_seconds_count{api="v3"}'), 1)
     assert.equal(delta('opencts_query_duration_seconds_count{api="v1.0"}'), 1)
     assert.equal(delta('opencts_query_duration_seconds_count{api="v2.0"}'), 0)
