@@ -35,6 +35,7 @@ import {
   atLeaf,
   deleteTrace,
   editDocument,
+  insertBlock,
   insertTrace,
   projectBlocks,
   reorder,
@@ -42,6 +43,7 @@ import {
   setValue,
   swapDocuments,
   tamper,
+  traceOf,
   writeBlock,
 } from './helpers/block-tamper.js'
 import { makeTrace } from './helpers/make-trace.js'
@@ -670,6 +672,70 @@ describe('opencts verify --store', () => {
       [['inserted', 'pa', forged.trace_id, undefined]],
     )
     assert.match(report.findings[0]?.message ?? '', /inserted behind the log/)
+  })
+
+  it('reports a trace stored without a leaf index in a project with no log, after the log was on', async () => {
+    // Audit bug (fixed): the "behind the log" rule was per project, so a forged trace of a project
+    // with no logged trace yet passed as "not in the log". The log is on for every project at
+    // once: a trace without a leaf index committed after any logged trace is behind the log.
+    const fx = await buildStore()
+    const forged = makeTrace({ project_id: 'px', time: NOW - 5000 })
+    tamper(fx.path, (db) => insertTrace(db, 'px', forged, 'block'))
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
+      [
+        [
+          'inserted',
+          'px',
+          forged.trace_id,
+          'stored without a leaf index after the log was on (inserted behind the log)',
+        ],
+      ],
+    )
+  })
+
+  it('reports traces at commit positions no commit gives: below the first, or taken twice', async () => {
+    // Audit bug (fixed): rows were read from seq 1 on, so a block at seq 0 or below was never
+    // audited (yet served by queries); and a forged trace reusing the seq of an earlier one
+    // passed as stored before the log (and could fall between two audit pages).
+    const fx = await buildStore()
+    const below = makeTrace({ project_id: 'pb', time: NOW - 30_000 })
+    const twice = makeTrace({ project_id: 'pb', time: NOW - 30_000 })
+    tamper(fx.path, (db) => {
+      insertBlock(db, 'pb', null, [traceOf(below, 0)])
+      // Seq 2 is p1's trace, stored while the log was off.
+      insertBlock(db, 'pb', null, [traceOf(twice, 2)])
+    })
+    const readonly = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
+    after(() => readonly.close())
+    for (const pageSize of [1000, 2, 1]) {
+      const report = await auditStore(readonly.merkle, { now: NOW, pageSize })
+      assert.deepEqual(
+        report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.seq, f.message]),
+        [
+          [
+            'inserted',
+            'pb',
+            below.trace_id,
+            0,
+            'commit position 0 is below the first one (1): no commit gives it',
+          ],
+          [
+            'inserted',
+            'pb',
+            twice.trace_id,
+            2,
+            'commit position 2 is held by another trace too: no commit gives it twice',
+          ],
+        ],
+        `page size ${pageSize}`,
+      )
+      assert.equal(report.rows, 2 + 2 + BATCHES * (PER_BATCH.pa + PER_BATCH.pb))
+    }
+    const { status } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
   })
 
   it('reports a trace inserted into a block: at its end beyond the tree, inside it moving the leaves after it', async () => {
