@@ -26,7 +26,7 @@ import { Checkpointer } from '../src/log/checkpointer.js'
 import { LogKeys } from '../src/log/log-keys.js'
 import { auditStore, type StoreAuditReport, type StoreFinding } from '../src/log/store-audit.js'
 import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
-import type { TraceRecord } from '../src/model/index.js'
+import type { TraceCategory, TraceRecord } from '../src/model/index.js'
 import { traceDocument } from '../src/model/trace-leaf.js'
 import type { Sealer } from '../src/platform/sealer.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
@@ -379,6 +379,61 @@ describe('opencts verify --store', () => {
         ['changed', 'pa', ids[2], 17, columns],
         ['changed', 'pa', ids[1], 33, columns],
         ['changed', 'pb', ids[0], 4, columns],
+      ],
+    )
+  })
+
+  it('reports a block whose bounds or bloom no longer hold its traces (hidden from queries) as CHANGED (columns)', async () => {
+    // Audit bug (fixed): queries skip a block by its row's min_time/max_time and bloom, so a block
+    // row moved out of the time range or with its bloom cleared hides its traces from the API
+    // while every document, node and checkpoint still agrees. The audit now checks them too.
+    const fx = await buildStore()
+    let hidden: string[] = []
+    let unfiltered: string[] = []
+    let category = ''
+    tamper(fx.path, (db) => {
+      const { block, trace } = atLeaf(db, 'pa', 20)
+      category = trace.values.category ?? ''
+      db.prepare('UPDATE trace_blocks SET min_time = ?, max_time = ? WHERE id = ?').run(
+        NOW - 2 * DAY,
+        NOW - 2 * DAY,
+        block.id,
+      )
+      hidden = block.traces.map((t) => t.values.trace_id ?? '')
+      const other = atLeaf(db, 'pb', 12).block
+      db.prepare('UPDATE trace_blocks SET bloom = zeroblob(length(bloom)) WHERE id = ?').run(
+        other.id,
+      )
+      unfiltered = other.traces.map((t) => t.values.trace_id ?? '')
+    })
+    // The attack works: the API no longer returns these traces.
+    const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
+    try {
+      const filter = { from: NOW - DAY, to: NOW + DAY, category: category as TraceCategory }
+      const pa = await store.traces.page({ ...filter, projectId: 'pa' }, null, 1000)
+      const pb = await store.traces.page(
+        { ...filter, projectId: 'pb', userName: 'bob' },
+        null,
+        1000,
+      )
+      const ids = (page: { traces: TraceRecord[] }): Set<string> =>
+        new Set(page.traces.map((t) => t.trace_id))
+      assert.deepEqual(
+        [hidden.filter((id) => ids(pa).has(id)), unfiltered.filter((id) => ids(pb).has(id))],
+        [[], []],
+      )
+      assert.deepEqual([pa.traces.length, pb.traces.length], [1 + 45 - 15, 15 - 5])
+    } finally {
+      await store.close()
+    }
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    const columns = 'indexed columns disagree with the document'
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
+      [
+        ...hidden.map((id) => ['changed', 'pa', id, columns]),
+        ...unfiltered.map((id) => ['changed', 'pb', id, columns]),
       ],
     )
   })
