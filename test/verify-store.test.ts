@@ -910,6 +910,63 @@ describe('opencts verify --store', () => {
     assert.match(run.stdout, /^DELETED project pb: leaf 1 has no row \(deleted\)$/m)
   })
 
+  it('finds tampering inside a merged block (seqs not contiguous: kept as offsets)', async () => {
+    // Nine small batches per project: the writer merges a project's small blocks into one whose
+    // seqs interleave with the other project's, listed as seq offsets in its dims.
+    const dir = mkdtempSync(join(tmpdir(), 'opencts-verify-merged-'))
+    dirs.push(dir)
+    const path = join(dir, 'opencts.db')
+    const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+    const clock = { now: () => NOW }
+    const keys = new LogKeys({ store: store.merkle, sealer: PLAIN_SEALER, clock, keyName: 'k' })
+    const checkpointer = new Checkpointer({ store: store.merkle, keys, clock, intervalMs: 1000 })
+    // Yesterday noon: blocks of two days are never merged, and these all fall in one.
+    const noon = Math.floor(NOW / DAY) * DAY - DAY / 2
+    for (let b = 0; b < 9; b++) {
+      const batch: TraceRecord[] = []
+      for (let i = 0; i < 3; i++) {
+        batch.push(makeTrace({ project_id: 'pa', time: noon + b * 10 + i }))
+        batch.push(makeTrace({ project_id: 'pb', time: noon + b * 10 + i }))
+      }
+      await store.traces.append(batch)
+      await checkpointer.runOnce()
+    }
+    await store.close()
+    const seqsOf = (): number[] =>
+      tamper(path, (db) => projectBlocks(db, 'pa').flatMap((b) => b.traces.map((t) => t.seq)))
+    const seqs = seqsOf()
+    assert.equal(seqs.length, 27)
+    assert.ok(
+      seqs.some((seq, i) => i > 0 && seq !== (seqs[i - 1] ?? 0) + 1),
+      'pa holds a merged block with seq gaps',
+    )
+    assert.equal((await audit(['--store', dir])).status, 0)
+    let moved = ''
+    tamper(path, (db) => {
+      editDocument(db, 'pa', 7, (doc) => doc.replace('"img-1"', '"img-2"'), { columns: true })
+      moved = reorder(db, 'pa', 20, 21)[1].values.trace_id ?? ''
+    })
+    assert.deepEqual(seqsOf().slice(0, 20), seqs.slice(0, 20), 'the other seqs are kept')
+    const { status, report } = await audit(['--store', dir])
+    assert.equal(status, 1)
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.traceId, f.from ?? f.leafIndex ?? f.treeSize]),
+      [
+        ['changed', undefined, 0],
+        ['reordered', moved, 20],
+        // Checkpoints past leaf 7 and before the reordered leaf 20 left a gap in the tail (16-26).
+        ...report.findings
+          .filter((f) => f.kind === 'checkpoint')
+          .map((f) => ['checkpoint', undefined, f.treeSize]),
+      ],
+    )
+    assert.deepEqual(
+      findingsOf(report, 'checkpoint').map((f) => f.treeSize),
+      [9, 12, 15, 18],
+    )
+    assert.equal(report.notes.length, 1, 'checkpoints 21-27 fall in the group of the gap')
+  })
+
   it('refuses bad command lines and missing stores (usage errors, exit 2)', async () => {
     const fx = await buildStore()
     await assert.rejects(verifyStore([]), UsageError)
