@@ -1,40 +1,58 @@
 /**
- * `opencts verify --store`: a real SQLite store built through the ingest path (two projects,
- * appended in interleaved batches, a checkpoint signed after each batch, a few traces stored
- * before the log was on), then edited behind OpenCTS's back with the SQLite driver, and audited
- * read-only. Each kind of tampering must be reported with the trace and leaf it concerns, and the
- * audited file must stay byte-identical.
+ * `opencts verify --store` on the block layout: a real SQLite store built through the ingest path
+ * (two projects, appended in interleaved batches, a checkpoint signed after each batch, a few
+ * traces stored before the log was on), then edited behind OpenCTS's back with the block codec
+ * (test/helpers/block-tamper: blocks decoded, changed, re-encoded and their rows rewritten with
+ * consistent bounds), and audited read-only. Each kind of tampering must be reported with the
+ * trace or the leaves it concerns, and the audited file must stay byte-identical.
+ *
+ * The SQLite Merkle log stores no leaf hash (levels >= 4 only): an edited, moved or inserted
+ * document shows as a group of 16 leaves whose recomputed node differs from the stored one
+ * (CHANGED, naming the range and its traces) and as the checkpoints after it. pa has 45 leaves
+ * (groups 0-15 and 16-31 complete, a tail of 13) in three blocks of 15, pb 15 (no complete group).
  */
 import assert from 'node:assert/strict'
-import { createHash, generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { after, describe, it } from 'node:test'
-import Database from 'better-sqlite3'
 import { SettingError, UsageError } from '../src/cli/cli-errors.js'
 import type { CliIo } from '../src/cli/cli-io.js'
 import { runVerifyStore } from '../src/cli/verify-store.js'
 import { checkpointOrigin, publicKeyId, signCheckpoint } from '../src/integrity/checkpoint.js'
-import { MemoryTree } from '../src/integrity/merkle.js'
 import { Checkpointer } from '../src/log/checkpointer.js'
 import { LogKeys } from '../src/log/log-keys.js'
 import { auditStore, type StoreAuditReport, type StoreFinding } from '../src/log/store-audit.js'
-import { TRACE_LOG_HASHING, documentLeafHash } from '../src/log/trace-log-hashing.js'
-import type { TraceRecord } from '../src/model/index.js'
+import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
+import type { TraceCategory, TraceRecord } from '../src/model/index.js'
 import { traceDocument } from '../src/model/trace-leaf.js'
 import type { Sealer } from '../src/platform/sealer.js'
-import { MERKLE_MIN_STORED_LEVEL } from '../src/store/sqlite/blocks/block-schema.js'
 import { openSqliteStore } from '../src/store/sqlite/index.js'
-import { INSERT_TRACE_SQL, traceRow } from '../src/store/sqlite/sqlite-trace-store.js'
+import { blockRows } from './helpers/block-rows.js'
+import {
+  atLeaf,
+  deleteTrace,
+  editDocument,
+  insertBlock,
+  insertTrace,
+  projectBlocks,
+  reorder,
+  rewriteTree,
+  setValue,
+  swapDocuments,
+  tamper,
+  traceOf,
+  writeBlock,
+} from './helpers/block-tamper.js'
 import { makeTrace } from './helpers/make-trace.js'
 
 const NOW = Date.now()
 const DAY = 86_400_000
-/** Batches per project, each followed by a checkpoint: pa gets 3 × 7 leaves, pb 3 × 5. */
+/** Batches per project, each followed by a checkpoint: pa gets 3 × 15 leaves, pb 3 × 5. */
 const BATCHES = 3
-const PER_BATCH = { pa: 7, pb: 5 } as const
+const PER_BATCH = { pa: 15, pb: 5 } as const
 
 /** Seals nothing (the test's log key needs no secrecy). */
 const PLAIN_SEALER: Sealer = {
@@ -103,33 +121,6 @@ async function buildStore(): Promise<Fixture> {
   return { dir, path, notes, logKeys }
 }
 
-/** Runs SQL on the file directly, as someone editing it behind OpenCTS's back would. */
-function tamper(path: string, edit: (db: Database.Database) => void): void {
-  const db = new Database(path)
-  try {
-    edit(db)
-  } finally {
-    db.close()
-  }
-}
-
-interface Row {
-  seq: number
-  trace_id: string
-  doc: string
-  leaf_index: number | null
-}
-
-function rowAt(db: Database.Database, projectId: string, leafIndex: number): Row {
-  const row = db
-    .prepare(
-      'SELECT seq, trace_id, doc, leaf_index FROM traces WHERE project_id = ? AND leaf_index = ?',
-    )
-    .get(projectId, leafIndex) as Row | undefined
-  assert.ok(row, `leaf ${leafIndex} of ${projectId}`)
-  return row
-}
-
 interface Run {
   readonly status: number
   readonly stdout: string
@@ -183,36 +174,38 @@ function findingsOf(report: StoreAuditReport, kind: StoreFinding['kind']): Store
 const sha256 = (path: string): string =>
   createHash('sha256').update(readFileSync(path)).digest('hex')
 
-/**
- * Rewrites every stored node of the project from the documents, as an attacker knowing the scheme
- * (SQLite stores the subtrees of 16 leaves and more only).
- */
-function rewriteTree(db: Database.Database, projectId: string): void {
-  const docs = db
-    .prepare(
-      'SELECT doc FROM traces WHERE project_id = ? AND leaf_index IS NOT NULL ORDER BY leaf_index',
-    )
-    .all(projectId) as { doc: string }[]
-  const tree = new MemoryTree()
-  for (const { doc } of docs) tree.appendHash(documentLeafHash(doc))
-  const update = db.prepare(
-    'UPDATE merkle_nodes SET hash = ? WHERE project_id = ? AND level = ? AND idx = ?',
-  )
-  let rewritten = 0
-  let want = 0
-  for (let level = MERKLE_MIN_STORED_LEVEL; 2 ** level <= tree.size; level++)
-    for (let idx = 0; (idx + 1) * 2 ** level <= tree.size; idx++) {
-      want++
-      rewritten += update.run(tree.node(level, idx), projectId, level, idx).changes
-    }
-  assert.equal(rewritten, want, 'every stored node rewritten')
-  db.prepare('UPDATE merkle_trees SET size = ? WHERE project_id = ?').run(tree.size, projectId)
+/** The trace ids of a project's leaves [from, to]. */
+function idsOf(path: string, projectId: string, from: number, to: number): string[] {
+  return tamper(path, (db) => {
+    const ids: string[] = []
+    for (let leaf = from; leaf <= to; leaf++)
+      ids.push(atLeaf(db, projectId, leaf).trace.values.trace_id ?? '')
+    return ids
+  })
 }
+
+/** The part of a group finding's message before the trace ids. */
+const groupText = (f: StoreFinding | undefined): string => f?.message.split(' (traces ')[0] ?? ''
+
+const groupMessage = (first: number, last: number, index: number): string =>
+  `leaves ${first}-${last} do not give the stored node (level 4, index ${index}): a document among them was edited, moved, deleted or inserted, or merkle_nodes was edited`
 
 describe('opencts verify --store', () => {
   it('finds nothing in an untouched store, and never writes to the file', async () => {
     const fx = await buildStore()
     const before = sha256(fx.path)
+    // The fixture is the layout the tamper tests assume: pa in blocks of 15 leaves.
+    tamper(fx.path, (db) =>
+      assert.deepEqual(
+        projectBlocks(db, 'pa').map((b) => [b.minLeaf, b.traces.length]),
+        [
+          [null, 1],
+          [0, 15],
+          [15, 15],
+          [30, 15],
+        ],
+      ),
+    )
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 0, JSON.stringify(report.findings))
     assert.equal(report.ok, true)
@@ -222,7 +215,7 @@ describe('opencts verify --store', () => {
     assert.ok(pa && pb)
     assert.deepEqual(
       [pa.treeSize, pa.logged, pa.notInLog, pa.checkpoints, pa.deleted, pa.findings],
-      [21, 21, 1, 3, 0, 0],
+      [45, 45, 1, 3, 0, 0],
     )
     assert.deepEqual([pb.treeSize, pb.logged, pb.checkpoints], [15, 15, 3])
     // The recomputed root is the root the newest checkpoint signed.
@@ -232,31 +225,42 @@ describe('opencts verify --store', () => {
     assert.equal(report.keys[0]?.keyName, 'opencts-test')
     const text = await verifyStore(['--store', fx.path])
     assert.equal(text.status, 0)
-    assert.match(text.stdout, /^project pa: 21 leaves, 21 rows in the log, 1 row not in the log,/m)
+    assert.match(text.stdout, /^project pa: 45 leaves, 45 rows in the log, 1 row not in the log,/m)
     assert.match(text.stdout, /^Result: valid$/m)
     assert.equal(sha256(fx.path), before, 'the audited file is byte-identical')
     const wal = `${fx.path}-wal`
     assert.ok(!existsSync(wal) || statSync(wal).size === 0, 'nothing written to the WAL')
   })
 
+  it('a block rewritten unchanged by the tamper helper still audits clean', async () => {
+    // The helper's re-encoding must be faithful, or every other test here proves nothing.
+    const fx = await buildStore()
+    tamper(fx.path, (db) => {
+      const before = blockRows(db)
+      for (const projectId of ['pa', 'pb'])
+        for (const block of projectBlocks(db, projectId)) writeBlock(db, block)
+      assert.deepEqual(blockRows(db), before)
+    })
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 0, JSON.stringify(report.findings))
+  })
+
   it('audits the snapshot of the moment it opened the file, and cannot write to it', async () => {
     const fx = await buildStore()
     const readonly = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
     try {
-      // The server goes on writing, and someone deletes a row, after the audit opened the file.
+      // The server goes on writing, and someone deletes a trace, after the audit opened the file.
       const writer = openSqliteStore({ path: fx.path, merkle: TRACE_LOG_HASHING })
       await writer.traces.append([makeTrace({ project_id: 'pa' }), makeTrace({ project_id: 'pc' })])
       await writer.close()
-      tamper(fx.path, (db) => {
-        db.prepare('DELETE FROM traces WHERE seq = ?').run(rowAt(db, 'pb', 0).seq)
-      })
+      tamper(fx.path, (db) => deleteTrace(db, 'pb', 0, 'split'))
       const report = await auditStore(readonly.merkle, { now: NOW, pageSize: 5 })
       assert.equal(report.ok, true, JSON.stringify(report.findings))
       assert.deepEqual(
         report.projects.map((p) => [p.projectId, p.treeSize, p.logged]),
         [
           ['p1', 0, 0],
-          ['pa', 21, 21],
+          ['pa', 45, 45],
           ['pb', 15, 15],
         ],
       )
@@ -281,8 +285,7 @@ describe('opencts verify --store', () => {
       report.projects.map((p) => [p.projectId, p.treeSize, p.covered]),
       [
         ['p1', 0, 0],
-        ['pa', 22, 21],
-        // No checkpoint of pb could be compared (the deleted leaf 0 is in a group of 16 not stored).
+        ['pa', 46, 45],
         ['pb', 15, 0],
         ['pc', 1, 0],
       ],
@@ -294,15 +297,12 @@ describe('opencts verify --store', () => {
     assert.ok(!existsSync(join(fx.dir, 'missing.db')), 'a read-only open creates no file')
   })
 
-  it('reports an edited document as CHANGED, with its trace and leaf, and the checkpoints after it', async () => {
+  it('reports an edited document as CHANGED (its group of 16, naming it) and the checkpoints after it', async () => {
     const fx = await buildStore()
     let traceId = ''
     tamper(fx.path, (db) => {
-      const row = rowAt(db, 'pa', 9)
-      traceId = row.trace_id
-      const edited = row.doc.replace('"192.0.2.10"', '"192.0.2.66"')
-      assert.notEqual(edited, row.doc)
-      db.prepare('UPDATE traces SET doc = ? WHERE seq = ?').run(edited, row.seq)
+      const edited = editDocument(db, 'pa', 9, (doc) => doc.replace('"192.0.2.10"', '"192.0.2.66"'))
+      traceId = edited.values.trace_id ?? ''
     })
     const before = sha256(fx.path)
     const { status, report } = await audit(['--store', fx.dir])
@@ -311,51 +311,137 @@ describe('opencts verify --store', () => {
     // node, and the finding names the range and its traces (the edited one among them).
     const changed = findingsOf(report, 'changed')
     assert.deepEqual(
-      changed.map((f) => [f.projectId, f.from, f.to, f.message.split(' (traces ')[0]]),
-      [
-        [
-          'pa',
-          0,
-          15,
-          'leaves 0-15 do not give the stored node (level 4, index 0): a document among them was edited, moved, deleted or inserted, or merkle_nodes was edited',
-        ],
-      ],
+      changed.map((f) => [f.projectId, f.from, f.to, groupText(f)]),
+      [['pa', 0, 15, groupMessage(0, 15, 0)]],
     )
     assert.ok(changed[0]?.message.includes(traceId), 'the edited trace is named')
-    // Checkpoints of 14 and 21 leaves hold leaf 9; the one of 7 does not.
+    // Every checkpoint of pa holds leaf 9; the group after it (16-31) still matches its node.
     assert.deepEqual(
       findingsOf(report, 'checkpoint').map((f) => f.treeSize),
-      [14, 21],
+      [15, 30, 45],
     )
     assert.equal(report.findingCounts.deleted + report.findingCounts.reordered, 0)
+    assert.equal(report.findingCounts.tree, 0, 'the nodes above the group are not reported again')
     const text = await verifyStore(['--store', fx.dir])
     assert.match(text.stdout, /^CHANGED project pa.*: leaves 0-15 do not give the stored node/m)
-    assert.match(text.stdout, /^CHECKPOINT project pa: checkpoint of size 14 does not match/m)
-    assert.match(text.stdout, /^Result: INVALID \(3 findings: 1 changed, 2 checkpoint\)$/m)
+    assert.match(text.stdout, /^CHECKPOINT project pa: checkpoint of size 15 does not match/m)
+    assert.match(text.stdout, /^Result: INVALID \(4 findings: 1 changed, 3 checkpoint\)$/m)
     assert.equal(sha256(fx.path), before, 'the audited file is byte-identical')
   })
 
-  it('reports an edited indexed column as CHANGED (columns), the log itself intact', async () => {
+  it('reports an edit in a later group by that group only, and one in the tail by the checkpoints only', async () => {
     const fx = await buildStore()
-    let traceId = ''
-    tamper(fx.path, (db) => {
-      const row = rowAt(db, 'pb', 4)
-      traceId = row.trace_id
-      db.prepare("UPDATE traces SET user_name = 'mallory' WHERE seq = ?").run(row.seq)
-    })
+    tamper(fx.path, (db) =>
+      editDocument(db, 'pa', 20, (doc) => doc.replace('"alice"', '"eve"'), { columns: true }),
+    )
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
+    // Leaf 20 is in the complete group 16-31: the checkpoint of 15 leaves still matches.
     assert.deepEqual(
-      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.leafIndex, f.message]),
-      [['changed', 'pb', traceId, 4, 'indexed columns disagree with the document']],
+      report.findings.map((f) => [f.kind, f.from ?? f.treeSize, f.message.split(' (')[0]]),
+      [
+        ['changed', 16, 'leaves 16-31 do not give the stored node'],
+        ['checkpoint', 30, 'checkpoint of size 30 does not match the recomputed tree'],
+        ['checkpoint', 45, 'checkpoint of size 45 does not match the recomputed tree'],
+      ],
+    )
+    // Leaf 40 is in the tail (32-44), which no stored node covers: only the checkpoint of 45
+    // leaves (the signed root) tells. Past the last checkpoint nothing would (docs/verify.md).
+    const tail = await buildStore()
+    tamper(tail.path, (db) =>
+      editDocument(db, 'pa', 40, (doc) => doc.replace('"alice"', '"eve"'), { columns: true }),
+    )
+    const tailAudit = await audit(['--store', tail.dir])
+    assert.deepEqual(
+      tailAudit.report.findings.map((f) => [f.kind, f.treeSize]),
+      [['checkpoint', 45]],
     )
   })
 
-  it('reports a deleted row as DELETED with its leaf index; retention explains an old one', async () => {
+  it('reports an indexed value that disagrees with its document as CHANGED (columns), the log itself intact', async () => {
     const fx = await buildStore()
+    const ids: string[] = []
     tamper(fx.path, (db) => {
-      db.prepare('DELETE FROM traces WHERE seq = ?').run(rowAt(db, 'pb', 6).seq)
+      // A dims column (dictionary), a strs column and the time.
+      ids.push(setValue(db, 'pb', 4, 'user_name', 'mallory').values.trace_id ?? '')
+      ids.push(setValue(db, 'pa', 33, 'resource_id', 'a-forged').values.trace_id ?? '')
+      const { block, trace } = atLeaf(db, 'pa', 17)
+      trace.time -= 1
+      writeBlock(db, block)
+      ids.push(trace.values.trace_id ?? '')
     })
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    const columns = 'indexed columns disagree with the document'
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.leafIndex, f.message]),
+      [
+        ['changed', 'pa', ids[2], 17, columns],
+        ['changed', 'pa', ids[1], 33, columns],
+        ['changed', 'pb', ids[0], 4, columns],
+      ],
+    )
+  })
+
+  it('reports a block whose bounds or bloom no longer hold its traces (hidden from queries) as CHANGED (columns)', async () => {
+    // Audit bug (fixed): queries skip a block by its row's min_time/max_time and bloom, so a block
+    // row moved out of the time range or with its bloom cleared hides its traces from the API
+    // while every document, node and checkpoint still agrees. The audit now checks them too.
+    const fx = await buildStore()
+    let hidden: string[] = []
+    let unfiltered: string[] = []
+    let category = ''
+    tamper(fx.path, (db) => {
+      const { block, trace } = atLeaf(db, 'pa', 20)
+      category = trace.values.category ?? ''
+      db.prepare('UPDATE trace_blocks SET min_time = ?, max_time = ? WHERE id = ?').run(
+        NOW - 2 * DAY,
+        NOW - 2 * DAY,
+        block.id,
+      )
+      hidden = block.traces.map((t) => t.values.trace_id ?? '')
+      const other = atLeaf(db, 'pb', 12).block
+      db.prepare('UPDATE trace_blocks SET bloom = zeroblob(length(bloom)) WHERE id = ?').run(
+        other.id,
+      )
+      unfiltered = other.traces.map((t) => t.values.trace_id ?? '')
+    })
+    // The attack works: the API no longer returns these traces.
+    const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
+    try {
+      const filter = { from: NOW - DAY, to: NOW + DAY, category: category as TraceCategory }
+      const pa = await store.traces.page({ ...filter, projectId: 'pa' }, null, 1000)
+      const pb = await store.traces.page(
+        { ...filter, projectId: 'pb', userName: 'bob' },
+        null,
+        1000,
+      )
+      const ids = (page: { traces: TraceRecord[] }): Set<string> =>
+        new Set(page.traces.map((t) => t.trace_id))
+      assert.deepEqual(
+        [hidden.filter((id) => ids(pa).has(id)), unfiltered.filter((id) => ids(pb).has(id))],
+        [[], []],
+      )
+      assert.deepEqual([pa.traces.length, pb.traces.length], [1 + 45 - 15, 15 - 5])
+    } finally {
+      await store.close()
+    }
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    const columns = 'indexed columns disagree with the document'
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
+      [
+        ...hidden.map((id) => ['changed', 'pa', id, columns]),
+        ...unfiltered.map((id) => ['changed', 'pb', id, columns]),
+      ],
+    )
+  })
+
+  it('reports a deleted trace as DELETED with its leaf index; retention explains an old one', async () => {
+    const fx = await buildStore()
+    // The block is cut in two around the trace: every other trace keeps its leaf index.
+    tamper(fx.path, (db) => deleteTrace(db, 'pb', 6, 'split'))
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
     assert.deepEqual(
@@ -373,34 +459,79 @@ describe('opencts verify --store', () => {
     assert.equal(longer.status, 1)
   })
 
-  it('reports deleted rows at the tail, past the last checkpoint', async () => {
+  it('continues after a complete group with a deleted trace, from its stored node', async () => {
     const fx = await buildStore()
     tamper(fx.path, (db) => {
-      for (const leaf of [19, 20])
-        db.prepare('DELETE FROM traces WHERE seq = ?').run(rowAt(db, 'pa', leaf).seq)
+      deleteTrace(db, 'pa', 20, 'split')
+      // An edit after that group must still be found by the group comparison and checkpoints.
+      editDocument(db, 'pa', 35, (doc) => doc.replace('"ubuntu"', '"debian"'), { columns: true })
+    })
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    // Leaf 20 has no row: group 16-31 is bridged with its stored node (its other traces cannot be
+    // checked, the checkpoint of 30 falls inside it: a note), and the tree goes on from there.
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.from ?? f.treeSize, f.message.split(' (')[0]]),
+      [
+        ['deleted', 20, 'leaf 20 has no row'],
+        ['checkpoint', 45, 'checkpoint of size 45 does not match the recomputed tree'],
+      ],
+    )
+    assert.deepEqual(report.notes, [
+      'project pa: 1 checkpoint could not be compared: their size falls inside leaves 16-31, a group with a leaf without row whose lower Merkle levels are not stored',
+    ])
+    const pa = report.projects.find((p) => p.projectId === 'pa')
+    assert.deepEqual([pa?.checkpoints, pa?.covered], [2, 45])
+  })
+
+  it('reports a trace deleted out of a block that closes up: the leaves after it move', async () => {
+    const fx = await buildStore()
+    let deleted = ''
+    const moved = idsOf(fx.path, 'pa', 32, 44)
+    tamper(fx.path, (db) => {
+      // The last block (leaves 30-44) without leaf 31: leaves 31-43 now hold what 32-44 held.
+      deleted = deleteTrace(db, 'pa', 31, 'shift').values.trace_id ?? ''
+    })
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    // Without stored leaf hashes a missing leaf is only seen where no row holds an index: the last
+    // one of the block (44). Group 16-31 ends with the trace that was leaf 32: CHANGED; the tail
+    // 32-44 has no stored node and a leaf without row, so the checkpoint of 45 cannot be compared.
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.from, groupText(f)]),
+      [
+        ['changed', 16, groupMessage(16, 31, 1)],
+        ['deleted', 44, 'leaf 44 has no row (deleted)'],
+      ],
+    )
+    const group = findingsOf(report, 'changed')[0]?.message ?? ''
+    assert.ok(group.includes(moved[0] ?? '-'), 'the trace now at leaf 31 is named')
+    assert.ok(!group.includes(deleted), 'the deleted trace is in no row')
+    assert.equal(report.notes.length, 1)
+  })
+
+  it('reports deleted traces at the tail, past the last checkpoint', async () => {
+    const fx = await buildStore()
+    tamper(fx.path, (db) => {
+      for (const leaf of [43, 44]) deleteTrace(db, 'pa', leaf, 'split')
     })
     const { status, report } = await audit(['--store', fx.dir], () => NOW + 8 * DAY)
-    // Leaves 19-20 are covered by the checkpoint of 21 leaves, signed NOW: expired 8 days later.
-    assert.equal(status, 0)
+    // Leaves 43-44 are covered by the checkpoint of 45 leaves, signed NOW: expired 8 days later.
+    assert.equal(status, 0, JSON.stringify(report.findings))
     const now = await audit(['--store', fx.dir])
     assert.equal(now.status, 1)
     assert.deepEqual(
       findingsOf(now.report, 'deleted').map((f) => [f.from, f.to, f.count]),
-      [[19, 20, 2]],
+      [[43, 44, 2]],
     )
     assert.equal(report.projects.find((p) => p.projectId === 'pa')?.expired, 2)
   })
 
-  it('reports swapped documents as REORDERED, naming the leaf whose content each holds', async () => {
+  it('reports swapped documents as CHANGED: the group, and each trace by its columns', async () => {
     const fx = await buildStore()
-    const ids: string[] = []
+    let ids: string[] = []
     tamper(fx.path, (db) => {
-      const a = rowAt(db, 'pa', 3)
-      const b = rowAt(db, 'pa', 4)
-      ids.push(a.trace_id, b.trace_id)
-      const set = db.prepare('UPDATE traces SET doc = ? WHERE seq = ?')
-      set.run(b.doc, a.seq)
-      set.run(a.doc, b.seq)
+      ids = swapDocuments(db, 'pa', 3, 4).map((t) => t.values.trace_id ?? '')
     })
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
@@ -420,78 +551,81 @@ describe('opencts verify --store', () => {
     for (const id of ids) assert.ok(changed[0]?.message.includes(id))
     assert.deepEqual(
       findingsOf(report, 'checkpoint').map((f) => f.treeSize),
-      [7, 14, 21],
+      [15, 30, 45],
     )
   })
 
-  it('reports swapped leaf indexes as out of commit order, each holding the other leaf', async () => {
+  it('reports two traces swapped with their seqs as out of commit order', async () => {
     const fx = await buildStore()
-    const ids: string[] = []
+    let pb: string[] = []
+    let pa: string[] = []
     tamper(fx.path, (db) => {
-      const a = rowAt(db, 'pb', 10)
-      const b = rowAt(db, 'pb', 11)
-      ids.push(a.trace_id, b.trace_id)
-      const set = db.prepare('UPDATE traces SET leaf_index = ? WHERE seq = ?')
-      set.run(11, a.seq)
-      set.run(10, b.seq)
+      pb = reorder(db, 'pb', 10, 11).map((t) => t.values.trace_id ?? '')
+      pa = reorder(db, 'pa', 36, 37).map((t) => t.values.trace_id ?? '')
     })
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
+    // Leaf 10 now holds the trace committed after the one at leaf 11. Leaf hashes are not stored:
+    // "holds the content of leaf j" can no longer be told, the commit order still can.
     assert.deepEqual(
-      findingsOf(report, 'reordered').map((f) => [f.traceId, f.leafIndex, f.message]),
-      // Leaf hashes are not stored: "holds the content of leaf j" can no longer be told.
-      [[ids[1], 10, 'out of commit order: leaf 10 is stored after leaf 11']],
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.leafIndex, f.message]),
+      [
+        ['reordered', 'pa', pa[1], 36, 'out of commit order: leaf 36 is stored after leaf 37'],
+        ['reordered', 'pb', pb[1], 10, 'out of commit order: leaf 10 is stored after leaf 11'],
+      ],
     )
     assert.equal(report.findingCounts.deleted, 0, 'the leaf came late, it was not deleted')
   })
 
-  it('reports a duplicated leaf index', async () => {
+  it('reports a block whose leaves overlap the one before as duplicates, and the leaf it leaves out', async () => {
     const fx = await buildStore()
-    let ids: string[] = []
+    let dup = ''
     tamper(fx.path, (db) => {
-      const a = rowAt(db, 'pb', 2)
-      const b = rowAt(db, 'pb', 3)
-      ids = [a.trace_id, b.trace_id]
-      db.prepare('UPDATE traces SET leaf_index = 2 WHERE seq = ?').run(b.seq)
+      // pb's second block (leaves 5-9) is made to start at leaf 4.
+      const { block, trace } = atLeaf(db, 'pb', 5)
+      dup = trace.values.trace_id ?? ''
+      block.minLeaf = 4
+      writeBlock(db, block)
     })
-    const { report } = await audit(['--store', fx.dir])
-    const dup = findingsOf(report, 'reordered').find((f) => f.message.startsWith('duplicates'))
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
     assert.deepEqual(
-      [dup?.traceId, dup?.message],
-      [ids[1], `duplicates leaf 2 (held by trace ${ids[0]})`],
-    )
-    assert.deepEqual(
-      findingsOf(report, 'deleted').map((f) => [f.from, f.to]),
-      [[3, 3]],
+      report.findings.map((f) => [f.kind, f.traceId, f.from ?? f.leafIndex, f.message]),
+      [
+        ['deleted', undefined, 9, 'leaf 9 has no row (deleted)'],
+        // The store's lookup of leaf 4 now finds the overlapping block (the later one), so the
+        // first holder cannot be named: it would be the duplicate itself.
+        ['reordered', dup, 4, 'duplicates leaf 4'],
+      ],
     )
   })
 
-  it('catches an edit whose leaf hash, ancestors and tree were rewritten, by the signed checkpoints', async () => {
+  it('catches an edit whose ancestors and tree were rewritten, by the signed checkpoints', async () => {
     const fx = await buildStore()
     tamper(fx.path, (db) => {
-      const row = rowAt(db, 'pa', 5)
-      const trace = { ...(JSON.parse(row.doc) as TraceRecord), resource_name: 'innocent' }
-      db.prepare('UPDATE traces SET doc = ?, resource_name = ? WHERE seq = ?').run(
-        traceDocument(trace),
-        'innocent',
-        row.seq,
+      editDocument(
+        db,
+        'pa',
+        5,
+        (doc) => traceDocument({ ...(JSON.parse(doc) as TraceRecord), resource_name: 'innocent' }),
+        { columns: true },
       )
       rewriteTree(db, 'pa')
     })
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
-    // Rows, leaf hashes and the stored tree agree with each other: only the checkpoints tell.
+    // Documents, columns and the stored tree agree with each other: only the checkpoints tell.
     assert.deepEqual(
       report.findings.map((f) => [f.kind, f.projectId, f.treeSize]),
       [
-        ['checkpoint', 'pa', 7],
-        ['checkpoint', 'pa', 14],
-        ['checkpoint', 'pa', 21],
+        ['checkpoint', 'pa', 15],
+        ['checkpoint', 'pa', 30],
+        ['checkpoint', 'pa', 45],
       ],
     )
     assert.match(
       report.findings[0]?.message ?? '',
-      /^checkpoint of size 7 does not match the recomputed tree/,
+      /^checkpoint of size 15 does not match the recomputed tree/,
     )
 
     // The attacker also deletes the stored checkpoints: a note saved outside the file still tells.
@@ -509,12 +643,12 @@ describe('opencts verify --store', () => {
       ],
     )
     const blindText = await verifyStore(['--store', fx.dir])
-    assert.match(blindText.stdout, /^project pa: .*, 21 leaves after the last checkpoint,/m)
+    assert.match(blindText.stdout, /^project pa: .*, 45 leaves after the last checkpoint,/m)
     const anchored = await audit(['--store', fx.dir, '--checkpoints', saved])
     assert.equal(anchored.status, 1)
     assert.deepEqual(
       anchored.report.findings.map((f) => [f.kind, f.projectId, f.treeSize, f.source]),
-      [['checkpoint', 'pa', 14, saved]],
+      [['checkpoint', 'pa', 30, saved]],
     )
     assert.equal(anchored.report.projects.find((p) => p.projectId === 'pb')?.externalCheckpoints, 1)
   })
@@ -523,10 +657,10 @@ describe('opencts verify --store', () => {
     const fx = await buildStore()
     let forgedKeyId = ''
     tamper(fx.path, (db) => {
-      const row = rowAt(db, 'pa', 2)
-      const trace = { ...(JSON.parse(row.doc) as TraceRecord), message: 'nothing happened' }
-      db.prepare('UPDATE traces SET doc = ? WHERE seq = ?').run(traceDocument(trace), row.seq)
-      rewriteTree(db, 'pa')
+      editDocument(db, 'pa', 2, (doc) =>
+        traceDocument({ ...(JSON.parse(doc) as TraceRecord), message: 'nothing happened' }),
+      )
+      const tree = rewriteTree(db, 'pa')
       // A key of the same name, added to the file, signs checkpoints of the rewritten tree.
       const { publicKey, privateKey } = generateKeyPairSync('ed25519')
       forgedKeyId = publicKeyId('opencts-test', publicKey).toString('hex')
@@ -539,17 +673,10 @@ describe('opencts verify --store', () => {
         'x',
         NOW,
       )
-      const docs = db
-        .prepare(
-          "SELECT doc FROM traces WHERE project_id = 'pa' AND leaf_index IS NOT NULL ORDER BY leaf_index",
-        )
-        .all() as { doc: string }[]
-      const tree = new MemoryTree()
-      for (const { doc } of docs) tree.appendHash(documentLeafHash(doc))
       const update = db.prepare(
         "UPDATE merkle_checkpoints SET root = ?, note = ? WHERE project_id = 'pa' AND size = ?",
       )
-      for (const size of [7, 14, 21]) {
+      for (const size of [15, 30, 45]) {
         const root = tree.root(size)
         const cp = { origin: checkpointOrigin('pa'), size, root, time: NOW }
         assert.equal(
@@ -569,7 +696,7 @@ describe('opencts verify --store', () => {
     assert.equal(report.keysFrom, 'trusted')
     assert.deepEqual(
       report.findings.map((f) => [f.kind, f.projectId, f.treeSize, f.message]),
-      [7, 14, 21].map((size) => [
+      [15, 30, 45].map((size) => [
         'checkpoint',
         'pa',
         size,
@@ -589,12 +716,10 @@ describe('opencts verify --store', () => {
     )
   })
 
-  it('reports a row inserted without a leaf index after logged rows (behind the log)', async () => {
+  it('reports a block inserted without a leaf index after logged traces (behind the log)', async () => {
     const fx = await buildStore()
     const forged = makeTrace({ project_id: 'pa', time: NOW - 5000 })
-    tamper(fx.path, (db) =>
-      db.prepare(INSERT_TRACE_SQL).run(...traceRow(forged, traceDocument(forged))),
-    )
+    tamper(fx.path, (db) => insertTrace(db, 'pa', forged, 'block'))
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
     assert.deepEqual(
@@ -604,13 +729,107 @@ describe('opencts verify --store', () => {
     assert.match(report.findings[0]?.message ?? '', /inserted behind the log/)
   })
 
+  it('reports a trace stored without a leaf index in a project with no log, after the log was on', async () => {
+    // Audit bug (fixed): the "behind the log" rule was per project, so a forged trace of a project
+    // with no logged trace yet passed as "not in the log". The log is on for every project at
+    // once: a trace without a leaf index committed after any logged trace is behind the log.
+    const fx = await buildStore()
+    const forged = makeTrace({ project_id: 'px', time: NOW - 5000 })
+    tamper(fx.path, (db) => insertTrace(db, 'px', forged, 'block'))
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
+      [
+        [
+          'inserted',
+          'px',
+          forged.trace_id,
+          'stored without a leaf index after the log was on (inserted behind the log)',
+        ],
+      ],
+    )
+  })
+
+  it('reports traces at commit positions no commit gives: below the first, or taken twice', async () => {
+    // Audit bug (fixed): rows were read from seq 1 on, so a block at seq 0 or below was never
+    // audited (yet served by queries); and a forged trace reusing the seq of an earlier one
+    // passed as stored before the log (and could fall between two audit pages).
+    const fx = await buildStore()
+    const below = makeTrace({ project_id: 'pb', time: NOW - 30_000 })
+    const twice = makeTrace({ project_id: 'pb', time: NOW - 30_000 })
+    tamper(fx.path, (db) => {
+      insertBlock(db, 'pb', null, [traceOf(below, 0)])
+      // Seq 2 is p1's trace, stored while the log was off.
+      insertBlock(db, 'pb', null, [traceOf(twice, 2)])
+    })
+    const readonly = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
+    after(() => readonly.close())
+    for (const pageSize of [1000, 2, 1]) {
+      const report = await auditStore(readonly.merkle, { now: NOW, pageSize })
+      assert.deepEqual(
+        report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.seq, f.message]),
+        [
+          [
+            'inserted',
+            'pb',
+            below.trace_id,
+            0,
+            'commit position 0 is below the first one (1): no commit gives it',
+          ],
+          [
+            'inserted',
+            'pb',
+            twice.trace_id,
+            2,
+            'commit position 2 is held by another trace too: no commit gives it twice',
+          ],
+        ],
+        `page size ${pageSize}`,
+      )
+      assert.equal(report.rows, 2 + 2 + BATCHES * (PER_BATCH.pa + PER_BATCH.pb))
+    }
+    const { status } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+  })
+
+  it('reports a trace inserted into a block: at its end beyond the tree, inside it moving the leaves after it', async () => {
+    const fx = await buildStore()
+    const atEnd = makeTrace({ project_id: 'pa', time: NOW - 5000 })
+    const inside = makeTrace({ project_id: 'pb', time: NOW - 5000 })
+    tamper(fx.path, (db) => {
+      insertTrace(db, 'pa', atEnd, { leaf: 45 })
+      insertTrace(db, 'pb', inside, { leaf: 7 })
+    })
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    // pb: the forged trace takes leaf 7 with the newest seq, so it comes last in commit order;
+    // the traces after it in its block (7-9) move to leaves 8-10 and overlap the next block.
+    const messages = report.findings.map((f) => [
+      f.kind,
+      f.projectId,
+      f.traceId ?? '',
+      f.message.split(' (')[0],
+    ])
+    assert.deepEqual(messages, [
+      ['inserted', 'pa', atEnd.trace_id, 'leaf index 45 is beyond the stored tree of 45 leaves'],
+      ...messages.filter((m) => m[1] === 'pb'),
+    ])
+    const pb = report.findings.filter((f) => f.projectId === 'pb')
+    assert.ok(
+      pb.some((f) => f.kind === 'reordered' && f.traceId === inside.trace_id),
+      JSON.stringify(pb),
+    )
+    assert.ok(pb.some((f) => f.message.startsWith('duplicates leaf 10')))
+  })
+
   it('reports a forged checkpoint and a tree cut short', async () => {
     const fx = await buildStore()
     tamper(fx.path, (db) => {
       db.prepare(
         "UPDATE merkle_checkpoints SET note = replace(note, 'time ', 'time 1') WHERE project_id = 'pb' AND size = 5",
       ).run()
-      db.prepare("UPDATE merkle_trees SET size = 20 WHERE project_id = 'pa'").run()
+      db.prepare("UPDATE merkle_trees SET size = 44 WHERE project_id = 'pa'").run()
     })
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
@@ -621,16 +840,16 @@ describe('opencts verify --store', () => {
     )
     assert.ok(
       messages.includes(
-        'checkpoint pa checkpoint of size 21 is larger than the stored tree of 20 leaves',
+        'checkpoint pa checkpoint of size 45 is larger than the stored tree of 44 leaves',
       ),
       messages.join('\n'),
     )
     assert.ok(
-      messages.some((m) => m.startsWith('inserted pa leaf index 20 is beyond the stored tree')),
+      messages.some((m) => m.startsWith('inserted pa leaf index 44 is beyond the stored tree')),
     )
   })
 
-  it('reports edited and missing stored nodes as TREE findings', async () => {
+  it('reports edited and missing stored nodes as CHANGED groups and TREE findings', async () => {
     const fx = await buildStore()
     tamper(fx.path, (db) => {
       // The stored node of pa's leaves 0-15 (the lowest stored level): the documents and the
@@ -638,30 +857,46 @@ describe('opencts verify --store', () => {
       db.prepare(
         "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE project_id = 'pa' AND level = 4 AND idx = 0",
       ).run()
-      // A leaf of pb whose row is gone, in a group of 16 not complete: nothing bridges it.
-      db.prepare('DELETE FROM traces WHERE seq = ?').run(rowAt(db, 'pb', 8).seq)
+      // A leaf of pb whose trace is gone, in a group of 16 not complete: nothing bridges it.
+      deleteTrace(db, 'pb', 8, 'split')
     })
     const { status, report } = await audit(['--store', fx.dir])
     assert.equal(status, 1)
     assert.deepEqual(
-      report.findings.map((f) => `${f.kind} ${f.projectId} ${f.message.split(' (traces ')[0]}`),
-      [
-        'changed pa leaves 0-15 do not give the stored node (level 4, index 0): a document among them was edited, moved, deleted or inserted, or merkle_nodes was edited',
-        'deleted pb leaf 8 has no row (deleted)',
-      ],
+      report.findings.map((f) => `${f.kind} ${f.projectId} ${groupText(f)}`),
+      [`changed pa ${groupMessage(0, 15, 0)}`, 'deleted pb leaf 8 has no row (deleted)'],
     )
     assert.equal(report.findingCounts.checkpoint, 0, 'pa still matches its checkpoints')
     assert.deepEqual(report.notes, [
       'project pb: 2 checkpoints could not be compared: their size falls inside leaves 0-14, a group with a leaf without row whose lower Merkle levels are not stored',
     ])
     assert.equal(report.projects.find((p) => p.projectId === 'pb')?.recomputedRoot, null)
+
+    // A node above the lowest stored level: TREE; a missing one stops the recomputation.
+    const other = await buildStore()
+    tamper(other.path, (db) =>
+      db
+        .prepare(
+          "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE project_id = 'pa' AND level = 5 AND idx = 0",
+        )
+        .run(),
+    )
+    const upper = await audit(['--store', other.dir])
+    assert.deepEqual(
+      upper.report.findings.map((f) => [f.kind, f.projectId, f.message]),
+      [
+        [
+          'tree',
+          'pa',
+          'stored node (level 5, index 0) differs from the one the documents give (leaves 0-31; merkle_nodes were edited)',
+        ],
+      ],
+    )
   })
 
   it('audits one project with --project-id and draws progress on a terminal', async () => {
     const fx = await buildStore()
-    tamper(fx.path, (db) => {
-      db.prepare('DELETE FROM traces WHERE seq = ?').run(rowAt(db, 'pb', 1).seq)
-    })
+    tamper(fx.path, (db) => deleteTrace(db, 'pb', 1, 'split'))
     const { status, report } = await audit(['--store', fx.dir, '--project-id', 'pa'])
     assert.equal(status, 0)
     assert.deepEqual(
@@ -673,6 +908,63 @@ describe('opencts verify --store', () => {
     assert.equal(run.status, 1)
     assert.match(run.stderr, /verify --store: [\d,]+ rows checked \(100%\)/)
     assert.match(run.stdout, /^DELETED project pb: leaf 1 has no row \(deleted\)$/m)
+  })
+
+  it('finds tampering inside a merged block (seqs not contiguous: kept as offsets)', async () => {
+    // Nine small batches per project: the writer merges a project's small blocks into one whose
+    // seqs interleave with the other project's, listed as seq offsets in its dims.
+    const dir = mkdtempSync(join(tmpdir(), 'opencts-verify-merged-'))
+    dirs.push(dir)
+    const path = join(dir, 'opencts.db')
+    const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+    const clock = { now: () => NOW }
+    const keys = new LogKeys({ store: store.merkle, sealer: PLAIN_SEALER, clock, keyName: 'k' })
+    const checkpointer = new Checkpointer({ store: store.merkle, keys, clock, intervalMs: 1000 })
+    // Yesterday noon: blocks of two days are never merged, and these all fall in one.
+    const noon = Math.floor(NOW / DAY) * DAY - DAY / 2
+    for (let b = 0; b < 9; b++) {
+      const batch: TraceRecord[] = []
+      for (let i = 0; i < 3; i++) {
+        batch.push(makeTrace({ project_id: 'pa', time: noon + b * 10 + i }))
+        batch.push(makeTrace({ project_id: 'pb', time: noon + b * 10 + i }))
+      }
+      await store.traces.append(batch)
+      await checkpointer.runOnce()
+    }
+    await store.close()
+    const seqsOf = (): number[] =>
+      tamper(path, (db) => projectBlocks(db, 'pa').flatMap((b) => b.traces.map((t) => t.seq)))
+    const seqs = seqsOf()
+    assert.equal(seqs.length, 27)
+    assert.ok(
+      seqs.some((seq, i) => i > 0 && seq !== (seqs[i - 1] ?? 0) + 1),
+      'pa holds a merged block with seq gaps',
+    )
+    assert.equal((await audit(['--store', dir])).status, 0)
+    let moved = ''
+    tamper(path, (db) => {
+      editDocument(db, 'pa', 7, (doc) => doc.replace('"img-1"', '"img-2"'), { columns: true })
+      moved = reorder(db, 'pa', 20, 21)[1].values.trace_id ?? ''
+    })
+    assert.deepEqual(seqsOf().slice(0, 20), seqs.slice(0, 20), 'the other seqs are kept')
+    const { status, report } = await audit(['--store', dir])
+    assert.equal(status, 1)
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.traceId, f.from ?? f.leafIndex ?? f.treeSize]),
+      [
+        ['changed', undefined, 0],
+        ['reordered', moved, 20],
+        // Checkpoints past leaf 7 and before the reordered leaf 20 left a gap in the tail (16-26).
+        ...report.findings
+          .filter((f) => f.kind === 'checkpoint')
+          .map((f) => ['checkpoint', undefined, f.treeSize]),
+      ],
+    )
+    assert.deepEqual(
+      findingsOf(report, 'checkpoint').map((f) => f.treeSize),
+      [9, 12, 15, 18],
+    )
+    assert.equal(report.notes.length, 1, 'checkpoints 21-27 fall in the group of the gap')
   })
 
   it('refuses bad command lines and missing stores (usage errors, exit 2)', async () => {

@@ -17,7 +17,10 @@
  *   INSERTED; indexes no row holds are DELETED, unless a checkpoint signed more than the retention
  *   before `now` already covered them (then retention deleted them: `expired`, not a finding);
  * - a row without a leaf index is "not in the log" (stored while the log was off: not a finding)
- *   before the project's first logged row, and INSERTED ("behind the log") after it;
+ *   before the first logged row of any project, and INSERTED ("behind the log") after it (the log
+ *   is on for every project at once);
+ * - a row whose commit position no commit gives (below 1, or the seq of another row: a forged
+ *   block or row) is INSERTED; rows are read from below every seq so that such rows are read too;
  * - the tree is recomputed leaf by leaf (integrity/streaming-root): leaf i is the hash of the
  *   first row that holds index i, in commit order, or the stored leaf hash when no row holds it
  *   (reported as deleted). At each checkpoint's size its root must equal the signed root, and the
@@ -162,6 +165,10 @@ export interface StoreAuditReport {
   readonly notes: string[]
 }
 
+/** The first commit position every engine gives (seqs count from 1). */
+const FIRST_SEQ = 1
+/** Where the audit starts reading: below every commit position, so forged ones are read too. */
+const READ_FROM = Number.MIN_SAFE_INTEGER
 const DEFAULT_PAGE_SIZE = 1000
 const DEFAULT_MAX_FINDINGS = 1000
 const CHECKPOINT_PAGE = 256
@@ -193,6 +200,11 @@ export const STORE_REASON = {
     `duplicates leaf ${leaf}${other === undefined ? '' : ` (held by trace ${other})`}`,
   behindLog: (leaf: number) =>
     `stored without a leaf index after leaf ${leaf} of the log (inserted behind the log)`,
+  behindStoreLog: 'stored without a leaf index after the log was on (inserted behind the log)',
+  seqBelow: (seq: number) =>
+    `commit position ${seq} is below the first one (${FIRST_SEQ}): no commit gives it`,
+  seqTwice: (seq: number) =>
+    `commit position ${seq} is held by another trace too: no commit gives it twice`,
   beyondTree: (leaf: number, size: number) =>
     `leaf index ${leaf} is beyond the stored tree of ${size} leaves`,
   deleted: (from: number, to: number) =>
@@ -626,12 +638,18 @@ class ProjectAuditor {
     }
   }
 
-  /** Checks one row of this project (rows come in commit order). */
-  async row(row: AuditRow): Promise<void> {
+  /**
+   * Checks one row of this project (rows come in commit order); `seqProblem` is why its commit
+   * position is one no commit gives, `afterLog` whether a logged row (of any project) came before.
+   */
+  async row(row: AuditRow, seqProblem: string | undefined, afterLog: boolean): Promise<void> {
     this.rows++
+    if (seqProblem !== undefined) this.#rowFinding('inserted', row, seqProblem)
     if (!row.columnsMatch) this.#rowFinding('changed', row, STORE_REASON.columns)
     if (row.leafIndex === null) {
       if (this.#logged) this.#rowFinding('inserted', row, STORE_REASON.behindLog(this.#lastLeaf))
+      // The log is on for every project at once: after any logged row, every row gets a leaf.
+      else if (afterLog) this.#rowFinding('inserted', row, STORE_REASON.behindStoreLog)
       else this.notInLog++
       return
     }
@@ -1047,32 +1065,57 @@ export async function auditStore(
 
   let read = 0
   let rows = 0
-  // Bounded: each page starts after the last one's highest commit position.
-  for (let after = 0; ;) {
-    const page = await merkle.auditRows(after, pageSize)
+  let previousSeq: number | undefined
+  let afterLog = false
+  // Rows are read from below every commit position, so that a forged one (0, negative) is read
+  // too. Two rows may share a seq only in a forged store; so that none falls between two pages,
+  // the next page starts again at the last seq and skips the rows of it already read (`carry`).
+  let after = READ_FROM
+  let carry = 0
+  let limit = pageSize
+  // Bounded: each page ends past the last one's highest seq, or (a page of one seq) reads it again
+  // with twice the limit, until it holds every row of that seq.
+  for (;;) {
+    const page = await merkle.auditRows(after, limit)
     const last = page.at(-1)
     if (last === undefined || last.seq <= after) break
+    let start = 0
+    while (start < carry && page[start]?.seq === previousSeq) start++
+    const fresh = page.slice(start)
     const leaves = new Map<string, number[]>()
-    for (const row of page) {
+    for (const row of fresh) {
       if (row.leafIndex === null || !wanted(row.projectId)) continue
       const list = leaves.get(row.projectId)
       if (list === undefined) leaves.set(row.projectId, [row.leafIndex])
       else list.push(row.leafIndex)
     }
     for (const [projectId, list] of leaves) await (await project(projectId)).prefetch(list)
-    for (const row of page) {
+    for (const row of fresh) {
       read++
+      const seqProblem =
+        row.seq < FIRST_SEQ
+          ? STORE_REASON.seqBelow(row.seq)
+          : row.seq === previousSeq
+            ? STORE_REASON.seqTwice(row.seq)
+            : undefined
+      previousSeq = row.seq
+      const logged = afterLog
+      if (row.leafIndex !== null) afterLog = true
       if (!wanted(row.projectId)) continue
       rows++
-      await (await project(row.projectId)).row(row)
+      await (await project(row.projectId)).row(row, seqProblem, logged)
     }
-    after = last.seq
     options.onProgress?.({
       rows: read,
-      seq: after,
+      seq: last.seq,
       ...(options.headSeq === undefined ? {} : { headSeq: options.headSeq }),
     })
-    if (page.length < pageSize) break
+    if (page.length < limit) break
+    const atLast = page.filter((row) => row.seq === last.seq).length
+    // Read again from the last seq (skipping its rows read); a page of that seq only: twice as many.
+    limit = atLast === page.length ? limit * 2 : pageSize
+    after = last.seq - 1
+    carry = atLast
   }
   for (const auditor of projects.values()) await auditor.finish()
   findings.sort(compareFindings)

@@ -32,6 +32,9 @@ import { run } from './driver-errors.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
 import { columnsMatch } from '../trace-columns.js'
 import type { BlockTraceStore } from './blocks/block-trace-store.js'
+import { filterKeys, type BlockEntry } from './blocks/block-codec.js'
+import type { BlockMeta } from './blocks/block-directory.js'
+import { bloomMayContain } from './blocks/bloom.js'
 import { checkpointOf, type CheckpointRow } from '../rows.js'
 
 const SELECT_SIZE_SQL = 'SELECT size FROM merkle_trees WHERE project_id = ?'
@@ -425,16 +428,24 @@ export class SqliteMerkleStore implements MerkleLogStore {
     )
   }
 
+  /**
+   * `columnsMatch` also covers what queries read before the indexed values: the block row's
+   * bounds and bloom must hold the trace, or a query skips it (a trace hidden from the API while
+   * its document, the tree and the checkpoints still agree).
+   */
   auditRows(afterSeq: number, limit: number): Promise<AuditRow[]> {
     return run('read', () =>
-      this.#traces.scan(afterSeq, limit).map((row) => ({
-        seq: row.seq,
-        projectId: row.meta.projectId,
-        traceId: String(this.#traces.columnsAt(row.meta, row.position).trace_id),
-        leafIndex: row.meta.minLeaf === null ? null : row.meta.minLeaf + row.position,
-        document: row.document,
-        columnsMatch: columnsMatch(this.#traces.columnsAt(row.meta, row.position), row.document),
-      })),
+      this.#traces.scan(afterSeq, limit).map((row) => {
+        const columns = this.#traces.columnsAt(row.meta, row.position)
+        return {
+          seq: row.seq,
+          projectId: row.meta.projectId,
+          traceId: String(columns.trace_id),
+          leafIndex: row.meta.minLeaf === null ? null : row.meta.minLeaf + row.position,
+          document: row.document,
+          columnsMatch: columnsMatch(columns, row.document) && blockHolds(row, columns),
+        }
+      }),
     )
   }
 
@@ -442,4 +453,19 @@ export class SqliteMerkleStore implements MerkleLogStore {
   storedLeafHash(): Promise<Buffer | undefined> {
     return Promise.resolve(undefined)
   }
+}
+
+/** Whether a block row's bounds and bloom hold one of its traces (see `auditRows`). */
+function blockHolds(
+  row: { readonly meta: BlockMeta; readonly seq: number; readonly position: number },
+  columns: Readonly<Record<string, unknown>>,
+): boolean {
+  const { meta } = row
+  const time = columns.time
+  if (typeof time !== 'number' || time < meta.minTime || time > meta.maxTime) return false
+  if (row.seq < meta.minSeq || row.seq > meta.maxSeq || row.position >= meta.count) return false
+  const keys = new Set<string>()
+  filterKeys(columns as BlockEntry['values'], keys)
+  for (const key of keys) if (!bloomMayContain(meta.bloom, key)) return false
+  return true
 }

@@ -1,0 +1,420 @@
+/**
+ * @module test/helpers/block-tamper
+ * Test helper: edits an SQLite file of the block layout (schema version 8) behind OpenCTS's back,
+ * as someone with the file and the source would: a block is decoded with the block codec, changed
+ * and re-encoded with `encodeBlock` (seq offsets kept), and its `trace_blocks` row rewritten with
+ * consistent bounds (count, min/max time, min/max seq, min_leaf) so that the store reads it as it
+ * would read a block it wrote. `trace_keys` is kept in step for deleted and inserted traces.
+ *
+ * A trace is found by project and leaf index (leaf = min_leaf + position) or by project and trace
+ * id; its seq is min_seq + position, or min_seq + seqOffsets[position] in a merged block.
+ */
+import assert from 'node:assert/strict'
+import Database from 'better-sqlite3'
+import { MemoryTree } from '../../src/integrity/merkle.js'
+import { documentLeafHash } from '../../src/log/trace-log-hashing.js'
+import type { TraceRecord } from '../../src/model/index.js'
+import {
+  decodeDims,
+  decodeStrings,
+  DIM_COLUMNS,
+  encodeBlock,
+  ranksOf,
+  readDocuments,
+  valueAt,
+  type BlockEntry,
+  type DimColumn,
+  type StrColumn,
+} from '../../src/store/sqlite/blocks/block-codec.js'
+import {
+  KEY_BUCKET_SEQS,
+  MERKLE_MIN_STORED_LEVEL,
+} from '../../src/store/sqlite/blocks/block-schema.js'
+import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
+import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
+import { traceDocument } from '../../src/model/trace-leaf.js'
+
+/** One trace of a decoded block: its seq, time, indexed values and stored document. */
+export interface TamperTrace {
+  seq: number
+  time: number
+  values: Record<DimColumn | StrColumn, string | null>
+  document: string
+}
+
+/** A decoded `trace_blocks` row: its traces in position order. */
+export interface TamperBlock {
+  readonly id: number
+  readonly projectId: string
+  minLeaf: number | null
+  traces: TamperTrace[]
+}
+
+interface BlockRow {
+  id: number
+  project_id: string
+  min_leaf: number | null
+  min_seq: number
+  dims: Buffer
+  strs: Buffer
+  body: Buffer
+}
+
+/** Runs `edit` on the file with the SQLite driver, in one transaction. */
+export function tamper<T>(path: string, edit: (db: Database.Database) => T): T {
+  const db = new Database(path)
+  try {
+    return db.transaction(() => edit(db))()
+  } finally {
+    db.close()
+  }
+}
+
+function decode(row: BlockRow): TamperBlock {
+  const dims = decodeDims(row.dims)
+  const strs = decodeStrings(row.strs)
+  const docs = readDocuments(row.body, dims, Array.from(ranksOf(dims)))
+  const traces: TamperTrace[] = []
+  for (let p = 0; p < dims.count; p++) {
+    const values = {
+      trace_id: strs.traceIds[p] ?? '',
+      resource_id: valueAt(strs.columns.resource_id, p),
+      resource_name: valueAt(strs.columns.resource_name, p),
+    } as Record<DimColumn | StrColumn, string | null>
+    for (const column of DIM_COLUMNS) values[column] = valueAt(dims.columns[column], p)
+    traces.push({
+      seq: row.min_seq + (dims.seqOffsets?.[p] ?? p),
+      time: dims.times[p] ?? 0,
+      values,
+      document: docs[p] ?? '',
+    })
+  }
+  return { id: row.id, projectId: row.project_id, minLeaf: row.min_leaf, traces }
+}
+
+/** Every block of a project, decoded, by min_seq. */
+export function projectBlocks(db: Database.Database, projectId: string): TamperBlock[] {
+  const rows = db
+    .prepare('SELECT * FROM trace_blocks WHERE project_id = ? ORDER BY min_seq')
+    .all(projectId) as BlockRow[]
+  return rows.map(decode)
+}
+
+/** A trace's block and position. */
+export interface TraceAt {
+  readonly block: TamperBlock
+  readonly position: number
+  readonly trace: TamperTrace
+}
+
+/** The block and position of a project's leaf (leaf = min_leaf + position). */
+export function atLeaf(db: Database.Database, projectId: string, leaf: number): TraceAt {
+  for (const block of projectBlocks(db, projectId)) {
+    if (block.minLeaf === null) continue
+    const position = leaf - block.minLeaf
+    const trace = block.traces[position]
+    if (position >= 0 && trace !== undefined) return { block, position, trace }
+  }
+  assert.fail(`leaf ${leaf} of ${projectId} is in no block`)
+}
+
+/** The block and position of a project's trace by its id. */
+export function atTrace(db: Database.Database, projectId: string, traceId: string): TraceAt {
+  for (const block of projectBlocks(db, projectId)) {
+    const position = block.traces.findIndex((t) => t.values.trace_id === traceId)
+    const trace = block.traces[position]
+    if (trace !== undefined) return { block, position, trace }
+  }
+  assert.fail(`trace ${traceId} of ${projectId} is in no block`)
+}
+
+/**
+ * Re-encodes a block and rewrites its row (every bound from its traces; min_leaf as the block
+ * says). Traces must stay in position order; their seqs need not be ascending (a reorder).
+ */
+export function writeBlock(db: Database.Database, block: TamperBlock): void {
+  if (block.traces.length === 0) {
+    db.prepare('DELETE FROM trace_blocks WHERE id = ?').run(block.id)
+    return
+  }
+  const { row, values } = encodeRow(block)
+  const changed = db
+    .prepare(
+      `UPDATE trace_blocks SET project_id = ?, count = ?, min_time = ?, max_time = ?, min_seq = ?,
+         max_seq = ?, min_leaf = ?, dims = ?, strs = ?, body = ?, bloom = ? WHERE id = ?`,
+    )
+    .run(...values, row.id).changes
+  assert.equal(changed, 1, `block ${block.id} rewritten`)
+}
+
+/** Adds a block row (for traces inserted behind the log's back); returns its id. */
+export function insertBlock(
+  db: Database.Database,
+  projectId: string,
+  minLeaf: number | null,
+  traces: TamperTrace[],
+): number {
+  const { values } = encodeRow({ id: 0, projectId, minLeaf, traces })
+  const id = Number(
+    db
+      .prepare(
+        `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
+           min_leaf, dims, strs, body, bloom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(...values).lastInsertRowid,
+  )
+  for (const t of traces) addKey(db, projectId, t)
+  return id
+}
+
+function encodeRow(block: TamperBlock): {
+  row: TamperBlock
+  values: (string | number | null | Buffer)[]
+} {
+  const seqs = block.traces.map((t) => t.seq)
+  const minSeq = Math.min(...seqs)
+  const entries: BlockEntry[] = block.traces.map((t) => ({
+    time: t.time,
+    values: t.values,
+    document: t.document,
+    seqOffset: t.seq - minSeq,
+  }))
+  const enc = encodeBlock(entries)
+  return {
+    row: block,
+    values: [
+      block.projectId,
+      enc.count,
+      enc.minTime,
+      enc.maxTime,
+      minSeq,
+      Math.max(...seqs),
+      block.minLeaf,
+      enc.dims,
+      enc.strs,
+      enc.body,
+      Buffer.from(enc.bloom),
+    ],
+  }
+}
+
+function addKey(db: Database.Database, projectId: string, t: TamperTrace): void {
+  db.prepare('INSERT OR IGNORE INTO trace_keys (bucket, h, seq) VALUES (?, ?, ?)').run(
+    Math.floor(t.seq / KEY_BUCKET_SEQS),
+    traceKey(projectId, t.values.trace_id ?? ''),
+    t.seq,
+  )
+}
+
+function dropKey(db: Database.Database, projectId: string, t: TamperTrace): void {
+  const changes = db
+    .prepare('DELETE FROM trace_keys WHERE bucket = ? AND h = ? AND seq = ?')
+    .run(
+      Math.floor(t.seq / KEY_BUCKET_SEQS),
+      traceKey(projectId, t.values.trace_id ?? ''),
+      t.seq,
+    ).changes
+  assert.equal(changes, 1, `trace_keys row of seq ${t.seq}`)
+}
+
+/** The trace a stored one holds, and its stored document and values from a record. */
+export function traceOf(record: TraceRecord, seq: number): TamperTrace {
+  return {
+    seq,
+    time: record.time,
+    values: { ...entryValues(record) },
+    document: traceDocument(record),
+  }
+}
+
+/** The record a stored trace holds. */
+export function recordOf(trace: TamperTrace): TraceRecord {
+  return JSON.parse(trace.document) as TraceRecord
+}
+
+/**
+ * Edits a leaf's document with `edit`; with `columns`, its indexed values follow the new
+ * document (nothing but the log can tell), else they keep the old ones.
+ */
+export function editDocument(
+  db: Database.Database,
+  projectId: string,
+  leaf: number,
+  edit: (document: string) => string,
+  options: { columns?: boolean } = {},
+): TamperTrace {
+  const { block, trace } = atLeaf(db, projectId, leaf)
+  const document = edit(trace.document)
+  assert.notEqual(document, trace.document, 'the edit changes the document')
+  trace.document = document
+  if (options.columns === true) {
+    const record = recordOf(trace)
+    trace.values = { ...entryValues(record) }
+    trace.time = record.time
+  }
+  writeBlock(db, block)
+  return trace
+}
+
+/** Sets one indexed value of a leaf, so that it disagrees with the document. */
+export function setValue(
+  db: Database.Database,
+  projectId: string,
+  leaf: number,
+  column: DimColumn | StrColumn,
+  value: string | null,
+): TamperTrace {
+  const { block, trace } = atLeaf(db, projectId, leaf)
+  assert.notEqual(trace.values[column], value)
+  trace.values[column] = value
+  writeBlock(db, block)
+  return trace
+}
+
+/**
+ * Deletes a leaf's trace and its trace_keys row. `shift`: the block closes up (the traces after it
+ * take the leaf indexes one lower, as a block without the trace would give them); `split`: the
+ * block is cut in two around it, every other trace keeping its leaf index (a careful attacker).
+ */
+export function deleteTrace(
+  db: Database.Database,
+  projectId: string,
+  leaf: number,
+  mode: 'shift' | 'split',
+): TamperTrace {
+  const { block, position, trace } = atLeaf(db, projectId, leaf)
+  dropKey(db, projectId, trace)
+  const after = block.traces.slice(position + 1)
+  block.traces = block.traces.slice(0, position)
+  if (mode === 'shift') block.traces.push(...after)
+  if (block.traces.length === 0 && mode === 'split' && after.length > 0) {
+    block.traces = after
+    block.minLeaf = leaf + 1
+    writeBlock(db, block)
+    return trace
+  }
+  writeBlock(db, block)
+  if (mode === 'split' && after.length > 0) {
+    // The second half keeps its leaves: a row of its own, without new keys (they exist).
+    const { values } = encodeRow({ id: 0, projectId, minLeaf: leaf + 1, traces: after })
+    db.prepare(
+      `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
+         min_leaf, dims, strs, body, bloom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(...values)
+  }
+  return trace
+}
+
+/** Swaps two leaves' documents (each keeps its seq, trace id and indexed values). */
+export function swapDocuments(
+  db: Database.Database,
+  projectId: string,
+  leafA: number,
+  leafB: number,
+): [TamperTrace, TamperTrace] {
+  const a = atLeaf(db, projectId, leafA)
+  const b = atLeaf(db, projectId, leafB)
+  assert.equal(a.block.id, b.block.id, 'both leaves in one block')
+  const ta = a.block.traces[a.position] as TamperTrace
+  const tb = a.block.traces[b.position] as TamperTrace
+  ;[ta.document, tb.document] = [tb.document, ta.document]
+  writeBlock(db, a.block)
+  return [ta, tb]
+}
+
+/**
+ * Swaps two positions of one block with their seqs: leaf A then holds B's trace and B's seq, so
+ * that the commit order of the two traces no longer follows their leaf order.
+ */
+export function reorder(
+  db: Database.Database,
+  projectId: string,
+  leafA: number,
+  leafB: number,
+): [TamperTrace, TamperTrace] {
+  const a = atLeaf(db, projectId, leafA)
+  const b = atLeaf(db, projectId, leafB)
+  assert.equal(a.block.id, b.block.id, 'both leaves in one block')
+  const traces = a.block.traces
+  const ta = traces[a.position] as TamperTrace
+  const tb = traces[b.position] as TamperTrace
+  traces[a.position] = tb
+  traces[b.position] = ta
+  writeBlock(db, a.block)
+  return [ta, tb]
+}
+
+/** The highest seq of the file (every block's and trace_head's). */
+export function headSeq(db: Database.Database): number {
+  const row = db
+    .prepare(
+      'SELECT max(coalesce((SELECT max(max_seq) FROM trace_blocks), 0), coalesce((SELECT seq FROM trace_head), 0)) AS seq',
+    )
+    .get() as { seq: number }
+  return row.seq
+}
+
+/**
+ * Inserts a forged trace behind the log's back with the next seq: as a block of its own without a
+ * leaf index (`where` = 'block'), or into a logged block so that it holds `leaf` (the traces after
+ * it in that block take the leaf indexes one higher; `leaf` may be one past a block's end). Its
+ * trace_keys row and trace_head follow.
+ */
+export function insertTrace(
+  db: Database.Database,
+  projectId: string,
+  record: TraceRecord,
+  where: 'block' | { readonly leaf: number },
+): TamperTrace {
+  const seq = headSeq(db) + 1
+  const trace = traceOf(record, seq)
+  if (where === 'block') insertBlock(db, projectId, null, [trace])
+  else {
+    const block = projectBlocks(db, projectId).find(
+      (b) =>
+        b.minLeaf !== null && where.leaf >= b.minLeaf && where.leaf <= b.minLeaf + b.traces.length,
+    )
+    assert.ok(block, `a block of ${projectId} reaches leaf ${where.leaf}`)
+    block.traces.splice(where.leaf - (block.minLeaf ?? 0), 0, trace)
+    writeBlock(db, block)
+    addKey(db, projectId, trace)
+  }
+  db.prepare('UPDATE trace_head SET seq = ? WHERE id = 1').run(seq)
+  return trace
+}
+
+/** Every logged document of a project, by leaf index. */
+export function leafDocuments(db: Database.Database, projectId: string): string[] {
+  const docs: string[] = []
+  for (const block of projectBlocks(db, projectId))
+    if (block.minLeaf !== null)
+      block.traces.forEach((t, p) => (docs[(block.minLeaf ?? 0) + p] = t.document))
+  return docs
+}
+
+/**
+ * Rewrites every stored node of the project (levels >= 4) and its tree size from the documents,
+ * as whoever rewrote the tree to match an edit would.
+ */
+export function rewriteTree(db: Database.Database, projectId: string): MemoryTree {
+  const tree = new MemoryTree()
+  const docs = leafDocuments(db, projectId)
+  for (let leaf = 0; leaf < docs.length; leaf++) {
+    const doc = docs[leaf]
+    assert.ok(doc !== undefined, `leaf ${leaf} of ${projectId} is stored`)
+    tree.appendHash(documentLeafHash(doc))
+  }
+  const update = db.prepare(
+    'UPDATE merkle_nodes SET hash = ? WHERE project_id = ? AND level = ? AND idx = ?',
+  )
+  let rewritten = 0
+  let want = 0
+  for (let level = MERKLE_MIN_STORED_LEVEL; 2 ** level <= tree.size; level++)
+    for (let idx = 0; (idx + 1) * 2 ** level <= tree.size; idx++) {
+      want++
+      rewritten += update.run(tree.node(level, idx), projectId, level, idx).changes
+    }
+  assert.equal(rewritten, want, 'every stored node rewritten')
+  db.prepare('UPDATE merkle_trees SET size = ? WHERE project_id = ?').run(tree.size, projectId)
+  return tree
+}
