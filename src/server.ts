@@ -55,6 +55,8 @@ export interface StartOptions {
   readonly logStream?: NodeJS.WritableStream
   /** Progress of an upgrade of the store run at start (see OpenStoreOptions.onMigrationProgress). */
   readonly onStoreMigration?: (done: number, total: number) => void
+  /** What the store discarded at open after a crash (see OpenStoreOptions.onRecovery). */
+  readonly onStoreRecovery?: (message: string) => void
 }
 
 /**
@@ -120,6 +122,7 @@ async function startLocked(config: OpenCtsConfig, options: StartOptions): Promis
       ...(options.onStoreMigration === undefined
         ? {}
         : { onMigrationProgress: options.onStoreMigration }),
+      ...(options.onStoreRecovery === undefined ? {} : { onRecovery: options.onStoreRecovery }),
     })
   } catch (error) {
     await objectSink.close()

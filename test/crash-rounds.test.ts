@@ -319,8 +319,11 @@ async function verifyStore(dataDir: string): Promise<void> {
   assert.equal(run.status, 0, `verify --store found something:\n${run.stdout}\n${run.stderr}`)
 }
 
-/** Reports what a restarted server said about recovery, if anything (no engine must say it). */
-function noteRecovery(t: TestContext, server: LoggedServer): void {
+/**
+ * Reports what a restarted server said about recovery; when the log was damaged before this start
+ * (`damaged`), the server must have said that it discarded an interrupted write.
+ */
+function noteRecovery(t: TestContext, server: LoggedServer, damaged = false): void {
   const lines = server
     .output()
     .split('\n')
@@ -328,6 +331,11 @@ function noteRecovery(t: TestContext, server: LoggedServer): void {
   t.diagnostic(
     lines.length === 0 ? 'the server said nothing about recovery' : `server: ${lines.join(' | ')}`,
   )
+  if (damaged)
+    assert.ok(
+      lines.some((line) => /recovered after a crash: .*interrupted write/.test(line)),
+      `the damaged log was not reported at start: ${server.output()}`,
+    )
 }
 
 /** Posts a new batch of `size` traces and records it; acknowledged unless `lostAck` (see below). */
@@ -518,11 +526,12 @@ describe('crash safety of the embedded engine', { timeout: 180_000 }, () => {
     const batch = (size: number): Batch => newBatch(project, size, base, random)
     const lost: Batch[] = []
     const damages: Damage[] = ['garbage after the log', 'last frame cut', 'cut after the last 201']
+    let damaged = false
     try {
       for (let cycle = 0; cycle < 6 && damages.length > 0; cycle++) {
         if (cycle > 0) {
           server = await serveLogged(dataDir)
-          noteRecovery(t, server)
+          noteRecovery(t, server, damaged)
           await checkStore(server.url, [project], window, ledger, sampleOf(ledger, lost, random))
         }
         for (const size of [1, random.int(2, 1000)])
@@ -536,11 +545,12 @@ describe('crash safety of the embedded engine', { timeout: 180_000 }, () => {
         const damage = damages[0] as Damage
         const done = damageLog(dataDir, damage, live, random)
         t.diagnostic(`cycle ${cycle}: ${damage}: ${done ?? 'done'}`)
+        damaged = done === null
         if (done === null) damages.shift()
       }
       assert.deepEqual(damages, [], 'every kind of damage was applied')
       server = await serveLogged(dataDir)
-      noteRecovery(t, server)
+      noteRecovery(t, server, damaged)
       await checkStore(server.url, [project], window, ledger, sampleOf(ledger, lost, random))
       const kept = []
       for (const b of lost)

@@ -106,6 +106,8 @@ export async function runServe(args: readonly string[], io: CliIo): Promise<numb
       // An upgrade of the store (a row store becoming blocks) reports each committed chunk.
       onStoreMigration: (done, total) =>
         io.stdout.write(`Upgrading the store: ${done} of ${total} traces converted to blocks\n`),
+      onStoreRecovery: (message) =>
+        io.stderr.write(`opencts: recovered after a crash: ${message}\n`),
     })
   } catch (error) {
     throw startFailure(config, error)

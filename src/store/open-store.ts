@@ -39,6 +39,11 @@ export interface OpenStoreOptions {
    * with the traces converted and the total (`serve` logs it, `admin migrate` draws a bar).
    */
   readonly onMigrationProgress?: (done: number, total: number) => void
+  /**
+   * SQLite: what a crash left at the end of the write-ahead log and the opener discarded (a torn
+   * or uncommitted write, never an acknowledged one), one line (`serve` prints it).
+   */
+  readonly onRecovery?: (message: string) => void
 }
 
 /** The schema version this OpenCTS writes, per engine (`opencts admin migrate` reports it). */
@@ -74,6 +79,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       ...(options.onMigrationProgress === undefined
         ? {}
         : { onMigrationProgress: options.onMigrationProgress }),
+      ...(options.onRecovery === undefined ? {} : { onRecovery: options.onRecovery }),
     })
   }
   return openPostgresStore({

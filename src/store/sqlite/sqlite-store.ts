@@ -25,6 +25,7 @@ import { SqliteTransferStore } from './sqlite-transfer-store.js'
 import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
 import { StorageCondition } from '../../platform/storage-condition.js'
 import { watchDiskFull } from './disk-full-watch.js'
+import { describeWalDamage, inspectWal } from './wal-recovery.js'
 import { run } from './driver-errors.js'
 import { hasRowStore, migrateRowStore, type MigrationProgress } from './blocks/migrate-rows.js'
 
@@ -46,6 +47,12 @@ export interface SqliteStoreOptions {
    * close). SQLite may create the `-wal`/`-shm` side files when absent; the file itself is intact.
    */
   readonly readonly?: boolean
+  /**
+   * Told what a crash left at the end of the write-ahead log (a torn or uncommitted write, see
+   * wal-recovery.ts): SQLite's recovery discards it, and the opener then checkpoints the log so the
+   * damaged bytes are gone from disk. Not called when the log ended cleanly.
+   */
+  readonly onRecovery?: (message: string) => void
   /** Progress of the upgrade of a row store to blocks (blocks/migrate-rows), after each chunk. */
   readonly onMigrationProgress?: MigrationProgress
 }
@@ -228,6 +235,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: SqliteDatabase | undefined
   const readonly = options.readonly === true
   try {
+    // Read before SQLite opens the file: its recovery silently drops what a crash left half-written.
+    const walPath = `${options.path}-wal`
+    const damage =
+      readonly || options.path === ':memory:'
+        ? undefined
+        : describeWalDamage(walPath, inspectWal(walPath))
     db = new Database(options.path, readonly ? { readonly, fileMustExist: true } : {})
     if (readonly) {
       for (const pragma of CONNECTION_PRAGMAS)
@@ -238,6 +251,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`)
       db.pragma('foreign_keys = ON')
       migrate(db, options.path, options.onMigrationProgress)
+      if (damage !== undefined) {
+        db.pragma('wal_checkpoint(TRUNCATE)')
+        options.onRecovery?.(damage)
+      }
     }
   } catch (error) {
     if (db?.open === true) db.close()

@@ -49,7 +49,7 @@ test('a clean log has nothing to report; a torn frame after it is found and disc
     const torn = inspectWal(wal)
     assert.equal(torn?.committedFrames, clean.committedFrames)
     assert.equal(torn?.tornBytes, 24 + pageSize / 2)
-    assert.match(describeWalDamage(wal, torn) ?? '', /torn frame/)
+    assert.match(describeWalDamage(wal, torn) ?? '', /torn frames/)
     assert.equal(count(db), 20)
   } finally {
     rmSync(dir, { recursive: true, force: true })

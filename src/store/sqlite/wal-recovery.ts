@@ -23,7 +23,10 @@ export interface WalInspection {
   readonly committedFrames: number
   /** Frames of the current generation after the last commit: a transaction that never committed. */
   readonly uncommittedFrames: number
-  /** Bytes of the current generation past the last valid frame (a torn or partial frame). */
+  /**
+   * Bytes from the first frame past the last valid one to the end of the file, when that frame is
+   * of the current generation (a torn or partial write); 0 otherwise.
+   */
   readonly tornBytes: number
 }
 
@@ -80,7 +83,7 @@ export function inspectWal(path: string): WalInspection | undefined {
     // or fails its checksum is a torn write; anything else is an older generation's leftovers.
     let torn = 0
     if (offset < size) {
-      const rest = Math.min(size - offset, frameBytes)
+      const rest = size - offset
       if (rest >= 16) {
         readSync(fd, frame, 0, 16, offset)
         if (frame.readUInt32BE(8) === salt1 && frame.readUInt32BE(12) === salt2) torn = rest
@@ -102,7 +105,7 @@ export function describeWalDamage(
   const parts: string[] = []
   if (found.uncommittedFrames > 0)
     parts.push(`${found.uncommittedFrames} frame(s) of a transaction that never committed`)
-  if (found.tornBytes > 0) parts.push(`${found.tornBytes} bytes of a torn frame`)
+  if (found.tornBytes > 0) parts.push(`${found.tornBytes} bytes of torn frames`)
   return (
     `the write-ahead log ${path} ends in an interrupted write (${parts.join(', ')}) after ` +
     `${found.committedFrames} committed frame(s): it was never acknowledged; recovery discarded it`
