@@ -33,12 +33,11 @@ import {
   readWindow,
   sentPart,
   serveLogged,
-  signedRequest,
   type LoggedServer,
   type SentTrace,
 } from './helpers/crash-harness.js'
 import { Random } from './helpers/fuzz-random.js'
-import { adminProject } from './helpers/server-process.js'
+import { adminProject, signedFetch } from './helpers/server-process.js'
 import {
   FRAME_HEADER_BYTES,
   readWal,
@@ -123,7 +122,7 @@ function ndjsonBody(traces: readonly SentTrace[]): string {
 /** POSTs a batch; the response, or null when the connection failed (the server died). */
 async function post(url: string, batch: Batch): Promise<Response | null> {
   try {
-    return await signedRequest(`${url}/v3/${batch.project}/traces`, {
+    return await signedFetch(`${url}/v3/${batch.project}/traces`, {
       method: 'POST',
       body: batch.ndjson ? ndjsonBody(batch.traces) : JSON.stringify({ traces: batch.traces }),
       contentType: batch.ndjson ? 'application/x-ndjson' : 'application/json',

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { signRequest } from '../../src/auth/index.js'
-import { ADMIN_ENV, MAIN, WAIT_MS } from './server-process.js'
+import { ADMIN_ENV, MAIN, WAIT_MS, signedFetch } from './server-process.js'
 
 export interface LoggedServer {
   readonly child: ChildProcessWithoutNullStreams
@@ -71,31 +70,6 @@ export async function killServer(server: LoggedServer): Promise<void> {
   })
   server.child.kill('SIGKILL')
   await gone
-}
-
-/** A request signed with the administrator's AK/SK; `body` sent as `contentType`. */
-export function signedRequest(
-  url: string,
-  init: { method?: string; body?: string; contentType?: string } = {},
-): Promise<Response> {
-  const method = init.method ?? 'GET'
-  const headers: Record<string, string> =
-    init.body === undefined ? {} : { 'content-type': init.contentType ?? 'application/json' }
-  const signature = signRequest({
-    method,
-    url: new URL(url),
-    headers,
-    ...(init.body === undefined ? {} : { body: init.body }),
-    accessKeyId: ADMIN_ENV.OPENCTS_ADMIN_ACCESS_KEY,
-    secretKey: ADMIN_ENV.OPENCTS_ADMIN_SECRET_KEY,
-    now: Date.now(),
-  })
-  return fetch(url, {
-    method,
-    headers: { ...headers, ...signature },
-    ...(init.body === undefined ? {} : { body: init.body }),
-    signal: AbortSignal.timeout(WAIT_MS),
-  })
 }
 
 /** A trace as sent: every value already in its stored form, so what is read back must equal it. */
@@ -161,7 +135,7 @@ export async function readWindow(
   let next: string | null = null
   for (let page = 0; page < maxPages; page++) {
     const query = `limit=200&from=${from}&to=${to}${next === null ? '' : `&next=${next}`}`
-    const response = await signedRequest(`${url}/v3/${project}/traces?${query}`)
+    const response = await signedFetch(`${url}/v3/${project}/traces?${query}`)
     assert.equal(response.status, 200, await response.clone().text())
     const body = (await response.json()) as TracePage
     all.push(...body.traces)
@@ -177,7 +151,7 @@ export async function readById(
   project: string,
   traceId: string,
 ): Promise<Record<string, unknown>[]> {
-  const response = await signedRequest(`${url}/v3/${project}/traces?trace_id=${traceId}`)
+  const response = await signedFetch(`${url}/v3/${project}/traces?trace_id=${traceId}`)
   assert.equal(response.status, 200, await response.clone().text())
   return ((await response.json()) as TracePage).traces
 }

@@ -30,14 +30,14 @@ export function killAllServers(): void {
   for (const child of children) child.kill('SIGKILL')
 }
 
-/** Fetch signed with the administrator's AK/SK (SDK-HMAC-SHA256). */
+/** Fetch signed with the administrator's AK/SK (SDK-HMAC-SHA256); a body is sent as `contentType`. */
 export function signedFetch(
   url: string,
-  init: { method?: string; body?: string } = {},
+  init: { method?: string; body?: string; contentType?: string } = {},
 ): Promise<Response> {
   const method = init.method ?? 'GET'
   const headers: Record<string, string> =
-    init.body === undefined ? {} : { 'content-type': 'application/json' }
+    init.body === undefined ? {} : { 'content-type': init.contentType ?? 'application/json' }
   const signature = signRequest({
     method,
     url: new URL(url),

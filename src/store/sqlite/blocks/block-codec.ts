@@ -121,12 +121,22 @@ export function filterKeys(values: BlockEntry['values'], out: Set<string>): void
   pairKeys(values, out)
 }
 
+/** The bloom key of an operation with a rating that is not normal (see `filterKeys`). */
+export function operationRatingKey(traceName: string, rating: string): string {
+  return bloomKey('or', `${traceName}\u0002${rating}`)
+}
+
+/** The bloom key of a user with a service (see `filterKeys`). */
+export function userServiceKey(userName: string, serviceType: string): string {
+  return bloomKey('us', `${userName}\u0002${serviceType}`)
+}
+
 /** The pair keys of `filterKeys` alone. */
 function pairKeys(values: BlockEntry['values'], out: Set<string>): void {
   if (values.trace_rating !== 'normal' && values.trace_rating !== null)
-    out.add(bloomKey('or', `${values.trace_name ?? ''}\u0002${values.trace_rating}`))
+    out.add(operationRatingKey(values.trace_name ?? '', values.trace_rating))
   if (values.user_name !== null)
-    out.add(bloomKey('us', `${values.user_name}\u0002${values.service_type ?? ''}`))
+    out.add(userServiceKey(values.user_name, values.service_type ?? ''))
 }
 
 /** Grows a byte buffer as sections are appended. */

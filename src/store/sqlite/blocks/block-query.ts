@@ -14,6 +14,8 @@ import {
   BLOOM_FIELDS,
   bloomKey,
   idOf,
+  operationRatingKey,
+  userServiceKey,
   type BlockDims,
   type DictColumn,
   type DimColumn,
@@ -42,9 +44,9 @@ function compile(filter: TraceFilter): CompiledFilter {
   // The pair keys filterKeys adds, so that a rare combination of common values skips blocks too.
   if (filter.traceName !== undefined && filter.traceRating !== undefined)
     if (filter.traceRating !== 'normal')
-      bloomKeys.push(bloomKey('or', `${filter.traceName}\u0002${filter.traceRating}`))
+      bloomKeys.push(operationRatingKey(filter.traceName, filter.traceRating))
   if (filter.userName !== undefined && filter.serviceType !== undefined)
-    bloomKeys.push(bloomKey('us', `${filter.userName}\u0002${filter.serviceType}`))
+    bloomKeys.push(userServiceKey(filter.userName, filter.serviceType))
   return { bloomKeys, tests }
 }
 

@@ -63,11 +63,6 @@ export class KeyFilter {
     return this.#count > this.capacity
   }
 
-  /** Bytes of memory the bits take. */
-  get bytes(): number {
-    return this.#bits.length
-  }
-
   add(key: number): void {
     this.#count++
     setKey(this.#bits, key % 0x1_0000_0000, Math.floor(key / 0x1_0000_0000) | 1)
