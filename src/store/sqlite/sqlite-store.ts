@@ -118,6 +118,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.traces.stopWarming()
     await this.coordination.close()
     if (this.#db.open) this.#db.close()
   }
@@ -264,5 +265,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       cause: error,
     })
   }
-  return new SqliteStore(db, options.merkle)
+  const store = new SqliteStore(db, options.merkle)
+  if (!readonly) store.traces.startWarming()
+  return store
 }

@@ -302,7 +302,9 @@ function readDict(r: Reader, count: number): DictColumn {
       : width === 2
         ? r.array((k) => new Uint16Array(k), count)
         : r.array((k) => new Uint32Array(k), count)
-  for (const id of ids) if (id >= dict.length) throw new RangeError('block id past its dictionary')
+  let max = 0
+  for (let p = 0; p < count; p++) if ((ids[p] as number) > max) max = ids[p] as number
+  if (max >= dict.length) throw new RangeError('block id past its dictionary')
   return { dict, ids }
 }
 
@@ -448,20 +450,30 @@ export function ranksOf(dims: BlockDims): Uint32Array {
   return ranks
 }
 
+/** A chunk's bytes range in the body: [from, to). Throws RangeError past the chunk offsets. */
+export function chunkRange(dims: BlockDims, chunk: number): { from: number; to: number } {
+  const from = dims.chunkOffsets[chunk]
+  const to = dims.chunkOffsets[chunk + 1]
+  if (from === undefined || to === undefined || to < from)
+    throw new RangeError('block chunk past its offsets')
+  return { from, to }
+}
+
 /**
  * The documents at `ranks` (page order positions), in the order given; each chunk they fall in is
- * decompressed once. Throws RangeError on a damaged body.
+ * fetched (`chunkBytes`: its compressed bytes) and decompressed once. Throws RangeError on a damaged
+ * body.
  */
-export function readDocuments(body: Buffer, dims: BlockDims, ranks: readonly number[]): string[] {
+export function readDocumentsFrom(
+  chunkBytes: (chunk: number) => Buffer,
+  dims: BlockDims,
+  ranks: readonly number[],
+): string[] {
   const chunks = new Map<number, { bytes: Buffer; starts: number[] }>()
   const chunkOf = (chunk: number): { bytes: Buffer; starts: number[] } => {
     let c = chunks.get(chunk)
     if (c === undefined) {
-      const from = dims.chunkOffsets[chunk]
-      const to = dims.chunkOffsets[chunk + 1]
-      if (from === undefined || to === undefined || to > body.length)
-        throw new RangeError('block chunk past the body')
-      const bytes = brotliDecompressSync(body.subarray(from, to))
+      const bytes = brotliDecompressSync(chunkBytes(chunk))
       const starts: number[] = []
       let at = 0
       for (
@@ -485,6 +497,19 @@ export function readDocuments(body: Buffer, dims: BlockDims, ranks: readonly num
     const length = dims.docLengths[dims.order[rank] ?? 0] ?? 0
     return c.bytes.toString('utf8', start, start + length)
   })
+}
+
+/** `readDocumentsFrom` over a whole body in memory. */
+export function readDocuments(body: Buffer, dims: BlockDims, ranks: readonly number[]): string[] {
+  return readDocumentsFrom(
+    (chunk) => {
+      const { from, to } = chunkRange(dims, chunk)
+      if (to > body.length) throw new RangeError('block chunk past the body')
+      return body.subarray(from, to)
+    },
+    dims,
+    ranks,
+  )
 }
 
 /** The value of a dictionary column at a position. */

@@ -7,9 +7,8 @@
  * (limit+1)-th candidate, so its cost follows the blocks it has to look at, not the window.
  */
 import type { TraceRecord } from '../../../model/index.js'
-import type { TraceActivity, TraceFilter } from '../../ports/traces.js'
+import type { TraceFilter } from '../../ports/traces.js'
 import { FILTER_SQL } from '../../trace-columns.js'
-import { activityBuckets } from '../../rows.js'
 import {
   BLOOM_FIELDS,
   bloomKey,
@@ -26,12 +25,12 @@ import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
 
 /** A filter compiled for blocks. */
-interface CompiledFilter {
+export interface CompiledFilter {
   readonly bloomKeys: readonly string[]
   readonly tests: readonly (readonly [DimColumn | StrColumn, string])[]
 }
 
-function compile(filter: TraceFilter): CompiledFilter {
+export function compile(filter: TraceFilter): CompiledFilter {
   const tests: [DimColumn | StrColumn, string][] = [['category', filter.category]]
   const bloomKeys: string[] = []
   for (const [key, column] of FILTER_SQL) {
@@ -53,7 +52,7 @@ function compile(filter: TraceFilter): CompiledFilter {
 /**
  * The per-position test of a block, or null when no trace of it can match (bloom or dictionary).
  */
-function matcher(
+export function matcher(
   reader: BlockReader,
   meta: BlockMeta,
   compiled: CompiledFilter,
@@ -168,82 +167,4 @@ function documentsOf(reader: BlockReader, cands: readonly Candidate[]): TraceRec
     indexes.forEach((i, k) => (out[i] = JSON.parse(docs[k] ?? 'null') as TraceRecord))
   }
   return out
-}
-
-/** The rating index of counts arrays: normal 0, warning 1, incident 2. */
-function ratingIndex(rating: string | null): number {
-  return rating === 'warning' ? 1 : rating === 'incident' ? 2 : 0
-}
-
-/**
- * Counts per interval and rating, and per operation (see TraceStore.activity). Each block is
- * counted on its dictionary ids (numbers, no string per trace), then its few distinct operations
- * are merged by name: the cost is one pass over the typed arrays of the blocks in the window.
- */
-export function activityBlocks(
-  dir: BlockDirectory,
-  reader: BlockReader,
-  filter: TraceFilter,
-  start: number,
-  step: number,
-  top: number,
-): TraceActivity {
-  const compiled = compile(filter)
-  // Interval counts by rating: bucket index -> [normal, warning, incident].
-  const counts = new Map<number, [number, number, number]>()
-  const ops = new Map<string, TraceActivity['operations'][number]>()
-  for (const meta of dir.project(filter.projectId)) {
-    if (meta.maxTime <= filter.from || meta.minTime >= filter.to) continue
-    const m = matcher(reader, meta, compiled)
-    if (m === null) continue
-    const { dims, match } = m
-    const rating = dims.columns.trace_rating
-    const service = dims.columns.service_type
-    const name = dims.columns.trace_name
-    const ratingOf = Uint8Array.from(rating.dict, ratingIndex)
-    // This block's operations: (service id, name id) -> counts by rating.
-    const blockOps = new Map<number, [number, number, number]>()
-    const names = name.dict.length
-    for (let p = 0; p < dims.count; p++) {
-      const time = dims.times[p] ?? 0
-      if (time <= filter.from || time >= filter.to || !match(p)) continue
-      const r = ratingOf[rating.ids[p] ?? 0] ?? 0
-      const b = Math.trunc((time - start) / step)
-      let c = counts.get(b)
-      if (c === undefined) counts.set(b, (c = [0, 0, 0]))
-      c[r] = (c[r] ?? 0) + 1
-      const op = (service.ids[p] ?? 0) * names + (name.ids[p] ?? 0)
-      let o = blockOps.get(op)
-      if (o === undefined) blockOps.set(op, (o = [0, 0, 0]))
-      o[r] = (o[r] ?? 0) + 1
-    }
-    for (const [op, [normal, warning, incident]] of blockOps) {
-      const s = service.dict[Math.floor(op / names)] ?? ''
-      const o = name.dict[op % names] ?? ''
-      const key = `${s}\u0000${o}`
-      let entry = ops.get(key)
-      if (entry === undefined)
-        ops.set(key, (entry = { serviceType: s, traceName: o, count: 0, warning: 0, incident: 0 }))
-      entry.count += normal + warning + incident
-      entry.warning += warning
-      entry.incident += incident
-    }
-  }
-  const rows = [...counts]
-    .sort((x, y) => x[0] - y[0])
-    .flatMap(([b, [normal, warning, incident]]) => [
-      { b, r: 'normal', n: normal },
-      { b, r: 'warning', n: warning },
-      { b, r: 'incident', n: incident },
-    ])
-    .filter((row) => row.n > 0)
-  const { buckets, total } = activityBuckets(rows)
-  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0)
-  const operations = [...ops.values()]
-    .sort(
-      (x, y) =>
-        y.count - x.count || cmp(x.serviceType, y.serviceType) || cmp(x.traceName, y.traceName),
-    )
-    .slice(0, top)
-  return { buckets, operations, total }
 }

@@ -7,16 +7,20 @@
 import { OpenCtsError } from '../../../errors/index.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import {
+  CHUNK_TRACES,
+  chunkRange,
   DIM_COLUMNS,
   decodeDims,
   decodeStrings,
   ranksOf,
   readDocuments,
+  readDocumentsFrom,
   valueAt,
   type BlockDims,
   type BlockEntry,
   type BlockStrings,
 } from './block-codec.js'
+import { buildRollup, RollupValues, type BlockRollup } from './block-activity.js'
 import type { BlockMeta } from './block-directory.js'
 
 /** A map that keeps its most recently used entries within a byte budget. */
@@ -27,6 +31,11 @@ class Lru<V> {
 
   constructor(budget: number) {
     this.#budget = budget
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.#bytes
   }
 
   get(key: number): V | undefined {
@@ -56,9 +65,52 @@ class Lru<V> {
   }
 }
 
-/** Decoded dims and strs held at most (bytes, estimated; each). */
-export const DIMS_CACHE_BYTES = 64 * 1024 * 1024
-export const STRS_CACHE_BYTES = 64 * 1024 * 1024
+/** A page needing at least 1/this of a body's chunks reads the whole body. */
+const WHOLE_BODY_SHARE = 4
+
+/**
+ * Decoded dims and strs held at most (bytes, estimated). Every page and activity count walks the
+ * dims of a tenant's blocks, so their cache holds the busiest tenants' whole week (about 35 bytes per
+ * trace: 3.5 M traces at 128 MiB); strs are read for id lookups and resource filters only.
+ */
+export const DIMS_CACHE_BYTES = 128 * 1024 * 1024
+export const STRS_CACHE_BYTES = 32 * 1024 * 1024
+/** Activity rollups held at most (bytes; about 5 bytes per trace: 10 M traces in 50 MiB). */
+export const ROLLUP_CACHE_BYTES = 96 * 1024 * 1024
+
+/** Memory of a list of strings: a header and two bytes per UTF-16 unit each (V8, roughly). */
+function stringsBytes(list: readonly (string | null)[]): number {
+  let bytes = 0
+  for (const s of list) bytes += 16 + 2 * (s?.length ?? 0)
+  return bytes
+}
+
+/** Memory of decoded dims: their typed arrays and dictionary strings. */
+function dimsBytes(dims: BlockDims): number {
+  let bytes =
+    dims.times.byteLength +
+    dims.order.byteLength +
+    (dims.seqOffsets?.byteLength ?? 0) +
+    dims.docLengths.byteLength +
+    dims.chunkOffsets.byteLength
+  for (const column of DIM_COLUMNS) {
+    const { dict, ids } = dims.columns[column]
+    bytes += ids.byteLength + stringsBytes(dict)
+  }
+  return bytes
+}
+
+/** Memory of decoded strs. */
+function strsBytes(strs: BlockStrings): number {
+  const { resource_id: id, resource_name: name } = strs.columns
+  return (
+    stringsBytes(strs.traceIds) +
+    id.ids.byteLength +
+    stringsBytes(id.dict) +
+    name.ids.byteLength +
+    stringsBytes(name.dict)
+  )
+}
 
 function damaged(meta: BlockMeta, part: string, error: unknown): OpenCtsError {
   return new OpenCtsError('OCTS_ERR_READ_FAILED', {
@@ -70,15 +122,20 @@ function damaged(meta: BlockMeta, part: string, error: unknown): OpenCtsError {
 export class BlockReader {
   readonly #dims = new Lru<BlockDims>(DIMS_CACHE_BYTES)
   readonly #strs = new Lru<BlockStrings>(STRS_CACHE_BYTES)
+  readonly #rollups = new Lru<BlockRollup>(ROLLUP_CACHE_BYTES)
+  /** The global value ids of the rollups. */
+  readonly rollupValues = new RollupValues()
   readonly #ranks = new WeakMap<BlockDims, Uint32Array>()
   readonly #selectDims: SqliteStatement
   readonly #selectStrs: SqliteStatement
   readonly #selectBody: SqliteStatement
+  readonly #selectChunk: SqliteStatement
 
   constructor(db: SqliteDatabase) {
     this.#selectDims = db.prepare('SELECT dims FROM trace_blocks WHERE id = ?')
     this.#selectStrs = db.prepare('SELECT strs FROM trace_blocks WHERE id = ?')
     this.#selectBody = db.prepare('SELECT body FROM trace_blocks WHERE id = ?')
+    this.#selectChunk = db.prepare('SELECT substr(body, ?, ?) AS c FROM trace_blocks WHERE id = ?')
   }
 
   #blob(select: SqliteStatement, meta: BlockMeta, part: string): Buffer {
@@ -98,7 +155,7 @@ export class BlockReader {
         throw damaged(meta, 'dims', error)
       }
       if (dims.count !== meta.count) throw damaged(meta, 'dims', new Error('count mismatch'))
-      this.#dims.set(meta.id, dims, 40 * dims.count + 2 * blob.length)
+      this.#dims.set(meta.id, dims, dimsBytes(dims))
     }
     return dims
   }
@@ -114,13 +171,29 @@ export class BlockReader {
       }
       if (strs.traceIds.length !== meta.count)
         throw damaged(meta, 'strs', new Error('count mismatch'))
-      this.#strs.set(meta.id, strs, 3 * blob.length + 64 * strs.traceIds.length)
+      this.#strs.set(meta.id, strs, strsBytes(strs))
     }
     return strs
   }
 
+  /** The block's activity rollup (made from its dims once, then kept while memory allows). */
+  rollup(meta: BlockMeta): BlockRollup | undefined {
+    let rollup = this.#rollups.get(meta.id)
+    if (rollup === undefined) {
+      rollup = buildRollup(this.dims(meta), this.rollupValues)
+      if (rollup !== undefined) this.#rollups.set(meta.id, rollup, rollup.bytes)
+    }
+    return rollup
+  }
+
+  /** Whether the rollup cache has room for more (below 90% of its budget). */
+  rollupRoom(): boolean {
+    return this.#rollups.bytes < 0.9 * ROLLUP_CACHE_BYTES
+  }
+
   /** Forgets a block's cached parts (it was rewritten or dropped). */
   forget(id: number): void {
+    this.#rollups.delete(id)
     this.#dims.delete(id)
     this.#strs.delete(id)
   }
@@ -132,15 +205,30 @@ export class BlockReader {
     return ranks
   }
 
-  /** The documents at `ranks`, in that order. */
+  /**
+   * The documents at `ranks`, in that order. A few chunks of a large body are read on their own
+   * (`substr` in SQLite, no copy of the rest); many, with the whole body at once.
+   */
   documents(meta: BlockMeta, dims: BlockDims, ranks: readonly number[]): string[] {
     if (ranks.length === 0) return []
-    const body = this.#blob(this.#selectBody, meta, 'body')
+    const chunks = new Set(ranks.map((rank) => Math.floor(rank / CHUNK_TRACES)))
+    const total = dims.chunkOffsets.length - 1
     try {
-      return readDocuments(body, dims, ranks)
+      if (chunks.size * WHOLE_BODY_SHARE >= total)
+        return readDocuments(this.#blob(this.#selectBody, meta, 'body'), dims, ranks)
+      return readDocumentsFrom((chunk) => this.#chunk(meta, dims, chunk), dims, ranks)
     } catch (error) {
       throw damaged(meta, 'body', error)
     }
+  }
+
+  /** One compressed chunk of a block's body. */
+  #chunk(meta: BlockMeta, dims: BlockDims, chunk: number): Buffer {
+    const { from, to } = chunkRange(dims, chunk)
+    const row = this.#selectChunk.get(from + 1, to - from, meta.id) as { c: Buffer } | undefined
+    if (row === undefined) throw new Error('the block row is missing')
+    if (row.c.length !== to - from) throw new RangeError('block chunk past the body')
+    return row.c
   }
 
   /** Every trace of a block as entries in position order, with their absolute seqs. */

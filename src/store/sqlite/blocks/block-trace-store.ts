@@ -29,7 +29,8 @@ import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import { BlockDirectory, type BlockMeta } from './block-directory.js'
 import { BlockReader, positionOfSeq, seqAt } from './block-reader.js'
 import { KeyIndex } from './key-index.js'
-import { activityBlocks, pageBlocks } from './block-query.js'
+import { activityBlocks, RollupWarmer } from './block-activity.js'
+import { pageBlocks } from './block-query.js'
 import { traceKey } from './hashes.js'
 import { prepareBatch } from './prepare-batch.js'
 import { BlockWriter, type Staged } from './block-writer.js'
@@ -59,6 +60,7 @@ export class BlockTraceStore implements TraceStore {
   readonly #reader: BlockReader
   readonly #keys: KeyIndex
   readonly #writer: BlockWriter
+  readonly #warmer: RollupWarmer
   readonly #hashing: MerkleHashing | undefined
   readonly #merkle: MerkleAppender | undefined
   readonly #storage: StorageCondition | undefined
@@ -80,6 +82,17 @@ export class BlockTraceStore implements TraceStore {
     this.#writer = new BlockWriter(db, this.#dir, this.#reader, this.#keys, (p, id, h) =>
       this.#locate(p, id, h),
     )
+    this.#warmer = new RollupWarmer(() => this.#dir.all(), this.#reader)
+  }
+
+  /** Builds activity rollups in idle time from now on (a serving store; see RollupWarmer). */
+  startWarming(): void {
+    this.#warmer.start()
+  }
+
+  /** Stops building rollups (before the database closes). */
+  stopWarming(): void {
+    this.#warmer.stop()
   }
 
   #storedCount(): number {
@@ -107,6 +120,7 @@ export class BlockTraceStore implements TraceStore {
     }
     for (const meta of staged.add.values()) this.#dir.add(meta)
     this.#keys.committed(staged.keys, this.#storedCount())
+    this.#warmer.appended()
   }
 
   #discard(staged: Staged): void {

@@ -1,0 +1,103 @@
+/**
+ * @module bench/block-query-lab
+ * Standalone (not part of `npm run bench`): fills an embedded store in-process with the bench's
+ * tenant data (`fill DIR N`), then times ListTraces pages and activity counts on it in-process
+ * (`query DIR`), per filter and limit, to study the block engine's query path without HTTP.
+ */
+import { writeFileSync, readFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
+import { openStore } from '../src/store/open-store.js'
+import type { TraceFilter } from '../src/store/index.js'
+import { projectId } from './postgres-bench.js'
+import { TenantData } from './tenant-data.js'
+import { queryRanks, tenantQueries } from './tenant-queries.js'
+import { seededRandom, vocabulary } from './trace-generator.js'
+
+const KEYS: Record<string, keyof TraceFilter> = {
+  resource_id: 'resourceId',
+  resource_name: 'resourceName',
+  resource_type: 'resourceType',
+  service_type: 'serviceType',
+  trace_name: 'traceName',
+  trace_rating: 'traceRating',
+  user: 'userName',
+  tracker_name: 'trackerName',
+}
+
+async function fill(dir: string, total: number): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  const store = await openStore({ url: `sqlite:${join(dir, 'opencts.db')}`, merkle: TRACE_LOG_HASHING })
+  const ids = Array.from({ length: 100 }, (_, i) => projectId(i))
+  const data = new TenantData(ids, total)
+  await data.fill(store, total)
+  await store.close()
+  const samples = queryRanks(100).map((r) => [r, data.samples(r)])
+  writeFileSync(join(dir, 'lab.json'), JSON.stringify({ ids, samples, made: Date.now() }))
+}
+
+function pct(times: number[], q: number): number {
+  const s = [...times].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0
+}
+
+async function query(dir: string, rounds: number, only: string | undefined): Promise<void> {
+  const lab = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as {
+    ids: string[]
+    samples: [number, string[]][]
+  }
+  const store = await openStore({ url: `sqlite:${join(dir, 'opencts.db')}`, merkle: TRACE_LOG_HASHING })
+  const samples = new Map(lab.samples)
+  const ranks = queryRanks(100)
+  const random = seededRandom(31)
+  const now = Date.now()
+  for (const c of tenantQueries(vocabulary())) {
+    if (c.name === 'trace_id' || c.pages > 1) continue
+    if (only !== undefined && !c.name.startsWith(only)) continue
+    for (const limit of [10, 200]) {
+      const times: number[] = []
+      let total = 0
+      for (let i = 0; i < rounds; i++) {
+        const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
+        const params = c.params(samples.get(rank) ?? [])
+        const filter: Record<string, unknown> = {
+          projectId: lab.ids[rank],
+          from: now - 7 * 86_400_000 + 60_000,
+          to: now,
+        }
+        for (const [k, v] of Object.entries(params)) filter[KEYS[k] ?? k] = v
+        const started = performance.now()
+        const page = await store.traces.page({ category: 'system', ...filter } as unknown as TraceFilter, null, limit)
+        times.push(performance.now() - started)
+        total += page.traces.length
+      }
+      console.log(
+        `${c.name.padEnd(48)} limit ${String(limit).padStart(3)}: p50 ${pct(times, 0.5).toFixed(1).padStart(7)} p99 ${pct(times, 0.99).toFixed(1).padStart(7)} ms  mean rows ${(total / rounds).toFixed(0)}`,
+      )
+    }
+  }
+  if (only === undefined || only === 'activity') {
+    const times: number[] = []
+    const filters = [{}, { serviceType: vocabulary().services[0] }, { userName: vocabulary().users[3] }, { traceRating: 'warning' }]
+    for (let i = 0; i < rounds; i++) {
+      const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
+      const step = 6 * 3_600_000
+      const from = now - 7 * 86_400_000 + 60_000
+      const started = performance.now()
+      await store.traces.activity(
+        { projectId: lab.ids[rank] ?? '', from, to: now, category: 'system', ...filters[i % 4] } as unknown as TraceFilter,
+        Math.floor(from / step) * step,
+        step,
+        8,
+      )
+      times.push(performance.now() - started)
+    }
+    console.log(`activity p50 ${pct(times, 0.5).toFixed(1)} p99 ${pct(times, 0.99).toFixed(1)} ms`)
+  }
+  console.log(`rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
+  await store.close()
+}
+
+const [mode, dir, arg, only] = process.argv.slice(2)
+if (mode === 'fill') await fill(dir ?? '/work/lab', Number(arg ?? 1_000_000))
+else await query(dir ?? '/work/lab', Number(arg ?? 100), only)

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { it } from 'node:test'
+import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
+import type { TraceRating, TraceRecord } from '../../../model/index.js'
+import { makeTrace } from '../../../../test/helpers/make-trace.js'
+import type { TraceActivity, TraceFilter } from '../../ports/traces.js'
+import { openSqliteStore } from '../sqlite-store.js'
+
+const HOUR = 3_600_000
+const RATINGS: TraceRating[] = ['normal', 'normal', 'warning', 'incident']
+const SERVICES = ['IMS', 'ECS', 'OBS']
+const NAMES = ['createImage', 'deleteImage', 'updateImage', 'listImages', 'shareImage']
+const USERS = ['alice', 'bob', 'carol']
+
+/** Traces over `hours` hours before `end`, a few per batch, with varied values. */
+function history(projectId: string, end: number, hours: number): TraceRecord[][] {
+  const batches: TraceRecord[][] = []
+  let k = 0
+  for (let t = end - hours * HOUR; t < end; t += 97_000) {
+    const batch: TraceRecord[] = []
+    for (let i = 0; i < 7; i++, k++)
+      batch.push(
+        makeTrace({
+          project_id: projectId,
+          time: t + i * 1_000,
+          service_type: SERVICES[k % 3] ?? 'IMS',
+          trace_name: NAMES[(k * 7) % 5] ?? 'createImage',
+          trace_rating: RATINGS[(k * 3) % 4] ?? 'normal',
+          user_name: USERS[(k * 5) % 3] ?? 'alice',
+          resource_type: k % 2 === 0 ? 'image' : 'member',
+        }),
+      )
+    batches.push(batch)
+  }
+  return batches
+}
+
+/** Activity counted trace by trace from the traces themselves. */
+function expected(
+  traces: readonly TraceRecord[],
+  filter: TraceFilter,
+  start: number,
+  step: number,
+  top: number,
+): TraceActivity {
+  const buckets = new Map<number, { index: number; normal: number; warning: number; incident: number }>()
+  const ops = new Map<string, TraceActivity['operations'][number]>()
+  let total = 0
+  for (const t of traces) {
+    if (t.project_id !== filter.projectId || t.time <= filter.from || t.time >= filter.to) continue
+    if (filter.serviceType !== undefined && t.service_type !== filter.serviceType) continue
+    if (filter.traceName !== undefined && t.trace_name !== filter.traceName) continue
+    if (filter.traceRating !== undefined && t.trace_rating !== filter.traceRating) continue
+    if (filter.userName !== undefined && t.user_name !== filter.userName) continue
+    const index = Math.trunc((t.time - start) / step)
+    let b = buckets.get(index)
+    if (b === undefined) buckets.set(index, (b = { index, normal: 0, warning: 0, incident: 0 }))
+    const rating = t.trace_rating === 'warning' || t.trace_rating === 'incident' ? t.trace_rating : 'normal'
+    b[rating]++
+    const key = `${t.service_type}\u0000${t.trace_name}`
+    let o = ops.get(key)
+    if (o === undefined)
+      ops.set(key, (o = { serviceType: t.service_type, traceName: t.trace_name, count: 0, warning: 0, incident: 0 }))
+    o.count++
+    if (rating !== 'normal') o[rating]++
+    total++
+  }
+  const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0)
+  return {
+    buckets: [...buckets.values()].sort((x, y) => x.index - y.index),
+    operations: [...ops.values()]
+      .sort((x, y) => y.count - x.count || cmp(x.serviceType, y.serviceType) || cmp(x.traceName, y.traceName))
+      .slice(0, top),
+    total,
+  }
+}
+
+it('counts activity from block rollups as trace by trace, at every window edge and filter', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'opencts-activity-')), 'opencts.db')
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR
+  const all: TraceRecord[] = []
+  try {
+    const a = history('pa', end, 30)
+    const b = history('pb', end, 30)
+    for (let i = 0; i < a.length; i++) {
+      await store.traces.append(a[i] ?? [])
+      await store.traces.append(b[i] ?? [])
+      all.push(...(a[i] ?? []), ...(b[i] ?? []))
+    }
+    const sorted = (x: TraceActivity): TraceActivity => ({
+      ...x,
+      buckets: [...x.buckets].sort((p, q) => p.index - q.index),
+    })
+    const windows = [
+      { from: end - 30 * HOUR - 1, to: end + 1 }, // everything: whole blocks from rollups
+      { from: end - 20 * HOUR + 1_234_567, to: end - 3 * HOUR - 777 }, // edges cut blocks
+    ]
+    const filters: Partial<TraceFilter>[] = [
+      {},
+      { serviceType: 'ECS' },
+      { traceRating: 'warning' },
+      { traceName: 'deleteImage', traceRating: 'incident' },
+      { userName: 'bob' }, // not a rollup column: counted trace by trace
+      { serviceType: 'nope' },
+    ]
+    for (const window of windows)
+      for (const step of [HOUR, 6 * HOUR, 60_000])
+        for (const extra of filters) {
+          const filter: TraceFilter = { projectId: 'pa', category: 'system', ...window, ...extra }
+          const start = Math.floor(window.from / step) * step
+          const want = expected(all, filter, start, step, 5)
+          assert.ok(extra.serviceType === 'nope' || want.total > 0, 'the case counts something')
+          // Twice: the first builds the rollups, the second reads them from memory.
+          for (let round = 0; round < 2; round++)
+            assert.deepEqual(
+              sorted(await store.traces.activity(filter, start, step, 5)),
+              want,
+              `${JSON.stringify({ window, step, extra, round })}`,
+            )
+        }
+  } finally {
+    await store.close()
+  }
+})
