@@ -27,7 +27,10 @@ const KEYS: Record<string, keyof TraceFilter> = {
 
 async function fill(dir: string, total: number): Promise<void> {
   mkdirSync(dir, { recursive: true })
-  const store = await openStore({ url: `sqlite:${join(dir, 'opencts.db')}`, merkle: TRACE_LOG_HASHING })
+  const store = await openStore({
+    url: `sqlite:${join(dir, 'opencts.db')}`,
+    merkle: TRACE_LOG_HASHING,
+  })
   const ids = Array.from({ length: 100 }, (_, i) => projectId(i))
   const data = new TenantData(ids, total)
   await data.fill(store, total)
@@ -46,7 +49,10 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
     ids: string[]
     samples: [number, string[]][]
   }
-  const store = await openStore({ url: `sqlite:${join(dir, 'opencts.db')}`, merkle: TRACE_LOG_HASHING })
+  const store = await openStore({
+    url: `sqlite:${join(dir, 'opencts.db')}`,
+    merkle: TRACE_LOG_HASHING,
+  })
   const samples = new Map(lab.samples)
   const ranks = queryRanks(100)
   const random = seededRandom(31)
@@ -67,7 +73,11 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
         }
         for (const [k, v] of Object.entries(params)) filter[KEYS[k] ?? k] = v
         const started = performance.now()
-        const page = await store.traces.page({ category: 'system', ...filter } as unknown as TraceFilter, null, limit)
+        const page = await store.traces.page(
+          { category: 'system', ...filter } as unknown as TraceFilter,
+          null,
+          limit,
+        )
         times.push(performance.now() - started)
         total += page.traces.length
       }
@@ -78,14 +88,25 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
   }
   if (only === undefined || only === 'activity') {
     const times: number[] = []
-    const filters = [{}, { serviceType: vocabulary().services[0] }, { userName: vocabulary().users[3] }, { traceRating: 'warning' }]
+    const filters = [
+      {},
+      { serviceType: vocabulary().services[0] },
+      { userName: vocabulary().users[3] },
+      { traceRating: 'warning' },
+    ]
     for (let i = 0; i < rounds; i++) {
       const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
       const step = 6 * 3_600_000
       const from = now - 7 * 86_400_000 + 60_000
       const started = performance.now()
       await store.traces.activity(
-        { projectId: lab.ids[rank] ?? '', from, to: now, category: 'system', ...filters[i % 4] } as unknown as TraceFilter,
+        {
+          projectId: lab.ids[rank] ?? '',
+          from,
+          to: now,
+          category: 'system',
+          ...filters[i % 4],
+        } as unknown as TraceFilter,
         Math.floor(from / step) * step,
         step,
         8,

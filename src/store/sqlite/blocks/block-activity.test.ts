@@ -46,7 +46,10 @@ function expected(
   step: number,
   top: number,
 ): TraceActivity {
-  const buckets = new Map<number, { index: number; normal: number; warning: number; incident: number }>()
+  const buckets = new Map<
+    number,
+    { index: number; normal: number; warning: number; incident: number }
+  >()
   const ops = new Map<string, TraceActivity['operations'][number]>()
   let total = 0
   for (const t of traces) {
@@ -58,12 +61,22 @@ function expected(
     const index = Math.trunc((t.time - start) / step)
     let b = buckets.get(index)
     if (b === undefined) buckets.set(index, (b = { index, normal: 0, warning: 0, incident: 0 }))
-    const rating = t.trace_rating === 'warning' || t.trace_rating === 'incident' ? t.trace_rating : 'normal'
+    const rating =
+      t.trace_rating === 'warning' || t.trace_rating === 'incident' ? t.trace_rating : 'normal'
     b[rating]++
     const key = `${t.service_type}\u0000${t.trace_name}`
     let o = ops.get(key)
     if (o === undefined)
-      ops.set(key, (o = { serviceType: t.service_type, traceName: t.trace_name, count: 0, warning: 0, incident: 0 }))
+      ops.set(
+        key,
+        (o = {
+          serviceType: t.service_type,
+          traceName: t.trace_name,
+          count: 0,
+          warning: 0,
+          incident: 0,
+        }),
+      )
     o.count++
     if (rating !== 'normal') o[rating]++
     total++
@@ -72,7 +85,10 @@ function expected(
   return {
     buckets: [...buckets.values()].sort((x, y) => x.index - y.index),
     operations: [...ops.values()]
-      .sort((x, y) => y.count - x.count || cmp(x.serviceType, y.serviceType) || cmp(x.traceName, y.traceName))
+      .sort(
+        (x, y) =>
+          y.count - x.count || cmp(x.serviceType, y.serviceType) || cmp(x.traceName, y.traceName),
+      )
       .slice(0, top),
     total,
   }

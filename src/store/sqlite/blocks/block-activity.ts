@@ -173,7 +173,12 @@ class Tally {
     for (const [key, [normal, warning, incident]] of this.globalOps) {
       const s = values.value(AT.service, Math.floor(key / 2 ** 21))
       const o = values.value(AT.name, key % 2 ** 21)
-      this.addOperation({ key: `${s}\u0000${o}`, serviceType: s, traceName: o }, normal, warning, incident)
+      this.addOperation(
+        { key: `${s}\u0000${o}`, serviceType: s, traceName: o },
+        normal,
+        warning,
+        incident,
+      )
     }
     this.globalOps.clear()
   }
@@ -303,7 +308,12 @@ function countTraces(
   for (const [k, [normal, warning, incident]] of byOp) {
     const s = service.dict[Math.floor(k / names)] ?? ''
     const o = name.dict[k % names] ?? ''
-    tally.addOperation({ key: `${s}\u0000${o}`, serviceType: s, traceName: o }, normal, warning, incident)
+    tally.addOperation(
+      { key: `${s}\u0000${o}`, serviceType: s, traceName: o },
+      normal,
+      warning,
+      incident,
+    )
   }
 }
 
@@ -323,14 +333,14 @@ export function activityBlocks(
   const compiled = compile(filter)
   const hourly = step % HOUR_MS === 0 && start % HOUR_MS === 0
   const rollupFilter =
-    hourly &&
-    compiled.tests.every(([column]) => ROLLUP_COLUMNS.includes(column as RollupColumn))
+    hourly && compiled.tests.every(([column]) => ROLLUP_COLUMNS.includes(column as RollupColumn))
   const tally = new Tally()
   const values = reader.rollupValues
   const ratings = new Map<number, number>()
   const ratingOf = (id: number): number => {
     let r = ratings.get(id)
-    if (r === undefined) ratings.set(id, (r = ratingIndex(id === 0 ? null : values.value(AT.rating, id))))
+    if (r === undefined)
+      ratings.set(id, (r = ratingIndex(id === 0 ? null : values.value(AT.rating, id))))
     return r
   }
   for (const meta of dir.project(filter.projectId)) {
