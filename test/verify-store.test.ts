@@ -438,6 +438,47 @@ describe('opencts verify --store', () => {
     )
   })
 
+  it('reports a trace the value index no longer lists (hidden from resource filters) as CHANGED (columns)', async () => {
+    const fx = await buildStore()
+    let traceId = ''
+    let resourceId = ''
+    tamper(fx.path, (db) => {
+      const { block, position, trace } = atLeaf(db, 'pa', 20)
+      traceId = trace.values.trace_id ?? ''
+      resourceId = trace.values.resource_id ?? ''
+      const rows = db
+        .prepare('SELECT bucket, h, positions FROM trace_values WHERE block = ?')
+        .all(block.id) as { bucket: number; h: number; positions: Buffer }[]
+      for (const row of rows) {
+        const list = Array.from(new Uint16Array(new Uint8Array(row.positions).buffer))
+        if (!list.includes(position)) continue
+        const kept = Uint16Array.from(list.filter((p) => p !== position))
+        db.prepare(
+          'UPDATE trace_values SET positions = ? WHERE bucket = ? AND h = ? AND block = ?',
+        ).run(Buffer.from(kept.buffer), row.bucket, row.h, block.id)
+      }
+    })
+    assert.notEqual(resourceId, '')
+    // The attack works: a resource filter no longer returns the trace.
+    const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
+    try {
+      const page = await store.traces.page(
+        { projectId: 'pa', from: NOW - DAY, to: NOW + DAY, category: 'system', resourceId },
+        null,
+        1000,
+      )
+      assert.ok(!page.traces.some((t) => t.trace_id === traceId))
+    } finally {
+      await store.close()
+    }
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
+      [['changed', 'pa', traceId, 'indexed columns disagree with the document']],
+    )
+  })
+
   it('reports a deleted trace as DELETED with its leaf index; retention explains an old one', async () => {
     const fx = await buildStore()
     // The block is cut in two around the trace: every other trace keeps its leaf index.

@@ -4,7 +4,8 @@
  * as someone with the file and the source would: a block is decoded with the block codec, changed
  * and re-encoded with `encodeBlock` (seq offsets kept), and its `trace_blocks` row rewritten with
  * consistent bounds (count, min/max time, min/max seq, min_leaf) so that the store reads it as it
- * would read a block it wrote. `trace_keys` is kept in step for deleted and inserted traces.
+ * would read a block it wrote. `trace_keys` is kept in step for deleted and inserted traces, and
+ * `trace_values` (the resource value index) for every block written.
  *
  * A trace is found by project and leaf index (leaf = min_leaf + position) or by project and trace
  * id; its seq is min_seq + position, or min_seq + seqOffsets[position] in a merged block.
@@ -32,6 +33,7 @@ import {
 } from '../../src/store/sqlite/blocks/block-schema.js'
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
+import { ValueIndex } from '../../src/store/sqlite/blocks/value-index.js'
 import { traceDocument } from '../../src/model/trace-leaf.js'
 
 /** One trace of a decoded block: its seq, time, indexed values and stored document. */
@@ -133,6 +135,7 @@ export function atTrace(db: Database.Database, projectId: string, traceId: strin
  * says). Traces must stay in position order; their seqs need not be ascending (a reorder).
  */
 export function writeBlock(db: Database.Database, block: TamperBlock): void {
+  db.prepare('DELETE FROM trace_values WHERE block = ?').run(block.id)
   if (block.traces.length === 0) {
     db.prepare('DELETE FROM trace_blocks WHERE id = ?').run(block.id)
     return
@@ -145,6 +148,20 @@ export function writeBlock(db: Database.Database, block: TamperBlock): void {
     )
     .run(...values, row.id).changes
   assert.equal(changed, 1, `block ${block.id} rewritten`)
+  indexValues(db, block.id, values)
+}
+
+/** Writes a block row's value index rows (`values`: its encodeRow values). */
+function indexValues(
+  db: Database.Database,
+  id: number,
+  values: (string | number | null | Buffer)[],
+): void {
+  const [projectId, , minTime, , , , , , strs] = values
+  new ValueIndex(db).insert(
+    { id, projectId: String(projectId), minTime: Number(minTime) },
+    decodeStrings(strs as Buffer),
+  )
 }
 
 /** Adds a block row (for traces inserted behind the log's back); returns its id. */
@@ -163,6 +180,7 @@ export function insertBlock(
       )
       .run(...values).lastInsertRowid,
   )
+  indexValues(db, id, values)
   for (const t of traces) addKey(db, projectId, t)
   return id
 }
@@ -297,10 +315,13 @@ export function deleteTrace(
   if (mode === 'split' && after.length > 0) {
     // The second half keeps its leaves: a row of its own, without new keys (they exist).
     const { values } = encodeRow({ id: 0, projectId, minLeaf: leaf + 1, traces: after })
-    db.prepare(
-      `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
-         min_leaf, dims, strs, body, bloom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(...values)
+    const id = db
+      .prepare(
+        `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
+           min_leaf, dims, strs, body, bloom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(...values).lastInsertRowid
+    indexValues(db, Number(id), values)
   }
   return trace
 }

@@ -430,8 +430,9 @@ export class SqliteMerkleStore implements MerkleLogStore {
 
   /**
    * `columnsMatch` also covers what queries read before the indexed values: the block row's
-   * bounds and bloom must hold the trace, or a query skips it (a trace hidden from the API while
-   * its document, the tree and the checkpoints still agree).
+   * bounds and bloom must hold the trace, and the value index must list it under its resource id
+   * and name, or a query skips it (a trace hidden from the API while its document, the tree and
+   * the checkpoints still agree).
    */
   auditRows(afterSeq: number, limit: number): Promise<AuditRow[]> {
     return run('read', () =>
@@ -443,7 +444,10 @@ export class SqliteMerkleStore implements MerkleLogStore {
           traceId: String(columns.trace_id),
           leafIndex: row.meta.minLeaf === null ? null : row.meta.minLeaf + row.position,
           document: row.document,
-          columnsMatch: columnsMatch(columns, row.document) && blockHolds(row, columns),
+          columnsMatch:
+            columnsMatch(columns, row.document) &&
+            blockHolds(row, columns) &&
+            this.#traces.valueIndexHolds(row.meta, row.position, columns),
         }
       }),
     )

@@ -266,6 +266,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     })
   }
   const store = new SqliteStore(db, options.merkle)
-  if (!readonly) store.traces.startWarming()
+  if (!readonly) {
+    store.traces.buildValueIndex()
+    store.traces.startWarming()
+  }
   return store
 }

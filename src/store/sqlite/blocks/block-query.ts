@@ -49,6 +49,12 @@ export function compile(filter: TraceFilter): CompiledFilter {
   return { bloomKeys, tests }
 }
 
+/** Positions an exact index gave for one column's value in a block (the column is not tested). */
+export interface KnownPositions {
+  readonly column: DimColumn | StrColumn
+  readonly positions: Uint16Array
+}
+
 /**
  * The per-position test of a block, or null when no trace of it can match (bloom or dictionary).
  */
@@ -56,11 +62,13 @@ export function matcher(
   reader: BlockReader,
   meta: BlockMeta,
   compiled: CompiledFilter,
+  known?: KnownPositions,
 ): { dims: BlockDims; match: (p: number) => boolean } | null {
   for (const key of compiled.bloomKeys) if (!bloomMayContain(meta.bloom, key)) return null
   const dims = reader.dims(meta)
   const checks: [DictColumn['ids'], number][] = []
   for (const [column, value] of compiled.tests) {
+    if (column === known?.column) continue
     const dict =
       column === 'resource_id' || column === 'resource_name'
         ? reader.strs(meta).columns[column]
@@ -74,7 +82,13 @@ export function matcher(
     if (dict.dict.length === 2 && dict.ids.every((v) => v === id)) continue
     checks.push([dict.ids, id])
   }
+  let mask: Uint8Array | undefined
+  if (known !== undefined) {
+    mask = new Uint8Array(dims.count)
+    for (const p of known.positions) if (p < dims.count) mask[p] = 1
+  }
   const match = (p: number): boolean => {
+    if (mask !== undefined && mask[p] !== 1) return false
     for (const [ids, id] of checks) if (ids[p] !== id) return false
     return true
   }
@@ -109,14 +123,61 @@ export interface PageAnchor {
   readonly seq: number
 }
 
-/** See the module comment; `anchor` is the position of the previous page's marker. */
+/** The exact value index, as the page reads it (see value-index.ts). */
+export type ValueLookup = (
+  projectId: string,
+  column: 'resource_id' | 'resource_name',
+  value: string,
+  from: number,
+  to: number,
+) => Map<number, Uint16Array>
+
+/**
+ * See the module comment; `anchor` is the position of the previous page's marker. With `values`,
+ * a resource filter walks only the blocks and positions the value index lists; the traces found
+ * are checked against the value (two values may share an index key), and on a mismatch the page is
+ * made again without the index.
+ */
 export function pageBlocks(
   dir: BlockDirectory,
   reader: BlockReader,
   filter: TraceFilter,
   anchor: PageAnchor | null,
   limit: number,
+  values?: ValueLookup,
 ): { traces: TraceRecord[]; hasMore: boolean } {
+  const column =
+    filter.resourceId !== undefined
+      ? 'resource_id'
+      : filter.resourceName !== undefined
+        ? 'resource_name'
+        : undefined
+  const value = filter.resourceId ?? filter.resourceName
+  if (values !== undefined && column !== undefined && value !== undefined) {
+    const upper = anchor === null ? filter.to : Math.min(filter.to, anchor.time + 1)
+    const hits = values(filter.projectId, column, value, filter.from, upper)
+    const cands = candidates(dir, reader, filter, anchor, limit, { column, hits })
+    const traces = documentsOf(reader, cands)
+    if (traces.every((t) => t[column] === value))
+      return { traces: traces.slice(0, limit), hasMore: traces.length > limit }
+  }
+  const cands = candidates(dir, reader, filter, anchor, limit)
+  const hasMore = cands.length > limit
+  return { traces: documentsOf(reader, cands.slice(0, limit)), hasMore }
+}
+
+/** The page's first limit + 1 matches, newest first. */
+function candidates(
+  dir: BlockDirectory,
+  reader: BlockReader,
+  filter: TraceFilter,
+  anchor: PageAnchor | null,
+  limit: number,
+  index?: {
+    readonly column: 'resource_id' | 'resource_name'
+    readonly hits: Map<number, Uint16Array>
+  },
+): Candidate[] {
   const need = limit + 1
   const compiled = compile(filter)
   const upper = anchor === null ? filter.to : Math.min(filter.to, anchor.time + 1)
@@ -126,7 +187,13 @@ export function pageBlocks(
     const worst = cands.length >= need ? cands[need - 1] : undefined
     if (worst !== undefined && meta.maxTime < worst.time) break
     if (meta.minTime >= upper) continue
-    const m = matcher(reader, meta, compiled)
+    let known: KnownPositions | undefined
+    if (index !== undefined) {
+      const positions = index.hits.get(meta.id)
+      if (positions === undefined) continue
+      known = { column: index.column, positions }
+    }
+    const m = matcher(reader, meta, compiled, known)
     if (m === null) continue
     const { dims, match } = m
     let found = 0
@@ -144,8 +211,7 @@ export function pageBlocks(
     }
     if (found > 0) cands = cands.sort(newerFirst).slice(0, need)
   }
-  const hasMore = cands.length > limit
-  return { traces: documentsOf(reader, cands.slice(0, limit)), hasMore }
+  return cands
 }
 
 /** The traces of candidates, in their order, reading each block's body once. */

@@ -13,6 +13,8 @@
  *   KEY_BUCKET_SEQS) keeps every insert inside the newest part of the B-tree (a random key over the
  *   whole table is what capped the row store), `h` = traceKey(project_id, trace_id). A lookup probes
  *   each bucket and checks the stored id.
+ * - `trace_values`: the exact index of resource ids and names, one row per distinct value of a
+ *   block with the positions holding it (store/sqlite/blocks/value-index).
  * - `trace_head`: the highest seq ever committed (never goes back, even when retention drops the
  *   newest blocks' neighbours): downstream cursors rely on it.
  */
@@ -51,6 +53,13 @@ CREATE TABLE IF NOT EXISTS trace_keys (
   h INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY (bucket, h, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trace_values (
+  bucket INTEGER NOT NULL,
+  h INTEGER NOT NULL,
+  block INTEGER NOT NULL,
+  positions BLOB NOT NULL,
+  PRIMARY KEY (bucket, h, block)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trace_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),

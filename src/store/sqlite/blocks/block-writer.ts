@@ -29,6 +29,7 @@ import { seqAt, type BlockReader } from './block-reader.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
+import type { ValueIndex } from './value-index.js'
 import {
   prepareBlock,
   upsertsOf,
@@ -104,6 +105,7 @@ export class BlockWriter {
   readonly #setHead: SqliteStatement
   readonly #upsertOperator: SqliteStatement
   readonly #upsertCatalogue: SqliteStatement
+  readonly #values: ValueIndex
 
   constructor(
     db: SqliteDatabase,
@@ -111,7 +113,9 @@ export class BlockWriter {
     reader: BlockReader,
     keys: KeyIndex,
     locate: Locate,
+    values: ValueIndex,
   ) {
+    this.#values = values
     this.#dir = dir
     this.#reader = reader
     this.#keys = keys
@@ -161,7 +165,7 @@ export class BlockWriter {
         bytes(block.bloom),
       ).lastInsertRowid,
     )
-    return {
+    const meta = {
       id,
       projectId,
       count: block.count,
@@ -172,6 +176,14 @@ export class BlockWriter {
       minLeaf,
       bloom: new Uint8Array(block.bloom),
     }
+    this.#values.insert(meta, decodeStrings(bytes(block.strs)))
+    return meta
+  }
+
+  /** Deletes a stored block and its value index rows. */
+  #drop(meta: BlockMeta): void {
+    this.#values.delete(meta, this.#reader.strs(meta))
+    this.#deleteBlock.run(meta.id)
   }
 
   /**
@@ -324,7 +336,7 @@ export class BlockWriter {
       first.minLeaf,
     )
     for (const b of run) {
-      this.#deleteBlock.run(b.id)
+      this.#drop(b)
       this.#reader.forget(b.id)
       if (!staged.add.delete(b.id)) staged.remove.add(b.id)
     }
@@ -361,7 +373,7 @@ export class BlockWriter {
         )
         staged.add.set(kept.id, kept)
       }
-      this.#deleteBlock.run(meta.id)
+      this.#drop(meta)
       staged.remove.add(meta.id)
       left -= drop
     }

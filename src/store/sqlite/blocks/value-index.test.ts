@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { it } from 'node:test'
+import Database from 'better-sqlite3'
+import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
+import type { TraceRecord } from '../../../model/index.js'
+import { makeTrace } from '../../../../test/helpers/make-trace.js'
+import type { TraceFilter } from '../../ports/traces.js'
+import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
+
+const DAY = 86_400_000
+const NOW = Date.now()
+
+/** Traces of resources r-0..r-(kinds-1), `count` of them from `start`, one second apart. */
+function batch(projectId: string, start: number, count: number, kinds: number): TraceRecord[] {
+  return Array.from({ length: count }, (_, i) =>
+    makeTrace({
+      project_id: projectId,
+      time: start + i * 1_000,
+      resource_id: `r-${(start / 1_000 + i) % kinds}`,
+      resource_name: `name-${(start / 1_000 + i) % (kinds + 3)}`,
+    }),
+  )
+}
+
+/** Every page of a filter, newest first, following the markers. */
+async function walk(store: SqliteStore, filter: TraceFilter, limit: number): Promise<string[]> {
+  const ids: string[] = []
+  let after: { traceId: string } | null = null
+  for (let i = 0; i < 1_000; i++) {
+    const page = await store.traces.page(filter, after, limit)
+    ids.push(...page.traces.map((t) => t.trace_id))
+    const last = page.traces.at(-1)
+    if (!page.hasMore || last === undefined) return ids
+    after = { traceId: last.trace_id }
+  }
+  throw new Error('the walk did not end')
+}
+
+function expected(traces: readonly TraceRecord[], filter: TraceFilter): string[] {
+  return traces
+    .map((t, seq) => ({ t, seq }))
+    .filter(
+      ({ t }) =>
+        t.project_id === filter.projectId &&
+        t.time > filter.from &&
+        t.time < filter.to &&
+        (filter.resourceId === undefined || t.resource_id === filter.resourceId) &&
+        (filter.resourceName === undefined || t.resource_name === filter.resourceName),
+    )
+    .sort((a, b) => b.t.time - a.t.time || b.seq - a.seq)
+    .map(({ t }) => t.trace_id)
+}
+
+it('pages resource filters from the value index through merges, purges, a rebuild and a shared key', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'opencts-values-')), 'opencts.db')
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const stored: TraceRecord[] = []
+  const append = async (traces: TraceRecord[]): Promise<void> => {
+    await store.traces.append(traces)
+    stored.push(...traces)
+  }
+  const day = Math.floor(NOW / DAY) * DAY
+  const check = async (label: string): Promise<void> => {
+    // What the store holds (retention may have dropped some), by a walk without a resource filter.
+    const all = { projectId: 'p1', category: 'system', from: day - 3 * DAY, to: NOW + DAY } as const
+    const held = new Set(await walk(store, all, 500))
+    const left = stored.filter((t) => held.has(t.trace_id))
+    for (const extra of [
+      { resourceId: 'r-3' },
+      { resourceId: 'r-11' },
+      { resourceName: 'name-5' },
+      { resourceId: 'r-4', resourceName: 'name-4' },
+      { resourceId: 'r-none' },
+    ])
+      for (const limit of [1, 7, 200]) {
+        const filter: TraceFilter = {
+          projectId: 'p1',
+          category: 'system',
+          from: day - 3 * DAY,
+          to: NOW + DAY,
+          ...extra,
+        }
+        assert.deepEqual(
+          await walk(store, filter, limit),
+          expected(left, filter),
+          `${label} ${JSON.stringify(extra)} limit ${limit}`,
+        )
+      }
+  }
+  try {
+    // Two days of big blocks, and small batches that merge (p2 interleaved).
+    await append(batch('p1', day - 2 * DAY + 1_000_000, 1_500, 17))
+    await append(batch('p1', day - DAY + 1_000_000, 900, 17))
+    for (let i = 0; i < 20; i++) {
+      await append(batch('p1', day + 2_000_000 + i * 50_000, 5, 13))
+      await append(batch('p2', day + 2_000_000 + i * 50_000, 3, 13))
+    }
+    await check('fresh')
+    // Retention drops the oldest day's block whole and cuts into the next one.
+    assert.equal(await store.traces.purgeBefore(day, 1_800), 1_800)
+    await check('after purge')
+
+    // A store written without the index gets it built at open.
+    await store.close()
+    const db = new Database(path)
+    db.exec("DELETE FROM trace_values; DELETE FROM meta WHERE key = 'trace_values_built'")
+    db.close()
+    store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+    await check('rebuilt')
+
+    // An index row listing the wrong positions (as two values sharing a key would): the page
+    // notices the traces do not hold the value and is made again from the blocks.
+    await store.close()
+    const db2 = new Database(path)
+    const rows = db2.prepare('SELECT bucket, h, block FROM trace_values').all() as {
+      bucket: number
+      h: number
+      block: number
+    }[]
+    const wrong = Buffer.from(Uint16Array.from([0, 1, 2, 3, 4, 5, 6, 7]).buffer)
+    const update = db2.prepare('UPDATE trace_values SET positions = ? WHERE bucket = ? AND h = ? AND block = ?')
+    for (const row of rows) update.run(wrong, row.bucket, row.h, row.block)
+    db2.close()
+    store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+    await check('wrong positions')
+  } finally {
+    await store.close()
+  }
+})
