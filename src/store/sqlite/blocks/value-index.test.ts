@@ -121,7 +121,9 @@ it('pages resource filters from the value index through merges, purges, a rebuil
       block: number
     }[]
     const wrong = Buffer.from(Uint16Array.from([0, 1, 2, 3, 4, 5, 6, 7]).buffer)
-    const update = db2.prepare('UPDATE trace_values SET positions = ? WHERE bucket = ? AND h = ? AND block = ?')
+    const update = db2.prepare(
+      'UPDATE trace_values SET positions = ? WHERE bucket = ? AND h = ? AND block = ?',
+    )
     for (const row of rows) update.run(wrong, row.bucket, row.h, row.block)
     db2.close()
     store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })

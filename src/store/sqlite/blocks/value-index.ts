@@ -146,8 +146,7 @@ export class ValueIndex {
   lists(meta: BlockMeta, column: IndexedColumn, value: string, position: number): boolean {
     const h = valueKey(meta.projectId, column, value)
     const row = this.#point.get(bucketOf(meta.minTime), h, meta.id) as
-      | { positions: Buffer }
-      | undefined
+      { positions: Buffer } | undefined
     if (row === undefined) return false
     const copy = new Uint8Array(row.positions)
     return new Uint16Array(copy.buffer, 0, copy.byteLength >> 1).includes(position)
