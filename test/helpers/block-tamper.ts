@@ -33,7 +33,7 @@ import {
 } from '../../src/store/sqlite/blocks/block-schema.js'
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
-import { ValueIndex } from '../../src/store/sqlite/blocks/value-index.js'
+import { ValueIndex, valueRowsOf } from '../../src/store/sqlite/blocks/value-index.js'
 import { traceDocument } from '../../src/model/trace-leaf.js'
 
 /** One trace of a decoded block: its seq, time, indexed values and stored document. */
@@ -159,8 +159,8 @@ function indexValues(
 ): void {
   const [projectId, , minTime, , , , , , strs] = values
   new ValueIndex(db).insert(
-    { id, projectId: String(projectId), minTime: Number(minTime) },
-    decodeStrings(strs as Buffer),
+    { id, minTime: Number(minTime) },
+    valueRowsOf(String(projectId), decodeStrings(strs as Buffer)),
   )
 }
 

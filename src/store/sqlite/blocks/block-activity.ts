@@ -449,7 +449,7 @@ export class RollupWarmer {
       }
       const meta = this.#queue.pop() as BlockMeta
       try {
-        this.#reader.rollup(meta)
+        this.#reader.rollup(meta, false)
       } catch {
         // A damaged block: queries and the audit report it; warming skips it.
       }

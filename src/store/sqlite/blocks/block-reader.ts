@@ -145,7 +145,8 @@ export class BlockReader {
     return blob
   }
 
-  dims(meta: BlockMeta): BlockDims {
+  /** A block's dims; `keep` false: not added to the cache (a one-off read, e.g. warming). */
+  dims(meta: BlockMeta, keep = true): BlockDims {
     let dims = this.#dims.get(meta.id)
     if (dims === undefined) {
       const blob = this.#blob(this.#selectDims, meta, 'dims')
@@ -155,7 +156,7 @@ export class BlockReader {
         throw damaged(meta, 'dims', error)
       }
       if (dims.count !== meta.count) throw damaged(meta, 'dims', new Error('count mismatch'))
-      this.#dims.set(meta.id, dims, dimsBytes(dims))
+      if (keep) this.#dims.set(meta.id, dims, dimsBytes(dims))
     }
     return dims
   }
@@ -176,11 +177,15 @@ export class BlockReader {
     return strs
   }
 
-  /** The block's activity rollup (made from its dims once, then kept while memory allows). */
-  rollup(meta: BlockMeta): BlockRollup | undefined {
+  /**
+   * The block's activity rollup (made from its dims once, then kept while memory allows);
+   * `keepDims` false: dims read for it are not cached (warming must not push out the dims pages
+   * use).
+   */
+  rollup(meta: BlockMeta, keepDims = true): BlockRollup | undefined {
     let rollup = this.#rollups.get(meta.id)
     if (rollup === undefined) {
-      rollup = buildRollup(this.dims(meta), this.rollupValues)
+      rollup = buildRollup(this.dims(meta, keepDims), this.rollupValues)
       if (rollup !== undefined) this.#rollups.set(meta.id, rollup, rollup.bytes)
     }
     return rollup

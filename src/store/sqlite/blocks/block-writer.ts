@@ -29,7 +29,7 @@ import { seqAt, type BlockReader } from './block-reader.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
-import type { ValueIndex } from './value-index.js'
+import { valueRowsOf, type ValueIndex, type ValueRows } from './value-index.js'
 import {
   prepareBlock,
   upsertsOf,
@@ -145,6 +145,8 @@ export class BlockWriter {
       dims: Uint8Array
       strs: Uint8Array
       body: Uint8Array
+      /** Its value index rows when made with it (a prepared block); else read from its strs. */
+      values?: ValueRows
     },
     minSeq: number,
     maxSeq: number,
@@ -176,7 +178,10 @@ export class BlockWriter {
       minLeaf,
       bloom: new Uint8Array(block.bloom),
     }
-    this.#values.insert(meta, decodeStrings(bytes(block.strs)))
+    this.#values.insert(
+      meta,
+      block.values ?? valueRowsOf(projectId, decodeStrings(bytes(block.strs))),
+    )
     return meta
   }
 

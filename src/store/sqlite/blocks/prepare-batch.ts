@@ -12,6 +12,7 @@ import type { PrepareInput, PreparedBatch } from '../../ports/traces.js'
 import { encodeBlock, type BlockEntry } from './block-codec.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
+import { valueRows, type ValueRows } from './value-index.js'
 
 const DAY_MS = 86_400_000
 
@@ -30,6 +31,8 @@ export interface PreparedBlock {
   /** Leaf hash of each position, concatenated (`hashLength` bytes each); null: the log is off. */
   readonly leafHashes: Uint8Array | null
   readonly hashLength: number
+  /** The block's rows of the resource value index. */
+  readonly values: ValueRows
 }
 
 /** The engine-specific payload of a PreparedBatch made by this module. */
@@ -92,6 +95,10 @@ export function prepareBlock(projectId: string, items: readonly BatchItem[]): Pr
     traceIds,
     leafHashes,
     hashLength,
+    values: valueRows(projectId, {
+      resource_id: items.map((i) => i.entry.values.resource_id),
+      resource_name: items.map((i) => i.entry.values.resource_name),
+    }),
   }
 }
 
@@ -141,7 +148,18 @@ export function upsertsOf(traces: Iterable<UpsertSource>): Omit<BlockBatchPayloa
 function transferList(blocks: readonly PreparedBlock[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = []
   for (const b of blocks) {
-    for (const a of [b.dims, b.strs, b.body, b.bloom, b.keys, b.leafHashes])
+    const { keys, offsets, positions } = b.values
+    for (const a of [
+      b.dims,
+      b.strs,
+      b.body,
+      b.bloom,
+      b.keys,
+      b.leafHashes,
+      keys,
+      offsets,
+      positions,
+    ])
       if (a !== null) out.push(a.buffer as ArrayBuffer)
   }
   return out

@@ -39,16 +39,62 @@ function bucketOf(minTime: number): number {
   return Math.floor(minTime / HOUR_MS)
 }
 
-/** Per distinct value of a column: its dictionary id and positions. */
-function positionsByValue(column: DictColumn): Map<number, number[]> {
-  const byId = new Map<number, number[]>()
-  column.ids.forEach((id, p) => {
-    if (id === 0) return
-    const list = byId.get(id)
-    if (list === undefined) byId.set(id, [p])
-    else list.push(p)
+/** A block's index rows, sorted by key: row r is `keys[r]` with positions[offsets[r]..offsets[r+1]). */
+export interface ValueRows {
+  readonly keys: Float64Array
+  readonly offsets: Uint32Array
+  readonly positions: Uint16Array
+}
+
+/**
+ * The index rows of a block from each position's values of the indexed columns (null: none).
+ * Runs where the block is encoded (an ingest worker thread, or the event loop for merges).
+ */
+export function valueRows(
+  projectId: string,
+  columns: Readonly<Record<IndexedColumn, ArrayLike<string | null>>>,
+): ValueRows {
+  const byKey = new Map<number, number[]>()
+  for (const column of Object.keys(INDEXED_COLUMNS) as IndexedColumn[]) {
+    const values = columns[column]
+    const byValue = new Map<string, number[]>()
+    for (let p = 0; p < values.length; p++) {
+      const value = values[p]
+      if (value === null || value === undefined) continue
+      const list = byValue.get(value)
+      if (list === undefined) byValue.set(value, [p])
+      else list.push(p)
+    }
+    for (const [value, positions] of byValue) {
+      const h = valueKey(projectId, column, value)
+      // Two values sharing a key: one row with both values' positions.
+      const list = byKey.get(h)
+      if (list === undefined) byKey.set(h, positions)
+      else list.push(...positions)
+    }
+  }
+  const keys = Float64Array.from(byKey.keys()).sort()
+  const offsets = new Uint32Array(keys.length + 1)
+  let total = 0
+  for (const list of byKey.values()) total += list.length
+  const positions = new Uint16Array(total)
+  let at = 0
+  keys.forEach((h, r) => {
+    offsets[r] = at
+    for (const p of byKey.get(h) ?? []) positions[at++] = p
   })
-  return byId
+  offsets[keys.length] = at
+  return { keys, offsets, positions }
+}
+
+/** The index rows of a stored block, from its strs. */
+export function valueRowsOf(projectId: string, strs: BlockStrings): ValueRows {
+  const values = (column: DictColumn): (string | null)[] =>
+    Array.from(column.ids, (id) => column.dict[id] ?? null)
+  return valueRows(projectId, {
+    resource_id: values(strs.columns.resource_id),
+    resource_name: values(strs.columns.resource_name),
+  })
 }
 
 /** Rows per insert statement (4 parameters each). */
@@ -71,36 +117,31 @@ export class ValueIndex {
   }
 
   /** Indexes a block's values (inside the caller's transaction). */
-  insert(meta: Pick<BlockMeta, 'id' | 'projectId' | 'minTime'>, strs: BlockStrings): void {
+  insert(meta: Pick<BlockMeta, 'id' | 'minTime'>, rows: ValueRows): void {
     const bucket = bucketOf(meta.minTime)
-    const rows: [number, Buffer][] = []
-    for (const column of Object.keys(INDEXED_COLUMNS) as IndexedColumn[]) {
-      const dict = strs.columns[column]
-      for (const [id, positions] of positionsByValue(dict)) {
-        const h = valueKey(meta.projectId, column, dict.dict[id] ?? '')
-        const packed = Uint16Array.from(positions)
-        rows.push([h, Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)])
-      }
-    }
-    // In key order: neighbouring B-tree pages of the newest bucket.
-    rows.sort((a, b) => a[0] - b[0])
-    // Two values sharing a key: one row with both values' positions.
-    const merged: [number, Buffer][] = []
-    for (const row of rows) {
-      const last = merged.at(-1)
-      if (last !== undefined && last[0] === row[0]) last[1] = Buffer.concat([last[1], row[1]])
-      else merged.push(row)
-    }
-    for (let at = 0; at < merged.length; at += ROWS_PER_INSERT) {
-      const part = merged.slice(at, at + ROWS_PER_INSERT)
-      let statement = this.#inserts.get(part.length)
+    const count = rows.keys.length
+    for (let at = 0; at < count; at += ROWS_PER_INSERT) {
+      const n = Math.min(ROWS_PER_INSERT, count - at)
+      let statement = this.#inserts.get(n)
       if (statement === undefined) {
         statement = this.#db.prepare(
-          `INSERT OR REPLACE INTO trace_values (bucket, h, block, positions) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`,
+          `INSERT OR REPLACE INTO trace_values (bucket, h, block, positions) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}`,
         )
-        this.#inserts.set(part.length, statement)
+        this.#inserts.set(n, statement)
       }
-      statement.run(...part.flatMap(([h, positions]) => [bucket, h, meta.id, positions]))
+      const params: (number | Buffer)[] = []
+      for (let r = at; r < at + n; r++) {
+        const from = rows.offsets[r] ?? 0
+        const to = rows.offsets[r + 1] ?? from
+        const list = rows.positions.subarray(from, to)
+        params.push(
+          bucket,
+          rows.keys[r] ?? 0,
+          meta.id,
+          Buffer.from(list.buffer, list.byteOffset, list.byteLength),
+        )
+      }
+      statement.run(...params)
     }
   }
 
@@ -160,7 +201,8 @@ export class ValueIndex {
     if (this.built()) return
     this.#db.transaction(() => {
       this.#db.exec('DELETE FROM trace_values')
-      for (const meta of dir.all()) this.insert(meta, reader.strs(meta))
+      for (const meta of dir.all())
+        this.insert(meta, valueRowsOf(meta.projectId, reader.strs(meta)))
       this.#db
         .prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
         .run(BUILT_KEY, String(Date.now()))
