@@ -85,19 +85,9 @@ function copyFixture(): string {
   return dataDir
 }
 
-/**
- * Every table but the traces' own, as rows: what the upgrade must leave as it was. (`trace_values`
- * is filled from the blocks when the store opens, after the conversion.)
- */
+/** Every table but the traces' own, as rows: what the upgrade must leave as it was. */
 function otherTables(db: Db): Record<string, unknown[]> {
-  const skip = new Set([
-    'traces',
-    'sqlite_sequence',
-    'meta',
-    'trace_blocks',
-    'trace_keys',
-    'trace_values',
-  ])
+  const skip = new Set(['traces', 'sqlite_sequence', 'meta', 'trace_blocks', 'trace_keys'])
   const names = (
     db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
       name: string

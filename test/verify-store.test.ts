@@ -46,6 +46,7 @@ import {
   traceOf,
   writeBlock,
 } from './helpers/block-tamper.js'
+import { decodeValueRows, encodeValueRows } from '../src/store/sqlite/blocks/value-index.js'
 import { makeTrace } from './helpers/make-trace.js'
 
 const NOW = Date.now()
@@ -446,17 +447,27 @@ describe('opencts verify --store', () => {
       const { block, position, trace } = atLeaf(db, 'pa', 20)
       traceId = trace.values.trace_id ?? ''
       resourceId = trace.values.resource_id ?? ''
-      const rows = db
-        .prepare('SELECT bucket, h, positions FROM trace_values WHERE block = ?')
-        .all(block.id) as { bucket: number; h: number; positions: Buffer }[]
-      for (const row of rows) {
-        const list = Array.from(new Uint16Array(new Uint8Array(row.positions).buffer))
-        if (!list.includes(position)) continue
-        const kept = Uint16Array.from(list.filter((p) => p !== position))
-        db.prepare(
-          'UPDATE trace_values SET positions = ? WHERE bucket = ? AND h = ? AND block = ?',
-        ).run(Buffer.from(kept.buffer), row.bucket, row.h, block.id)
+      // The block's value index without that position (every other list kept).
+      const { vals } = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?').get(block.id) as {
+        vals: Buffer
       }
+      const rows = decodeValueRows(vals)
+      const offsets = [0]
+      const positions: number[] = []
+      rows.keys.forEach((_, r) => {
+        const list = rows.positions.subarray(rows.offsets[r], rows.offsets[r + 1])
+        positions.push(...Array.from(list).filter((p) => p !== position))
+        offsets.push(positions.length)
+      })
+      const edited = {
+        keys: rows.keys,
+        offsets: Uint32Array.from(offsets),
+        positions: Uint16Array.from(positions),
+      }
+      db.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?').run(
+        encodeValueRows(edited),
+        block.id,
+      )
     })
     assert.notEqual(resourceId, '')
     // The attack works: a resource filter no longer returns the trace.

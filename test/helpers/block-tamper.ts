@@ -4,8 +4,8 @@
  * as someone with the file and the source would: a block is decoded with the block codec, changed
  * and re-encoded with `encodeBlock` (seq offsets kept), and its `trace_blocks` row rewritten with
  * consistent bounds (count, min/max time, min/max seq, min_leaf) so that the store reads it as it
- * would read a block it wrote. `trace_keys` is kept in step for deleted and inserted traces, and
- * `trace_values` (the resource value index) for every block written.
+ * would read a block it wrote, its value index (`vals`) included. `trace_keys` is kept in step for
+ * deleted and inserted traces.
  *
  * A trace is found by project and leaf index (leaf = min_leaf + position) or by project and trace
  * id; its seq is min_seq + position, or min_seq + seqOffsets[position] in a merged block.
@@ -33,7 +33,7 @@ import {
 } from '../../src/store/sqlite/blocks/block-schema.js'
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
-import { ValueIndex, valueRowsOf } from '../../src/store/sqlite/blocks/value-index.js'
+import { encodeValueRows, valueRowsOf } from '../../src/store/sqlite/blocks/value-index.js'
 import { traceDocument } from '../../src/model/trace-leaf.js'
 
 /** One trace of a decoded block: its seq, time, indexed values and stored document. */
@@ -135,7 +135,6 @@ export function atTrace(db: Database.Database, projectId: string, traceId: strin
  * says). Traces must stay in position order; their seqs need not be ascending (a reorder).
  */
 export function writeBlock(db: Database.Database, block: TamperBlock): void {
-  db.prepare('DELETE FROM trace_values WHERE block = ?').run(block.id)
   if (block.traces.length === 0) {
     db.prepare('DELETE FROM trace_blocks WHERE id = ?').run(block.id)
     return
@@ -144,24 +143,10 @@ export function writeBlock(db: Database.Database, block: TamperBlock): void {
   const changed = db
     .prepare(
       `UPDATE trace_blocks SET project_id = ?, count = ?, min_time = ?, max_time = ?, min_seq = ?,
-         max_seq = ?, min_leaf = ?, dims = ?, strs = ?, body = ?, bloom = ? WHERE id = ?`,
+         max_seq = ?, min_leaf = ?, dims = ?, strs = ?, body = ?, bloom = ?, vals = ? WHERE id = ?`,
     )
     .run(...values, row.id).changes
   assert.equal(changed, 1, `block ${block.id} rewritten`)
-  indexValues(db, block.id, values)
-}
-
-/** Writes a block row's value index rows (`values`: its encodeRow values). */
-function indexValues(
-  db: Database.Database,
-  id: number,
-  values: (string | number | null | Buffer)[],
-): void {
-  const [projectId, , minTime, , , , , , strs] = values
-  new ValueIndex(db).insert(
-    { id, minTime: Number(minTime) },
-    valueRowsOf(String(projectId), decodeStrings(strs as Buffer)),
-  )
 }
 
 /** Adds a block row (for traces inserted behind the log's back); returns its id. */
@@ -176,11 +161,10 @@ export function insertBlock(
     db
       .prepare(
         `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
-           min_leaf, dims, strs, body, bloom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           min_leaf, dims, strs, body, bloom, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(...values).lastInsertRowid,
   )
-  indexValues(db, id, values)
   for (const t of traces) addKey(db, projectId, t)
   return id
 }
@@ -212,6 +196,7 @@ function encodeRow(block: TamperBlock): {
       enc.strs,
       enc.body,
       Buffer.from(enc.bloom),
+      encodeValueRows(valueRowsOf(block.projectId, decodeStrings(enc.strs))),
     ],
   }
 }
@@ -315,13 +300,10 @@ export function deleteTrace(
   if (mode === 'split' && after.length > 0) {
     // The second half keeps its leaves: a row of its own, without new keys (they exist).
     const { values } = encodeRow({ id: 0, projectId, minLeaf: leaf + 1, traces: after })
-    const id = db
-      .prepare(
-        `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
-           min_leaf, dims, strs, body, bloom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(...values).lastInsertRowid
-    indexValues(db, Number(id), values)
+    db.prepare(
+      `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
+         min_leaf, dims, strs, body, bloom, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(...values)
   }
   return trace
 }

@@ -123,20 +123,20 @@ export interface PageAnchor {
   readonly seq: number
 }
 
-/** The exact value index, as the page reads it (see value-index.ts). */
+/**
+ * The exact value index, as a page reads it (see value-index.ts): the positions of a block that
+ * may hold `value` in `column` (null: none; undefined: the block has no index).
+ */
 export type ValueLookup = (
-  projectId: string,
   column: 'resource_id' | 'resource_name',
   value: string,
-  from: number,
-  to: number,
-) => Map<number, Uint16Array>
+) => (meta: BlockMeta) => Uint16Array | null | undefined
 
 /**
  * See the module comment; `anchor` is the position of the previous page's marker. With `values`,
- * a resource filter walks only the blocks and positions the value index lists; the traces found
- * are checked against the value (two values may share an index key), and on a mismatch the page is
- * made again without the index.
+ * a resource filter reads the positions of each block from its value index instead of its strs;
+ * the traces found are checked against the value (two values may share an index key), and on a
+ * mismatch the page is made again without the index.
  */
 export function pageBlocks(
   dir: BlockDirectory,
@@ -154,9 +154,8 @@ export function pageBlocks(
         : undefined
   const value = filter.resourceId ?? filter.resourceName
   if (values !== undefined && column !== undefined && value !== undefined) {
-    const upper = anchor === null ? filter.to : Math.min(filter.to, anchor.time + 1)
-    const hits = values(filter.projectId, column, value, filter.from, upper)
-    const cands = candidates(dir, reader, filter, anchor, limit, { column, hits })
+    const lookup = values(column, value)
+    const cands = candidates(dir, reader, filter, anchor, limit, { column, lookup })
     const traces = documentsOf(reader, cands)
     if (traces.every((t) => t[column] === value))
       return { traces: traces.slice(0, limit), hasMore: traces.length > limit }
@@ -175,7 +174,7 @@ function candidates(
   limit: number,
   index?: {
     readonly column: 'resource_id' | 'resource_name'
-    readonly hits: Map<number, Uint16Array>
+    readonly lookup: (meta: BlockMeta) => Uint16Array | null | undefined
   },
 ): Candidate[] {
   const need = limit + 1
@@ -189,9 +188,10 @@ function candidates(
     if (meta.minTime >= upper) continue
     let known: KnownPositions | undefined
     if (index !== undefined) {
-      const positions = index.hits.get(meta.id)
-      if (positions === undefined) continue
-      known = { column: index.column, positions }
+      if (!compiled.bloomKeys.every((key) => bloomMayContain(meta.bloom, key))) continue
+      const positions = index.lookup(meta)
+      if (positions === null) continue
+      if (positions !== undefined) known = { column: index.column, positions }
     }
     const m = matcher(reader, meta, compiled, known)
     if (m === null) continue

@@ -8,13 +8,12 @@
  *   `min_seq + position`, a merged block lists its offsets in `dims`); `min_leaf` is the leaf index
  *   of its first trace in the project's Merkle log, the others following one by one (NULL: stored
  *   while the log was off). A project's blocks never overlap in seq, and in leaf order they are in
- *   seq order.
+ *   seq order. `vals` is the block's exact index of resource ids and names (value-index; NULL in a
+ *   block written before it existed: read through `strs`).
  * - `trace_keys`: the exact trace-id index, one row per stored trace: `bucket` = floor(seq /
  *   KEY_BUCKET_SEQS) keeps every insert inside the newest part of the B-tree (a random key over the
  *   whole table is what capped the row store), `h` = traceKey(project_id, trace_id). A lookup probes
  *   each bucket and checks the stored id.
- * - `trace_values`: the exact index of resource ids and names, one row per distinct value of a
- *   block with the positions holding it (store/sqlite/blocks/value-index).
  * - `trace_head`: the highest seq ever committed (never goes back, even when retention drops the
  *   newest blocks' neighbours): downstream cursors rely on it.
  */
@@ -44,7 +43,8 @@ CREATE TABLE IF NOT EXISTS trace_blocks (
   dims BLOB NOT NULL,
   strs BLOB NOT NULL,
   body BLOB NOT NULL,
-  bloom BLOB NOT NULL
+  bloom BLOB NOT NULL,
+  vals BLOB
 );
 CREATE INDEX IF NOT EXISTS trace_blocks_by_seq ON trace_blocks (max_seq);
 CREATE INDEX IF NOT EXISTS trace_blocks_by_project ON trace_blocks (project_id, min_seq);
@@ -53,13 +53,6 @@ CREATE TABLE IF NOT EXISTS trace_keys (
   h INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY (bucket, h, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS trace_values (
-  bucket INTEGER NOT NULL,
-  h INTEGER NOT NULL,
-  block INTEGER NOT NULL,
-  positions BLOB NOT NULL,
-  PRIMARY KEY (bucket, h, block)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trace_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),

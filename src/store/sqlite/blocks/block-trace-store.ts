@@ -32,7 +32,7 @@ import { KeyIndex } from './key-index.js'
 import { activityBlocks, RollupWarmer } from './block-activity.js'
 import { pageBlocks } from './block-query.js'
 import { traceKey } from './hashes.js'
-import { ValueIndex } from './value-index.js'
+import { positionsOf, valueKey } from './value-index.js'
 import { prepareBatch } from './prepare-batch.js'
 import { BlockWriter, type Staged } from './block-writer.js'
 
@@ -62,9 +62,6 @@ export class BlockTraceStore implements TraceStore {
   readonly #keys: KeyIndex
   readonly #writer: BlockWriter
   readonly #warmer: RollupWarmer
-  readonly #valueIndex: ValueIndex
-  /** The value index once it holds every block (see value-index.ts); undefined before. */
-  #values: ValueIndex | undefined
   readonly #hashing: MerkleHashing | undefined
   readonly #merkle: MerkleAppender | undefined
   readonly #storage: StorageCondition | undefined
@@ -83,15 +80,8 @@ export class BlockTraceStore implements TraceStore {
     this.#merkle =
       merkle === undefined ? undefined : new MerkleAppender(db, merkle, this.leafDocuments)
     this.#selectHead = db.prepare('SELECT seq FROM trace_head WHERE id = 1')
-    this.#valueIndex = new ValueIndex(db)
-    this.#values = this.#valueIndex.built() ? this.#valueIndex : undefined
-    this.#writer = new BlockWriter(
-      db,
-      this.#dir,
-      this.#reader,
-      this.#keys,
-      (p, id, h) => this.#locate(p, id, h),
-      this.#valueIndex,
+    this.#writer = new BlockWriter(db, this.#dir, this.#reader, this.#keys, (p, id, h) =>
+      this.#locate(p, id, h),
     )
     this.#warmer = new RollupWarmer(() => this.#dir.all(), this.#reader)
   }
@@ -101,22 +91,15 @@ export class BlockTraceStore implements TraceStore {
    * name (else a resource filter would not find the trace: the audit reports it).
    */
   valueIndexHolds(meta: BlockMeta, position: number, columns: Record<string, unknown>): boolean {
-    const values = this.#values
-    if (values === undefined) return true
+    const rows = this.#reader.vals(meta)
+    if (rows === null) return true
     for (const column of ['resource_id', 'resource_name'] as const) {
       const value = columns[column]
-      if (typeof value === 'string' && !values.lists(meta, column, value, position)) return false
+      if (typeof value !== 'string') continue
+      const positions = positionsOf(rows, valueKey(meta.projectId, column, value))
+      if (positions === null || !positions.includes(position)) return false
     }
     return true
-  }
-
-  /**
-   * Fills the value index from the blocks when the store was written without it (writable stores,
-   * at open); pages use it from then on.
-   */
-  buildValueIndex(): void {
-    this.#valueIndex.buildMissing(this.#dir, this.#reader)
-    this.#values = this.#valueIndex
   }
 
   /** Builds activity rollups in idle time from now on (a serving store; see RollupWarmer). */
@@ -380,18 +363,13 @@ export class BlockTraceStore implements TraceStore {
           )
         anchor = { time: this.#reader.dims(at.meta).times[at.position] ?? 0, seq: at.seq }
       }
-      const values = this.#values
-      return pageBlocks(
-        this.#dir,
-        this.#reader,
-        filter,
-        anchor,
-        limit,
-        values === undefined
-          ? undefined
-          : (projectId, column, value, from, to) =>
-              values.positions(projectId, column, value, from, to),
-      )
+      return pageBlocks(this.#dir, this.#reader, filter, anchor, limit, (column, value) => {
+        const key = valueKey(filter.projectId, column, value)
+        return (meta) => {
+          const rows = this.#reader.vals(meta)
+          return rows === null ? undefined : positionsOf(rows, key)
+        }
+      })
     })
   }
 

@@ -29,7 +29,7 @@ import { seqAt, type BlockReader } from './block-reader.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
-import { valueRowsOf, type ValueIndex, type ValueRows } from './value-index.js'
+import { encodeValueRows, valueRowsOf, type ValueRows } from './value-index.js'
 import {
   prepareBlock,
   upsertsOf,
@@ -105,7 +105,6 @@ export class BlockWriter {
   readonly #setHead: SqliteStatement
   readonly #upsertOperator: SqliteStatement
   readonly #upsertCatalogue: SqliteStatement
-  readonly #values: ValueIndex
 
   constructor(
     db: SqliteDatabase,
@@ -113,16 +112,14 @@ export class BlockWriter {
     reader: BlockReader,
     keys: KeyIndex,
     locate: Locate,
-    values: ValueIndex,
   ) {
-    this.#values = values
     this.#dir = dir
     this.#reader = reader
     this.#keys = keys
     this.#locate = locate
     this.#insertBlock = db.prepare(
       `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq, min_leaf,
-         dims, strs, body, bloom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         dims, strs, body, bloom, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#deleteBlock = db.prepare('DELETE FROM trace_blocks WHERE id = ?')
     this.#setHead = db.prepare(
@@ -165,9 +162,10 @@ export class BlockWriter {
         bytes(block.strs),
         bytes(block.body),
         bytes(block.bloom),
+        encodeValueRows(block.values ?? valueRowsOf(projectId, decodeStrings(bytes(block.strs)))),
       ).lastInsertRowid,
     )
-    const meta = {
+    return {
       id,
       projectId,
       count: block.count,
@@ -178,17 +176,6 @@ export class BlockWriter {
       minLeaf,
       bloom: new Uint8Array(block.bloom),
     }
-    this.#values.insert(
-      meta,
-      block.values ?? valueRowsOf(projectId, decodeStrings(bytes(block.strs))),
-    )
-    return meta
-  }
-
-  /** Deletes a stored block and its value index rows. */
-  #drop(meta: BlockMeta): void {
-    this.#values.delete(meta, this.#reader.strs(meta))
-    this.#deleteBlock.run(meta.id)
   }
 
   /**
@@ -341,7 +328,7 @@ export class BlockWriter {
       first.minLeaf,
     )
     for (const b of run) {
-      this.#drop(b)
+      this.#deleteBlock.run(b.id)
       this.#reader.forget(b.id)
       if (!staged.add.delete(b.id)) staged.remove.add(b.id)
     }
@@ -378,7 +365,7 @@ export class BlockWriter {
         )
         staged.add.set(kept.id, kept)
       }
-      this.#drop(meta)
+      this.#deleteBlock.run(meta.id)
       staged.remove.add(meta.id)
       left -= drop
     }

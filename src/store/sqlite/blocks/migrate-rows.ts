@@ -32,6 +32,7 @@ import {
 } from './block-codec.js'
 import { BLOCK_TABLES_SQL, KEY_BUCKET_SEQS, MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
+import { encodeValueRows, valueRows } from './value-index.js'
 import { dropLowMerkleLevels } from '../merkle-low-levels.js'
 
 /** The schema version of the block layout, which this migration records when done. */
@@ -94,8 +95,9 @@ class BlockWriter {
   constructor(db: SqliteDatabase) {
     this.#insertBlock = db.prepare(
       `INSERT INTO trace_blocks
-         (project_id, count, min_time, max_time, min_seq, max_seq, min_leaf, dims, strs, body, bloom)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         (project_id, count, min_time, max_time, min_seq, max_seq, min_leaf, dims, strs, body, bloom,
+          vals)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#insertKey = db.prepare('INSERT INTO trace_keys (bucket, h, seq) VALUES (?, ?, ?)')
   }
@@ -123,6 +125,12 @@ class BlockWriter {
       block.strs,
       block.body,
       Buffer.from(block.bloom.buffer, block.bloom.byteOffset, block.bloom.byteLength),
+      encodeValueRows(
+        valueRows(first.project_id, {
+          resource_id: entries.map((e) => e.values.resource_id),
+          resource_name: entries.map((e) => e.values.resource_name),
+        }),
+      ),
     )
     for (const row of rows)
       this.#insertKey.run(

@@ -9,6 +9,7 @@ import type { TraceRecord } from '../../../model/index.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
 import type { TraceFilter } from '../../ports/traces.js'
 import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
+import { decodeValueRows, encodeValueRows } from './value-index.js'
 
 const DAY = 86_400_000
 const NOW = Date.now()
@@ -54,7 +55,7 @@ function expected(traces: readonly TraceRecord[], filter: TraceFilter): string[]
     .map(({ t }) => t.trace_id)
 }
 
-it('pages resource filters from the value index through merges, purges, a rebuild and a shared key', async () => {
+it('pages resource filters from the value index through merges, purges, blocks without it and a shared key', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'opencts-values-')), 'opencts.db')
   let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   const stored: TraceRecord[] = []
@@ -103,31 +104,44 @@ it('pages resource filters from the value index through merges, purges, a rebuil
     assert.equal(await store.traces.purgeBefore(day, 1_800), 1_800)
     await check('after purge')
 
-    // A store written without the index gets it built at open.
+    // Blocks written before the index (NULL) are read through their strs.
     await store.close()
     const db = new Database(path)
-    db.exec("DELETE FROM trace_values; DELETE FROM meta WHERE key = 'trace_values_built'")
+    db.exec('UPDATE trace_blocks SET vals = NULL WHERE id % 2 = 0')
     db.close()
     store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-    await check('rebuilt')
+    await check('some blocks without an index')
 
-    // An index row listing the wrong positions (as two values sharing a key would): the page
-    // notices the traces do not hold the value and is made again from the blocks.
+    // An index listing other positions beside each value's own (as when two values share a key):
+    // the page notices traces that do not hold the value and is made again from the blocks.
     await store.close()
     const db2 = new Database(path)
-    const rows = db2.prepare('SELECT bucket, h, block FROM trace_values').all() as {
-      bucket: number
-      h: number
-      block: number
+    const blocks = db2
+      .prepare('SELECT id, vals FROM trace_blocks WHERE vals IS NOT NULL')
+      .all() as {
+      id: number
+      vals: Buffer
     }[]
-    const wrong = Buffer.from(Uint16Array.from([0, 1, 2, 3, 4, 5, 6, 7]).buffer)
-    const update = db2.prepare(
-      'UPDATE trace_values SET positions = ? WHERE bucket = ? AND h = ? AND block = ?',
-    )
-    for (const row of rows) update.run(wrong, row.bucket, row.h, row.block)
+    const update = db2.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?')
+    for (const block of blocks) {
+      const rows = decodeValueRows(block.vals)
+      const offsets = [0]
+      const positions: number[] = []
+      rows.keys.forEach((_, r) => {
+        const own = Array.from(rows.positions.subarray(rows.offsets[r], rows.offsets[r + 1]))
+        positions.push(...new Set([...own, 0, 1, 2]))
+        offsets.push(positions.length)
+      })
+      const wider = {
+        keys: rows.keys,
+        offsets: Uint32Array.from(offsets),
+        positions: Uint16Array.from(positions),
+      }
+      update.run(encodeValueRows(wider), block.id)
+    }
     db2.close()
     store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-    await check('wrong positions')
+    await check('more positions than the value holds')
   } finally {
     await store.close()
   }

@@ -1,42 +1,27 @@
 /**
  * @module store/sqlite/blocks/value-index
- * The exact index of the high-cardinality filter values (resource_id, resource_name):
- * `trace_values (bucket, h, block, positions)` (block-schema), one row per distinct value of a block, listing
- * the positions holding it. A resource filter then reads only the blocks and positions that hold
- * its value, instead of decoding the `strs` of every block whose bloom filter says "maybe" (a
- * resource appears in a fifth of a busy tenant's blocks, and rarely 200 times in a week).
- *
- * `bucket` is the hour of the block's min_time, so inserts stay in the newest part of the B-tree;
- * a block's traces lie in one UTC day, so a window's blocks are in the buckets from the start of
- * its first day to its end (one probe each). `h` is a 48-bit hash of (project, column, value):
- * two values may share it, so a page checks the documents it returns and falls back to the strs
- * when one does not hold the value. Derived from the blocks: written and deleted with them, and
- * rebuilt from them by `buildMissing` when a store lacks it.
+ * The exact index of a block's high-cardinality filter values (resource_id, resource_name): the
+ * block row's `vals` column lists, for each distinct value, a 48-bit key (a hash of project,
+ * column and value) and the positions holding it, sorted by key. A resource filter then reads this
+ * small blob (a few bytes per trace, no strings) of each block its bloom filter lets through,
+ * instead of decoding the block's `strs` (a resource is in a fifth of a busy tenant's blocks, and
+ * rarely 200 times in a week, so pages of it walked most of them). Made where the block is encoded
+ * (the ingest worker thread), written in the same row, so it never needs its own inserts or
+ * deletes. Two values may share a key: a page checks the documents it returns and falls back to
+ * the strs when one does not hold the value. A block written without it (NULL) is read through
+ * its strs.
  */
-import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import type { BlockStrings, DictColumn } from './block-codec.js'
-import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { fnv1a, SEED_A, SEED_B } from './hashes.js'
-import type { BlockReader } from './block-reader.js'
 
-const HOUR_MS = 3_600_000
-const DAY_MS = 86_400_000
-
-/** The columns the index holds, with their tag in `h`. */
+/** The columns the index holds, with their tag in the key. */
 export const INDEXED_COLUMNS = { resource_id: 'i', resource_name: 'n' } as const
 export type IndexedColumn = keyof typeof INDEXED_COLUMNS
-
-/** `meta` key recording that trace_values holds every block. */
-const BUILT_KEY = 'trace_values_built'
 
 /** The 48-bit key of a value of an indexed column in a project. */
 export function valueKey(projectId: string, column: IndexedColumn, value: string): number {
   const text = `${projectId}\u0000${INDEXED_COLUMNS[column]}\u0000${value}`
   return (fnv1a(text, SEED_A) & 0xffff) * 0x1_0000_0000 + fnv1a(text, SEED_B)
-}
-
-function bucketOf(minTime: number): number {
-  return Math.floor(minTime / HOUR_MS)
 }
 
 /** A block's index rows, sorted by key: row r is `keys[r]` with positions[offsets[r]..offsets[r+1]). */
@@ -97,115 +82,51 @@ export function valueRowsOf(projectId: string, strs: BlockStrings): ValueRows {
   })
 }
 
-/** Rows per insert statement (4 parameters each). */
-const ROWS_PER_INSERT = 100
-
-export class ValueIndex {
-  readonly #db: SqliteDatabase
-  readonly #probe: SqliteStatement
-  readonly #delete: SqliteStatement
-  readonly #point: SqliteStatement
-  readonly #inserts = new Map<number, SqliteStatement>()
-
-  constructor(db: SqliteDatabase) {
-    this.#db = db
-    this.#probe = db.prepare('SELECT block, positions FROM trace_values WHERE bucket = ? AND h = ?')
-    this.#point = db.prepare(
-      'SELECT positions FROM trace_values WHERE bucket = ? AND h = ? AND block = ?',
-    )
-    this.#delete = db.prepare('DELETE FROM trace_values WHERE bucket = ? AND h = ? AND block = ?')
+/** The `vals` blob of rows: count, keys (f64), offsets (u32, count + 1), positions (u16). */
+export function encodeValueRows(rows: ValueRows): Buffer {
+  const n = rows.keys.length
+  const out = Buffer.alloc(8 + 8 * n + 4 * (n + 1) + 2 * rows.positions.length)
+  out.writeUInt32LE(n, 0)
+  let at = 8
+  for (const a of [rows.keys, rows.offsets, rows.positions]) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at)
+    at += a.byteLength
   }
+  return out
+}
 
-  /** Indexes a block's values (inside the caller's transaction). */
-  insert(meta: Pick<BlockMeta, 'id' | 'minTime'>, rows: ValueRows): void {
-    const bucket = bucketOf(meta.minTime)
-    const count = rows.keys.length
-    for (let at = 0; at < count; at += ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, count - at)
-      let statement = this.#inserts.get(n)
-      if (statement === undefined) {
-        statement = this.#db.prepare(
-          `INSERT OR REPLACE INTO trace_values (bucket, h, block, positions) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}`,
-        )
-        this.#inserts.set(n, statement)
-      }
-      const params: (number | Buffer)[] = []
-      for (let r = at; r < at + n; r++) {
-        const from = rows.offsets[r] ?? 0
-        const to = rows.offsets[r + 1] ?? from
-        const list = rows.positions.subarray(from, to)
-        params.push(
-          bucket,
-          rows.keys[r] ?? 0,
-          meta.id,
-          Buffer.from(list.buffer, list.byteOffset, list.byteLength),
-        )
-      }
-      statement.run(...params)
+/** Reads a `vals` blob. Throws RangeError when it is damaged. */
+export function decodeValueRows(blob: Uint8Array): ValueRows {
+  if (blob.byteLength < 8) throw new RangeError('value index too short')
+  const copy = new Uint8Array(blob) // aligned for the typed arrays below
+  const n = new DataView(copy.buffer).getUint32(0, true)
+  const keysEnd = 8 + 8 * n
+  const offsetsEnd = keysEnd + 4 * (n + 1)
+  if (offsetsEnd > copy.byteLength || (copy.byteLength - offsetsEnd) % 2 !== 0)
+    throw new RangeError('value index does not add up')
+  const rows = {
+    keys: new Float64Array(copy.buffer, 8, n),
+    offsets: new Uint32Array(copy.buffer, keysEnd, n + 1),
+    positions: new Uint16Array(copy.buffer, offsetsEnd, (copy.byteLength - offsetsEnd) / 2),
+  }
+  if (rows.offsets[n] !== rows.positions.length) throw new RangeError('value index does not add up')
+  return rows
+}
+
+/** The positions listed under `key` (ascending), or null when the block has none. */
+export function positionsOf(rows: ValueRows, key: number): Uint16Array | null {
+  let lo = 0
+  let hi = rows.keys.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const k = rows.keys[mid] ?? 0
+    if (k === key) {
+      const from = rows.offsets[mid] ?? 0
+      const to = rows.offsets[mid + 1] ?? from
+      return rows.positions.slice(from, to).sort()
     }
+    if (k < key) lo = mid + 1
+    else hi = mid - 1
   }
-
-  /** Removes a block's rows (inside the caller's transaction). */
-  delete(meta: BlockMeta, strs: BlockStrings): void {
-    const bucket = bucketOf(meta.minTime)
-    for (const column of Object.keys(INDEXED_COLUMNS) as IndexedColumn[]) {
-      const dict = strs.columns[column]
-      for (let id = 1; id < dict.dict.length; id++)
-        this.#delete.run(bucket, valueKey(meta.projectId, column, dict.dict[id] ?? ''), meta.id)
-    }
-  }
-
-  /**
-   * The blocks of the window (from, to) that may hold `value` in `column`, with the positions
-   * (ascending) that may hold it.
-   */
-  positions(
-    projectId: string,
-    column: IndexedColumn,
-    value: string,
-    from: number,
-    to: number,
-  ): Map<number, Uint16Array> {
-    const h = valueKey(projectId, column, value)
-    const out = new Map<number, Uint16Array>()
-    const first = bucketOf(Math.floor(Math.max(0, from) / DAY_MS) * DAY_MS)
-    const last = bucketOf(to)
-    for (let bucket = last; bucket >= first; bucket--)
-      for (const row of this.#probe.all(bucket, h) as { block: number; positions: Buffer }[]) {
-        const copy = new Uint8Array(row.positions)
-        out.set(row.block, new Uint16Array(copy.buffer, 0, copy.byteLength >> 1).sort())
-      }
-    return out
-  }
-
-  /** Whether the table holds every block. */
-  built(): boolean {
-    return this.#db.prepare('SELECT 1 AS x FROM meta WHERE key = ?').get(BUILT_KEY) !== undefined
-  }
-
-  /** Whether the index lists `position` of a block under `value` of `column` (for the audit). */
-  lists(meta: BlockMeta, column: IndexedColumn, value: string, position: number): boolean {
-    const h = valueKey(meta.projectId, column, value)
-    const row = this.#point.get(bucketOf(meta.minTime), h, meta.id) as
-      { positions: Buffer } | undefined
-    if (row === undefined) return false
-    const copy = new Uint8Array(row.positions)
-    return new Uint16Array(copy.buffer, 0, copy.byteLength >> 1).includes(position)
-  }
-
-  /**
-   * Indexes every block when the table was never filled (a store written before it existed):
-   * once, in one transaction, reading each block's strs.
-   */
-  buildMissing(dir: BlockDirectory, reader: BlockReader): void {
-    if (this.built()) return
-    this.#db.transaction(() => {
-      this.#db.exec('DELETE FROM trace_values')
-      for (const meta of dir.all())
-        this.insert(meta, valueRowsOf(meta.projectId, reader.strs(meta)))
-      this.#db
-        .prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
-        .run(BUILT_KEY, String(Date.now()))
-    })()
-  }
+  return null
 }
