@@ -9,7 +9,10 @@
  *   of its first trace in the project's Merkle log, the others following one by one (NULL: stored
  *   while the log was off). A project's blocks never overlap in seq, and in leaf order they are in
  *   seq order. `vals` is the block's exact index of resource ids and names (value-index; NULL in a
- *   block written before it existed: read through `strs`).
+ *   block written before it existed: read through `strs`). The blobs are in the order they are
+ *   read most, smallest first: SQLite reaches a column past the row's first page by walking the
+ *   overflow pages of every column before it (a `vals` after the ~200 KB body cost a resource query
+ *   most of its time), so `bloom` (read at open), `dims` (every page), `vals`, `strs`, `body`.
  * - `trace_keys`: the exact trace-id index, one row per stored trace: `bucket` = floor(seq /
  *   KEY_BUCKET_SEQS) keeps every insert inside the newest part of the B-tree (a random key over the
  *   whole table is what capped the row store), `h` = traceKey(project_id, trace_id). A lookup probes
@@ -40,11 +43,11 @@ CREATE TABLE IF NOT EXISTS trace_blocks (
   min_seq INTEGER NOT NULL,
   max_seq INTEGER NOT NULL,
   min_leaf INTEGER,
-  dims BLOB NOT NULL,
-  strs BLOB NOT NULL,
-  body BLOB NOT NULL,
   bloom BLOB NOT NULL,
-  vals BLOB
+  dims BLOB NOT NULL,
+  vals BLOB,
+  strs BLOB NOT NULL,
+  body BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trace_blocks_by_seq ON trace_blocks (max_seq);
 CREATE INDEX IF NOT EXISTS trace_blocks_by_project ON trace_blocks (project_id, min_seq);
