@@ -33,7 +33,7 @@ import {
 } from '../../src/store/sqlite/blocks/block-schema.js'
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
-import { encodeValueRows, valueRowsOf } from '../../src/store/sqlite/blocks/value-index.js'
+import { encodeValueRows, entryValueRows } from '../../src/store/sqlite/blocks/value-index.js'
 import { traceDocument } from '../../src/model/trace-leaf.js'
 
 /** One trace of a decoded block: its seq, time, indexed values and stored document. */
@@ -156,8 +156,15 @@ export function insertBlock(
   minLeaf: number | null,
   traces: TamperTrace[],
 ): number {
-  const { values } = encodeRow({ id: 0, projectId, minLeaf, traces })
-  const id = Number(
+  const id = insertRow(db, { id: 0, projectId, minLeaf, traces })
+  for (const t of traces) addKey(db, projectId, t)
+  return id
+}
+
+/** Writes a new block row of `block`'s traces; returns its id. */
+function insertRow(db: Database.Database, block: TamperBlock): number {
+  const { values } = encodeRow(block)
+  return Number(
     db
       .prepare(
         `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
@@ -165,8 +172,6 @@ export function insertBlock(
       )
       .run(...values).lastInsertRowid,
   )
-  for (const t of traces) addKey(db, projectId, t)
-  return id
 }
 
 function encodeRow(block: TamperBlock): {
@@ -196,7 +201,7 @@ function encodeRow(block: TamperBlock): {
       enc.strs,
       enc.body,
       Buffer.from(enc.bloom),
-      encodeValueRows(valueRowsOf(block.projectId, decodeStrings(enc.strs))),
+      encodeValueRows(entryValueRows(block.projectId, entries)),
     ],
   }
 }
@@ -299,11 +304,7 @@ export function deleteTrace(
   writeBlock(db, block)
   if (mode === 'split' && after.length > 0) {
     // The second half keeps its leaves: a row of its own, without new keys (they exist).
-    const { values } = encodeRow({ id: 0, projectId, minLeaf: leaf + 1, traces: after })
-    db.prepare(
-      `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
-         min_leaf, dims, strs, body, bloom, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(...values)
+    insertRow(db, { id: 0, projectId, minLeaf: leaf + 1, traces: after })
   }
   return trace
 }

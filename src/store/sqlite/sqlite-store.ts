@@ -179,10 +179,6 @@ function migrate(db: SqliteDatabase, path: string, onProgress?: MigrationProgres
           .get() as { n: number }
       ).n > 0
     db.exec(SCHEMA_SQL)
-    // Block files written before the value index: their blocks stay without one (read via strs).
-    const blockColumns = db.prepare('PRAGMA table_info(trace_blocks)').all() as { name: string }[]
-    if (!blockColumns.some((c) => c.name === 'vals'))
-      db.exec('ALTER TABLE trace_blocks ADD COLUMN vals BLOB')
     const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
       { value: string } | undefined
     if (row !== undefined && Number(row.value) > SCHEMA_VERSION) {

@@ -125,12 +125,12 @@ export interface PageAnchor {
 
 /**
  * The exact value index, as a page reads it (see value-index.ts): the positions of a block that
- * may hold `value` in `column` (null: none; undefined: the block has no index).
+ * may hold `value` in `column` (null: none).
  */
 export type ValueLookup = (
   column: 'resource_id' | 'resource_name',
   value: string,
-) => (meta: BlockMeta) => Uint16Array | null | undefined
+) => (meta: BlockMeta) => Uint16Array | null
 
 /**
  * See the module comment; `anchor` is the position of the previous page's marker. With `values`,
@@ -174,7 +174,7 @@ function candidates(
   limit: number,
   index?: {
     readonly column: 'resource_id' | 'resource_name'
-    readonly lookup: (meta: BlockMeta) => Uint16Array | null | undefined
+    readonly lookup: (meta: BlockMeta) => Uint16Array | null
   },
 ): Candidate[] {
   const need = limit + 1
@@ -191,7 +191,7 @@ function candidates(
       if (!compiled.bloomKeys.every((key) => bloomMayContain(meta.bloom, key))) continue
       const positions = index.lookup(meta)
       if (positions === null) continue
-      if (positions !== undefined) known = { column: index.column, positions }
+      known = { column: index.column, positions }
     }
     const m = matcher(reader, meta, compiled, known)
     if (m === null) continue

@@ -76,9 +76,9 @@ const WHOLE_BODY_SHARE = 4
  */
 export const DIMS_CACHE_BYTES = 128 * 1024 * 1024
 export const STRS_CACHE_BYTES = 32 * 1024 * 1024
-/** Decoded value indexes held at most (bytes; about 14 bytes per trace). */
+/** Decoded value indexes held at most (bytes). */
 export const VALS_CACHE_BYTES = 32 * 1024 * 1024
-/** Activity rollups held at most (bytes; about 5 bytes per trace: 10 M traces in 50 MiB). */
+/** Activity rollups held at most (bytes; 16 bytes a row, ~290 rows per 1,000 bench traces). */
 export const ROLLUP_CACHE_BYTES = 96 * 1024 * 1024
 
 /** Memory of a list of strings: a header and two bytes per UTF-16 unit each (V8, roughly). */
@@ -126,8 +126,8 @@ export class BlockReader {
   readonly #dims = new Lru<BlockDims>(DIMS_CACHE_BYTES)
   readonly #strs = new Lru<BlockStrings>(STRS_CACHE_BYTES)
   readonly #rollups = new Lru<BlockRollup>(ROLLUP_CACHE_BYTES)
-  readonly #vals = new Lru<ValueRows | null>(VALS_CACHE_BYTES)
-  readonly #selectVals: SqliteStatement | undefined
+  readonly #vals = new Lru<ValueRows>(VALS_CACHE_BYTES)
+  readonly #selectVals: SqliteStatement
   /** The global value ids of the rollups. */
   readonly rollupValues = new RollupValues()
   readonly #ranks = new WeakMap<BlockDims, Uint32Array>()
@@ -141,10 +141,7 @@ export class BlockReader {
     this.#selectStrs = db.prepare('SELECT strs FROM trace_blocks WHERE id = ?')
     this.#selectBody = db.prepare('SELECT body FROM trace_blocks WHERE id = ?')
     this.#selectChunk = db.prepare('SELECT substr(body, ?, ?) AS c FROM trace_blocks WHERE id = ?')
-    const columns = db.prepare('PRAGMA table_info(trace_blocks)').all() as { name: string }[]
-    this.#selectVals = columns.some((c) => c.name === 'vals')
-      ? db.prepare('SELECT vals FROM trace_blocks WHERE id = ?')
-      : undefined
+    this.#selectVals = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?')
   }
 
   #blob(select: SqliteStatement, meta: BlockMeta, part: string): Buffer {
@@ -205,22 +202,17 @@ export class BlockReader {
     return this.#rollups.bytes < 0.9 * ROLLUP_CACHE_BYTES
   }
 
-  /** A block's value index (value-index.ts), or null when it was written without one. */
-  vals(meta: BlockMeta): ValueRows | null {
+  /** A block's value index (value-index.ts). */
+  vals(meta: BlockMeta): ValueRows {
     let rows = this.#vals.get(meta.id)
     if (rows === undefined) {
-      const row = this.#selectVals?.get(meta.id) as { vals: Buffer | null } | undefined
-      if (this.#selectVals !== undefined && row === undefined)
-        throw damaged(meta, 'vals', new Error('the block row is missing'))
+      const blob = this.#blob(this.#selectVals, meta, 'vals')
       try {
-        rows = row?.vals === null || row === undefined ? null : decodeValueRows(row.vals)
+        rows = decodeValueRows(blob)
       } catch (error) {
         throw damaged(meta, 'vals', error)
       }
-      const bytes =
-        rows === null
-          ? 16
-          : rows.keys.byteLength + rows.offsets.byteLength + rows.positions.byteLength
+      const bytes = rows.keys.byteLength + rows.offsets.byteLength + rows.positions.byteLength
       this.#vals.set(meta.id, rows, bytes)
     }
     return rows

@@ -8,8 +8,7 @@
  *   `min_seq + position`, a merged block lists its offsets in `dims`); `min_leaf` is the leaf index
  *   of its first trace in the project's Merkle log, the others following one by one (NULL: stored
  *   while the log was off). A project's blocks never overlap in seq, and in leaf order they are in
- *   seq order. `vals` is the block's exact index of resource ids and names (value-index; NULL in a
- *   block written before it existed: read through `strs`). The blobs are in the order they are
+ *   seq order. `vals` is the block's exact index of resource ids and names (value-index). The blobs are in the order they are
  *   read most, smallest first: SQLite reaches a column past the row's first page by walking the
  *   overflow pages of every column before it (a `vals` after the ~200 KB body cost a resource query
  *   most of its time), so `bloom` (read at open), `dims` (every page), `vals`, `strs`, `body`.
@@ -45,7 +44,7 @@ CREATE TABLE IF NOT EXISTS trace_blocks (
   min_leaf INTEGER,
   bloom BLOB NOT NULL,
   dims BLOB NOT NULL,
-  vals BLOB,
+  vals BLOB NOT NULL,
   strs BLOB NOT NULL,
   body BLOB NOT NULL
 );

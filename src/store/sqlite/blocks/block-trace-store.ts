@@ -87,12 +87,11 @@ export class BlockTraceStore implements TraceStore {
   }
 
   /**
-   * Whether the value index, when pages use it, lists a stored position under its resource id and
+   * Whether the value index lists a stored position under its resource id and
    * name (else a resource filter would not find the trace: the audit reports it).
    */
   valueIndexHolds(meta: BlockMeta, position: number, columns: Record<string, unknown>): boolean {
     const rows = this.#reader.vals(meta)
-    if (rows === null) return true
     for (const column of ['resource_id', 'resource_name'] as const) {
       const value = columns[column]
       if (typeof value !== 'string') continue
@@ -365,10 +364,7 @@ export class BlockTraceStore implements TraceStore {
       }
       return pageBlocks(this.#dir, this.#reader, filter, anchor, limit, (column, value) => {
         const key = valueKey(filter.projectId, column, value)
-        return (meta) => {
-          const rows = this.#reader.vals(meta)
-          return rows === null ? undefined : positionsOf(rows, key)
-        }
+        return (meta) => positionsOf(this.#reader.vals(meta), key)
       })
     })
   }

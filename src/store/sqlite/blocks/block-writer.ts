@@ -29,7 +29,7 @@ import { seqAt, type BlockReader } from './block-reader.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
-import { encodeValueRows, valueRowsOf, type ValueRows } from './value-index.js'
+import { encodeValueRows, entryValueRows, type ValueRows } from './value-index.js'
 import {
   prepareBlock,
   upsertsOf,
@@ -142,8 +142,7 @@ export class BlockWriter {
       dims: Uint8Array
       strs: Uint8Array
       body: Uint8Array
-      /** Its value index rows when made with it (a prepared block); else read from its strs. */
-      values?: ValueRows
+      values: ValueRows
     },
     minSeq: number,
     maxSeq: number,
@@ -162,7 +161,7 @@ export class BlockWriter {
         bytes(block.strs),
         bytes(block.body),
         bytes(block.bloom),
-        encodeValueRows(block.values ?? valueRowsOf(projectId, decodeStrings(bytes(block.strs)))),
+        encodeValueRows(block.values),
       ).lastInsertRowid,
     )
     return {
@@ -322,7 +321,7 @@ export class BlockWriter {
     }
     const merged = this.#insert(
       projectId,
-      encodeBlock(entries),
+      { ...encodeBlock(entries), values: entryValueRows(projectId, entries) },
       first.minSeq,
       last.maxSeq,
       first.minLeaf,
@@ -358,7 +357,7 @@ export class BlockWriter {
           .map((e, i) => ({ ...e, seqOffset: (seqs[drop + i] ?? 0) - minSeq }))
         const kept = this.#insert(
           meta.projectId,
-          encodeBlock(rest),
+          { ...encodeBlock(rest), values: entryValueRows(meta.projectId, rest) },
           minSeq,
           meta.maxSeq,
           meta.minLeaf === null ? null : meta.minLeaf + drop,

@@ -32,7 +32,7 @@ import {
 } from './block-codec.js'
 import { BLOCK_TABLES_SQL, KEY_BUCKET_SEQS, MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
-import { encodeValueRows, valueRows } from './value-index.js'
+import { encodeValueRows, entryValueRows } from './value-index.js'
 import { dropLowMerkleLevels } from '../merkle-low-levels.js'
 
 /** The schema version of the block layout, which this migration records when done. */
@@ -125,12 +125,7 @@ class BlockWriter {
       block.strs,
       block.body,
       Buffer.from(block.bloom.buffer, block.bloom.byteOffset, block.bloom.byteLength),
-      encodeValueRows(
-        valueRows(first.project_id, {
-          resource_id: entries.map((e) => e.values.resource_id),
-          resource_name: entries.map((e) => e.values.resource_name),
-        }),
-      ),
+      encodeValueRows(entryValueRows(first.project_id, entries)),
     )
     for (const row of rows)
       this.#insertKey.run(

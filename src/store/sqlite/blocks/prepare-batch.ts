@@ -12,7 +12,7 @@ import type { PrepareInput, PreparedBatch } from '../../ports/traces.js'
 import { encodeBlock, type BlockEntry } from './block-codec.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { traceKey } from './hashes.js'
-import { valueRows, type ValueRows } from './value-index.js'
+import { entryValueRows, type ValueRows } from './value-index.js'
 
 const DAY_MS = 86_400_000
 
@@ -95,10 +95,10 @@ export function prepareBlock(projectId: string, items: readonly BatchItem[]): Pr
     traceIds,
     leafHashes,
     hashLength,
-    values: valueRows(projectId, {
-      resource_id: items.map((i) => i.entry.values.resource_id),
-      resource_name: items.map((i) => i.entry.values.resource_name),
-    }),
+    values: entryValueRows(
+      projectId,
+      items.map((i) => i.entry),
+    ),
   }
 }
 

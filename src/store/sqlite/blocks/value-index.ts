@@ -8,10 +8,9 @@
  * rarely 200 times in a week, so pages of it walked most of them). Made where the block is encoded
  * (the ingest worker thread), written in the same row, so it never needs its own inserts or
  * deletes. Two values may share a key: a page checks the documents it returns and falls back to
- * the strs when one does not hold the value. A block written without it (NULL) is read through
- * its strs.
+ * the strs when one does not hold the value.
  */
-import type { BlockStrings, DictColumn } from './block-codec.js'
+import type { BlockEntry } from './block-codec.js'
 import { fnv1a, SEED_A, SEED_B } from './hashes.js'
 
 /** The columns the index holds, with their tag in the key. */
@@ -72,13 +71,14 @@ export function valueRows(
   return { keys, offsets, positions }
 }
 
-/** The index rows of a stored block, from its strs. */
-export function valueRowsOf(projectId: string, strs: BlockStrings): ValueRows {
-  const values = (column: DictColumn): (string | null)[] =>
-    Array.from(column.ids, (id) => column.dict[id] ?? null)
+/** The index rows of a block's entries (position order). */
+export function entryValueRows(
+  projectId: string,
+  entries: readonly Pick<BlockEntry, 'values'>[],
+): ValueRows {
   return valueRows(projectId, {
-    resource_id: values(strs.columns.resource_id),
-    resource_name: values(strs.columns.resource_name),
+    resource_id: entries.map((e) => e.values.resource_id),
+    resource_name: entries.map((e) => e.values.resource_name),
   })
 }
 
