@@ -5,9 +5,11 @@
  * aligned on the hour, and a filter on rollup columns only (category, tracker, service, resource
  * type, operation, rating). The rollup is the block's traces grouped by hour and those columns,
  * made once from its dims and kept in memory (a few hundred rows instead of thousands of traces).
- * Other blocks (the window's edges, a user or resource filter, intervals under an hour) are
- * counted trace by trace on dictionary ids into typed arrays. Operations are merged by name per
- * block, never per trace.
+ * A rollup also keeps, per trace, its row and its user (POSITION_COLUMNS: too many distinct values
+ * to group by without a row per trace), so that a user filter counts the rows of the matching
+ * traces instead of decoding the block's dims. Other blocks (the window's edges, a resource
+ * filter, intervals under an hour) are counted trace by trace on dictionary ids into typed arrays.
+ * Operations are merged by name per block, never per trace.
  */
 import type { TraceActivity, TraceFilter } from '../../ports/traces.js'
 import { activityBuckets } from '../../rows.js'
@@ -28,7 +30,10 @@ export const ROLLUP_COLUMNS = [
   'trace_name',
   'trace_rating',
 ] as const
-type RollupColumn = (typeof ROLLUP_COLUMNS)[number]
+/** The columns a rollup keeps per trace (a filter on them counts the rows of matching traces). */
+export const POSITION_COLUMNS = ['user_name'] as const
+/** The columns a rollup query may filter on: grouped ones first, then per-trace ones. */
+const ROLLUP_FILTER_COLUMNS: readonly string[] = [...ROLLUP_COLUMNS, ...POSITION_COLUMNS]
 
 /**
  * Process-wide ids of the rollup columns' values, so that rollups share one copy of each string
@@ -36,8 +41,8 @@ type RollupColumn = (typeof ROLLUP_COLUMNS)[number]
  * MAX_GLOBAL_VALUES values in a column, new blocks get no rollup (they are counted trace by trace).
  */
 export class RollupValues {
-  readonly #ids = ROLLUP_COLUMNS.map(() => new Map<string, number>())
-  readonly #values = ROLLUP_COLUMNS.map((): string[] => [])
+  readonly #ids = ROLLUP_FILTER_COLUMNS.map(() => new Map<string, number>())
+  readonly #values = ROLLUP_FILTER_COLUMNS.map((): string[] => [])
 
   /** The id of a value (null is 0), or -1 when no rollup holds it. */
   idOf(column: number, value: string): number {
@@ -87,6 +92,10 @@ export interface BlockRollup {
   /** Global ids (RollupValues) of the row's values, ROLLUP_COLUMNS.length per row. */
   readonly ids: Uint16Array | Uint32Array
   readonly count: Uint16Array | Uint32Array
+  /** The row of each trace (by position). */
+  readonly rowOf: Uint16Array | Uint32Array
+  /** Per POSITION_COLUMNS column, the global id of each trace's value (by position). */
+  readonly positional: readonly (Uint16Array | Uint32Array)[]
   /** Memory held, bytes. */
   readonly bytes: number
 }
@@ -99,6 +108,16 @@ export function buildRollup(dims: BlockDims, values: RollupValues): BlockRollup 
     const ids = values.intern(k, column.dict)
     if (ids === undefined) return undefined
     globals.push(ids)
+  }
+  const positional: (Uint16Array | Uint32Array)[] = []
+  for (const [k, name] of POSITION_COLUMNS.entries()) {
+    const column = dims.columns[name]
+    const ids = values.intern(ROLLUP_COLUMNS.length + k, column.dict)
+    if (ids === undefined) return undefined
+    const max = ids.reduce((a, b) => Math.max(a, b), 0)
+    const out = max < 0x10000 ? new Uint16Array(dims.count) : new Uint32Array(dims.count)
+    for (let p = 0; p < dims.count; p++) out[p] = ids[column.ids[p] ?? 0] ?? 0
+    positional.push(out)
   }
   let firstHour = Infinity
   let lastHour = -Infinity
@@ -113,6 +132,7 @@ export function buildRollup(dims: BlockDims, values: RollupValues): BlockRollup 
   for (const column of columns) radix *= column.dict.length
   const numeric = radix < 2 ** 52
   const index = new Map<number | string, number>()
+  const rowOf = new Uint32Array(dims.count)
   const hour: number[] = []
   const ids: number[] = []
   const count: number[] = []
@@ -131,8 +151,10 @@ export function buildRollup(dims: BlockDims, values: RollupValues): BlockRollup 
     const row = index.get(key)
     if (row !== undefined) {
       count[row] = (count[row] ?? 0) + 1
+      rowOf[p] = row
       continue
     }
+    rowOf[p] = hour.length
     index.set(key, hour.length)
     hour.push(h)
     for (const [k, column] of columns.entries()) ids.push(globals[k]?.[column.ids[p] ?? 0] ?? 0)
@@ -143,13 +165,18 @@ export function buildRollup(dims: BlockDims, values: RollupValues): BlockRollup 
     list.every((v) => v < 0x10000) ? Uint16Array.from(list) : Uint32Array.from(list)
   const rollupIds = narrow(ids)
   const counts = narrow(count)
+  const rowsOf = rows <= 0x10000 ? Uint16Array.from(rowOf) : rowOf
+  let bytes = 200 + 2 * rows + rollupIds.byteLength + counts.byteLength + rowsOf.byteLength
+  for (const column of positional) bytes += column.byteLength
   return {
     rows,
     firstHour: firstHour * HOUR_MS,
     hour: Uint16Array.from(hour),
     ids: rollupIds,
     count: counts,
-    bytes: 200 + 2 * rows + rollupIds.byteLength + counts.byteLength,
+    rowOf: rowsOf,
+    positional,
+    bytes,
   }
 }
 
@@ -224,7 +251,7 @@ const AT = {
 function rollupChecks(compiled: CompiledFilter, values: RollupValues): [number, number][] | null {
   const checks: [number, number][] = []
   for (const [column, value] of compiled.tests) {
-    const at = ROLLUP_COLUMNS.indexOf(column as RollupColumn)
+    const at = ROLLUP_FILTER_COLUMNS.indexOf(column)
     const id = values.idOf(at, value)
     if (id < 0) return null
     checks.push([at, id])
@@ -243,17 +270,32 @@ function countRollup(
 ): void {
   const width = ROLLUP_COLUMNS.length
   const ids = rollup.ids
+  const grouped = checks.filter(([at]) => at < width)
+  // A filter on per-trace columns: the rows of the matching traces, counted.
+  let hits: Uint32Array | undefined
+  const perTrace = checks.filter(([at]) => at >= width)
+  if (perTrace.length > 0) {
+    hits = new Uint32Array(rollup.rows)
+    const columns = perTrace.map(([at, id]) => [rollup.positional[at - width], id] as const)
+    const rowOf = rollup.rowOf
+    traces: for (let p = 0; p < rowOf.length; p++) {
+      for (const [column, id] of columns) if (column?.[p] !== id) continue traces
+      const r = rowOf[p] ?? 0
+      hits[r] = (hits[r] ?? 0) + 1
+    }
+  }
   let lastHour = -1
   let bucket = 0
   rows: for (let r = 0; r < rollup.rows; r++) {
     const base = r * width
-    for (const [at, id] of checks) if (ids[base + at] !== id) continue rows
+    for (const [at, id] of grouped) if (ids[base + at] !== id) continue rows
+    const n = hits === undefined ? (rollup.count[r] ?? 0) : (hits[r] ?? 0)
+    if (n === 0) continue
     const hour = rollup.hour[r] ?? 0
     if (hour !== lastHour) {
       lastHour = hour
       bucket = Math.trunc((rollup.firstHour + hour * HOUR_MS - start) / step)
     }
-    const n = rollup.count[r] ?? 0
     const rating = ratingOf(ids[base + AT.rating] ?? 0)
     tally.add(bucket, rating, n)
     tally.addGlobalOperation(ids[base + AT.service] ?? 0, ids[base + AT.name] ?? 0, rating, n)
@@ -333,7 +375,7 @@ export function activityBlocks(
   const compiled = compile(filter)
   const hourly = step % HOUR_MS === 0 && start % HOUR_MS === 0
   const rollupFilter =
-    hourly && compiled.tests.every(([column]) => ROLLUP_COLUMNS.includes(column as RollupColumn))
+    hourly && compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
   const tally = new Tally()
   const values = reader.rollupValues
   const ratings = new Map<number, number>()

@@ -78,7 +78,10 @@ export const DIMS_CACHE_BYTES = 128 * 1024 * 1024
 export const STRS_CACHE_BYTES = 32 * 1024 * 1024
 /** Decoded value indexes held at most (bytes). */
 export const VALS_CACHE_BYTES = 32 * 1024 * 1024
-/** Activity rollups held at most (bytes; 16 bytes a row, ~290 rows per 1,000 bench traces). */
+/**
+ * Activity rollups held at most (bytes; 16 bytes a row, ~290 rows per 1,000 bench traces, plus 4
+ * bytes a trace for its row and user).
+ */
 export const ROLLUP_CACHE_BYTES = 96 * 1024 * 1024
 
 /** Memory of a list of strings: a header and two bytes per UTF-16 unit each (V8, roughly). */
