@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import {
   CHUNK_TRACES,
   DIM_COLUMNS,
@@ -106,4 +107,36 @@ test('bloom filters hold every value of a block and reject most others', () => {
   for (let i = 0; i < 10_000; i++) if (filter.mayContain(traceKey('q', `t-${i}`))) false_++
   assert.ok(false_ < 500, `${false_} false positives of 10,000`)
   assert.ok(traceKey('p', 'a') <= Number.MAX_SAFE_INTEGER)
+})
+
+/** The dims of the codec's first form: no chunk size after the flags (64 documents a chunk). */
+function firstFormDims(dims: Buffer, chunkTraces = 64): Buffer {
+  const raw = inflateRawSync(dims)
+  const flagsAt = 1 + 4 + 8
+  assert.equal(raw.readUInt32LE(flagsAt + 1), chunkTraces)
+  const first = Buffer.concat([raw.subarray(0, flagsAt + 1), raw.subarray(flagsAt + 5)])
+  first[flagsAt] = (first[flagsAt] ?? 0) & ~4
+  return deflateRawSync(first)
+}
+
+test('a block of the first form (64 documents a chunk, unsaid) reads as before', () => {
+  const entries = Array.from({ length: 200 }, (_, i) => entry(i, 2_000 + i))
+  const block = encodeBlock(entries, 64)
+  const dims = decodeDims(firstFormDims(block.dims))
+  assert.equal(dims.chunkTraces, 64)
+  assert.equal(dims.chunkOffsets.length, Math.ceil(200 / 64) + 1)
+  const ranks = ranksOf(dims)
+  const sample = [0, 63, 64, 199, 130]
+  assert.deepEqual(
+    readDocuments(
+      block.body,
+      dims,
+      sample.map((p) => ranks[p]!),
+    ),
+    sample.map((p) => entries[p]!.document),
+  )
+  // Chunk offsets that do not match the chunk size are damage, not a different layout.
+  const unsaid = firstFormDims(encodeBlock(entries, 32).dims, 32)
+  assert.throws(() => decodeDims(unsaid), /chunk offsets/)
+  assert.equal(decodeDims(encodeBlock(entries).dims).chunkTraces, CHUNK_TRACES)
 })

@@ -10,8 +10,9 @@
  *   typed arrays without parsing.
  * - `strs` (deflate level 1): the high-cardinality columns (trace_id, resource_id, resource_name),
  *   read only for those filters, id lookups and audits.
- * - `body`: the stored documents in page order, in brotli (quality 1) chunks of CHUNK_TRACES, each
- *   decompressed on its own: a page reads only the chunks it returns.
+ * - `body`: the stored documents in page order, in brotli (quality 2) chunks of CHUNK_TRACES
+ *   documents, each decompressed on its own: a page reads only the chunks it returns. The chunk
+ *   size is in dims; a block of the codec's first form (no size in dims) has chunks of 64.
  * - `bloom`: the filter values of the block (see `filterKeys`), kept in memory by the store.
  */
 import {
@@ -24,8 +25,10 @@ import {
 import { buildBloom } from './bloom.js'
 
 export const CODEC_VERSION = 1
-/** Documents per compressed body chunk. */
-export const CHUNK_TRACES = 64
+/** Documents per compressed body chunk of a new block. */
+export const CHUNK_TRACES = 32
+/** Documents per chunk of a block whose dims do not say (the first form of the codec). */
+const FIRST_CHUNK_TRACES = 64
 
 /** The low-cardinality columns, in `dims`. */
 export const DIM_COLUMNS = [
@@ -80,6 +83,8 @@ export interface BlockDims {
   readonly seqOffsets: Uint32Array | null
   /** UTF-8 length of each position's document. */
   readonly docLengths: Uint32Array
+  /** Documents per body chunk (the last may hold fewer). */
+  readonly chunkTraces: number
   /** Byte offset of each body chunk, and the body's length last. */
   readonly chunkOffsets: Uint32Array
   readonly columns: Readonly<Record<DimColumn, DictColumn>>
@@ -310,7 +315,7 @@ function readDict(r: Reader, count: number): DictColumn {
 
 const DEFLATE = { level: 1 }
 const BROTLI = {
-  params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_MODE]: 1 },
+  params: { [constants.BROTLI_PARAM_QUALITY]: 2, [constants.BROTLI_PARAM_MODE]: 1 },
 }
 
 /** The page order of entries: time desc, then seq desc (position desc when seqs are contiguous). */
@@ -324,8 +329,11 @@ function pageOrder(entries: readonly BlockEntry[]): Uint32Array {
   })
 }
 
-/** Encodes entries given in commit (seq) order. */
-export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
+/** Encodes entries given in commit (seq) order, `chunkTraces` documents per body chunk. */
+export function encodeBlock(
+  entries: readonly BlockEntry[],
+  chunkTraces = CHUNK_TRACES,
+): EncodedBlock {
   const count = entries.length
   if (count === 0) throw new RangeError('a block holds at least one trace')
   let minTime = Infinity
@@ -343,26 +351,26 @@ export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
     ? Uint32Array.from(entries, (e, p) => e.seqOffset ?? p)
     : null
 
-  // Body: documents in page order, CHUNK_TRACES per brotli chunk.
+  // Body: documents in page order, chunkTraces per brotli chunk.
   const docLengths = new Uint32Array(count)
   const chunks: Buffer[] = []
-  const chunkOffsets = new Uint32Array(Math.ceil(count / CHUNK_TRACES) + 1)
+  const chunkOffsets = new Uint32Array(Math.ceil(count / chunkTraces) + 1)
   let bodyLength = 0
   let scratch = Buffer.allocUnsafe(0)
-  for (let rank = 0; rank < count; rank += CHUNK_TRACES) {
+  for (let rank = 0; rank < count; rank += chunkTraces) {
     let size = 0
-    for (let r = rank; r < Math.min(count, rank + CHUNK_TRACES); r++)
+    for (let r = rank; r < Math.min(count, rank + chunkTraces); r++)
       size += 3 * (entries[order[r] ?? 0]?.document.length ?? 0)
     if (scratch.length < size) scratch = Buffer.allocUnsafe(size)
     let at = 0
-    for (let r = rank; r < Math.min(count, rank + CHUNK_TRACES); r++) {
+    for (let r = rank; r < Math.min(count, rank + chunkTraces); r++) {
       const p = order[r] ?? 0
       const written = scratch.write(entries[p]?.document ?? '', at, 'utf8')
       docLengths[p] = written
       at += written
     }
     const chunk = brotliCompressSync(scratch.subarray(0, at), BROTLI)
-    chunkOffsets[rank / CHUNK_TRACES] = bodyLength
+    chunkOffsets[rank / chunkTraces] = bodyLength
     bodyLength += chunk.length
     chunks.push(chunk)
   }
@@ -373,7 +381,8 @@ export function encodeBlock(entries: readonly BlockEntry[]): EncodedBlock {
   w.u32(count)
   w.f64(minTime)
   const wide = maxTime - minTime > 0xffffffff
-  w.u8((seqOffsets === null ? 0 : 1) | (wide ? 2 : 0))
+  w.u8((seqOffsets === null ? 0 : 1) | (wide ? 2 : 0) | 4)
+  w.u32(chunkTraces)
   if (wide) w.array(Float64Array.from(entries, (e) => e.time))
   else w.array(Uint32Array.from(entries, (e) => e.time - minTime))
   w.array(order)
@@ -415,6 +424,7 @@ export function decodeDims(dims: Buffer): BlockDims {
   const count = r.u32()
   const minTime = r.f64()
   const flags = r.u8()
+  const chunkTraces = (flags & 4) !== 0 ? r.u32() : FIRST_CHUNK_TRACES
   const times = new Float64Array(count)
   if ((flags & 2) !== 0) times.set(r.array((k) => new Float64Array(k), count))
   else {
@@ -425,9 +435,11 @@ export function decodeDims(dims: Buffer): BlockDims {
   const seqOffsets = (flags & 1) !== 0 ? r.array((k) => new Uint32Array(k), count) : null
   const docLengths = r.array((k) => new Uint32Array(k), count)
   const chunkOffsets = r.array((k) => new Uint32Array(k), r.u32())
+  if (chunkTraces < 1 || chunkOffsets.length !== Math.ceil(count / chunkTraces) + 1)
+    throw new RangeError('block chunk offsets do not match its count')
   const columns = {} as Record<DimColumn, DictColumn>
   for (const column of DIM_COLUMNS) columns[column] = readDict(r, count)
-  return { count, times, order, seqOffsets, docLengths, chunkOffsets, columns }
+  return { count, times, order, seqOffsets, docLengths, chunkTraces, chunkOffsets, columns }
 }
 
 /** Decodes a block's `strs`. Throws RangeError on a damaged block. */
@@ -477,8 +489,8 @@ export function readDocumentsFrom(
       const starts: number[] = []
       let at = 0
       for (
-        let r = chunk * CHUNK_TRACES;
-        r < Math.min(dims.count, (chunk + 1) * CHUNK_TRACES);
+        let r = chunk * dims.chunkTraces;
+        r < Math.min(dims.count, (chunk + 1) * dims.chunkTraces);
         r++
       ) {
         starts.push(at)
@@ -491,9 +503,9 @@ export function readDocumentsFrom(
     return c
   }
   return ranks.map((rank) => {
-    const chunk = Math.floor(rank / CHUNK_TRACES)
+    const chunk = Math.floor(rank / dims.chunkTraces)
     const c = chunkOf(chunk)
-    const start = c.starts[rank - chunk * CHUNK_TRACES] ?? 0
+    const start = c.starts[rank - chunk * dims.chunkTraces] ?? 0
     const length = dims.docLengths[dims.order[rank] ?? 0] ?? 0
     return c.bytes.toString('utf8', start, start + length)
   })

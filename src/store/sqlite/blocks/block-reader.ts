@@ -7,7 +7,6 @@
 import { OpenCtsError } from '../../../errors/index.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import {
-  CHUNK_TRACES,
   chunkRange,
   DIM_COLUMNS,
   decodeDims,
@@ -242,7 +241,7 @@ export class BlockReader {
    */
   documents(meta: BlockMeta, dims: BlockDims, ranks: readonly number[]): string[] {
     if (ranks.length === 0) return []
-    const chunks = new Set(ranks.map((rank) => Math.floor(rank / CHUNK_TRACES)))
+    const chunks = new Set(ranks.map((rank) => Math.floor(rank / dims.chunkTraces)))
     const total = dims.chunkOffsets.length - 1
     try {
       if (chunks.size * WHOLE_BODY_SHARE >= total)
