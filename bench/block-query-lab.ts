@@ -53,6 +53,9 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
     url: `sqlite:${join(dir, 'opencts.db')}`,
     merkle: TRACE_LOG_HASHING,
   })
+  // A serving store builds activity rollups while idle: LAB_WARM_SECONDS of idle time first.
+  const warm = Number(process.env.LAB_WARM_SECONDS ?? 0)
+  if (warm > 0) await new Promise((resolve) => setTimeout(resolve, warm * 1000))
   const samples = new Map(lab.samples)
   const ranks = queryRanks(100)
   const random = seededRandom(31)
@@ -62,6 +65,7 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
     if (only !== undefined && !c.name.startsWith(only)) continue
     for (const limit of [10, 200]) {
       const times: number[] = []
+      const slow: { ms: number; rank: number; rows: number }[] = []
       let total = 0
       for (let i = 0; i < rounds; i++) {
         const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
@@ -78,11 +82,14 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
           null,
           limit,
         )
-        times.push(performance.now() - started)
+        const ms = performance.now() - started
+        times.push(ms)
+        slow.push({ ms, rank, rows: page.traces.length })
         total += page.traces.length
       }
+      const worst = slow.sort((a, b) => b.ms - a.ms).slice(0, 3)
       console.log(
-        `${c.name.padEnd(48)} limit ${String(limit).padStart(3)}: p50 ${pct(times, 0.5).toFixed(1).padStart(7)} p99 ${pct(times, 0.99).toFixed(1).padStart(7)} ms  mean rows ${(total / rounds).toFixed(0)}`,
+        `${c.name.padEnd(48)} limit ${String(limit).padStart(3)}: p50 ${pct(times, 0.5).toFixed(1).padStart(7)} p99 ${pct(times, 0.99).toFixed(1).padStart(7)} ms  mean rows ${(total / rounds).toFixed(0)}; slowest ${worst.map((w) => `${w.ms.toFixed(0)} ms (tenant ${w.rank}, ${w.rows} rows)`).join(', ')}`,
       )
     }
   }
@@ -115,7 +122,11 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
     }
     console.log(`activity p50 ${pct(times, 0.5).toFixed(1)} p99 ${pct(times, 0.99).toFixed(1)} ms`)
   }
-  console.log(`rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
+  const memory = process.memoryUsage()
+  const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`
+  console.log(
+    `rss ${mib(memory.rss)}, heap used ${mib(memory.heapUsed)} of ${mib(memory.heapTotal)}, external ${mib(memory.external)} (array buffers ${mib(memory.arrayBuffers)})`,
+  )
   await store.close()
 }
 

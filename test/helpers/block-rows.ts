@@ -13,7 +13,12 @@ import {
   readDocuments,
   valueAt,
 } from '../../src/store/sqlite/blocks/block-codec.js'
-import { KEY_BUCKET_SEQS, MAX_BLOCK_TRACES } from '../../src/store/sqlite/blocks/block-schema.js'
+import {
+  CHUNK_ROW_SPAN,
+  KEY_BUCKET_SEQS,
+  MAX_BLOCK_TRACES,
+} from '../../src/store/sqlite/blocks/block-schema.js'
+import type { BlockDims } from '../../src/store/sqlite/blocks/block-codec.js'
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 
 /** A trace as a row store held it (the columns a block keeps). */
@@ -41,6 +46,31 @@ interface BlockRow {
   body: Buffer
 }
 
+/**
+ * A block's body as the codec reads it: its chunk rows one after the other (asserting they are
+ * all there, of the lengths dims give), or a first-form block's `body` column.
+ */
+export function blockBody(
+  db: Database,
+  block: { readonly id: number; readonly body: Buffer },
+  dims: BlockDims,
+): Buffer {
+  if (!dims.chunkRows) return block.body
+  assert.equal(block.body.length, 0, `block ${block.id}: its chunks are rows, its body is empty`)
+  const chunks = db
+    .prepare('SELECT id, data FROM trace_chunks WHERE id >= ? AND id < ? ORDER BY id')
+    .all(block.id * CHUNK_ROW_SPAN, (block.id + 1) * CHUNK_ROW_SPAN) as {
+    id: number
+    data: Buffer
+  }[]
+  assert.deepEqual(
+    chunks.map((c) => c.id - block.id * CHUNK_ROW_SPAN),
+    Array.from({ length: dims.chunkOffsets.length - 1 }, (_, k) => k),
+    `block ${block.id}: one row per chunk`,
+  )
+  return Buffer.concat(chunks.map((c) => c.data))
+}
+
 /** Decodes every block (asserting its row's bounds match its contents) into rows, by seq. */
 export function blockRows(db: Database): TraceRow[] {
   const blocks = db.prepare('SELECT * FROM trace_blocks ORDER BY min_seq').all() as BlockRow[]
@@ -51,7 +81,7 @@ export function blockRows(db: Database): TraceRow[] {
     assert.equal(dims.count, block.count, `block ${block.id}: count`)
     assert.ok(block.count <= MAX_BLOCK_TRACES, `block ${block.id}: at most MAX_BLOCK_TRACES`)
     const ranks = ranksOf(dims)
-    const docs = readDocuments(block.body, dims, Array.from(ranks))
+    const docs = readDocuments(blockBody(db, block, dims), dims, Array.from(ranks))
     const times = Array.from(dims.times)
     assert.equal(block.min_time, Math.min(...times), `block ${block.id}: min_time`)
     assert.equal(block.max_time, Math.max(...times), `block ${block.id}: max_time`)

@@ -11,6 +11,7 @@
  * id; its seq is min_seq + position, or min_seq + seqOffsets[position] in a merged block.
  */
 import assert from 'node:assert/strict'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import Database from 'better-sqlite3'
 import { MemoryTree } from '../../src/integrity/merkle.js'
 import { documentLeafHash } from '../../src/log/trace-log-hashing.js'
@@ -24,6 +25,7 @@ import {
   readDocuments,
   valueAt,
   type BlockEntry,
+  type EncodedBlock,
   type DimColumn,
   type StrColumn,
 } from '../../src/store/sqlite/blocks/block-codec.js'
@@ -32,6 +34,8 @@ import {
   MERKLE_MIN_STORED_LEVEL,
 } from '../../src/store/sqlite/blocks/block-schema.js'
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
+import { ChunkRows } from '../../src/store/sqlite/blocks/chunk-rows.js'
+import { blockBody } from './block-rows.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
 import { encodeValueRows, entryValueRows } from '../../src/store/sqlite/blocks/value-index.js'
 import { traceDocument } from '../../src/model/trace-leaf.js'
@@ -72,10 +76,10 @@ export function tamper<T>(path: string, edit: (db: Database.Database) => T): T {
   }
 }
 
-function decode(row: BlockRow): TamperBlock {
+function decode(db: Database.Database, row: BlockRow): TamperBlock {
   const dims = decodeDims(row.dims)
   const strs = decodeStrings(row.strs)
-  const docs = readDocuments(row.body, dims, Array.from(ranksOf(dims)))
+  const docs = readDocuments(blockBody(db, row, dims), dims, Array.from(ranksOf(dims)))
   const traces: TamperTrace[] = []
   for (let p = 0; p < dims.count; p++) {
     const values = {
@@ -99,7 +103,7 @@ export function projectBlocks(db: Database.Database, projectId: string): TamperB
   const rows = db
     .prepare('SELECT * FROM trace_blocks WHERE project_id = ? ORDER BY min_seq')
     .all(projectId) as BlockRow[]
-  return rows.map(decode)
+  return rows.map((row) => decode(db, row))
 }
 
 /** A trace's block and position. */
@@ -135,11 +139,13 @@ export function atTrace(db: Database.Database, projectId: string, traceId: strin
  * says). Traces must stay in position order; their seqs need not be ascending (a reorder).
  */
 export function writeBlock(db: Database.Database, block: TamperBlock): void {
+  const chunks = new ChunkRows(db)
+  chunks.delete(block.id)
   if (block.traces.length === 0) {
     db.prepare('DELETE FROM trace_blocks WHERE id = ?').run(block.id)
     return
   }
-  const { row, values } = encodeRow(block)
+  const { row, values, enc } = encodeRow(block)
   const changed = db
     .prepare(
       `UPDATE trace_blocks SET project_id = ?, count = ?, min_time = ?, max_time = ?, min_seq = ?,
@@ -147,6 +153,7 @@ export function writeBlock(db: Database.Database, block: TamperBlock): void {
     )
     .run(...values, row.id).changes
   assert.equal(changed, 1, `block ${block.id} rewritten`)
+  chunks.write(block.id, enc.body, enc.chunkOffsets)
 }
 
 /** Adds a block row (for traces inserted behind the log's back); returns its id. */
@@ -163,8 +170,8 @@ export function insertBlock(
 
 /** Writes a new block row of `block`'s traces; returns its id. */
 function insertRow(db: Database.Database, block: TamperBlock): number {
-  const { values } = encodeRow(block)
-  return Number(
+  const { values, enc } = encodeRow(block)
+  const id = Number(
     db
       .prepare(
         `INSERT INTO trace_blocks (project_id, count, min_time, max_time, min_seq, max_seq,
@@ -172,11 +179,14 @@ function insertRow(db: Database.Database, block: TamperBlock): number {
       )
       .run(...values).lastInsertRowid,
   )
+  new ChunkRows(db).write(id, enc.body, enc.chunkOffsets)
+  return id
 }
 
 function encodeRow(block: TamperBlock): {
   row: TamperBlock
   values: (string | number | null | Buffer)[]
+  enc: EncodedBlock
 } {
   const seqs = block.traces.map((t) => t.seq)
   const minSeq = Math.min(...seqs)
@@ -189,6 +199,7 @@ function encodeRow(block: TamperBlock): {
   const enc = encodeBlock(entries)
   return {
     row: block,
+    enc,
     values: [
       block.projectId,
       enc.count,
@@ -199,7 +210,7 @@ function encodeRow(block: TamperBlock): {
       block.minLeaf,
       enc.dims,
       enc.strs,
-      enc.body,
+      Buffer.alloc(0),
       Buffer.from(enc.bloom),
       encodeValueRows(entryValueRows(block.projectId, entries)),
     ],
@@ -421,4 +432,38 @@ export function rewriteTree(db: Database.Database, projectId: string): MemoryTre
   assert.equal(rewritten, want, 'every stored node rewritten')
   db.prepare('UPDATE merkle_trees SET size = ? WHERE project_id = ?').run(tree.size, projectId)
   return tree
+}
+
+/**
+ * Turns a store file into what schema version 8 wrote: every block of the codec's first form
+ * (64 documents a chunk, no chunk size in dims, the body in the block row), no `trace_chunks`.
+ */
+export function toFirstForm(path: string): void {
+  tamper(path, (db) => {
+    const rows = db.prepare('SELECT * FROM trace_blocks').all() as BlockRow[]
+    for (const row of rows) {
+      const block = decode(db, row)
+      const minSeq = Math.min(...block.traces.map((t) => t.seq))
+      const enc = encodeBlock(
+        block.traces.map((t) => ({
+          time: t.time,
+          values: t.values,
+          document: t.document,
+          seqOffset: t.seq - minSeq,
+        })),
+        64,
+      )
+      const raw = inflateRawSync(enc.dims)
+      const flagsAt = 1 + 4 + 8
+      const first = Buffer.concat([raw.subarray(0, flagsAt + 1), raw.subarray(flagsAt + 5)])
+      first[flagsAt] = (first[flagsAt] ?? 0) & ~4
+      db.prepare('UPDATE trace_blocks SET dims = ?, body = ? WHERE id = ?').run(
+        deflateRawSync(first),
+        enc.body,
+        row.id,
+      )
+    }
+    db.exec('DROP TABLE trace_chunks')
+    db.prepare("UPDATE meta SET value = '8' WHERE key = 'schema_version'").run()
+  })
 }

@@ -10,7 +10,9 @@
  * `deliveries`, `cursors`), version 5 the per-project Merkle log (`merkle_*`, `traces.leaf_index`),
  * version 6 its signed checkpoints and their keys (`merkle_checkpoints`, `log_keys`), version 7
  * makes trace ids unique per project (`UNIQUE (project_id, trace_id)`, was `trace_id UNIQUE`): a
- * trace id is a duplicate only of the same project's trace.
+ * trace id is a duplicate only of the same project's trace. Version 8 replaces the `traces` table
+ * by compressed blocks (blocks/block-schema), version 9 keeps their body chunks as rows of
+ * `trace_chunks` (blocks of version 8 keep their body in their row and are read as they are).
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
  * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
@@ -19,7 +21,7 @@ import { FILTER_COLUMNS } from '../trace-columns.js'
 import { BLOCK_TABLES_SQL } from './blocks/block-schema.js'
 
 export { FILTER_COLUMNS }
-export const SCHEMA_VERSION = 8
+export const SCHEMA_VERSION = 9
 
 /**
  * Connection settings of every OpenCTS SQLite database (the store and the benchmark's raw baseline).

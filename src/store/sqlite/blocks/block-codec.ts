@@ -11,8 +11,10 @@
  * - `strs` (deflate level 1): the high-cardinality columns (trace_id, resource_id, resource_name),
  *   read only for those filters, id lookups and audits.
  * - `body`: the stored documents in page order, in brotli (quality 2) chunks of CHUNK_TRACES
- *   documents, each decompressed on its own: a page reads only the chunks it returns. The chunk
- *   size is in dims; a block of the codec's first form (no size in dims) has chunks of 64.
+ *   documents, each decompressed on its own: a page reads only the chunks it returns. The store
+ *   keeps each chunk in a row of its own (`trace_chunks`, see block-schema), so that reading one
+ *   does not read the whole body. A block of the codec's first form (its dims give no chunk size)
+ *   has chunks of 64 and its body in its `trace_blocks` row.
  * - `bloom`: the filter values of the block (see `filterKeys`), kept in memory by the store.
  */
 import {
@@ -63,7 +65,10 @@ export interface EncodedBlock {
   readonly maxTime: number
   readonly dims: Buffer
   readonly strs: Buffer
+  /** The chunks, one after the other (`chunkOffsets` cuts them apart). */
   readonly body: Buffer
+  /** Byte offset of each chunk in `body`, and its length last. */
+  readonly chunkOffsets: Uint32Array
   readonly bloom: Uint8Array
 }
 
@@ -85,6 +90,8 @@ export interface BlockDims {
   readonly docLengths: Uint32Array
   /** Documents per body chunk (the last may hold fewer). */
   readonly chunkTraces: number
+  /** The chunks are rows of `trace_chunks` (false: a first-form block, its body in its row). */
+  readonly chunkRows: boolean
   /** Byte offset of each body chunk, and the body's length last. */
   readonly chunkOffsets: Uint32Array
   readonly columns: Readonly<Record<DimColumn, DictColumn>>
@@ -413,6 +420,7 @@ export function encodeBlock(
     dims: deflateRawSync(w.done(), DEFLATE),
     strs: deflateRawSync(s.done(), DEFLATE),
     body: Buffer.concat(chunks),
+    chunkOffsets,
     bloom: buildBloom(keys),
   }
 }
@@ -424,7 +432,9 @@ export function decodeDims(dims: Buffer): BlockDims {
   const count = r.u32()
   const minTime = r.f64()
   const flags = r.u8()
-  const chunkTraces = (flags & 4) !== 0 ? r.u32() : FIRST_CHUNK_TRACES
+  // Flag 4: the second form (a chunk size follows; the chunks are rows of their own).
+  const chunkRows = (flags & 4) !== 0
+  const chunkTraces = chunkRows ? r.u32() : FIRST_CHUNK_TRACES
   const times = new Float64Array(count)
   if ((flags & 2) !== 0) times.set(r.array((k) => new Float64Array(k), count))
   else {
@@ -439,7 +449,17 @@ export function decodeDims(dims: Buffer): BlockDims {
     throw new RangeError('block chunk offsets do not match its count')
   const columns = {} as Record<DimColumn, DictColumn>
   for (const column of DIM_COLUMNS) columns[column] = readDict(r, count)
-  return { count, times, order, seqOffsets, docLengths, chunkTraces, chunkOffsets, columns }
+  return {
+    count,
+    times,
+    order,
+    seqOffsets,
+    docLengths,
+    chunkTraces,
+    chunkRows,
+    chunkOffsets,
+    columns,
+  }
 }
 
 /** Decodes a block's `strs`. Throws RangeError on a damaged block. */

@@ -20,6 +20,7 @@ import {
   type BlockStrings,
 } from './block-codec.js'
 import { buildRollup, RollupValues, type BlockRollup } from './block-activity.js'
+import { ChunkRows } from './chunk-rows.js'
 import type { BlockMeta } from './block-directory.js'
 import { decodeValueRows, type ValueRows } from './value-index.js'
 
@@ -65,15 +66,12 @@ class Lru<V> {
   }
 }
 
-/** A page needing at least 1/this of a body's chunks reads the whole body. */
-const WHOLE_BODY_SHARE = 4
-
 /**
- * Decoded dims and strs held at most (bytes, estimated). Every page and activity count walks the
- * dims of a tenant's blocks, so their cache holds the busiest tenants' whole week (about 35 bytes per
- * trace: 3.5 M traces at 128 MiB); strs are read for id lookups and resource filters only.
+ * Decoded dims and strs held at most (bytes, estimated). Pages walk the dims of a tenant's blocks
+ * (about 35 bytes per trace: 2.9 M traces at 96 MiB); activity counts read rollups instead; strs
+ * are read for id lookups and resource filters only.
  */
-export const DIMS_CACHE_BYTES = 128 * 1024 * 1024
+export const DIMS_CACHE_BYTES = 96 * 1024 * 1024
 export const STRS_CACHE_BYTES = 32 * 1024 * 1024
 /** Decoded value indexes held at most (bytes). */
 export const VALS_CACHE_BYTES = 32 * 1024 * 1024
@@ -81,7 +79,7 @@ export const VALS_CACHE_BYTES = 32 * 1024 * 1024
  * Activity rollups held at most (bytes; 16 bytes a row, ~290 rows per 1,000 bench traces, plus 4
  * bytes a trace for its row and user).
  */
-export const ROLLUP_CACHE_BYTES = 96 * 1024 * 1024
+export const ROLLUP_CACHE_BYTES = 128 * 1024 * 1024
 
 /** Memory of a list of strings: a header and two bytes per UTF-16 unit each (V8, roughly). */
 function stringsBytes(list: readonly (string | null)[]): number {
@@ -136,13 +134,13 @@ export class BlockReader {
   readonly #selectDims: SqliteStatement
   readonly #selectStrs: SqliteStatement
   readonly #selectBody: SqliteStatement
-  readonly #selectChunk: SqliteStatement
+  readonly #chunkRows: ChunkRows
 
   constructor(db: SqliteDatabase) {
     this.#selectDims = db.prepare('SELECT dims FROM trace_blocks WHERE id = ?')
     this.#selectStrs = db.prepare('SELECT strs FROM trace_blocks WHERE id = ?')
     this.#selectBody = db.prepare('SELECT body FROM trace_blocks WHERE id = ?')
-    this.#selectChunk = db.prepare('SELECT substr(body, ?, ?) AS c FROM trace_blocks WHERE id = ?')
+    this.#chunkRows = new ChunkRows(db)
     this.#selectVals = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?')
   }
 
@@ -236,15 +234,13 @@ export class BlockReader {
   }
 
   /**
-   * The documents at `ranks`, in that order. A few chunks of a large body are read on their own
-   * (`substr` in SQLite, no copy of the rest); many, with the whole body at once.
+   * The documents at `ranks`, in that order, from the chunks they fall in (rows of their own; a
+   * first-form block's whole body at once).
    */
   documents(meta: BlockMeta, dims: BlockDims, ranks: readonly number[]): string[] {
     if (ranks.length === 0) return []
-    const chunks = new Set(ranks.map((rank) => Math.floor(rank / dims.chunkTraces)))
-    const total = dims.chunkOffsets.length - 1
     try {
-      if (chunks.size * WHOLE_BODY_SHARE >= total)
+      if (!dims.chunkRows)
         return readDocuments(this.#blob(this.#selectBody, meta, 'body'), dims, ranks)
       return readDocumentsFrom((chunk) => this.#chunk(meta, dims, chunk), dims, ranks)
     } catch (error) {
@@ -255,10 +251,10 @@ export class BlockReader {
   /** One compressed chunk of a block's body. */
   #chunk(meta: BlockMeta, dims: BlockDims, chunk: number): Buffer {
     const { from, to } = chunkRange(dims, chunk)
-    const row = this.#selectChunk.get(from + 1, to - from, meta.id) as { c: Buffer } | undefined
-    if (row === undefined) throw new Error('the block row is missing')
-    if (row.c.length !== to - from) throw new RangeError('block chunk past the body')
-    return row.c
+    const data = this.#chunkRows.read(meta.id, chunk)
+    if (data === undefined) throw new Error(`chunk ${chunk} is missing`)
+    if (data.length !== to - from) throw new RangeError(`chunk ${chunk} is not of its length`)
+    return data
   }
 
   /** Every trace of a block as entries in position order, with their absolute seqs. */

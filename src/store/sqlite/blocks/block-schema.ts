@@ -1,6 +1,6 @@
 /**
  * @module store/sqlite/blocks/block-schema
- * The tables of the block layout (schema version 8 of the SQLite store), which replace the
+ * The tables of the block layout (schema versions 8 and 9 of the SQLite store), which replace the
  * row-per-trace `traces` table of versions 1–7:
  *
  * - `trace_blocks`: one row per block (store/sqlite/blocks/block-codec). A block holds traces of one
@@ -12,6 +12,11 @@
  *   read most, smallest first: SQLite reaches a column past the row's first page by walking the
  *   overflow pages of every column before it (a `vals` after the ~200 KB body cost a resource query
  *   most of its time), so `bloom` (read at open), `dims` (every page), `vals`, `strs`, `body`.
+ *   `body` holds the documents of a block of the codec's first form only (version 8); since version
+ *   9 it is empty and the block's compressed chunks are rows of `trace_chunks`.
+ * - `trace_chunks` (version 9): one row per body chunk, `id` = block id × CHUNK_ROW_SPAN + chunk
+ *   number, so that a page returning a few traces of a block reads a few KB instead of walking the
+ *   whole body (SQLite reads a blob, even for `substr`, by walking all of its overflow pages).
  * - `trace_keys`: the exact trace-id index, one row per stored trace: `bucket` = floor(seq /
  *   KEY_BUCKET_SEQS) keeps every insert inside the newest part of the B-tree (a random key over the
  *   whole table is what capped the row store), `h` = traceKey(project_id, trace_id). A lookup probes
@@ -32,6 +37,9 @@ export const MAX_BLOCK_TRACES = 2_048
  */
 export const MERKLE_MIN_STORED_LEVEL = 4
 
+/** Chunk row ids a block owns: [id × CHUNK_ROW_SPAN, (id + 1) × CHUNK_ROW_SPAN). */
+export const CHUNK_ROW_SPAN = 4_096
+
 export const BLOCK_TABLES_SQL = `
 CREATE TABLE IF NOT EXISTS trace_blocks (
   id INTEGER PRIMARY KEY,
@@ -50,6 +58,10 @@ CREATE TABLE IF NOT EXISTS trace_blocks (
 );
 CREATE INDEX IF NOT EXISTS trace_blocks_by_seq ON trace_blocks (max_seq);
 CREATE INDEX IF NOT EXISTS trace_blocks_by_project ON trace_blocks (project_id, min_seq);
+CREATE TABLE IF NOT EXISTS trace_chunks (
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS trace_keys (
   bucket INTEGER NOT NULL,
   h INTEGER NOT NULL,

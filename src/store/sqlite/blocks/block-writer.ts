@@ -27,6 +27,7 @@ import {
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
+import { ChunkRows } from './chunk-rows.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
 import { encodeValueRows, entryValueRows, type ValueRows } from './value-index.js'
@@ -67,6 +68,9 @@ export type Locate = (
   h: number,
 ) => { meta: BlockMeta; position: number } | undefined
 
+/** The `body` of a block row whose chunks are rows of their own. */
+const EMPTY = Buffer.alloc(0)
+
 function bytes(a: Uint8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength)
 }
@@ -102,6 +106,7 @@ export class BlockWriter {
   readonly #locate: Locate
   readonly #insertBlock: SqliteStatement
   readonly #deleteBlock: SqliteStatement
+  readonly #chunks: ChunkRows
   readonly #setHead: SqliteStatement
   readonly #upsertOperator: SqliteStatement
   readonly #upsertCatalogue: SqliteStatement
@@ -122,6 +127,7 @@ export class BlockWriter {
          dims, strs, body, bloom, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#deleteBlock = db.prepare('DELETE FROM trace_blocks WHERE id = ?')
+    this.#chunks = new ChunkRows(db)
     this.#setHead = db.prepare(
       `INSERT INTO trace_head (id, seq) VALUES (1, ?)
        ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)`,
@@ -138,7 +144,7 @@ export class BlockWriter {
 
   #insert(
     projectId: string,
-    block: Pick<EncodedBlock, 'count' | 'minTime' | 'maxTime' | 'bloom'> & {
+    block: Pick<EncodedBlock, 'count' | 'minTime' | 'maxTime' | 'bloom' | 'chunkOffsets'> & {
       dims: Uint8Array
       strs: Uint8Array
       body: Uint8Array
@@ -159,11 +165,12 @@ export class BlockWriter {
         minLeaf,
         bytes(block.dims),
         bytes(block.strs),
-        bytes(block.body),
+        EMPTY,
         bytes(block.bloom),
         encodeValueRows(block.values),
       ).lastInsertRowid,
     )
+    this.#chunks.write(id, block.body, block.chunkOffsets)
     return {
       id,
       projectId,
@@ -328,6 +335,7 @@ export class BlockWriter {
     )
     for (const b of run) {
       this.#deleteBlock.run(b.id)
+      this.#chunks.delete(b.id)
       this.#reader.forget(b.id)
       if (!staged.add.delete(b.id)) staged.remove.add(b.id)
     }
@@ -365,6 +373,7 @@ export class BlockWriter {
         staged.add.set(kept.id, kept)
       }
       this.#deleteBlock.run(meta.id)
+      this.#chunks.delete(meta.id)
       staged.remove.add(meta.id)
       left -= drop
     }

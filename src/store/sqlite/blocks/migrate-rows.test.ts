@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test'
 import Database, { type Database as Db } from 'better-sqlite3'
 import { assertTraceKeys, blockRows, type TraceRow } from '../../../../test/helpers/block-rows.js'
 import { BLOCK_TABLES_SQL, MAX_BLOCK_TRACES } from './block-schema.js'
-import { MIGRATION_PROGRESS_KEY, migrateRowStore } from './migrate-rows.js'
+import { BLOCK_SCHEMA_VERSION, MIGRATION_PROGRESS_KEY, migrateRowStore } from './migrate-rows.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'opencts-migrate-rows-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -133,7 +133,7 @@ function assertMigrated(db: Db, rows: readonly TraceRow[], head: number): void {
     `traces and its indexes dropped: ${tables(db).join(' ')}`,
   )
   const meta = db.prepare('SELECT key, value FROM meta ORDER BY key').all()
-  assert.deepEqual(meta, [{ key: 'schema_version', value: '8' }])
+  assert.deepEqual(meta, [{ key: 'schema_version', value: String(BLOCK_SCHEMA_VERSION) }])
   assert.deepEqual(
     db.prepare('SELECT project_id, level, idx, hex(hash) AS h FROM merkle_nodes').all(),
     [{ project_id: 'p1', level: 4, idx: 0, h: '44556677' }],

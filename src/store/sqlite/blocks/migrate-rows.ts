@@ -1,8 +1,8 @@
 /**
  * @module store/sqlite/blocks/migrate-rows
  * The in-place upgrade of a row store (SQLite schema versions 1–7: one `traces` row per trace, 11
- * indexes) to the block layout of schema version 8 (block-schema): every row becomes an entry of a
- * `trace_blocks` row and a `trace_keys` row, its document kept byte for byte, its `seq` and leaf
+ * indexes) to the block layout of schema version 9 (block-schema): every row becomes an entry of a
+ * `trace_blocks` row (its chunks rows of `trace_chunks`) and a `trace_keys` row, its document kept byte for byte, its `seq` and leaf
  * index unchanged, so that every Merkle proof and every downstream cursor still holds.
  *
  * Blocks: the rows are read in seq order; a project's consecutive rows (in its own seq order) fill
@@ -18,7 +18,7 @@
  * any small block). `traces` is only read until the last chunk is done, so the file stays a valid
  * version-7 store until then; the final transaction sets `trace_head` (the AUTOINCREMENT
  * high-water mark of `traces`, never lower: downstream cursors), drops `traces` with its indexes
- * and records schema version 8; `merkle_nodes` loses its rows below MERKLE_MIN_STORED_LEVEL (recomputed
+ * and records schema version 9; `merkle_nodes` loses its rows below MERKLE_MIN_STORED_LEVEL (recomputed
  * from the blocks' documents from then on). No other table is touched.
  */
 import type { SqliteDatabase } from '../sqlite-database.js'
@@ -31,12 +31,13 @@ import {
   type StrColumn,
 } from './block-codec.js'
 import { BLOCK_TABLES_SQL, KEY_BUCKET_SEQS, MAX_BLOCK_TRACES } from './block-schema.js'
+import { ChunkRows } from './chunk-rows.js'
 import { traceKey } from './hashes.js'
 import { encodeValueRows, entryValueRows } from './value-index.js'
 import { dropLowMerkleLevels } from '../merkle-low-levels.js'
 
 /** The schema version of the block layout, which this migration records when done. */
-export const BLOCK_SCHEMA_VERSION = 8
+export const BLOCK_SCHEMA_VERSION = 9
 
 /** The `meta` key holding the last seq converted by an unfinished migration. */
 export const MIGRATION_PROGRESS_KEY = 'migration_8_seq'
@@ -90,6 +91,7 @@ export function hasRowStore(db: SqliteDatabase): boolean {
 class BlockWriter {
   readonly #insertBlock
   readonly #insertKey
+  readonly #chunks: ChunkRows
   blocks = 0
 
   constructor(db: SqliteDatabase) {
@@ -100,6 +102,7 @@ class BlockWriter {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     this.#insertKey = db.prepare('INSERT INTO trace_keys (bucket, h, seq) VALUES (?, ?, ?)')
+    this.#chunks = new ChunkRows(db)
   }
 
   write(rows: readonly Row[]): void {
@@ -113,7 +116,7 @@ class BlockWriter {
       seqOffset: row.seq - first.seq,
     }))
     const block = encodeBlock(entries)
-    this.#insertBlock.run(
+    const id = this.#insertBlock.run(
       first.project_id,
       block.count,
       block.minTime,
@@ -123,10 +126,11 @@ class BlockWriter {
       first.leaf_index,
       block.dims,
       block.strs,
-      block.body,
+      Buffer.alloc(0),
       Buffer.from(block.bloom.buffer, block.bloom.byteOffset, block.bloom.byteLength),
       encodeValueRows(entryValueRows(first.project_id, entries)),
-    )
+    ).lastInsertRowid
+    this.#chunks.write(Number(id), block.body, block.chunkOffsets)
     for (const row of rows)
       this.#insertKey.run(
         Math.floor(row.seq / KEY_BUCKET_SEQS),
@@ -217,7 +221,7 @@ function convertChunk(
 
 /**
  * The last step, in one transaction: `trace_head` = the highest seq `traces` ever handed out
- * (never lower than a head already there), `traces` and its indexes dropped, version 8 recorded.
+ * (never lower than a head already there), `traces` and its indexes dropped, version 9 recorded.
  */
 function finish(db: SqliteDatabase): void {
   db.transaction(() => {

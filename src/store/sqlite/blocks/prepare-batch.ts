@@ -24,6 +24,8 @@ export interface PreparedBlock {
   readonly dims: Uint8Array
   readonly strs: Uint8Array
   readonly body: Uint8Array
+  /** Offset of each body chunk, and the body's length last. */
+  readonly chunkOffsets: Uint32Array
   readonly bloom: Uint8Array
   /** traceKey of each position. */
   readonly keys: Float64Array
@@ -90,6 +92,7 @@ export function prepareBlock(projectId: string, items: readonly BatchItem[]): Pr
     dims: own(encoded.dims),
     strs: own(encoded.strs),
     body: own(encoded.body),
+    chunkOffsets: encoded.chunkOffsets,
     bloom: own(encoded.bloom),
     keys: Float64Array.from(traceIds, (id) => traceKey(projectId, id)),
     traceIds,
@@ -153,6 +156,7 @@ function transferList(blocks: readonly PreparedBlock[]): ArrayBuffer[] {
       b.dims,
       b.strs,
       b.body,
+      b.chunkOffsets,
       b.bloom,
       b.keys,
       b.leafHashes,

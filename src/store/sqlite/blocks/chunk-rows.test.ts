@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { it } from 'node:test'
+import Database from 'better-sqlite3'
+import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
+import type { TraceRecord } from '../../../model/index.js'
+import { makeTrace } from '../../../../test/helpers/make-trace.js'
+import { toFirstForm } from '../../../../test/helpers/block-tamper.js'
+import { assertTraceKeys, blockRows } from '../../../../test/helpers/block-rows.js'
+import type { TraceFilter } from '../../ports/traces.js'
+import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
+import { MERGE_RUN } from './block-writer.js'
+
+const NOW = Date.now()
+
+function traces(projectId: string, count: number, from: number): TraceRecord[] {
+  return Array.from({ length: count }, (_, i) =>
+    makeTrace({
+      project_id: projectId,
+      time: from + i * 7,
+      resource_id: `r-${i % 40}`,
+      user_name: `u-${i % 9}`,
+    }),
+  )
+}
+
+/** What a client sees of a store: every trace by seq, pages and lookups. */
+async function view(store: SqliteStore, ids: readonly string[]): Promise<unknown> {
+  const filter = (extra: Partial<TraceFilter>): TraceFilter => ({
+    projectId: 'p1',
+    category: 'system',
+    from: NOW - 3_600_000,
+    to: NOW + 1,
+    ...extra,
+  })
+  return {
+    all: await store.traces.readFrom(0, 100_000),
+    page: await store.traces.page(filter({}), null, 200),
+    resource: await store.traces.page(filter({ resourceId: 'r-7' }), null, 200),
+    user: await store.traces.page(filter({ userName: 'u-3' }), null, 10),
+    gets: await Promise.all(ids.map((id) => store.traces.get('p1', id))),
+  }
+}
+
+it('reads blocks of schema version 8 (body in the block row) as before, and upgrades the file to 9', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'opencts-chunks-')), 'opencts.db')
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const written: TraceRecord[] = []
+  try {
+    for (const batch of [traces('p1', 700, NOW - 600_000), traces('p2', 300, NOW - 500_000)]) {
+      written.push(...batch)
+      await store.traces.append(batch)
+    }
+    // Small blocks, one short of a merge: the next small batch merges them with a new one.
+    for (let b = 0; b < MERGE_RUN - 1; b++) {
+      const batch = traces('p1', 3, NOW - 100_000 + b * 100)
+      written.push(...batch)
+      await store.traces.append(batch)
+    }
+  } finally {
+    await store.close()
+  }
+  const ids = written.filter((t) => t.project_id === 'p1').map((t) => t.trace_id)
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const before = await view(store, ids)
+  await store.close()
+
+  toFirstForm(path)
+  const v8 = new Database(path, { readonly: true })
+  assert.equal(
+    v8.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'trace_chunks'").pluck().get(),
+    0,
+  )
+  v8.close()
+
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    assert.deepEqual(await view(store, ids), before, 'first-form blocks read as before')
+    // New blocks go to chunk rows; a merge re-encodes first-form blocks into the second form.
+    const more = traces('p1', 3, NOW - 1_000)
+    await store.traces.append(more)
+    const all = await store.traces.readFrom(0, 100_000)
+    assert.equal(all.length, written.length + more.length)
+    assert.deepEqual(
+      all.map((r) => r.trace.trace_id).sort(),
+      [...written, ...more].map((t) => t.trace_id).sort(),
+    )
+  } finally {
+    await store.close()
+  }
+  const db = new Database(path, { readonly: true })
+  try {
+    assert.equal(
+      db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(),
+      '9',
+    )
+    const rows = blockRows(db)
+    assert.equal(rows.length, written.length + 3)
+    assertTraceKeys(db, rows)
+    const bodies = db.prepare('SELECT length(body) AS n FROM trace_blocks').pluck().all()
+    assert.ok(
+      bodies.some((n) => n === 0),
+      'some blocks have chunk rows (the merged one)',
+    )
+    assert.ok(
+      bodies.some((n) => (n as number) > 0),
+      'first-form blocks are left as they are',
+    )
+  } finally {
+    db.close()
+  }
+})
