@@ -28,7 +28,7 @@ import { buildBloom } from './bloom.js'
 
 export const CODEC_VERSION = 1
 /** Documents per compressed body chunk of a new block. */
-export const CHUNK_TRACES = 32
+export const CHUNK_TRACES = 64
 /** Documents per chunk of a block whose dims do not say (the first form of the codec). */
 const FIRST_CHUNK_TRACES = 64
 
