@@ -2,7 +2,8 @@
  * @module store/sqlite/blocks/block-reader
  * Reads the parts of a block: `dims` and `strs` through bounded LRU caches (every scan reads dims;
  * strs only for id lookups, resource filters and audits), documents by the body chunks they fall
- * in, and whole blocks back as entries (to merge, purge part of, or re-encode them).
+ * in (rows of `trace_chunks`; a version-8 block's whole body), activity rollups, value indexes, and
+ * whole blocks back as entries (to merge, purge part of, or re-encode them).
  */
 import { OpenCtsError } from '../../../errors/index.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
