@@ -5,7 +5,7 @@
  * metrics report it; once space is back both recover without a restart.
  */
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { it } from 'node:test'
 import { SqliteStore } from '../src/store/sqlite/index.js'
 import { reportedTrace } from './helpers/make-trace.js'
@@ -18,7 +18,8 @@ function batch(size: number): Record<string, unknown>[] {
     reportedTrace({
       trace_id: randomUUID(),
       time: TEST_NOW - 60_000 + i,
-      request: { padding: 'x'.repeat(2_000), i },
+      // Random, so that it does not compress away: a batch needs new pages of the file.
+      request: { padding: randomBytes(1_000).toString('hex'), i },
     }),
   )
 }
