@@ -147,3 +147,66 @@ it('counts activity from block rollups as trace by trace, at every window edge a
     await store.close()
   }
 })
+
+it('pages skip blocks by their rollups and still return every match, newest first', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'opencts-activity-')), 'opencts.db')
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR
+  const all: TraceRecord[] = []
+  try {
+    for (const batch of history('pa', end, 12)) {
+      await store.traces.append(batch)
+      all.push(...batch)
+    }
+    const window = { from: end - 12 * HOUR - 1, to: end + 1 }
+    // history() gives bob only OBS traces: bob with ECS is a pair of known values that no trace has.
+    const none = [{ userName: 'bob', serviceType: 'ECS' }, { userName: 'nobody' }]
+    const filters: Partial<TraceFilter>[] = [
+      { userName: 'bob', traceRating: 'incident', serviceType: 'OBS' },
+      { traceName: 'shareImage', userName: 'carol', traceRating: 'warning' },
+      { serviceType: 'OBS', traceRating: 'warning' },
+      { resourceType: 'member', userName: 'alice' },
+      ...none,
+    ]
+    const check = async (label: string): Promise<void> => {
+      for (const extra of filters)
+        for (const limit of [5, 200]) {
+          const filter: TraceFilter = { projectId: 'pa', category: 'system', ...window, ...extra }
+          const want = all
+            .filter(
+              (t) =>
+                (extra.userName === undefined || t.user_name === extra.userName) &&
+                (extra.traceRating === undefined || t.trace_rating === extra.traceRating) &&
+                (extra.serviceType === undefined || t.service_type === extra.serviceType) &&
+                (extra.traceName === undefined || t.trace_name === extra.traceName) &&
+                (extra.resourceType === undefined || t.resource_type === extra.resourceType),
+            )
+            .sort((x, y) => y.time - x.time)
+            .slice(0, limit)
+            .map((t) => t.trace_id)
+          assert.equal(
+            want.length === 0,
+            none.includes(extra as never),
+            'the case matches something',
+          )
+          const page = await store.traces.page(filter, null, limit)
+          assert.deepEqual(
+            page.traces.map((t) => t.trace_id),
+            want,
+            `${label} ${JSON.stringify({ extra, limit })}`,
+          )
+        }
+    }
+    await check('without rollups')
+    // Whole hours over the whole window: every block inside gets its rollup.
+    await store.traces.activity(
+      { projectId: 'pa', category: 'system', ...window },
+      Math.floor(window.from / HOUR) * HOUR,
+      HOUR,
+      5,
+    )
+    await check('with rollups')
+  } finally {
+    await store.close()
+  }
+})

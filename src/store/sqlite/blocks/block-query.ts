@@ -23,6 +23,7 @@ import {
 import { bloomMayContain } from './bloom.js'
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
+import { ROLLUP_FILTER_COLUMNS, rollupChecks, rollupExcludes } from './block-rollup.js'
 
 /** A filter compiled for blocks. */
 export interface CompiledFilter {
@@ -179,6 +180,10 @@ function candidates(
 ): Candidate[] {
   const need = limit + 1
   const compiled = compile(filter)
+  // A filter on rollup columns only: a block whose rollup is in memory is skipped when it shows no
+  // match, without decoding its dims (a rare combination walks a big tenant's whole week).
+  const rollupFilter = compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
+  const checks = rollupFilter ? rollupChecks(compiled, reader.rollupValues) : undefined
   const upper = anchor === null ? filter.to : Math.min(filter.to, anchor.time + 1)
   let cands: Candidate[] = []
   for (const meta of dir.projectByTime(filter.projectId)) {
@@ -192,6 +197,10 @@ function candidates(
       const positions = index.lookup(meta)
       if (positions === null) continue
       known = { column: index.column, positions }
+    }
+    if (checks !== undefined) {
+      const rollup = reader.cachedRollup(meta)
+      if (rollup !== undefined && rollupExcludes(rollup, checks)) continue
     }
     const m = matcher(reader, meta, compiled, known)
     if (m === null) continue

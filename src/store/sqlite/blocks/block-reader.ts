@@ -20,7 +20,7 @@ import {
   type BlockEntry,
   type BlockStrings,
 } from './block-codec.js'
-import { buildRollup, RollupValues, type BlockRollup } from './block-activity.js'
+import { buildRollup, RollupValues, type BlockRollup } from './block-rollup.js'
 import { ChunkRows } from './chunk-rows.js'
 import type { BlockMeta } from './block-directory.js'
 import { decodeValueRows, type ValueRows } from './value-index.js'
@@ -196,6 +196,11 @@ export class BlockReader {
       if (rollup !== undefined) this.#rollups.set(meta.id, rollup, rollup.bytes)
     }
     return rollup
+  }
+
+  /** The block's rollup when it is in memory (never builds one). */
+  cachedRollup(meta: BlockMeta): BlockRollup | undefined {
+    return this.#rollups.get(meta.id)
   }
 
   /** Whether the rollup cache has room for more (below 90% of its budget). */
