@@ -223,7 +223,9 @@ function startSnapshot(db: SqliteDatabase, path: string): void {
       message:
         row === undefined
           ? `${path} is not an OpenCTS SQLite store`
-          : `the SQLite store at ${path} has schema version ${row.value}, this OpenCTS reads ${SCHEMA_VERSION} (open it once with the matching OpenCTS to upgrade it)`,
+          : Number(row.value) < SCHEMA_VERSION
+            ? `the SQLite store at ${path} has schema version ${row.value}, this OpenCTS reads ${SCHEMA_VERSION}: upgrade it first (\`opencts admin migrate\`, or start \`opencts serve\` on it once)`
+            : `the SQLite store at ${path} has schema version ${row.value}, this OpenCTS reads ${SCHEMA_VERSION} (a newer OpenCTS wrote it)`,
     })
 }
 

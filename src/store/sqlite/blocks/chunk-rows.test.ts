@@ -74,6 +74,11 @@ it('reads blocks of schema version 8 (body in the block row) as before, and upgr
     0,
   )
   v8.close()
+  // An audit opens read-only and does not upgrade: it says how to.
+  assert.throws(
+    () => openSqliteStore({ path, merkle: TRACE_LOG_HASHING, readonly: true }),
+    /schema version 8, this OpenCTS reads 9: upgrade it first \(`opencts admin migrate`/,
+  )
 
   store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   try {
