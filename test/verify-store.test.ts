@@ -47,6 +47,7 @@ import {
   writeBlock,
 } from './helpers/block-tamper.js'
 import { decodeValueRows, encodeValueRows } from '../src/store/sqlite/blocks/value-index.js'
+import { CHUNK_ROW_SPAN } from '../src/store/sqlite/blocks/block-schema.js'
 import { makeTrace } from './helpers/make-trace.js'
 
 const NOW = Date.now()
@@ -488,6 +489,26 @@ describe('opencts verify --store', () => {
       report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
       [['changed', 'pa', traceId, 'indexed columns disagree with the document']],
     )
+  })
+
+  it('stops with an error naming the block when a body chunk row is missing', async () => {
+    const fx = await buildStore()
+    const blockId = tamper(fx.path, (db) => {
+      const { block } = atLeaf(db, 'pa', 20)
+      db.prepare('DELETE FROM trace_chunks WHERE id = ?').run(block.id * CHUNK_ROW_SPAN)
+      return block.id
+    })
+    // CliFailure: `opencts verify` prints it and exits 1.
+    await assert.rejects(verifyStore(['--store', fx.dir]), (error: Error) => {
+      assert.equal(error.name, 'CliFailure')
+      assert.match(
+        error.message,
+        new RegExp(
+          `trace block ${blockId} of project pa: body unreadable \\(Error: chunk 0 is missing\\)`,
+        ),
+      )
+      return true
+    })
   })
 
   it('reports a deleted trace as DELETED with its leaf index; retention explains an old one', async () => {

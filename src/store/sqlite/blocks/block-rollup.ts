@@ -10,7 +10,7 @@ import type { CompiledFilter } from './block-query.js'
 
 export const HOUR_MS = 3_600_000
 
-/** The columns a rollup groups by; a filter on any other column counts trace by trace. */
+/** The columns a rollup groups by (a filter on a column not here nor in POSITION_COLUMNS counts trace by trace). */
 export const ROLLUP_COLUMNS = [
   'category',
   'tracker_name',

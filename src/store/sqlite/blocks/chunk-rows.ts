@@ -27,6 +27,8 @@ export class ChunkRows {
     const chunks = offsets.length - 1
     if (chunks > CHUNK_ROW_SPAN) throw new RangeError(`a block of ${chunks} chunks`)
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+    // No row may be left under a reused block id (a block's rows go with it, in its transaction).
+    this.delete(blockId)
     for (let k = 0; k < chunks; k++)
       this.#insert.run(chunkRowId(blockId, k), bytes.subarray(offsets[k], offsets[k + 1]))
   }
