@@ -28,6 +28,7 @@ function watchStatement(statement: SqliteStatement, condition: StorageCondition)
     run: watched(statement.run.bind(statement), condition),
     get: watched(statement.get.bind(statement), condition),
     all: watched(statement.all.bind(statement), condition),
+    pluck: (toggle = true) => watchStatement(statement.pluck(toggle), condition),
   }
 }
 

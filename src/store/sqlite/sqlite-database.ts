@@ -9,6 +9,8 @@ export interface SqliteStatement {
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint }
   get(...params: unknown[]): unknown
   all(...params: unknown[]): unknown[]
+  /** The same statement returning a row's first column instead of the row. */
+  pluck(toggle?: boolean): SqliteStatement
 }
 
 export interface SqliteDatabase {

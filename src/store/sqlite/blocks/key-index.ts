@@ -25,7 +25,8 @@ export class KeyIndex {
   constructor(db: SqliteDatabase, storedKeys: number) {
     this.#db = db
     this.#probe = db.prepare('SELECT seq FROM trace_keys WHERE bucket = ? AND h = ?')
-    this.#scanBucket = db.prepare('SELECT h FROM trace_keys WHERE bucket = ?')
+    // Plain numbers, not a row object each (opening a 10 M store: 11.6 s before, 5.9-7.3 s after).
+    this.#scanBucket = db.prepare('SELECT h FROM trace_keys WHERE bucket = ?').pluck()
     this.#deleteKey = db.prepare('DELETE FROM trace_keys WHERE bucket = ? AND h = ? AND seq = ?')
     this.#filter = this.#build(storedKeys)
   }
@@ -38,7 +39,7 @@ export class KeyIndex {
       .get() as { lo: number | null; hi: number | null }
     if (range.lo === null || range.hi === null) return filter
     for (let bucket = range.lo; bucket <= range.hi; bucket++)
-      for (const row of this.#scanBucket.all(bucket) as { h: number }[]) filter.add(row.h)
+      for (const h of this.#scanBucket.all(bucket) as number[]) filter.add(h)
     return filter
   }
 
