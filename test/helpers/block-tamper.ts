@@ -435,6 +435,19 @@ export function rewriteTree(db: Database.Database, projectId: string): MemoryTre
 }
 
 /**
+ * Encoded dims as the codec's first form wrote them: no chunk size after the flags (the block must
+ * have been encoded with `chunkTraces` documents a chunk; the first form reads 64).
+ */
+export function firstFormDims(dims: Buffer, chunkTraces = 64): Buffer {
+  const raw = inflateRawSync(dims)
+  const flagsAt = 1 + 4 + 8
+  assert.equal(raw.readUInt32LE(flagsAt + 1), chunkTraces)
+  const first = Buffer.concat([raw.subarray(0, flagsAt + 1), raw.subarray(flagsAt + 5)])
+  first[flagsAt] = (first[flagsAt] ?? 0) & ~4
+  return deflateRawSync(first)
+}
+
+/**
  * Turns a store file into what schema version 8 wrote: every block of the codec's first form
  * (64 documents a chunk, no chunk size in dims, the body in the block row), no `trace_chunks`.
  */
@@ -453,12 +466,8 @@ export function toFirstForm(path: string): void {
         })),
         64,
       )
-      const raw = inflateRawSync(enc.dims)
-      const flagsAt = 1 + 4 + 8
-      const first = Buffer.concat([raw.subarray(0, flagsAt + 1), raw.subarray(flagsAt + 5)])
-      first[flagsAt] = (first[flagsAt] ?? 0) & ~4
       db.prepare('UPDATE trace_blocks SET dims = ?, body = ? WHERE id = ?').run(
-        deflateRawSync(first),
+        firstFormDims(enc.dims),
         enc.body,
         row.id,
       )

@@ -1,6 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import {
   CHUNK_TRACES,
   DIM_COLUMNS,
@@ -16,6 +15,7 @@ import {
 } from './block-codec.js'
 import { bloomMayContain, KeyFilter } from './bloom.js'
 import { traceKey } from './hashes.js'
+import { firstFormDims } from '../../../../test/helpers/block-tamper.js'
 
 function entry(i: number, time: number): BlockEntry {
   return {
@@ -108,16 +108,6 @@ test('bloom filters hold every value of a block and reject most others', () => {
   assert.ok(false_ < 500, `${false_} false positives of 10,000`)
   assert.ok(traceKey('p', 'a') <= Number.MAX_SAFE_INTEGER)
 })
-
-/** The dims of the codec's first form: no chunk size after the flags (64 documents a chunk). */
-function firstFormDims(dims: Buffer, chunkTraces = 64): Buffer {
-  const raw = inflateRawSync(dims)
-  const flagsAt = 1 + 4 + 8
-  assert.equal(raw.readUInt32LE(flagsAt + 1), chunkTraces)
-  const first = Buffer.concat([raw.subarray(0, flagsAt + 1), raw.subarray(flagsAt + 5)])
-  first[flagsAt] = (first[flagsAt] ?? 0) & ~4
-  return deflateRawSync(first)
-}
 
 test('a block of the first form (64 documents a chunk, unsaid) reads as before', () => {
   const entries = Array.from({ length: 200 }, (_, i) => entry(i, 2_000 + i))

@@ -152,16 +152,21 @@ export class BlockReader {
     return blob
   }
 
+  /** A part of the block row, decoded; a part that does not decode is reported as damaged. */
+  #decoded<T>(select: SqliteStatement, meta: BlockMeta, part: string, decode: (b: Buffer) => T): T {
+    const blob = this.#blob(select, meta, part)
+    try {
+      return decode(blob)
+    } catch (error) {
+      throw damaged(meta, part, error)
+    }
+  }
+
   /** A block's dims; `keep` false: not added to the cache (a one-off read, e.g. warming). */
   dims(meta: BlockMeta, keep = true): BlockDims {
     let dims = this.#dims.get(meta.id)
     if (dims === undefined) {
-      const blob = this.#blob(this.#selectDims, meta, 'dims')
-      try {
-        dims = decodeDims(blob)
-      } catch (error) {
-        throw damaged(meta, 'dims', error)
-      }
+      dims = this.#decoded(this.#selectDims, meta, 'dims', decodeDims)
       if (dims.count !== meta.count) throw damaged(meta, 'dims', new Error('count mismatch'))
       if (keep) this.#dims.set(meta.id, dims, dimsBytes(dims))
     }
@@ -171,12 +176,7 @@ export class BlockReader {
   strs(meta: BlockMeta): BlockStrings {
     let strs = this.#strs.get(meta.id)
     if (strs === undefined) {
-      const blob = this.#blob(this.#selectStrs, meta, 'strs')
-      try {
-        strs = decodeStrings(blob)
-      } catch (error) {
-        throw damaged(meta, 'strs', error)
-      }
+      strs = this.#decoded(this.#selectStrs, meta, 'strs', decodeStrings)
       if (strs.traceIds.length !== meta.count)
         throw damaged(meta, 'strs', new Error('count mismatch'))
       this.#strs.set(meta.id, strs, strsBytes(strs))
@@ -212,12 +212,7 @@ export class BlockReader {
   vals(meta: BlockMeta): ValueRows {
     let rows = this.#vals.get(meta.id)
     if (rows === undefined) {
-      const blob = this.#blob(this.#selectVals, meta, 'vals')
-      try {
-        rows = decodeValueRows(blob)
-      } catch (error) {
-        throw damaged(meta, 'vals', error)
-      }
+      rows = this.#decoded(this.#selectVals, meta, 'vals', decodeValueRows)
       const bytes = rows.keys.byteLength + rows.offsets.byteLength + rows.positions.byteLength
       this.#vals.set(meta.id, rows, bytes)
     }
