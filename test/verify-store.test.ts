@@ -464,6 +464,7 @@ describe('opencts verify --store', () => {
         keys: rows.keys,
         offsets: Uint32Array.from(offsets),
         positions: Uint16Array.from(positions),
+        page: rows.page,
       }
       db.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?').run(
         encodeValueRows(edited),
@@ -471,6 +472,47 @@ describe('opencts verify --store', () => {
       )
     })
     assert.notEqual(resourceId, '')
+    // The attack works: a resource filter no longer returns the trace.
+    const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
+    try {
+      const page = await store.traces.page(
+        { projectId: 'pa', from: NOW - DAY, to: NOW + DAY, category: 'system', resourceId },
+        null,
+        1000,
+      )
+      assert.ok(!page.traces.some((t) => t.trace_id === traceId))
+    } finally {
+      await store.close()
+    }
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
+      [['changed', 'pa', traceId, 'indexed columns disagree with the document']],
+    )
+  })
+
+  it('reports a trace whose page columns in the value index move it out of its time as CHANGED (columns)', async () => {
+    const fx = await buildStore()
+    let traceId = ''
+    let resourceId = ''
+    tamper(fx.path, (db) => {
+      const { block, position, trace } = atLeaf(db, 'pa', 20)
+      traceId = trace.values.trace_id ?? ''
+      resourceId = trace.values.resource_id ?? ''
+      const { vals } = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?').get(block.id) as {
+        vals: Buffer
+      }
+      const rows = decodeValueRows(vals)
+      assert.ok(rows.page !== null, 'a fresh block has page columns')
+      // Its time as a resource page sees it: 49 days after the block's first trace.
+      const times = Uint32Array.from(rows.page.times)
+      times[position] = 0xffff_ffff
+      db.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?').run(
+        encodeValueRows({ ...rows, page: { ...rows.page, times } }),
+        block.id,
+      )
+    })
     // The attack works: a resource filter no longer returns the trace.
     const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
     try {

@@ -37,7 +37,11 @@ import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 import { ChunkRows } from '../../src/store/sqlite/blocks/chunk-rows.js'
 import { blockBody } from './block-rows.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
-import { encodeValueRows, entryValueRows } from '../../src/store/sqlite/blocks/value-index.js'
+import {
+  decodeValueRows,
+  encodeValueRows,
+  entryValueRows,
+} from '../../src/store/sqlite/blocks/value-index.js'
 import { traceDocument } from '../../src/model/trace-leaf.js'
 
 /** One trace of a decoded block: its seq, time, indexed values and stored document. */
@@ -64,6 +68,7 @@ interface BlockRow {
   dims: Buffer
   strs: Buffer
   body: Buffer
+  vals: Buffer
 }
 
 /** Runs `edit` on the file with the SQLite driver, in one transaction. */
@@ -212,7 +217,7 @@ function encodeRow(block: TamperBlock): {
       enc.strs,
       Buffer.alloc(0),
       Buffer.from(enc.bloom),
-      encodeValueRows(entryValueRows(block.projectId, entries)),
+      encodeValueRows(entryValueRows(block.projectId, entries, enc.page)),
     ],
   }
 }
@@ -466,9 +471,12 @@ export function toFirstForm(path: string): void {
         })),
         64,
       )
-      db.prepare('UPDATE trace_blocks SET dims = ?, body = ? WHERE id = ?').run(
+      // Version 8's value index had no page columns.
+      const vals = { ...decodeValueRows(row.vals), page: null }
+      db.prepare('UPDATE trace_blocks SET dims = ?, body = ?, vals = ? WHERE id = ?').run(
         firstFormDims(enc.dims),
         enc.body,
+        encodeValueRows(vals),
         row.id,
       )
     }

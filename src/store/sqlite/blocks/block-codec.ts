@@ -16,6 +16,8 @@
  *   does not read the whole body. A block of the codec's first form (its dims give no chunk size)
  *   has chunks of 64 and its body in its `trace_blocks` row.
  * - `bloom`: the filter values of the block (see `filterKeys`), kept in memory by the store.
+ * - `page` (stored in the block's value index, see value-index): each position's rank, time and
+ *   document length, so that a page whose index gives the positions needs neither dims nor strs.
  */
 import {
   brotliCompressSync,
@@ -70,6 +72,51 @@ export interface EncodedBlock {
   /** Byte offset of each chunk in `body`, and its length last. */
   readonly chunkOffsets: Uint32Array
   readonly bloom: Uint8Array
+  /** What a page needs of each position without the dims; null when the block does not allow it. */
+  readonly page: PageColumns | null
+}
+
+/**
+ * A block's page order, times and document lengths by position, for pages that know the
+ * positions they want (value-index). Made only for a block whose traces share one category, whose
+ * seqs are its positions (`min_seq + p`) and whose times span under 2^32 ms.
+ */
+export interface PageColumns {
+  readonly category: string
+  readonly chunkTraces: number
+  /** The rank of each position (page order). */
+  readonly ranks: Uint16Array
+  /** `time - min_time` of each position. */
+  readonly times: Uint32Array
+  /** UTF-8 length of each position's document. */
+  readonly docLengths: Uint32Array
+}
+
+/** Where a block's documents are: count, documents per chunk, each rank's document length. */
+export interface DocumentLayout {
+  readonly count: number
+  readonly chunkTraces: number
+  readonly lengthAt: (rank: number) => number
+}
+
+/** The document layout of decoded dims. */
+export function dimsLayout(dims: BlockDims): DocumentLayout {
+  return {
+    count: dims.count,
+    chunkTraces: dims.chunkTraces,
+    lengthAt: (rank) => dims.docLengths[dims.order[rank] ?? 0] ?? 0,
+  }
+}
+
+/** The document layout of page columns. */
+export function pageLayout(page: PageColumns): DocumentLayout {
+  const lengths = new Uint32Array(page.ranks.length)
+  page.ranks.forEach((rank, p) => (lengths[rank] = page.docLengths[p] ?? 0))
+  return {
+    count: page.ranks.length,
+    chunkTraces: page.chunkTraces,
+    lengthAt: (rank) => lengths[rank] ?? 0,
+  }
 }
 
 /** A dictionary-coded column: the value of position p is `dict[ids[p]]` (`dict[0]` is null). */
@@ -413,6 +460,25 @@ export function encodeBlock(
   for (const [column, tag] of Object.entries(BLOOM_FIELDS))
     for (const value of dicts[column as keyof typeof dicts].dict) keys.add(bloomKey(tag, value))
   for (const e of entries) pairKeys(e.values, keys)
+  const category = dicts.category
+  let page: PageColumns | null = null
+  if (
+    seqOffsets === null &&
+    !wide &&
+    count <= 0x10000 &&
+    category.dict.length === 1 &&
+    category.ids.every((id) => id === 1)
+  ) {
+    const ranks = new Uint16Array(count)
+    order.forEach((p, rank) => (ranks[p] = rank))
+    page = {
+      category: category.dict[0] ?? '',
+      chunkTraces,
+      ranks,
+      times: Uint32Array.from(entries, (e) => e.time - minTime),
+      docLengths,
+    }
+  }
   return {
     count,
     minTime,
@@ -422,6 +488,7 @@ export function encodeBlock(
     body: Buffer.concat(chunks),
     chunkOffsets,
     bloom: buildBloom(keys),
+    page,
   }
 }
 
@@ -498,9 +565,10 @@ export function chunkRange(dims: BlockDims, chunk: number): { from: number; to: 
  */
 export function readDocumentsFrom(
   chunkBytes: (chunk: number) => Buffer,
-  dims: BlockDims,
+  layout: DocumentLayout,
   ranks: readonly number[],
 ): string[] {
+  const { count, chunkTraces, lengthAt } = layout
   const chunks = new Map<number, { bytes: Buffer; starts: number[] }>()
   const chunkOf = (chunk: number): { bytes: Buffer; starts: number[] } => {
     let c = chunks.get(chunk)
@@ -508,13 +576,9 @@ export function readDocumentsFrom(
       const bytes = brotliDecompressSync(chunkBytes(chunk))
       const starts: number[] = []
       let at = 0
-      for (
-        let r = chunk * dims.chunkTraces;
-        r < Math.min(dims.count, (chunk + 1) * dims.chunkTraces);
-        r++
-      ) {
+      for (let r = chunk * chunkTraces; r < Math.min(count, (chunk + 1) * chunkTraces); r++) {
         starts.push(at)
-        at += dims.docLengths[dims.order[r] ?? 0] ?? 0
+        at += lengthAt(r)
       }
       if (at !== bytes.length) throw new RangeError('block chunk does not match its lengths')
       c = { bytes, starts }
@@ -523,11 +587,11 @@ export function readDocumentsFrom(
     return c
   }
   return ranks.map((rank) => {
-    const chunk = Math.floor(rank / dims.chunkTraces)
+    if (rank < 0 || rank >= count) throw new RangeError('document rank past the block')
+    const chunk = Math.floor(rank / chunkTraces)
     const c = chunkOf(chunk)
-    const start = c.starts[rank - chunk * dims.chunkTraces] ?? 0
-    const length = dims.docLengths[dims.order[rank] ?? 0] ?? 0
-    return c.bytes.toString('utf8', start, start + length)
+    const start = c.starts[rank - chunk * chunkTraces] ?? 0
+    return c.bytes.toString('utf8', start, start + lengthAt(rank))
   })
 }
 
@@ -539,7 +603,7 @@ export function readDocuments(body: Buffer, dims: BlockDims, ranks: readonly num
       if (to > body.length) throw new RangeError('block chunk past the body')
       return body.subarray(from, to)
     },
-    dims,
+    dimsLayout(dims),
     ranks,
   )
 }

@@ -18,6 +18,7 @@ import {
   type BlockDims,
   type DictColumn,
   type DimColumn,
+  type PageColumns,
   type StrColumn,
 } from './block-codec.js'
 import { bloomMayContain } from './bloom.js'
@@ -112,7 +113,8 @@ interface Candidate {
   readonly time: number
   readonly seq: number
   readonly meta: BlockMeta
-  readonly dims: BlockDims
+  /** Where its document is found: the block's dims, or its page columns (value-index). */
+  readonly layout: BlockDims | PageColumns
   readonly rank: number
 }
 
@@ -124,6 +126,12 @@ export interface PageAnchor {
   readonly seq: number
 }
 
+/** What the value index gives of a block: the positions that may hold a value, its page columns. */
+export interface IndexedPositions {
+  readonly positions: Uint16Array
+  readonly page: PageColumns | null
+}
+
 /**
  * The exact value index, as a page reads it (see value-index.ts): the positions of a block that
  * may hold `value` in `column` (null: none).
@@ -131,7 +139,7 @@ export interface PageAnchor {
 export type ValueLookup = (
   column: 'resource_id' | 'resource_name',
   value: string,
-) => (meta: BlockMeta) => Uint16Array | null
+) => (meta: BlockMeta) => IndexedPositions | null
 
 /**
  * See the module comment; `anchor` is the position of the previous page's marker. With `values`,
@@ -175,11 +183,15 @@ function candidates(
   limit: number,
   index?: {
     readonly column: 'resource_id' | 'resource_name'
-    readonly lookup: (meta: BlockMeta) => Uint16Array | null
+    readonly lookup: (meta: BlockMeta) => IndexedPositions | null
   },
 ): Candidate[] {
   const need = limit + 1
   const compiled = compile(filter)
+  // Only the indexed column (and the category) to test: blocks with page columns need no dims.
+  const lean =
+    index !== undefined &&
+    compiled.tests.every(([column]) => column === 'category' || column === index.column)
   // A filter on rollup columns only: a block whose rollup is in memory is skipped when it shows no
   // match, without decoding its dims (a rare combination walks a big tenant's whole week).
   const rollupFilter = compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
@@ -194,8 +206,27 @@ function candidates(
     let known: KnownPositions | undefined
     if (index !== undefined) {
       if (!compiled.bloomKeys.every((key) => bloomMayContain(meta.bloom, key))) continue
-      const positions = index.lookup(meta)
-      if (positions === null) continue
+      const found = index.lookup(meta)
+      if (found === null) continue
+      const { positions, page } = found
+      if (lean && page !== null) {
+        if (page.category !== filter.category) continue
+        const before = cands.length
+        for (const p of positions) {
+          const time = meta.minTime + (page.times[p] ?? 0)
+          if (time <= filter.from || time >= upper) continue
+          const seq = meta.minSeq + p
+          if (anchor !== null && time === anchor.time && seq >= anchor.seq) continue
+          if (
+            worst !== undefined &&
+            (time < worst.time || (time === worst.time && seq < worst.seq))
+          )
+            continue
+          cands.push({ time, seq, meta, layout: page, rank: page.ranks[p] ?? 0 })
+        }
+        if (cands.length > before) cands = cands.sort(newerFirst).slice(0, need)
+        continue
+      }
       known = { column: index.column, positions }
     }
     if (checks !== undefined) {
@@ -215,7 +246,7 @@ function candidates(
       if (worst !== undefined && (time < worst.time || (time === worst.time && seq < worst.seq)))
         break
       if (!match(p)) continue
-      cands.push({ time, seq, meta, dims, rank })
+      cands.push({ time, seq, meta, layout: dims, rank })
       found++
     }
     if (found > 0) cands = cands.sort(newerFirst).slice(0, need)
@@ -234,11 +265,11 @@ function documentsOf(reader: BlockReader, cands: readonly Candidate[]): TraceRec
   const out = new Array<TraceRecord>(cands.length)
   for (const indexes of byBlock.values()) {
     const first = cands[indexes[0] ?? 0] as Candidate
-    const docs = reader.documents(
-      first.meta,
-      first.dims,
-      indexes.map((i) => cands[i]?.rank ?? 0),
-    )
+    const ranks = indexes.map((i) => cands[i]?.rank ?? 0)
+    const docs =
+      'order' in first.layout
+        ? reader.documents(first.meta, first.layout, ranks)
+        : reader.pageDocuments(first.meta, first.layout, ranks)
     indexes.forEach((i, k) => (out[i] = JSON.parse(docs[k] ?? 'null') as TraceRecord))
   }
   return out

@@ -12,6 +12,8 @@ import {
   DIM_COLUMNS,
   decodeDims,
   decodeStrings,
+  dimsLayout,
+  pageLayout,
   ranksOf,
   readDocuments,
   readDocumentsFrom,
@@ -19,6 +21,8 @@ import {
   type BlockDims,
   type BlockEntry,
   type BlockStrings,
+  type DocumentLayout,
+  type PageColumns,
 } from './block-codec.js'
 import { buildRollup, RollupValues, type BlockRollup } from './block-rollup.js'
 import { ChunkRows } from './chunk-rows.js'
@@ -132,6 +136,7 @@ export class BlockReader {
   /** The global value ids of the rollups. */
   readonly rollupValues = new RollupValues()
   readonly #ranks = new WeakMap<BlockDims, Uint32Array>()
+  readonly #pageLayouts = new WeakMap<PageColumns, DocumentLayout>()
   readonly #selectDims: SqliteStatement
   readonly #selectStrs: SqliteStatement
   readonly #selectBody: SqliteStatement
@@ -213,8 +218,8 @@ export class BlockReader {
     let rows = this.#vals.get(meta.id)
     if (rows === undefined) {
       rows = this.#decoded(this.#selectVals, meta, 'vals', decodeValueRows)
-      const bytes = rows.keys.byteLength + rows.offsets.byteLength + rows.positions.byteLength
-      this.#vals.set(meta.id, rows, bytes)
+      // The rows and page columns are views of one copy of the blob.
+      this.#vals.set(meta.id, rows, rows.keys.buffer.byteLength)
     }
     return rows
   }
@@ -243,7 +248,29 @@ export class BlockReader {
     try {
       if (!dims.chunkRows)
         return readDocuments(this.#blob(this.#selectBody, meta, 'body'), dims, ranks)
-      return readDocumentsFrom((chunk) => this.#chunk(meta, dims, chunk), dims, ranks)
+      return readDocumentsFrom((chunk) => this.#chunk(meta, dims, chunk), dimsLayout(dims), ranks)
+    } catch (error) {
+      throw damaged(meta, 'body', error)
+    }
+  }
+
+  /**
+   * The documents at `ranks` of a block with page columns (value-index), without its dims: its
+   * chunks are rows of their own, cut by the page columns' document lengths.
+   */
+  pageDocuments(meta: BlockMeta, page: PageColumns, ranks: readonly number[]): string[] {
+    let layout = this.#pageLayouts.get(page)
+    if (layout === undefined) this.#pageLayouts.set(page, (layout = pageLayout(page)))
+    try {
+      return readDocumentsFrom(
+        (chunk) => {
+          const data = this.#chunkRows.read(meta.id, chunk)
+          if (data === undefined) throw new Error(`chunk ${chunk} is missing`)
+          return data
+        },
+        layout,
+        ranks,
+      )
     } catch (error) {
       throw damaged(meta, 'body', error)
     }

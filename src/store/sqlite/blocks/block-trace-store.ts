@@ -87,11 +87,26 @@ export class BlockTraceStore implements TraceStore {
   }
 
   /**
-   * Whether the value index lists a stored position under its resource id and
-   * name (else a resource filter would not find the trace: the audit reports it).
+   * Whether the value index lists a stored position under its resource id and name, and its page
+   * columns give the position's rank, time and document length as the dims do (else a resource
+   * filter would not find the trace, or place it wrongly: the audit reports it).
    */
   valueIndexHolds(meta: BlockMeta, position: number, columns: Record<string, unknown>): boolean {
     const rows = this.#reader.vals(meta)
+    const page = rows.page
+    if (page !== null) {
+      const dims = this.#reader.dims(meta)
+      if (
+        dims.seqOffsets !== null ||
+        page.ranks.length !== dims.count ||
+        page.chunkTraces !== dims.chunkTraces ||
+        page.category !== columns.category ||
+        page.ranks[position] !== this.#reader.ranks(dims)[position] ||
+        meta.minTime + (page.times[position] ?? 0) !== dims.times[position] ||
+        page.docLengths[position] !== dims.docLengths[position]
+      )
+        return false
+    }
     for (const column of ['resource_id', 'resource_name'] as const) {
       const value = columns[column]
       if (typeof value !== 'string') continue
@@ -364,7 +379,11 @@ export class BlockTraceStore implements TraceStore {
       }
       return pageBlocks(this.#dir, this.#reader, filter, anchor, limit, (column, value) => {
         const key = valueKey(filter.projectId, column, value)
-        return (meta) => positionsOf(this.#reader.vals(meta), key)
+        return (meta) => {
+          const rows = this.#reader.vals(meta)
+          const positions = positionsOf(rows, key)
+          return positions === null ? null : { positions, page: rows.page }
+        }
       })
     })
   }

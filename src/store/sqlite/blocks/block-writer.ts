@@ -17,7 +17,6 @@ import {
   DIM_COLUMNS,
   decodeDims,
   decodeStrings,
-  encodeBlock,
   ranksOf,
   readDocuments,
   valueAt,
@@ -30,7 +29,7 @@ import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { ChunkRows } from './chunk-rows.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
-import { encodeValueRows, entryValueRows, type ValueRows } from './value-index.js'
+import { encodeIndexedBlock, encodeValueRows, type ValueRows } from './value-index.js'
 import {
   prepareBlock,
   upsertsOf,
@@ -328,7 +327,7 @@ export class BlockWriter {
     }
     const merged = this.#insert(
       projectId,
-      { ...encodeBlock(entries), values: entryValueRows(projectId, entries) },
+      encodeIndexedBlock(projectId, entries),
       first.minSeq,
       last.maxSeq,
       first.minLeaf,
@@ -365,7 +364,7 @@ export class BlockWriter {
           .map((e, i) => ({ ...e, seqOffset: (seqs[drop + i] ?? 0) - minSeq }))
         const kept = this.#insert(
           meta.projectId,
-          { ...encodeBlock(rest), values: entryValueRows(meta.projectId, rest) },
+          encodeIndexedBlock(meta.projectId, rest),
           minSeq,
           meta.maxSeq,
           meta.minLeaf === null ? null : meta.minLeaf + drop,

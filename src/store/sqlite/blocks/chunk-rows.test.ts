@@ -10,6 +10,7 @@ import { makeTrace } from '../../../../test/helpers/make-trace.js'
 import { toFirstForm } from '../../../../test/helpers/block-tamper.js'
 import { assertTraceKeys, blockRows } from '../../../../test/helpers/block-rows.js'
 import type { TraceFilter } from '../../ports/traces.js'
+import { SCHEMA_VERSION } from '../schema.js'
 import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
 import { MERGE_RUN } from './block-writer.js'
 
@@ -44,7 +45,7 @@ async function view(store: SqliteStore, ids: readonly string[]): Promise<unknown
   }
 }
 
-it('reads blocks of schema version 8 (body in the block row) as before, and upgrades the file to 9', async () => {
+it('reads blocks of schema version 8 (body in the block row) as before, and upgrades the file to the current version', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'opencts-chunks-')), 'opencts.db')
   let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   const written: TraceRecord[] = []
@@ -77,7 +78,9 @@ it('reads blocks of schema version 8 (body in the block row) as before, and upgr
   // An audit opens read-only and does not upgrade: it says how to.
   assert.throws(
     () => openSqliteStore({ path, merkle: TRACE_LOG_HASHING, readonly: true }),
-    /schema version 8, this OpenCTS reads 9: upgrade it first \(`opencts admin migrate`/,
+    new RegExp(
+      `schema version 8, this OpenCTS reads ${SCHEMA_VERSION}: upgrade it first \\(\`opencts admin migrate\``,
+    ),
   )
 
   store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
@@ -99,7 +102,7 @@ it('reads blocks of schema version 8 (body in the block row) as before, and upgr
   try {
     assert.equal(
       db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(),
-      '9',
+      String(SCHEMA_VERSION),
     )
     const rows = blockRows(db)
     assert.equal(rows.length, written.length + 3)

@@ -24,7 +24,6 @@
 import type { SqliteDatabase } from '../sqlite-database.js'
 import {
   DIM_COLUMNS,
-  encodeBlock,
   STR_COLUMNS,
   type BlockEntry,
   type DimColumn,
@@ -33,11 +32,11 @@ import {
 import { BLOCK_TABLES_SQL, KEY_BUCKET_SEQS, MAX_BLOCK_TRACES } from './block-schema.js'
 import { ChunkRows } from './chunk-rows.js'
 import { traceKey } from './hashes.js'
-import { encodeValueRows, entryValueRows } from './value-index.js'
+import { encodeIndexedBlock, encodeValueRows } from './value-index.js'
 import { dropLowMerkleLevels } from '../merkle-low-levels.js'
 
 /** The schema version of the block layout, which this migration records when done. */
-export const BLOCK_SCHEMA_VERSION = 9
+export const BLOCK_SCHEMA_VERSION = 10
 
 /** The `meta` key holding the last seq converted by an unfinished migration. */
 export const MIGRATION_PROGRESS_KEY = 'migration_8_seq'
@@ -115,7 +114,7 @@ class BlockWriter {
       document: row.doc,
       seqOffset: row.seq - first.seq,
     }))
-    const block = encodeBlock(entries)
+    const block = encodeIndexedBlock(first.project_id, entries)
     const id = this.#insertBlock.run(
       first.project_id,
       block.count,
@@ -128,7 +127,7 @@ class BlockWriter {
       block.strs,
       Buffer.alloc(0),
       Buffer.from(block.bloom.buffer, block.bloom.byteOffset, block.bloom.byteLength),
-      encodeValueRows(entryValueRows(first.project_id, entries)),
+      encodeValueRows(block.values),
     ).lastInsertRowid
     this.#chunks.write(Number(id), block.body, block.chunkOffsets)
     for (const row of rows)

@@ -101,6 +101,7 @@ export function prepareBlock(projectId: string, items: readonly BatchItem[]): Pr
     values: entryValueRows(
       projectId,
       items.map((i) => i.entry),
+      encoded.page,
     ),
   }
 }
@@ -151,8 +152,11 @@ export function upsertsOf(traces: Iterable<UpsertSource>): Omit<BlockBatchPayloa
 function transferList(blocks: readonly PreparedBlock[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = []
   for (const b of blocks) {
-    const { keys, offsets, positions } = b.values
+    const { keys, offsets, positions, page } = b.values
     for (const a of [
+      page?.ranks ?? null,
+      page?.times ?? null,
+      page?.docLengths ?? null,
       b.dims,
       b.strs,
       b.body,

@@ -6,6 +6,7 @@ import { it } from 'node:test'
 import Database from 'better-sqlite3'
 import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
 import type { TraceRecord } from '../../../model/index.js'
+import { traceCategory, type TraceType } from '../../../model/trace.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
 import type { TraceFilter } from '../../ports/traces.js'
 import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
@@ -14,12 +15,22 @@ import { decodeValueRows, encodeValueRows } from './value-index.js'
 const DAY = 86_400_000
 const NOW = Date.now()
 
-/** Traces of resources r-0..r-(kinds-1), `count` of them from `start`, one second apart. */
-function batch(projectId: string, start: number, count: number, kinds: number): TraceRecord[] {
+/**
+ * Traces of resources r-0..r-(kinds-1), `count` of them from `start`, one second apart (`tie`
+ * traces share each second).
+ */
+function batch(
+  projectId: string,
+  start: number,
+  count: number,
+  kinds: number,
+  { tie = 1, type = 'ApiCall' }: { tie?: number; type?: TraceType } = {},
+): TraceRecord[] {
   return Array.from({ length: count }, (_, i) =>
     makeTrace({
       project_id: projectId,
-      time: start + i * 1_000,
+      trace_type: type,
+      time: start + Math.floor(i / tie) * 1_000,
       resource_id: `r-${(start / 1_000 + i) % kinds}`,
       resource_name: `name-${(start / 1_000 + i) % (kinds + 3)}`,
     }),
@@ -46,6 +57,7 @@ function expected(traces: readonly TraceRecord[], filter: TraceFilter): string[]
     .filter(
       ({ t }) =>
         t.project_id === filter.projectId &&
+        traceCategory(t) === filter.category &&
         t.time > filter.from &&
         t.time < filter.to &&
         (filter.resourceId === undefined || t.resource_id === filter.resourceId) &&
@@ -67,34 +79,43 @@ it('pages resource filters from the value index through merges, purges and a sha
   const check = async (label: string): Promise<void> => {
     // What the store holds (retention may have dropped some), by a walk without a resource filter.
     const all = { projectId: 'p1', category: 'system', from: day - 3 * DAY, to: NOW + DAY } as const
-    const held = new Set(await walk(store, all, 500))
-    const left = stored.filter((t) => held.has(t.trace_id))
-    for (const extra of [
-      { resourceId: 'r-3' },
-      { resourceId: 'r-11' },
-      { resourceName: 'name-5' },
-      { resourceId: 'r-4', resourceName: 'name-4' },
-      { resourceId: 'r-none' },
+    const held = new Set([
+      ...(await walk(store, all, 500)),
+      ...(await walk(store, { ...all, category: 'data' }, 500)),
     ])
-      for (const limit of [1, 7, 200]) {
-        const filter: TraceFilter = {
-          projectId: 'p1',
-          category: 'system',
-          from: day - 3 * DAY,
-          to: NOW + DAY,
-          ...extra,
+    const left = stored.filter((t) => held.has(t.trace_id))
+    // The whole range, one from an r-3 trace of the first big block to one of the second (both
+    // bounds exclusive), and the data traces.
+    const r3 = left.filter(
+      (t) => t.resource_id === 'r-3' && t.time < day && traceCategory(t) === 'system',
+    )
+    const windows = [
+      { category: 'system', from: day - 3 * DAY, to: NOW + DAY },
+      { category: 'system', from: r3[2]?.time ?? 0, to: r3.at(-3)?.time ?? 0 },
+      { category: 'data', from: day - 3 * DAY, to: NOW + DAY },
+    ] as const
+    for (const window of windows)
+      for (const extra of [
+        { resourceId: 'r-3' },
+        { resourceId: 'r-11' },
+        { resourceName: 'name-5' },
+        { resourceId: 'r-4', resourceName: 'name-4' },
+        { resourceId: 'r-none' },
+      ])
+        for (const limit of [1, 7, 200]) {
+          const filter: TraceFilter = { projectId: 'p1', ...window, ...extra }
+          assert.deepEqual(
+            await walk(store, filter, limit),
+            expected(left, filter),
+            `${label} ${JSON.stringify({ ...window, ...extra })} limit ${limit}`,
+          )
         }
-        assert.deepEqual(
-          await walk(store, filter, limit),
-          expected(left, filter),
-          `${label} ${JSON.stringify(extra)} limit ${limit}`,
-        )
-      }
   }
   try {
     // Two days of big blocks, and small batches that merge (p2 interleaved).
     await append(batch('p1', day - 2 * DAY + 1_000_000, 1_500, 17))
-    await append(batch('p1', day - DAY + 1_000_000, 900, 17))
+    await append(batch('p1', day - DAY + 1_000_000, 900, 17, { tie: 3 }))
+    await append(batch('p1', day - DAY + 5_000_000, 300, 11, { type: 'ObsAPI' }))
     for (let i = 0; i < 20; i++) {
       await append(batch('p1', day + 2_000_000 + i * 50_000, 5, 13))
       await append(batch('p2', day + 2_000_000 + i * 50_000, 3, 13))
@@ -126,12 +147,63 @@ it('pages resource filters from the value index through merges, purges and a sha
         keys: rows.keys,
         offsets: Uint32Array.from(offsets),
         positions: Uint16Array.from(positions),
+        page: rows.page,
       }
       update.run(encodeValueRows(wider), block.id)
     }
     db.close()
     store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
     await check('more positions than the value holds')
+  } finally {
+    await store.close()
+  }
+})
+
+it('pages a resource filter over blocks with page columns without their dims or strs', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'opencts-values-')), 'opencts.db')
+  const day = Math.floor(NOW / DAY) * DAY
+  const traces = batch('p1', day - DAY + 1_000_000, 600, 7, { tie: 2 })
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  await store.traces.append(traces)
+  await store.close()
+  // Dims and strs that do not decode: only the value index and the chunks can serve the page.
+  const db = new Database(path)
+  assert.equal(db.prepare("UPDATE trace_blocks SET dims = x'00', strs = x'00'").run().changes, 1)
+  db.close()
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    const filter: TraceFilter = {
+      projectId: 'p1',
+      category: 'system',
+      from: day - 3 * DAY,
+      to: NOW + DAY,
+      resourceId: 'r-3',
+    }
+    const page = await store.traces.page(filter, null, 50)
+    assert.deepEqual(
+      page.traces.map((t) => t.trace_id),
+      expected(traces, filter).slice(0, 50),
+    )
+    assert.deepEqual(
+      page.traces[0],
+      traces.find((t) => t.trace_id === page.traces[0]?.trace_id),
+    )
+    assert.equal(page.hasMore, true)
+    // The damage is there: a filter that needs the dims reports it.
+    await assert.rejects(
+      store.traces.page(
+        {
+          projectId: 'p1',
+          category: 'system',
+          from: filter.from,
+          to: filter.to,
+          serviceType: 'IMS',
+        },
+        null,
+        50,
+      ),
+      /dims unreadable/,
+    )
   } finally {
     await store.close()
   }
