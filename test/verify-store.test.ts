@@ -546,7 +546,7 @@ describe('opencts verify --store', () => {
       assert.match(
         error.message,
         new RegExp(
-          `trace block ${blockId} of project pa: body unreadable \\(Error: chunk 0 is missing\\)`,
+          `trace block ${blockId} of project pa: body unreadable \\(Error: chunk row 0 is missing\\)`,
         ),
       )
       return true

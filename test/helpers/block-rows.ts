@@ -65,8 +65,8 @@ export function blockBody(
   }[]
   assert.deepEqual(
     chunks.map((c) => c.id - block.id * CHUNK_ROW_SPAN),
-    Array.from({ length: dims.chunkOffsets.length - 1 }, (_, k) => k),
-    `block ${block.id}: one row per chunk`,
+    Array.from({ length: Math.ceil((dims.chunkOffsets.length - 1) / dims.rowChunks) }, (_, k) => k),
+    `block ${block.id}: one row per ${dims.rowChunks} chunks`,
   )
   return Buffer.concat(chunks.map((c) => c.data))
 }

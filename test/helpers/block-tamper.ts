@@ -158,7 +158,7 @@ export function writeBlock(db: Database.Database, block: TamperBlock): void {
     )
     .run(...values, row.id).changes
   assert.equal(changed, 1, `block ${block.id} rewritten`)
-  chunks.write(block.id, enc.body, enc.chunkOffsets)
+  chunks.write(block.id, enc.body, enc.rowOffsets)
 }
 
 /** Adds a block row (for traces inserted behind the log's back); returns its id. */
@@ -184,7 +184,7 @@ function insertRow(db: Database.Database, block: TamperBlock): number {
       )
       .run(...values).lastInsertRowid,
   )
-  new ChunkRows(db).write(id, enc.body, enc.chunkOffsets)
+  new ChunkRows(db).write(id, enc.body, enc.rowOffsets)
   return id
 }
 
@@ -470,6 +470,7 @@ export function toFirstForm(path: string): void {
           seqOffset: t.seq - minSeq,
         })),
         64,
+        1,
       )
       // Version 8's value index had no page columns.
       const vals = { ...decodeValueRows(row.vals), page: null }
@@ -482,5 +483,39 @@ export function toFirstForm(path: string): void {
     }
     db.exec('DROP TABLE trace_chunks')
     db.prepare("UPDATE meta SET value = '8' WHERE key = 'schema_version'").run()
+  })
+}
+
+/**
+ * Turns a store file into what schema version 9 wrote: every block of the codec's second form
+ * (64 documents a chunk, one chunk a row, no row size in dims) and its value index without page
+ * columns.
+ */
+export function toSecondForm(path: string): void {
+  tamper(path, (db) => {
+    const rows = db.prepare('SELECT * FROM trace_blocks').all() as BlockRow[]
+    const chunks = new ChunkRows(db)
+    for (const row of rows) {
+      const block = decode(db, row)
+      const minSeq = Math.min(...block.traces.map((t) => t.seq))
+      const enc = encodeBlock(
+        block.traces.map((t) => ({
+          time: t.time,
+          values: t.values,
+          document: t.document,
+          seqOffset: t.seq - minSeq,
+        })),
+        64,
+        1,
+      )
+      const vals = { ...decodeValueRows(row.vals), page: null }
+      db.prepare('UPDATE trace_blocks SET dims = ?, vals = ? WHERE id = ?').run(
+        enc.dims,
+        encodeValueRows(vals),
+        row.id,
+      )
+      chunks.write(row.id, enc.body, enc.rowOffsets)
+    }
+    db.prepare("UPDATE meta SET value = '9' WHERE key = 'schema_version'").run()
   })
 }

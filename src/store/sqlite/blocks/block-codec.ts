@@ -12,9 +12,10 @@
  *   read only for those filters, id lookups and audits.
  * - `body`: the stored documents in page order, in brotli (quality 2) chunks of CHUNK_TRACES
  *   documents, each decompressed on its own: a page reads only the chunks it returns. The store
- *   keeps each chunk in a row of its own (`trace_chunks`, see block-schema), so that reading one
- *   does not read the whole body. A block of the codec's first form (its dims give no chunk size)
- *   has chunks of 64 and its body in its `trace_blocks` row.
+ *   keeps ROW_CHUNKS chunks in a row of their own (`trace_chunks`, see block-schema), so that
+ *   reading one does not read the whole body. A block of the codec's first form (its dims give no
+ *   chunk size) has chunks of 64 and its body in its `trace_blocks` row; of the second form (no
+ *   row size), chunks of 64, one a row.
  * - `bloom`: the filter values of the block (see `filterKeys`), kept in memory by the store.
  * - `page` (stored in the block's value index, see value-index): each position's rank, time and
  *   document length, so that a page whose index gives the positions needs neither dims nor strs.
@@ -29,8 +30,14 @@ import {
 import { buildBloom } from './bloom.js'
 
 export const CODEC_VERSION = 1
-/** Documents per compressed body chunk of a new block. */
-export const CHUNK_TRACES = 64
+/**
+ * Documents per compressed body chunk of a new block: a page returning one document decompresses
+ * its chunk (16 documents of the bench's ~1.4 KB: ~40 µs, 64: ~110 µs; 202 vs 169 bytes a
+ * document after brotli).
+ */
+export const CHUNK_TRACES = 16
+/** Chunks per `trace_chunks` row of a new block (a row of ~12 KB fills its pages; see block-schema). */
+export const ROW_CHUNKS = 4
 /** Documents per chunk of a block whose dims do not say (the first form of the codec). */
 const FIRST_CHUNK_TRACES = 64
 
@@ -67,10 +74,10 @@ export interface EncodedBlock {
   readonly maxTime: number
   readonly dims: Buffer
   readonly strs: Buffer
-  /** The chunks, one after the other (`chunkOffsets` cuts them apart). */
+  /** The chunks, one after the other (`rowOffsets` cuts them into rows). */
   readonly body: Buffer
-  /** Byte offset of each chunk in `body`, and its length last. */
-  readonly chunkOffsets: Uint32Array
+  /** Byte offset in `body` of each `trace_chunks` row, and its length last. */
+  readonly rowOffsets: Uint32Array
   readonly bloom: Uint8Array
   /** What a page needs of each position without the dims; null when the block does not allow it. */
   readonly page: PageColumns | null
@@ -81,9 +88,8 @@ export interface EncodedBlock {
  * positions they want (value-index). Made only for a block whose traces share one category, whose
  * seqs are its positions (`min_seq + p`) and whose times span under 2^32 ms.
  */
-export interface PageColumns {
+export interface PageColumns extends ChunkLayout {
   readonly category: string
-  readonly chunkTraces: number
   /** The rank of each position (page order). */
   readonly ranks: Uint16Array
   /** `time - min_time` of each position. */
@@ -92,10 +98,19 @@ export interface PageColumns {
   readonly docLengths: Uint32Array
 }
 
-/** Where a block's documents are: count, documents per chunk, each rank's document length. */
-export interface DocumentLayout {
-  readonly count: number
+/** How a block's body is cut: documents per chunk, chunks per row, each chunk's offset. */
+export interface ChunkLayout {
+  /** Documents per body chunk (the last may hold fewer). */
   readonly chunkTraces: number
+  /** Chunks per `trace_chunks` row (the last may hold fewer). */
+  readonly rowChunks: number
+  /** Byte offset of each body chunk, and the body's length last. */
+  readonly chunkOffsets: Uint32Array
+}
+
+/** Where a block's documents are: its chunks, and each rank's document length. */
+export interface DocumentLayout extends ChunkLayout {
+  readonly count: number
   readonly lengthAt: (rank: number) => number
 }
 
@@ -104,6 +119,8 @@ export function dimsLayout(dims: BlockDims): DocumentLayout {
   return {
     count: dims.count,
     chunkTraces: dims.chunkTraces,
+    rowChunks: dims.rowChunks,
+    chunkOffsets: dims.chunkOffsets,
     lengthAt: (rank) => dims.docLengths[dims.order[rank] ?? 0] ?? 0,
   }
 }
@@ -115,8 +132,48 @@ export function pageLayout(page: PageColumns): DocumentLayout {
   return {
     count: page.ranks.length,
     chunkTraces: page.chunkTraces,
+    rowChunks: page.rowChunks,
+    chunkOffsets: page.chunkOffsets,
     lengthAt: (rank) => lengths[rank] ?? 0,
   }
+}
+
+/**
+ * Where chunk `chunk` lies: its `trace_chunks` row (counted from the block's first), its byte
+ * range in that row, and the row's length. Throws RangeError past the chunk offsets.
+ */
+export function chunkInRow(
+  layout: ChunkLayout,
+  chunk: number,
+): { row: number; from: number; to: number; rowLength: number } {
+  const { rowChunks, chunkOffsets } = layout
+  const row = Math.floor(chunk / rowChunks)
+  const base = chunkOffsets[row * rowChunks]
+  const end = chunkOffsets[Math.min(chunkOffsets.length - 1, (row + 1) * rowChunks)]
+  const from = chunkOffsets[chunk]
+  const to = chunkOffsets[chunk + 1]
+  if (
+    base === undefined ||
+    end === undefined ||
+    from === undefined ||
+    to === undefined ||
+    from < base ||
+    to < from ||
+    end < to
+  )
+    throw new RangeError('block chunk past its offsets')
+  return { row, from: from - base, to: to - base, rowLength: end - base }
+}
+
+/** Byte offset in the body of each `trace_chunks` row of a layout, and the body's length last. */
+export function rowOffsetsOf(layout: ChunkLayout): Uint32Array {
+  const chunks = layout.chunkOffsets.length - 1
+  const rows = Math.ceil(chunks / layout.rowChunks)
+  return Uint32Array.from({ length: rows + 1 }, (_, r) =>
+    r === rows
+      ? (layout.chunkOffsets[chunks] ?? 0)
+      : (layout.chunkOffsets[r * layout.rowChunks] ?? 0),
+  )
 }
 
 /** A dictionary-coded column: the value of position p is `dict[ids[p]]` (`dict[0]` is null). */
@@ -125,7 +182,7 @@ export interface DictColumn {
   readonly ids: Uint8Array | Uint16Array | Uint32Array
 }
 
-export interface BlockDims {
+export interface BlockDims extends ChunkLayout {
   readonly count: number
   /** Absolute `time` of each position. */
   readonly times: Float64Array
@@ -135,12 +192,8 @@ export interface BlockDims {
   readonly seqOffsets: Uint32Array | null
   /** UTF-8 length of each position's document. */
   readonly docLengths: Uint32Array
-  /** Documents per body chunk (the last may hold fewer). */
-  readonly chunkTraces: number
   /** The chunks are rows of `trace_chunks` (false: a first-form block, its body in its row). */
   readonly chunkRows: boolean
-  /** Byte offset of each body chunk, and the body's length last. */
-  readonly chunkOffsets: Uint32Array
   readonly columns: Readonly<Record<DimColumn, DictColumn>>
 }
 
@@ -383,10 +436,14 @@ function pageOrder(entries: readonly BlockEntry[]): Uint32Array {
   })
 }
 
-/** Encodes entries given in commit (seq) order, `chunkTraces` documents per body chunk. */
+/**
+ * Encodes entries given in commit (seq) order, `chunkTraces` documents per body chunk and
+ * `rowChunks` chunks per row (1: the codec's second form, as schema version 9 wrote).
+ */
 export function encodeBlock(
   entries: readonly BlockEntry[],
   chunkTraces = CHUNK_TRACES,
+  rowChunks = ROW_CHUNKS,
 ): EncodedBlock {
   const count = entries.length
   if (count === 0) throw new RangeError('a block holds at least one trace')
@@ -435,8 +492,9 @@ export function encodeBlock(
   w.u32(count)
   w.f64(minTime)
   const wide = maxTime - minTime > 0xffffffff
-  w.u8((seqOffsets === null ? 0 : 1) | (wide ? 2 : 0) | 4)
+  w.u8((seqOffsets === null ? 0 : 1) | (wide ? 2 : 0) | 4 | (rowChunks > 1 ? 8 : 0))
   w.u32(chunkTraces)
+  if (rowChunks > 1) w.u32(rowChunks)
   if (wide) w.array(Float64Array.from(entries, (e) => e.time))
   else w.array(Uint32Array.from(entries, (e) => e.time - minTime))
   w.array(order)
@@ -474,6 +532,8 @@ export function encodeBlock(
     page = {
       category: category.dict[0] ?? '',
       chunkTraces,
+      rowChunks,
+      chunkOffsets,
       ranks,
       times: Uint32Array.from(entries, (e) => e.time - minTime),
       docLengths,
@@ -486,7 +546,7 @@ export function encodeBlock(
     dims: deflateRawSync(w.done(), DEFLATE),
     strs: deflateRawSync(s.done(), DEFLATE),
     body: Buffer.concat(chunks),
-    chunkOffsets,
+    rowOffsets: rowOffsetsOf({ chunkTraces, rowChunks, chunkOffsets }),
     bloom: buildBloom(keys),
     page,
   }
@@ -499,9 +559,12 @@ export function decodeDims(dims: Buffer): BlockDims {
   const count = r.u32()
   const minTime = r.f64()
   const flags = r.u8()
-  // Flag 4: the second form (a chunk size follows; the chunks are rows of their own).
+  // Flag 4: the second form (a chunk size follows; the chunks are rows of their own); flag 8: a
+  // row size follows (else one chunk a row).
   const chunkRows = (flags & 4) !== 0
   const chunkTraces = chunkRows ? r.u32() : FIRST_CHUNK_TRACES
+  const rowChunks = (flags & 8) !== 0 ? r.u32() : 1
+  if (rowChunks < 1) throw new RangeError('block rows of no chunk')
   const times = new Float64Array(count)
   if ((flags & 2) !== 0) times.set(r.array((k) => new Float64Array(k), count))
   else {
@@ -523,6 +586,7 @@ export function decodeDims(dims: Buffer): BlockDims {
     seqOffsets,
     docLengths,
     chunkTraces,
+    rowChunks,
     chunkRows,
     chunkOffsets,
     columns,

@@ -8,7 +8,7 @@
 import { OpenCtsError } from '../../../errors/index.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import {
-  chunkRange,
+  chunkInRow,
   DIM_COLUMNS,
   decodeDims,
   decodeStrings,
@@ -240,33 +240,45 @@ export class BlockReader {
   }
 
   /**
-   * The documents at `ranks`, in that order, from the chunks they fall in (rows of their own; a
+   * The documents at `ranks`, in that order, from the chunks they fall in (in rows of their own; a
    * first-form block's whole body at once).
    */
   documents(meta: BlockMeta, dims: BlockDims, ranks: readonly number[]): string[] {
     if (ranks.length === 0) return []
-    try {
-      if (!dims.chunkRows)
+    if (!dims.chunkRows)
+      try {
         return readDocuments(this.#blob(this.#selectBody, meta, 'body'), dims, ranks)
-      return readDocumentsFrom((chunk) => this.#chunk(meta, dims, chunk), dimsLayout(dims), ranks)
-    } catch (error) {
-      throw damaged(meta, 'body', error)
-    }
+      } catch (error) {
+        throw damaged(meta, 'body', error)
+      }
+    return this.#fromRows(meta, dimsLayout(dims), ranks)
   }
 
   /**
    * The documents at `ranks` of a block with page columns (value-index), without its dims: its
-   * chunks are rows of their own, cut by the page columns' document lengths.
+   * chunk rows are cut by the page columns' chunk offsets and document lengths.
    */
   pageDocuments(meta: BlockMeta, page: PageColumns, ranks: readonly number[]): string[] {
     let layout = this.#pageLayouts.get(page)
     if (layout === undefined) this.#pageLayouts.set(page, (layout = pageLayout(page)))
+    return this.#fromRows(meta, layout, ranks)
+  }
+
+  /** Documents from a block's chunk rows (each row read once, in the order the chunks need). */
+  #fromRows(meta: BlockMeta, layout: DocumentLayout, ranks: readonly number[]): string[] {
+    let last: { row: number; data: Buffer } | undefined
     try {
       return readDocumentsFrom(
         (chunk) => {
-          const data = this.#chunkRows.read(meta.id, chunk)
-          if (data === undefined) throw new Error(`chunk ${chunk} is missing`)
-          return data
+          const { row, from, to, rowLength } = chunkInRow(layout, chunk)
+          if (last?.row !== row) {
+            const data = this.#chunkRows.read(meta.id, row)
+            if (data === undefined) throw new Error(`chunk row ${row} is missing`)
+            if (data.length !== rowLength)
+              throw new RangeError(`chunk row ${row} is not of its length`)
+            last = { row, data }
+          }
+          return last.data.subarray(from, to)
         },
         layout,
         ranks,
@@ -274,15 +286,6 @@ export class BlockReader {
     } catch (error) {
       throw damaged(meta, 'body', error)
     }
-  }
-
-  /** One compressed chunk of a block's body. */
-  #chunk(meta: BlockMeta, dims: BlockDims, chunk: number): Buffer {
-    const { from, to } = chunkRange(dims, chunk)
-    const data = this.#chunkRows.read(meta.id, chunk)
-    if (data === undefined) throw new Error(`chunk ${chunk} is missing`)
-    if (data.length !== to - from) throw new RangeError(`chunk ${chunk} is not of its length`)
-    return data
   }
 
   /** Every trace of a block as entries in position order, with their absolute seqs. */

@@ -14,9 +14,13 @@
  *   most of its time), so `bloom` (read at open), `dims` (every page), `vals`, `strs`, `body`.
  *   `body` holds the documents of a block of the codec's first form only (version 8); since version
  *   9 it is empty and the block's compressed chunks are rows of `trace_chunks`.
- * - `trace_chunks` (version 9): one row per body chunk, `id` = block id × CHUNK_ROW_SPAN + chunk
+ * - `trace_chunks` (version 9): a block's body chunks, `id` = block id × CHUNK_ROW_SPAN + row
  *   number, so that a page returning a few traces of a block reads a few KB instead of walking the
  *   whole body (SQLite reads a blob, even for `substr`, by walking all of its overflow pages).
+ *   Version 9 wrote one 64-document chunk a row; since version 10 a row holds four 16-document
+ *   chunks (~12 KB, as before: a row's first part fills a leaf page and the rest whole overflow
+ *   pages, while a 3 KB row would leave a fifth of its page empty), so a page returning one
+ *   document decompresses 16 (dims and page columns say how a block's rows are cut).
  * - `trace_keys`: the exact trace-id index, one row per stored trace: `bucket` = floor(seq /
  *   KEY_BUCKET_SEQS) keeps every insert inside the newest part of the B-tree (a random key over the
  *   whole table is what capped the row store), `h` = traceKey(project_id, trace_id). A lookup probes

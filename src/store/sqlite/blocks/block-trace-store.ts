@@ -26,6 +26,7 @@ import type { StorageCondition } from '../../../platform/storage-condition.js'
 import { guard, run } from '../driver-errors.js'
 import { MerkleAppender } from '../sqlite-merkle-store.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
+import type { BlockDims, PageColumns } from './block-codec.js'
 import { BlockDirectory, type BlockMeta } from './block-directory.js'
 import { BlockReader, positionOfSeq, seqAt } from './block-reader.js'
 import { KeyIndex } from './key-index.js'
@@ -97,9 +98,7 @@ export class BlockTraceStore implements TraceStore {
     if (page !== null) {
       const dims = this.#reader.dims(meta)
       if (
-        dims.seqOffsets !== null ||
-        page.ranks.length !== dims.count ||
-        page.chunkTraces !== dims.chunkTraces ||
+        !samePageLayout(page, dims) ||
         page.category !== columns.category ||
         page.ranks[position] !== this.#reader.ranks(dims)[position] ||
         meta.minTime + (page.times[position] ?? 0) !== dims.times[position] ||
@@ -489,4 +488,16 @@ function combine(
     else duplicates.push(t.trace_id)
   }
   return { inserted, duplicates, leafIndexes }
+}
+
+/** Whether page columns cut the body as the dims do (and the block's seqs are its positions). */
+function samePageLayout(page: PageColumns, dims: BlockDims): boolean {
+  return (
+    dims.seqOffsets === null &&
+    page.ranks.length === dims.count &&
+    page.chunkTraces === dims.chunkTraces &&
+    page.rowChunks === dims.rowChunks &&
+    page.chunkOffsets.length === dims.chunkOffsets.length &&
+    page.chunkOffsets.every((v, k) => v === dims.chunkOffsets[k])
+  )
 }

@@ -143,7 +143,7 @@ export class BlockWriter {
 
   #insert(
     projectId: string,
-    block: Pick<EncodedBlock, 'count' | 'minTime' | 'maxTime' | 'bloom' | 'chunkOffsets'> & {
+    block: Pick<EncodedBlock, 'count' | 'minTime' | 'maxTime' | 'bloom' | 'rowOffsets'> & {
       dims: Uint8Array
       strs: Uint8Array
       body: Uint8Array
@@ -169,7 +169,7 @@ export class BlockWriter {
         encodeValueRows(block.values),
       ).lastInsertRowid,
     )
-    this.#chunks.write(id, block.body, block.chunkOffsets)
+    this.#chunks.write(id, block.body, block.rowOffsets)
     return {
       id,
       projectId,

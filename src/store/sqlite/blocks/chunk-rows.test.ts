@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
 import type { TraceRecord } from '../../../model/index.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
-import { toFirstForm } from '../../../../test/helpers/block-tamper.js'
+import { toFirstForm, toSecondForm } from '../../../../test/helpers/block-tamper.js'
 import { assertTraceKeys, blockRows } from '../../../../test/helpers/block-rows.js'
 import type { TraceFilter } from '../../ports/traces.js'
 import { SCHEMA_VERSION } from '../schema.js'
@@ -116,6 +116,48 @@ it('reads blocks of schema version 8 (body in the block row) as before, and upgr
       bodies.some((n) => (n as number) > 0),
       'first-form blocks are left as they are',
     )
+  } finally {
+    db.close()
+  }
+})
+
+it('reads blocks of schema version 9 (64 documents a chunk, a chunk a row, no page columns) as before', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'opencts-chunks-')), 'opencts.db')
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const written = [...traces('p1', 700, NOW - 600_000), ...traces('p2', 300, NOW - 500_000)]
+  try {
+    await store.traces.append(written)
+  } finally {
+    await store.close()
+  }
+  const ids = written.filter((t) => t.project_id === 'p1').map((t) => t.trace_id)
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const before = await view(store, ids)
+  await store.close()
+
+  toSecondForm(path)
+  const v9 = new Database(path, { readonly: true })
+  const rowsOf = (db: Database.Database): number =>
+    db.prepare('SELECT count(*) FROM trace_chunks').pluck().get() as number
+  const v9Rows = rowsOf(v9)
+  v9.close()
+  // 700 and 300 documents: 11 + 5 chunks of 64, a row each.
+  assert.equal(v9Rows, 16)
+
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    assert.deepEqual(await view(store, ids), before, 'second-form blocks read as before')
+  } finally {
+    await store.close()
+  }
+  const db = new Database(path, { readonly: true })
+  try {
+    assert.equal(
+      db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(),
+      String(SCHEMA_VERSION),
+    )
+    assert.equal(rowsOf(db), 16, 'the upgrade rewrites no block')
+    assertTraceKeys(db, blockRows(db))
   } finally {
     db.close()
   }

@@ -6,9 +6,9 @@
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import { CHUNK_ROW_SPAN } from './block-schema.js'
 
-/** The row id of chunk `chunk` of block `blockId`. */
-export function chunkRowId(blockId: number, chunk: number): number {
-  return blockId * CHUNK_ROW_SPAN + chunk
+/** The row id of row `row` (counted from 0) of block `blockId`'s chunks. */
+export function chunkRowId(blockId: number, row: number): number {
+  return blockId * CHUNK_ROW_SPAN + row
 }
 
 export class ChunkRows {
@@ -22,14 +22,14 @@ export class ChunkRows {
     this.#select = db.prepare('SELECT data FROM trace_chunks WHERE id = ?')
   }
 
-  /** Writes a block's chunks: `body` cut at `offsets` (each chunk's start, the body's end last). */
+  /** Writes a block's rows: `body` cut at `offsets` (each row's start, the body's end last). */
   write(blockId: number, body: Uint8Array, offsets: Uint32Array): void {
-    const chunks = offsets.length - 1
-    if (chunks > CHUNK_ROW_SPAN) throw new RangeError(`a block of ${chunks} chunks`)
+    const rows = offsets.length - 1
+    if (rows > CHUNK_ROW_SPAN) throw new RangeError(`a block of ${rows} chunk rows`)
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
     // No row may be left under a reused block id (a block's rows go with it, in its transaction).
     this.delete(blockId)
-    for (let k = 0; k < chunks; k++)
+    for (let k = 0; k < rows; k++)
       this.#insert.run(chunkRowId(blockId, k), bytes.subarray(offsets[k], offsets[k + 1]))
   }
 
@@ -38,9 +38,9 @@ export class ChunkRows {
     this.#delete.run(chunkRowId(blockId, 0), chunkRowId(blockId + 1, 0))
   }
 
-  /** One chunk's compressed bytes, or undefined when the row is missing. */
-  read(blockId: number, chunk: number): Buffer | undefined {
-    const row = this.#select.get(chunkRowId(blockId, chunk)) as { data: Buffer } | undefined
-    return row?.data
+  /** One row's bytes (its chunks, compressed), or undefined when it is missing. */
+  read(blockId: number, row: number): Buffer | undefined {
+    const found = this.#select.get(chunkRowId(blockId, row)) as { data: Buffer } | undefined
+    return found?.data
   }
 }

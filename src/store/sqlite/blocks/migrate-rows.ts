@@ -129,7 +129,7 @@ class BlockWriter {
       Buffer.from(block.bloom.buffer, block.bloom.byteOffset, block.bloom.byteLength),
       encodeValueRows(block.values),
     ).lastInsertRowid
-    this.#chunks.write(Number(id), block.body, block.chunkOffsets)
+    this.#chunks.write(Number(id), block.body, block.rowOffsets)
     for (const row of rows)
       this.#insertKey.run(
         Math.floor(row.seq / KEY_BUCKET_SEQS),

@@ -24,8 +24,8 @@ export interface PreparedBlock {
   readonly dims: Uint8Array
   readonly strs: Uint8Array
   readonly body: Uint8Array
-  /** Offset of each body chunk, and the body's length last. */
-  readonly chunkOffsets: Uint32Array
+  /** Offset in `body` of each `trace_chunks` row, and the body's length last. */
+  readonly rowOffsets: Uint32Array
   readonly bloom: Uint8Array
   /** traceKey of each position. */
   readonly keys: Float64Array
@@ -92,7 +92,7 @@ export function prepareBlock(projectId: string, items: readonly BatchItem[]): Pr
     dims: own(encoded.dims),
     strs: own(encoded.strs),
     body: own(encoded.body),
-    chunkOffsets: encoded.chunkOffsets,
+    rowOffsets: encoded.rowOffsets,
     bloom: own(encoded.bloom),
     keys: Float64Array.from(traceIds, (id) => traceKey(projectId, id)),
     traceIds,
@@ -157,10 +157,11 @@ function transferList(blocks: readonly PreparedBlock[]): ArrayBuffer[] {
       page?.ranks ?? null,
       page?.times ?? null,
       page?.docLengths ?? null,
+      page?.chunkOffsets ?? null,
       b.dims,
       b.strs,
       b.body,
-      b.chunkOffsets,
+      b.rowOffsets,
       b.bloom,
       b.keys,
       b.leafHashes,

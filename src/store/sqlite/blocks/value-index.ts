@@ -111,9 +111,9 @@ const align4 = (n: number): number => (n + 3) & ~3
 
 /**
  * The `vals` blob of rows: count (u32), flags (u8, 3 bytes zero), keys (f64), offsets (u32,
- * count + 1), positions (u16); with page columns, from the next multiple of 4: count, chunk size,
- * category length (u32 each), the category (UTF-8, to a multiple of 4), times and document lengths
- * (u32 each), ranks (u16).
+ * count + 1), positions (u16); with page columns, from the next multiple of 4: count, documents
+ * per chunk, chunks per row, chunk offsets, category length (u32 each), the category (UTF-8, to a
+ * multiple of 4), times, document lengths and chunk offsets (u32 each), ranks (u16).
  */
 export function encodeValueRows(rows: ValueRows): Buffer {
   const n = rows.keys.length
@@ -122,7 +122,9 @@ export function encodeValueRows(rows: ValueRows): Buffer {
   const category = page === null ? Buffer.alloc(0) : Buffer.from(page.category, 'utf8')
   const pageStart = align4(rowsEnd)
   const count = page?.ranks.length ?? 0
-  const size = page === null ? rowsEnd : pageStart + 12 + align4(category.length) + 10 * count
+  const chunks = page?.chunkOffsets.length ?? 0
+  const size =
+    page === null ? rowsEnd : pageStart + 20 + align4(category.length) + 10 * count + 4 * chunks
   const out = Buffer.alloc(size)
   out.writeUInt32LE(n, 0)
   out[4] = page === null ? 0 : HAS_PAGE
@@ -136,12 +138,11 @@ export function encodeValueRows(rows: ValueRows): Buffer {
     if (page.times.length !== count || page.docLengths.length !== count)
       throw new RangeError('page columns of different lengths')
     at = pageStart
-    out.writeUInt32LE(count, at)
-    out.writeUInt32LE(page.chunkTraces, at + 4)
-    out.writeUInt32LE(category.length, at + 8)
-    out.set(category, at + 12)
-    at += 12 + align4(category.length)
-    for (const a of [page.times, page.docLengths, page.ranks]) put(a)
+    const head = [count, page.chunkTraces, page.rowChunks, chunks, category.length]
+    head.forEach((v, k) => out.writeUInt32LE(v, at + 4 * k))
+    out.set(category, at + 20)
+    at += 20 + align4(category.length)
+    for (const a of [page.times, page.docLengths, page.chunkOffsets, page.ranks]) put(a)
   }
   return out
 }
@@ -166,25 +167,39 @@ export function decodeValueRows(blob: Uint8Array): ValueRows {
   const positions = new Uint16Array(copy.buffer, offsetsEnd, total)
   if ((flags & HAS_PAGE) === 0) return { keys, offsets, positions, page: null }
   let at = align4(rowsEnd)
-  if (at + 12 > copy.byteLength) throw new RangeError('value index page columns cut short')
-  const count = view.getUint32(at, true)
-  const chunkTraces = view.getUint32(at + 4, true)
-  const categoryLength = view.getUint32(at + 8, true)
-  at += 12
+  if (at + 20 > copy.byteLength) throw new RangeError('value index page columns cut short')
+  const [count, chunkTraces, rowChunks, chunks, categoryLength] = [0, 1, 2, 3, 4].map((k) =>
+    view.getUint32(at + 4 * k, true),
+  ) as [number, number, number, number, number]
+  at += 20
   const category = Buffer.from(copy.buffer, at, Math.min(categoryLength, copy.byteLength - at))
   at += align4(categoryLength)
-  if (at + 10 * count !== copy.byteLength || chunkTraces < 1)
+  if (
+    at + 10 * count + 4 * chunks !== copy.byteLength ||
+    chunkTraces < 1 ||
+    rowChunks < 1 ||
+    chunks !== Math.ceil(count / chunkTraces) + 1
+  )
     throw new RangeError('value index page columns do not add up')
   const times = new Uint32Array(copy.buffer, at, count)
   const docLengths = new Uint32Array(copy.buffer, at + 4 * count, count)
-  const ranks = new Uint16Array(copy.buffer, at + 8 * count, count)
+  const chunkOffsets = new Uint32Array(copy.buffer, at + 8 * count, chunks)
+  const ranks = new Uint16Array(copy.buffer, at + 8 * count + 4 * chunks, count)
   for (const rank of ranks)
     if (rank >= count) throw new RangeError('value index rank past the block')
   return {
     keys,
     offsets,
     positions,
-    page: { category: category.toString('utf8'), chunkTraces, ranks, times, docLengths },
+    page: {
+      category: category.toString('utf8'),
+      chunkTraces,
+      rowChunks,
+      chunkOffsets,
+      ranks,
+      times,
+      docLengths,
+    },
   }
 }
 
