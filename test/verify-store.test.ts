@@ -440,6 +440,31 @@ describe('opencts verify --store', () => {
     )
   })
 
+  /** A resource filter no longer returns the trace (the attack works), and the audit reports it. */
+  async function assertHiddenFromResourcePages(
+    fx: { readonly path: string; readonly dir: string },
+    traceId: string,
+    resourceId: string,
+  ): Promise<void> {
+    const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
+    try {
+      const page = await store.traces.page(
+        { projectId: 'pa', from: NOW - DAY, to: NOW + DAY, category: 'system', resourceId },
+        null,
+        1000,
+      )
+      assert.ok(!page.traces.some((t) => t.trace_id === traceId))
+    } finally {
+      await store.close()
+    }
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    assert.deepEqual(
+      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
+      [['changed', 'pa', traceId, 'indexed columns disagree with the document']],
+    )
+  }
+
   it('reports a trace the value index no longer lists (hidden from resource filters) as CHANGED (columns)', async () => {
     const fx = await buildStore()
     let traceId = ''
@@ -472,24 +497,7 @@ describe('opencts verify --store', () => {
       )
     })
     assert.notEqual(resourceId, '')
-    // The attack works: a resource filter no longer returns the trace.
-    const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
-    try {
-      const page = await store.traces.page(
-        { projectId: 'pa', from: NOW - DAY, to: NOW + DAY, category: 'system', resourceId },
-        null,
-        1000,
-      )
-      assert.ok(!page.traces.some((t) => t.trace_id === traceId))
-    } finally {
-      await store.close()
-    }
-    const { status, report } = await audit(['--store', fx.dir])
-    assert.equal(status, 1)
-    assert.deepEqual(
-      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
-      [['changed', 'pa', traceId, 'indexed columns disagree with the document']],
-    )
+    await assertHiddenFromResourcePages(fx, traceId, resourceId)
   })
 
   it('reports a trace whose page columns in the value index move it out of its time as CHANGED (columns)', async () => {
@@ -513,24 +521,7 @@ describe('opencts verify --store', () => {
         block.id,
       )
     })
-    // The attack works: a resource filter no longer returns the trace.
-    const store = openSqliteStore({ path: fx.path, readonly: true, merkle: TRACE_LOG_HASHING })
-    try {
-      const page = await store.traces.page(
-        { projectId: 'pa', from: NOW - DAY, to: NOW + DAY, category: 'system', resourceId },
-        null,
-        1000,
-      )
-      assert.ok(!page.traces.some((t) => t.trace_id === traceId))
-    } finally {
-      await store.close()
-    }
-    const { status, report } = await audit(['--store', fx.dir])
-    assert.equal(status, 1)
-    assert.deepEqual(
-      report.findings.map((f) => [f.kind, f.projectId, f.traceId, f.message]),
-      [['changed', 'pa', traceId, 'indexed columns disagree with the document']],
-    )
+    await assertHiddenFromResourcePages(fx, traceId, resourceId)
   })
 
   it('stops with an error naming the block when a body chunk row is missing', async () => {

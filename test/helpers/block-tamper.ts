@@ -453,10 +453,13 @@ export function firstFormDims(dims: Buffer, chunkTraces = 64): Buffer {
 }
 
 /**
- * Turns a store file into what schema version 8 wrote: every block of the codec's first form
- * (64 documents a chunk, no chunk size in dims, the body in the block row), no `trace_chunks`.
+ * Every block of a store re-encoded as schema version 9 wrote it (64 documents a chunk, one chunk a
+ * row, no row size in dims), with its value index without page columns; `write` stores it.
  */
-export function toFirstForm(path: string): void {
+function toOlderForm(
+  path: string,
+  write: (db: Database.Database, row: BlockRow, enc: EncodedBlock, vals: Buffer) => void,
+): void {
   tamper(path, (db) => {
     const rows = db.prepare('SELECT * FROM trace_blocks').all() as BlockRow[]
     for (const row of rows) {
@@ -472,15 +475,22 @@ export function toFirstForm(path: string): void {
         64,
         1,
       )
-      // Version 8's value index had no page columns.
-      const vals = { ...decodeValueRows(row.vals), page: null }
-      db.prepare('UPDATE trace_blocks SET dims = ?, body = ?, vals = ? WHERE id = ?').run(
-        firstFormDims(enc.dims),
-        enc.body,
-        encodeValueRows(vals),
-        row.id,
-      )
+      write(db, row, enc, encodeValueRows({ ...decodeValueRows(row.vals), page: null }))
     }
+  })
+}
+
+/**
+ * Turns a store file into what schema version 8 wrote: every block of the codec's first form
+ * (64 documents a chunk, no chunk size in dims, the body in the block row), no `trace_chunks`.
+ */
+export function toFirstForm(path: string): void {
+  toOlderForm(path, (db, row, enc, vals) =>
+    db
+      .prepare('UPDATE trace_blocks SET dims = ?, body = ?, vals = ? WHERE id = ?')
+      .run(firstFormDims(enc.dims), enc.body, vals, row.id),
+  )
+  tamper(path, (db) => {
     db.exec('DROP TABLE trace_chunks')
     db.prepare("UPDATE meta SET value = '8' WHERE key = 'schema_version'").run()
   })
@@ -488,34 +498,16 @@ export function toFirstForm(path: string): void {
 
 /**
  * Turns a store file into what schema version 9 wrote: every block of the codec's second form
- * (64 documents a chunk, one chunk a row, no row size in dims) and its value index without page
- * columns.
+ * (64 documents a chunk, one chunk a row, no row size in dims), value indexes without page columns.
  */
 export function toSecondForm(path: string): void {
-  tamper(path, (db) => {
-    const rows = db.prepare('SELECT * FROM trace_blocks').all() as BlockRow[]
-    const chunks = new ChunkRows(db)
-    for (const row of rows) {
-      const block = decode(db, row)
-      const minSeq = Math.min(...block.traces.map((t) => t.seq))
-      const enc = encodeBlock(
-        block.traces.map((t) => ({
-          time: t.time,
-          values: t.values,
-          document: t.document,
-          seqOffset: t.seq - minSeq,
-        })),
-        64,
-        1,
-      )
-      const vals = { ...decodeValueRows(row.vals), page: null }
-      db.prepare('UPDATE trace_blocks SET dims = ?, vals = ? WHERE id = ?').run(
-        enc.dims,
-        encodeValueRows(vals),
-        row.id,
-      )
-      chunks.write(row.id, enc.body, enc.rowOffsets)
-    }
-    db.prepare("UPDATE meta SET value = '9' WHERE key = 'schema_version'").run()
+  toOlderForm(path, (db, row, enc, vals) => {
+    db.prepare('UPDATE trace_blocks SET dims = ?, vals = ? WHERE id = ?').run(
+      enc.dims,
+      vals,
+      row.id,
+    )
+    new ChunkRows(db).write(row.id, enc.body, enc.rowOffsets)
   })
+  tamper(path, (db) => db.prepare("UPDATE meta SET value = '9' WHERE key = 'schema_version'").run())
 }

@@ -45,18 +45,18 @@ async function view(store: SqliteStore, ids: readonly string[]): Promise<unknown
   }
 }
 
-it('reads blocks of schema version 8 (body in the block row) as before, and upgrades the file to the current version', async () => {
+/**
+ * A new store holding `batches` (appended one by one), with p1's trace ids and what a client sees
+ * of it.
+ */
+async function filled(
+  batches: readonly TraceRecord[][],
+): Promise<{ path: string; written: TraceRecord[]; ids: string[]; before: unknown }> {
   const path = join(mkdtempSync(join(tmpdir(), 'opencts-chunks-')), 'opencts.db')
   let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   const written: TraceRecord[] = []
   try {
-    for (const batch of [traces('p1', 700, NOW - 600_000), traces('p2', 300, NOW - 500_000)]) {
-      written.push(...batch)
-      await store.traces.append(batch)
-    }
-    // Small blocks, one short of a merge: the next small batch merges them with a new one.
-    for (let b = 0; b < MERGE_RUN - 1; b++) {
-      const batch = traces('p1', 3, NOW - 100_000 + b * 100)
+    for (const batch of batches) {
       written.push(...batch)
       await store.traces.append(batch)
     }
@@ -65,9 +65,20 @@ it('reads blocks of schema version 8 (body in the block row) as before, and upgr
   }
   const ids = written.filter((t) => t.project_id === 'p1').map((t) => t.trace_id)
   store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-  const before = await view(store, ids)
-  await store.close()
+  try {
+    return { path, written, ids, before: await view(store, ids) }
+  } finally {
+    await store.close()
+  }
+}
 
+it('reads blocks of schema version 8 (body in the block row) as before, and upgrades the file to the current version', async () => {
+  // Small blocks, one short of a merge: the next small batch merges them with a new one.
+  const { path, written, ids, before } = await filled([
+    traces('p1', 700, NOW - 600_000),
+    traces('p2', 300, NOW - 500_000),
+    ...Array.from({ length: MERGE_RUN - 1 }, (_, b) => traces('p1', 3, NOW - 100_000 + b * 100)),
+  ])
   toFirstForm(path)
   const v8 = new Database(path, { readonly: true })
   assert.equal(
@@ -83,10 +94,10 @@ it('reads blocks of schema version 8 (body in the block row) as before, and upgr
     ),
   )
 
-  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   try {
     assert.deepEqual(await view(store, ids), before, 'first-form blocks read as before')
-    // New blocks go to chunk rows; a merge re-encodes first-form blocks into the second form.
+    // New blocks go to chunk rows; a merge re-encodes first-form blocks into the current form.
     const more = traces('p1', 3, NOW - 1_000)
     await store.traces.append(more)
     const all = await store.traces.readFrom(0, 100_000)
@@ -122,19 +133,9 @@ it('reads blocks of schema version 8 (body in the block row) as before, and upgr
 })
 
 it('reads blocks of schema version 9 (64 documents a chunk, a chunk a row, no page columns) as before', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'opencts-chunks-')), 'opencts.db')
-  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-  const written = [...traces('p1', 700, NOW - 600_000), ...traces('p2', 300, NOW - 500_000)]
-  try {
-    await store.traces.append(written)
-  } finally {
-    await store.close()
-  }
-  const ids = written.filter((t) => t.project_id === 'p1').map((t) => t.trace_id)
-  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-  const before = await view(store, ids)
-  await store.close()
-
+  const { path, ids, before } = await filled([
+    [...traces('p1', 700, NOW - 600_000), ...traces('p2', 300, NOW - 500_000)],
+  ])
   toSecondForm(path)
   const v9 = new Database(path, { readonly: true })
   const rowsOf = (db: Database.Database): number =>
@@ -144,7 +145,7 @@ it('reads blocks of schema version 9 (64 documents a chunk, a chunk a row, no pa
   // 700 and 300 documents: 11 + 5 chunks of 64, a row each.
   assert.equal(v9Rows, 16)
 
-  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   try {
     assert.deepEqual(await view(store, ids), before, 'second-form blocks read as before')
   } finally {
