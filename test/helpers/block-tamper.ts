@@ -41,6 +41,7 @@ import {
   decodeValueRows,
   encodeValueRows,
   entryValueRows,
+  type ValueRows,
 } from '../../src/store/sqlite/blocks/value-index.js'
 import { traceDocument } from '../../src/model/trace-leaf.js'
 
@@ -452,9 +453,22 @@ export function firstFormDims(dims: Buffer, chunkTraces = 64): Buffer {
   return deflateRawSync(first)
 }
 
+/** A value index as schema versions 8 and 9 wrote it: keys (f64), offsets (u32), positions. */
+export function firstFormValueRows(rows: ValueRows): Buffer {
+  const n = rows.keys.length
+  const out = Buffer.alloc(8 + 8 * n + 4 * (n + 1) + 2 * rows.positions.length)
+  out.writeUInt32LE(n, 0)
+  let at = 8
+  for (const a of [rows.keys, rows.offsets, rows.positions]) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at)
+    at += a.byteLength
+  }
+  return out
+}
+
 /**
  * Every block of a store re-encoded as schema version 9 wrote it (64 documents a chunk, one chunk a
- * row, no row size in dims), with its value index without page columns; `write` stores it.
+ * row, no row size in dims), with its value index in their form; `write` stores it.
  */
 function toOlderForm(
   path: string,
@@ -475,7 +489,7 @@ function toOlderForm(
         64,
         1,
       )
-      write(db, row, enc, encodeValueRows({ ...decodeValueRows(row.vals), page: null }))
+      write(db, row, enc, firstFormValueRows(decodeValueRows(row.vals)))
     }
   })
 }
@@ -498,7 +512,7 @@ export function toFirstForm(path: string): void {
 
 /**
  * Turns a store file into what schema version 9 wrote: every block of the codec's second form
- * (64 documents a chunk, one chunk a row, no row size in dims), value indexes without page columns.
+ * (64 documents a chunk, one chunk a row, no row size in dims), value indexes in their form.
  */
 export function toSecondForm(path: string): void {
   toOlderForm(path, (db, row, enc, vals) => {

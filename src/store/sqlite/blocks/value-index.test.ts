@@ -10,7 +10,9 @@ import { traceCategory, type TraceType } from '../../../model/trace.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
 import type { TraceFilter } from '../../ports/traces.js'
 import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
-import { decodeValueRows, encodeValueRows } from './value-index.js'
+import { firstFormValueRows } from '../../../../test/helpers/block-tamper.js'
+import { entryValues } from './prepare-batch.js'
+import { decodeValueRows, encodeIndexedBlock, encodeValueRows } from './value-index.js'
 
 const DAY = 86_400_000
 const NOW = Date.now()
@@ -207,4 +209,30 @@ it('pages a resource filter over blocks with page columns without their dims or 
   } finally {
     await store.close()
   }
+})
+
+it('reads both forms of the value index, and writes the compact one', () => {
+  const day = Math.floor(NOW / DAY) * DAY
+  const traces = batch('p1', day + 1_000, 300, 40)
+  const entries = traces.map((t, p) => ({
+    time: t.time,
+    values: entryValues(t),
+    document: JSON.stringify({ ...t, p }),
+  }))
+  const rows = encodeIndexedBlock('p1', entries).values
+  assert.ok(rows.page !== null)
+  const compact = encodeValueRows(rows)
+  assert.deepEqual(decodeValueRows(compact), rows)
+  // Documents over 64 KiB: lengths stored 4 bytes wide.
+  const wide = {
+    ...rows,
+    page: { ...rows.page, docLengths: rows.page.docLengths.map((n) => n * 1000) },
+  }
+  assert.deepEqual(decodeValueRows(encodeValueRows(wide)), wide)
+  const first = firstFormValueRows(rows)
+  assert.deepEqual(decodeValueRows(first), { ...rows, page: null })
+  // 48-bit keys in 6 bytes, 16-bit offsets: the compact form without page columns is smaller.
+  const bare = encodeValueRows({ ...rows, page: null })
+  assert.equal(first.length - bare.length, 4 * rows.keys.length + 2)
+  assert.throws(() => decodeValueRows(compact.subarray(0, compact.length - 2)), RangeError)
 })

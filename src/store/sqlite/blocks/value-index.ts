@@ -104,87 +104,117 @@ export function encodeIndexedBlock(
   return { ...block, values: entryValueRows(projectId, entries, block.page) }
 }
 
-/** Flag (byte 4 of a `vals` blob): page columns follow the rows. */
+/** Flags (byte 4 of a `vals` blob): the compact form (below); page columns follow the rows. */
+const COMPACT = 2
 const HAS_PAGE = 1
 
 const align4 = (n: number): number => (n + 3) & ~3
 
+/** A typed array's bytes, to copy into a blob. */
+const bytesOf = (a: Uint16Array | Uint32Array | Float64Array): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+
 /**
- * The `vals` blob of rows: count (u32), flags (u8, 3 bytes zero), keys (f64), offsets (u32,
- * count + 1), positions (u16); with page columns, from the next multiple of 4: count, documents
- * per chunk, chunks per row, chunk offsets, category length (u32 each), the category (UTF-8, to a
- * multiple of 4), times, document lengths and chunk offsets (u32 each), ranks (u16).
+ * The `vals` blob of rows, compact form (schema version 10): count n (u32), flags (u8, 3 bytes
+ * zero), each key's low 32 bits (u32) and high 16 bits (u16), offsets (u16, n + 1), positions
+ * (u16); with page columns, from the next multiple of 4: count, documents per chunk, chunks per
+ * row, chunk offsets, category length, document length width (2 or 4) (u32 each), the category
+ * (UTF-8, to a multiple of 4), times and chunk offsets (u32), document lengths (of that width),
+ * ranks (u16). Version 9 wrote flags 0: keys f64, offsets u32, positions, nothing after.
  */
 export function encodeValueRows(rows: ValueRows): Buffer {
   const n = rows.keys.length
-  const rowsEnd = 8 + 8 * n + 4 * (n + 1) + 2 * rows.positions.length
+  const total = rows.positions.length
+  if (total > 0xffff) throw new RangeError('a value index of more than 65,535 positions')
+  const rowsEnd = 8 + 6 * n + 2 * (n + 1) + 2 * total
   const page = rows.page
   const category = page === null ? Buffer.alloc(0) : Buffer.from(page.category, 'utf8')
-  const pageStart = align4(rowsEnd)
   const count = page?.ranks.length ?? 0
   const chunks = page?.chunkOffsets.length ?? 0
+  let width = 2
+  if (page !== null) for (const length of page.docLengths) if (length > 0xffff) width = 4
+  const pageStart = align4(rowsEnd)
   const size =
-    page === null ? rowsEnd : pageStart + 20 + align4(category.length) + 10 * count + 4 * chunks
+    page === null
+      ? rowsEnd
+      : pageStart + 24 + align4(category.length) + (6 + width) * count + 4 * chunks
   const out = Buffer.alloc(size)
   out.writeUInt32LE(n, 0)
-  out[4] = page === null ? 0 : HAS_PAGE
+  out[4] = COMPACT | (page === null ? 0 : HAS_PAGE)
   let at = 8
-  const put = (a: Float64Array | Uint32Array | Uint16Array): void => {
-    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at)
+  const put = (a: Uint16Array | Uint32Array | Float64Array): void => {
+    out.set(bytesOf(a), at)
     at += a.byteLength
   }
-  for (const a of [rows.keys, rows.offsets, rows.positions]) put(a)
+  const lo = new Uint32Array(n)
+  const hi = new Uint16Array(n)
+  rows.keys.forEach((key, r) => {
+    hi[r] = Math.floor(key / 0x1_0000_0000)
+    lo[r] = key % 0x1_0000_0000
+  })
+  for (const a of [lo, hi, Uint16Array.from(rows.offsets), rows.positions]) put(a)
   if (page !== null) {
     if (page.times.length !== count || page.docLengths.length !== count)
       throw new RangeError('page columns of different lengths')
     at = pageStart
-    const head = [count, page.chunkTraces, page.rowChunks, chunks, category.length]
+    const head = [count, page.chunkTraces, page.rowChunks, chunks, category.length, width]
     head.forEach((v, k) => out.writeUInt32LE(v, at + 4 * k))
-    out.set(category, at + 20)
-    at += 20 + align4(category.length)
-    for (const a of [page.times, page.docLengths, page.chunkOffsets, page.ranks]) put(a)
+    out.set(category, at + 24)
+    at += 24 + align4(category.length)
+    const lengths = width === 2 ? Uint16Array.from(page.docLengths) : page.docLengths
+    for (const a of [page.times, page.chunkOffsets, lengths, page.ranks]) put(a)
   }
   return out
 }
 
-/** Reads a `vals` blob. Throws RangeError when it is damaged. */
+/** Reads a `vals` blob (either form). Throws RangeError when it is damaged. */
 export function decodeValueRows(blob: Uint8Array): ValueRows {
   if (blob.byteLength < 8) throw new RangeError('value index too short')
   const copy = new Uint8Array(blob) // aligned for the typed arrays below
   const view = new DataView(copy.buffer)
   const n = view.getUint32(0, true)
   const flags = copy[4] ?? 0
-  if ((flags & ~HAS_PAGE) !== 0) throw new RangeError('value index of an unknown form')
-  const keysEnd = 8 + 8 * n
-  const offsetsEnd = keysEnd + 4 * (n + 1)
-  if (offsetsEnd > copy.byteLength) throw new RangeError('value index does not add up')
-  const keys = new Float64Array(copy.buffer, 8, n)
-  const offsets = new Uint32Array(copy.buffer, keysEnd, n + 1)
-  const total = (flags & HAS_PAGE) !== 0 ? (offsets[n] ?? 0) : (copy.byteLength - offsetsEnd) / 2
-  const rowsEnd = offsetsEnd + 2 * total
-  if (!Number.isInteger(total) || rowsEnd > copy.byteLength || offsets[n] !== total)
+  if (flags === 0) return decodeFirstForm(copy, n)
+  if ((flags & ~HAS_PAGE) !== COMPACT) throw new RangeError('value index of an unknown form')
+  const hiAt = 8 + 4 * n
+  const offsetsAt = hiAt + 2 * n
+  const positionsAt = offsetsAt + 2 * (n + 1)
+  if (positionsAt > copy.byteLength) throw new RangeError('value index does not add up')
+  const lo = new Uint32Array(copy.buffer, 8, n)
+  const hi = new Uint16Array(copy.buffer, hiAt, n)
+  const keys = Float64Array.from(lo, (v, r) => (hi[r] ?? 0) * 0x1_0000_0000 + v)
+  const offsets = Uint32Array.from(new Uint16Array(copy.buffer, offsetsAt, n + 1))
+  const total = offsets[n] ?? 0
+  const rowsEnd = positionsAt + 2 * total
+  const pageAt = align4(rowsEnd)
+  if ((flags & HAS_PAGE) === 0 ? rowsEnd !== copy.byteLength : pageAt > copy.byteLength)
     throw new RangeError('value index does not add up')
-  const positions = new Uint16Array(copy.buffer, offsetsEnd, total)
+  const positions = new Uint16Array(copy.buffer, positionsAt, total)
   if ((flags & HAS_PAGE) === 0) return { keys, offsets, positions, page: null }
-  let at = align4(rowsEnd)
-  if (at + 20 > copy.byteLength) throw new RangeError('value index page columns cut short')
-  const [count, chunkTraces, rowChunks, chunks, categoryLength] = [0, 1, 2, 3, 4].map((k) =>
-    view.getUint32(at + 4 * k, true),
-  ) as [number, number, number, number, number]
-  at += 20
+  let at = pageAt
+  if (at + 24 > copy.byteLength) throw new RangeError('value index page columns cut short')
+  const [count, chunkTraces, rowChunks, chunks, categoryLength, width] = [0, 1, 2, 3, 4, 5].map(
+    (k) => view.getUint32(at + 4 * k, true),
+  ) as [number, number, number, number, number, number]
+  at += 24
   const category = Buffer.from(copy.buffer, at, Math.min(categoryLength, copy.byteLength - at))
   at += align4(categoryLength)
   if (
-    at + 10 * count + 4 * chunks !== copy.byteLength ||
+    at + (6 + width) * count + 4 * chunks !== copy.byteLength ||
+    (width !== 2 && width !== 4) ||
     chunkTraces < 1 ||
     rowChunks < 1 ||
     chunks !== Math.ceil(count / chunkTraces) + 1
   )
     throw new RangeError('value index page columns do not add up')
   const times = new Uint32Array(copy.buffer, at, count)
-  const docLengths = new Uint32Array(copy.buffer, at + 4 * count, count)
-  const chunkOffsets = new Uint32Array(copy.buffer, at + 8 * count, chunks)
-  const ranks = new Uint16Array(copy.buffer, at + 8 * count + 4 * chunks, count)
+  at += 4 * count
+  const chunkOffsets = new Uint32Array(copy.buffer, at, chunks)
+  at += 4 * chunks
+  const docLengths = Uint32Array.from(
+    width === 2 ? new Uint16Array(copy.buffer, at, count) : new Uint32Array(copy.buffer, at, count),
+  )
+  const ranks = new Uint16Array(copy.buffer, at + width * count, count)
   for (const rank of ranks)
     if (rank >= count) throw new RangeError('value index rank past the block')
   return {
@@ -201,6 +231,22 @@ export function decodeValueRows(blob: Uint8Array): ValueRows {
       docLengths,
     },
   }
+}
+
+/** The form version 9 wrote: keys (f64), offsets (u32), positions to the end; no page columns. */
+function decodeFirstForm(copy: Uint8Array, n: number): ValueRows {
+  const keysEnd = 8 + 8 * n
+  const offsetsEnd = keysEnd + 4 * (n + 1)
+  if (offsetsEnd > copy.byteLength || (copy.byteLength - offsetsEnd) % 2 !== 0)
+    throw new RangeError('value index does not add up')
+  const rows = {
+    keys: new Float64Array(copy.buffer, 8, n),
+    offsets: new Uint32Array(copy.buffer, keysEnd, n + 1),
+    positions: new Uint16Array(copy.buffer, offsetsEnd, (copy.byteLength - offsetsEnd) / 2),
+    page: null,
+  }
+  if (rows.offsets[n] !== rows.positions.length) throw new RangeError('value index does not add up')
+  return rows
 }
 
 /** The positions listed under `key` (ascending), or null when the block has none. */
