@@ -27,7 +27,7 @@ import {
 import { buildRollup, RollupValues, type BlockRollup } from './block-rollup.js'
 import { ChunkRows } from './chunk-rows.js'
 import type { BlockMeta } from './block-directory.js'
-import { decodeValueRows, type ValueRows } from './value-index.js'
+import { decodeValueRows, valueRowsBytes, type ValueRows } from './value-index.js'
 
 /** A map that keeps its most recently used entries within a byte budget. */
 class Lru<V> {
@@ -218,8 +218,7 @@ export class BlockReader {
     let rows = this.#vals.get(meta.id)
     if (rows === undefined) {
       rows = this.#decoded(this.#selectVals, meta, 'vals', decodeValueRows)
-      // The rows and page columns are views of one copy of the blob.
-      this.#vals.set(meta.id, rows, rows.keys.buffer.byteLength)
+      this.#vals.set(meta.id, rows, valueRowsBytes(rows))
     }
     return rows
   }

@@ -12,7 +12,12 @@ import type { TraceFilter } from '../../ports/traces.js'
 import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
 import { firstFormValueRows } from '../../../../test/helpers/block-tamper.js'
 import { entryValues } from './prepare-batch.js'
-import { decodeValueRows, encodeIndexedBlock, encodeValueRows } from './value-index.js'
+import {
+  decodeValueRows,
+  encodeIndexedBlock,
+  encodeValueRows,
+  valueRowsBytes,
+} from './value-index.js'
 
 const DAY = 86_400_000
 const NOW = Date.now()
@@ -223,6 +228,12 @@ it('reads both forms of the value index, and writes the compact one', () => {
   assert.ok(rows.page !== null)
   const compact = encodeValueRows(rows)
   assert.deepEqual(decodeValueRows(compact), rows)
+  // What the reader's cache counts: the blob's copy and the arrays decoded out of it.
+  const n = rows.keys.length
+  assert.equal(
+    valueRowsBytes(decodeValueRows(compact)),
+    compact.length + 8 * n + 4 * (n + 1) + 4 * rows.page.ranks.length,
+  )
   // Documents over 64 KiB: lengths stored 4 bytes wide.
   const wide = {
     ...rows,

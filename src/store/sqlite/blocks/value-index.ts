@@ -167,6 +167,25 @@ export function encodeValueRows(rows: ValueRows): Buffer {
   return out
 }
 
+/** Memory held by decoded rows: each array buffer they use, once (most are views of one copy). */
+export function valueRowsBytes(rows: ValueRows): number {
+  const { keys, offsets, positions, page } = rows
+  const arrays = [
+    keys,
+    offsets,
+    positions,
+    page?.ranks,
+    page?.times,
+    page?.docLengths,
+    page?.chunkOffsets,
+  ]
+  const buffers = new Set<ArrayBufferLike>()
+  for (const a of arrays) if (a !== undefined) buffers.add(a.buffer)
+  let bytes = 0
+  for (const b of buffers) bytes += b.byteLength
+  return bytes
+}
+
 /** Reads a `vals` blob (either form). Throws RangeError when it is damaged. */
 export function decodeValueRows(blob: Uint8Array): ValueRows {
   if (blob.byteLength < 8) throw new RangeError('value index too short')
