@@ -87,6 +87,9 @@ export class BlockTraceStore implements TraceStore {
     this.#warmer = new RollupWarmer(() => this.#dir.all(), this.#reader)
   }
 
+  /** Whether a decoded index's page columns cut the body as the dims do (see samePageLayout). */
+  readonly #pageLayoutHolds = new WeakMap<PageColumns, boolean>()
+
   /**
    * Whether the value index lists a stored position under its resource id and name, and its page
    * columns give the position's rank, time and document length as the dims do (else a resource
@@ -97,8 +100,12 @@ export class BlockTraceStore implements TraceStore {
     const page = rows.page
     if (page !== null) {
       const dims = this.#reader.dims(meta)
+      // The block-wide part once per decoded index (the audit asks for every position).
+      let layoutHolds = this.#pageLayoutHolds.get(page)
+      if (layoutHolds === undefined)
+        this.#pageLayoutHolds.set(page, (layoutHolds = samePageLayout(page, dims)))
       if (
-        !samePageLayout(page, dims) ||
+        !layoutHolds ||
         page.category !== columns.category ||
         page.ranks[position] !== this.#reader.ranks(dims)[position] ||
         meta.minTime + (page.times[position] ?? 0) !== dims.times[position] ||
