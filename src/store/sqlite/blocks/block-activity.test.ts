@@ -8,6 +8,10 @@ import type { TraceRating, TraceRecord } from '../../../model/index.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
 import type { TraceActivity, TraceFilter } from '../../ports/traces.js'
 import { openSqliteStore } from '../sqlite-store.js'
+import { decodeDims, encodeBlock } from './block-codec.js'
+import { compile } from './block-query.js'
+import { buildRollup, rollupChecks, rollupPositions, RollupValues } from './block-rollup.js'
+import { entryValues } from './prepare-batch.js'
 
 const HOUR = 3_600_000
 const RATINGS: TraceRating[] = ['normal', 'normal', 'warning', 'incident']
@@ -208,5 +212,108 @@ it('pages skip blocks by their rollups and still return every match, newest firs
     await check('with rollups')
   } finally {
     await store.close()
+  }
+})
+
+it('pages take the matches of cached rollups across markers and tied times', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'opencts-activity-')), 'opencts.db')
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const end = Math.floor(Date.now() / HOUR) * HOUR - HOUR
+  const all: TraceRecord[] = []
+  try {
+    // Three traces of a batch share each second: the page order breaks those ties by seq.
+    for (const batch of history('pt', end, 8)) {
+      const tied = batch.map((t, i) => ({ ...t, time: t.time - (i % 3) * 1_000 }))
+      await store.traces.append(tied)
+      all.push(...tied)
+    }
+    const window = { from: end - 8 * HOUR - 1, to: end + 1 }
+    const filters: Partial<TraceFilter>[] = [
+      { userName: 'bob', traceRating: 'incident', serviceType: 'OBS' },
+      { userName: 'carol' },
+      { serviceType: 'ECS', traceRating: 'warning' },
+      { traceName: 'shareImage', userName: 'alice' },
+    ]
+    const newestFirst = all
+      .map((t, seq) => ({ t, seq }))
+      .sort((x, y) => y.t.time - x.t.time || y.seq - x.seq)
+      .map(({ t }) => t)
+    const walk = async (filter: TraceFilter, limit: number): Promise<string[]> => {
+      const ids: string[] = []
+      let after: { traceId: string } | null = null
+      for (let i = 0; i < 2_000; i++) {
+        const page = await store.traces.page(filter, after, limit)
+        ids.push(...page.traces.map((t) => t.trace_id))
+        const last = page.traces.at(-1)
+        if (!page.hasMore || last === undefined) return ids
+        after = { traceId: last.trace_id }
+      }
+      throw new Error('the walk did not end')
+    }
+    const check = async (label: string): Promise<void> => {
+      for (const extra of filters) {
+        const filter: TraceFilter = { projectId: 'pt', category: 'system', ...window, ...extra }
+        const want = newestFirst
+          .filter(
+            (t) =>
+              (extra.userName === undefined || t.user_name === extra.userName) &&
+              (extra.traceRating === undefined || t.trace_rating === extra.traceRating) &&
+              (extra.serviceType === undefined || t.service_type === extra.serviceType) &&
+              (extra.traceName === undefined || t.trace_name === extra.traceName),
+          )
+          .map((t) => t.trace_id)
+        assert.ok(want.length > 20, 'the case matches several pages')
+        for (const limit of [1, 4, 200])
+          assert.deepEqual(
+            await walk(filter, limit),
+            want,
+            `${label} ${JSON.stringify({ extra, limit })}`,
+          )
+      }
+    }
+    await check('without rollups')
+    await store.traces.activity(
+      { projectId: 'pt', category: 'system', ...window },
+      Math.floor(window.from / HOUR) * HOUR,
+      HOUR,
+      5,
+    )
+    await check('with rollups')
+  } finally {
+    await store.close()
+  }
+})
+
+it('finds the positions a rollup shows for a filter, or says there are more than asked', () => {
+  const end = Math.floor(Date.now() / HOUR) * HOUR
+  const traces = history('pr', end, 3).flat()
+  const block = encodeBlock(
+    traces.map((t) => ({ time: t.time, values: entryValues(t), document: '{}' })),
+  )
+  const values = new RollupValues()
+  const rollup = buildRollup(decodeDims(Buffer.from(block.dims)), values)
+  assert.ok(rollup !== undefined)
+  const cases: Partial<TraceFilter>[] = [
+    { userName: 'bob' },
+    { userName: 'bob', traceRating: 'incident', serviceType: 'OBS' },
+    { traceName: 'shareImage', userName: 'carol', traceRating: 'warning' },
+    { serviceType: 'ECS' },
+    { userName: 'nobody' },
+  ]
+  for (const extra of cases) {
+    const filter: TraceFilter = { projectId: 'pr', category: 'system', from: 0, to: end, ...extra }
+    const want = traces.flatMap((t, p) =>
+      (extra.userName === undefined || t.user_name === extra.userName) &&
+      (extra.traceRating === undefined || t.trace_rating === extra.traceRating) &&
+      (extra.serviceType === undefined || t.service_type === extra.serviceType) &&
+      (extra.traceName === undefined || t.trace_name === extra.traceName)
+        ? [p]
+        : [],
+    )
+    const checks = rollupChecks(compile(filter), values)
+    assert.deepEqual(Array.from(rollupPositions(rollup, checks, traces.length) ?? []), want)
+    // One fewer than the matches allowed: there are more.
+    if (want.length > 0) assert.equal(rollupPositions(rollup, checks, want.length - 1), undefined)
+    else assert.equal(extra.userName, 'nobody')
   }
 })

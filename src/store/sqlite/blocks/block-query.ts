@@ -24,7 +24,7 @@ import {
 import { bloomMayContain } from './bloom.js'
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
-import { ROLLUP_FILTER_COLUMNS, rollupChecks, rollupExcludes } from './block-rollup.js'
+import { ROLLUP_FILTER_COLUMNS, rollupChecks, rollupPositions } from './block-rollup.js'
 
 /** A filter compiled for blocks. */
 export interface CompiledFilter {
@@ -197,6 +197,7 @@ function candidates(
   const rollupFilter = compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
   const checks = rollupFilter ? rollupChecks(compiled, reader.rollupValues) : undefined
   const upper = anchor === null ? filter.to : Math.min(filter.to, anchor.time + 1)
+  const window = { from: filter.from, upper, anchor }
   let cands: Candidate[] = []
   for (const meta of dir.projectByTime(filter.projectId)) {
     if (meta.maxTime <= filter.from) break
@@ -211,27 +212,26 @@ function candidates(
       const { positions, page } = found
       if (lean && page !== null) {
         if (page.category !== filter.category) continue
-        const before = cands.length
-        for (const p of positions) {
-          const time = meta.minTime + (page.times[p] ?? 0)
-          if (time <= filter.from || time >= upper) continue
-          const seq = meta.minSeq + p
-          if (anchor !== null && time === anchor.time && seq >= anchor.seq) continue
-          if (
-            worst !== undefined &&
-            (time < worst.time || (time === worst.time && seq < worst.seq))
-          )
-            continue
-          cands.push({ time, seq, meta, layout: page, rank: page.ranks[p] ?? 0 })
-        }
-        if (cands.length > before) cands = cands.sort(newerFirst).slice(0, need)
+        if (addPositions(cands, meta, page, positions, window, worst))
+          cands = cands.sort(newerFirst).slice(0, need)
         continue
       }
       known = { column: index.column, positions }
     }
     if (checks !== undefined) {
       const rollup = reader.cachedRollup(meta)
-      if (rollup !== undefined && rollupExcludes(rollup, checks)) continue
+      if (rollup !== undefined) {
+        // The rollup gives the block's matches; with page columns, their times and documents
+        // need no dims either (a rare combination has a match in many of a big tenant's blocks).
+        const positions = rollupPositions(rollup, checks, ROLLUP_POSITIONS_MAX)
+        if (positions?.length === 0) continue
+        const page = positions === undefined ? null : reader.vals(meta).page
+        if (positions !== undefined && page !== null && page.category === filter.category) {
+          if (addPositions(cands, meta, page, positions, window, worst))
+            cands = cands.sort(newerFirst).slice(0, need)
+          continue
+        }
+      }
     }
     const m = matcher(reader, meta, compiled, known)
     if (m === null) continue
@@ -252,6 +252,38 @@ function candidates(
     if (found > 0) cands = cands.sort(newerFirst).slice(0, need)
   }
   return cands
+}
+
+/**
+ * Matches of a rollup-only filter taken from a block's rollup and page columns when it has at most
+ * this many (more: its dims are walked, which stop at the page's need).
+ */
+const ROLLUP_POSITIONS_MAX = 512
+
+/**
+ * Adds the candidates among `positions` of a block with page columns that fall in the page's
+ * window (after the anchor) and before the current worst; whether any was added.
+ */
+function addPositions(
+  cands: Candidate[],
+  meta: BlockMeta,
+  page: PageColumns,
+  positions: Uint16Array,
+  window: { readonly from: number; readonly upper: number; readonly anchor: PageAnchor | null },
+  worst: Candidate | undefined,
+): boolean {
+  const { from, upper, anchor } = window
+  const before = cands.length
+  for (const p of positions) {
+    const time = meta.minTime + (page.times[p] ?? 0)
+    if (time <= from || time >= upper) continue
+    const seq = meta.minSeq + p
+    if (anchor !== null && time === anchor.time && seq >= anchor.seq) continue
+    if (worst !== undefined && (time < worst.time || (time === worst.time && seq < worst.seq)))
+      continue
+    cands.push({ time, seq, meta, layout: page, rank: page.ranks[p] ?? 0 })
+  }
+  return cands.length > before
 }
 
 /** The traces of candidates, in their order, reading each block's body once. */

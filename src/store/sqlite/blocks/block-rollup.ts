@@ -3,7 +3,8 @@
  * A block's activity rollup: its traces grouped by hour and the low-cardinality columns activity
  * charts filter on, with each trace's row and user kept by position (see block-activity). Made
  * from a block's dims, kept in memory by the reader. Activity counts whole blocks from it; pages
- * use a cached one to skip blocks that hold no match without decoding their dims.
+ * of a filter on its columns take a block's matches from a cached one (a block without any is
+ * skipped) without decoding the block's dims.
  */
 import type { BlockDims } from './block-codec.js'
 import type { CompiledFilter } from './block-query.js'
@@ -184,15 +185,8 @@ export function rollupChecks(
   return checks
 }
 
-/**
- * Whether a block's rollup shows that none of its traces passes `checks` (rollupChecks of a filter
- * on rollup columns; null: a value no rollup holds, so none of this block's traces has it).
- */
-export function rollupExcludes(
-  rollup: BlockRollup,
-  checks: readonly [number, number][] | null,
-): boolean {
-  if (checks === null) return true
+/** The rows of a rollup whose grouped values pass `checks` (1), or null when none does. */
+function matchingRows(rollup: BlockRollup, checks: readonly [number, number][]): Uint8Array | null {
   const width = ROLLUP_COLUMNS.length
   const ids = rollup.ids
   const rows = new Uint8Array(rollup.rows)
@@ -203,16 +197,54 @@ export function rollupExcludes(
     rows[r] = 1
     any = true
   }
-  if (!any) return true
-  const perTrace = checks
+  return any ? rows : null
+}
+
+/** The per-trace checks (POSITION_COLUMNS) of `checks`, with the rollup's column of each. */
+function perTraceChecks(
+  rollup: BlockRollup,
+  checks: readonly [number, number][],
+): (readonly [Uint16Array | Uint32Array | undefined, number])[] {
+  const width = ROLLUP_COLUMNS.length
+  return checks
     .filter(([at]) => at >= width)
     .map(([at, id]) => [rollup.positional[at - width], id] as const)
-  if (perTrace.length === 0) return false
+}
+
+/**
+ * The positions of a block's traces that pass `checks` (rollupChecks of a filter on rollup columns;
+ * null: a value no rollup holds, so none of this block's traces has it), ascending; undefined when
+ * more than `max` do (a page then walks the block's dims, which stops at its need).
+ */
+export function rollupPositions(
+  rollup: BlockRollup,
+  checks: readonly [number, number][] | null,
+  max: number,
+): Uint16Array | undefined {
+  if (checks === null) return new Uint16Array(0)
+  const rows = matchingRows(rollup, checks)
+  if (rows === null) return new Uint16Array(0)
+  const perTrace = perTraceChecks(rollup, checks)
   const rowOf = rollup.rowOf
-  traces: for (let p = 0; p < rowOf.length; p++) {
-    if (rows[rowOf[p] ?? 0] === 0) continue
-    for (const [column, id] of perTrace) if (column?.[p] !== id) continue traces
-    return false
+  const out: number[] = []
+  const [first, ...rest] = perTrace
+  if (first === undefined) {
+    for (let p = 0; p < rowOf.length; p++) {
+      if (rows[rowOf[p] ?? 0] === 0) continue
+      if (out.length === max) return undefined
+      out.push(p)
+    }
+    return Uint16Array.from(out)
   }
-  return true
+  // Pages walk every block of a rare combination's tenant: the traces of the per-trace value are
+  // found with the typed array's own indexOf (native), then checked against the rest.
+  const [column, id] = first
+  if (column === undefined) return new Uint16Array(0)
+  traces: for (let p = column.indexOf(id); p >= 0; p = column.indexOf(id, p + 1)) {
+    if (rows[rowOf[p] ?? 0] === 0) continue
+    for (const [other, value] of rest) if (other?.[p] !== value) continue traces
+    if (out.length === max) return undefined
+    out.push(p)
+  }
+  return Uint16Array.from(out)
 }
