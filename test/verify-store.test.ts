@@ -474,7 +474,9 @@ describe('opencts verify --store', () => {
       traceId = trace.values.trace_id ?? ''
       resourceId = trace.values.resource_id ?? ''
       // The block's value index without that position (every other list kept).
-      const { vals } = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?').get(block.id) as {
+      const { vals } = db
+        .prepare('SELECT data AS vals FROM trace_vals WHERE id = ?')
+        .get(block.id) as {
         vals: Buffer
       }
       const rows = decodeValueRows(vals)
@@ -491,7 +493,7 @@ describe('opencts verify --store', () => {
         positions: Uint16Array.from(positions),
         page: rows.page,
       }
-      db.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?').run(
+      db.prepare('UPDATE trace_vals SET data = ? WHERE id = ?').run(
         encodeValueRows(edited),
         block.id,
       )
@@ -508,7 +510,9 @@ describe('opencts verify --store', () => {
       const { block, position, trace } = atLeaf(db, 'pa', 20)
       traceId = trace.values.trace_id ?? ''
       resourceId = trace.values.resource_id ?? ''
-      const { vals } = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?').get(block.id) as {
+      const { vals } = db
+        .prepare('SELECT data AS vals FROM trace_vals WHERE id = ?')
+        .get(block.id) as {
         vals: Buffer
       }
       const rows = decodeValueRows(vals)
@@ -516,7 +520,7 @@ describe('opencts verify --store', () => {
       // Its time as a resource page sees it: 49 days after the block's first trace.
       const times = Uint32Array.from(rows.page.times)
       times[position] = 0xffff_ffff
-      db.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?').run(
+      db.prepare('UPDATE trace_vals SET data = ? WHERE id = ?').run(
         encodeValueRows({ ...rows, page: { ...rows.page, times } }),
         block.id,
       )

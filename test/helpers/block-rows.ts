@@ -71,6 +71,16 @@ export function blockBody(
   return Buffer.concat(chunks.map((c) => c.data))
 }
 
+/** A block's value index blob: its row of `trace_vals`, or its row's `vals` (before version 11). */
+export function blockVals(
+  db: Database,
+  block: { readonly id: number; readonly vals: Buffer },
+): Buffer {
+  const row = db.prepare('SELECT data FROM trace_vals WHERE id = ?').get(block.id) as
+    { data: Buffer } | undefined
+  return row?.data ?? block.vals
+}
+
 /** Decodes every block (asserting its row's bounds match its contents) into rows, by seq. */
 export function blockRows(db: Database): TraceRow[] {
   const blocks = db.prepare('SELECT * FROM trace_blocks ORDER BY min_seq').all() as BlockRow[]

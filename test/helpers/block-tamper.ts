@@ -4,7 +4,7 @@
  * as someone with the file and the source would: a block is decoded with the block codec, changed
  * and re-encoded with `encodeBlock` (seq offsets kept), and its `trace_blocks` row rewritten with
  * consistent bounds (count, min/max time, min/max seq, min_leaf) so that the store reads it as it
- * would read a block it wrote, its value index (`vals`) included. `trace_keys` is kept in step for
+ * would read a block it wrote, its value index (a row of `trace_vals`) included. `trace_keys` is kept in step for
  * deleted and inserted traces.
  *
  * A trace is found by project and leaf index (leaf = min_leaf + position) or by project and trace
@@ -35,7 +35,8 @@ import {
 } from '../../src/store/sqlite/blocks/block-schema.js'
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 import { ChunkRows } from '../../src/store/sqlite/blocks/chunk-rows.js'
-import { blockBody } from './block-rows.js'
+import { IndexRows } from '../../src/store/sqlite/blocks/index-rows.js'
+import { blockBody, blockVals } from './block-rows.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
 import {
   decodeValueRows,
@@ -149,9 +150,10 @@ export function writeBlock(db: Database.Database, block: TamperBlock): void {
   chunks.delete(block.id)
   if (block.traces.length === 0) {
     db.prepare('DELETE FROM trace_blocks WHERE id = ?').run(block.id)
+    new IndexRows(db).delete(block.id)
     return
   }
-  const { row, values, enc } = encodeRow(block)
+  const { row, values, enc, vals } = encodeRow(block)
   const changed = db
     .prepare(
       `UPDATE trace_blocks SET project_id = ?, count = ?, min_time = ?, max_time = ?, min_seq = ?,
@@ -160,6 +162,7 @@ export function writeBlock(db: Database.Database, block: TamperBlock): void {
     .run(...values, row.id).changes
   assert.equal(changed, 1, `block ${block.id} rewritten`)
   chunks.write(block.id, enc.body, enc.rowOffsets)
+  new IndexRows(db).write(block.id, vals)
 }
 
 /** Adds a block row (for traces inserted behind the log's back); returns its id. */
@@ -176,7 +179,7 @@ export function insertBlock(
 
 /** Writes a new block row of `block`'s traces; returns its id. */
 function insertRow(db: Database.Database, block: TamperBlock): number {
-  const { values, enc } = encodeRow(block)
+  const { values, enc, vals } = encodeRow(block)
   const id = Number(
     db
       .prepare(
@@ -186,6 +189,7 @@ function insertRow(db: Database.Database, block: TamperBlock): number {
       .run(...values).lastInsertRowid,
   )
   new ChunkRows(db).write(id, enc.body, enc.rowOffsets)
+  new IndexRows(db).write(id, vals)
   return id
 }
 
@@ -193,6 +197,8 @@ function encodeRow(block: TamperBlock): {
   row: TamperBlock
   values: (string | number | null | Buffer)[]
   enc: EncodedBlock
+  /** The block's value index (a row of `trace_vals`; the row's own column stays empty). */
+  vals: Buffer
 } {
   const seqs = block.traces.map((t) => t.seq)
   const minSeq = Math.min(...seqs)
@@ -218,8 +224,9 @@ function encodeRow(block: TamperBlock): {
       enc.strs,
       Buffer.alloc(0),
       Buffer.from(enc.bloom),
-      encodeValueRows(entryValueRows(block.projectId, entries, enc.page)),
+      Buffer.alloc(0),
     ],
+    vals: encodeValueRows(entryValueRows(block.projectId, entries, enc.page)),
   }
 }
 
@@ -489,8 +496,27 @@ function toOlderForm(
         64,
         1,
       )
-      write(db, row, enc, firstFormValueRows(decodeValueRows(row.vals)))
+      write(db, row, enc, firstFormValueRows(decodeValueRows(blockVals(db, row))))
     }
+    // Before version 11 a block's value index was in its row.
+    db.exec('DROP TABLE trace_vals')
+  })
+}
+
+/**
+ * Turns a store file into what schema version 10 wrote: each block's value index in its row's
+ * `vals` column, no `trace_vals`; blocks otherwise as they are.
+ */
+export function toTenthForm(path: string): void {
+  tamper(path, (db) => {
+    const rows = db.prepare('SELECT id, data FROM trace_vals').all() as {
+      id: number
+      data: Buffer
+    }[]
+    const update = db.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?')
+    for (const row of rows) assert.equal(update.run(row.data, row.id).changes, 1)
+    db.exec('DROP TABLE trace_vals')
+    db.prepare("UPDATE meta SET value = '10' WHERE key = 'schema_version'").run()
   })
 }
 

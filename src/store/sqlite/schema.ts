@@ -14,7 +14,8 @@
  * by compressed blocks (blocks/block-schema), version 9 keeps their body chunks as rows of
  * `trace_chunks` (blocks of version 8 keep their body in their row and are read as they are),
  * version 10 adds page columns to the value index of new blocks (`trace_blocks.vals`; older
- * blocks are read without them, so the upgrade rewrites nothing).
+ * blocks are read without them, so the upgrade rewrites nothing), version 11 keeps new blocks'
+ * value indexes as rows of `trace_vals` (older blocks' stay in their row, read as they are).
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
  * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
@@ -23,7 +24,7 @@ import { FILTER_COLUMNS } from '../trace-columns.js'
 import { BLOCK_TABLES_SQL } from './blocks/block-schema.js'
 
 export { FILTER_COLUMNS }
-export const SCHEMA_VERSION = 10
+export const SCHEMA_VERSION = 11
 
 /**
  * Connection settings of the store's SQLite database. WAL with synchronous=NORMAL: a commit

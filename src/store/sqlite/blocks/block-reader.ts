@@ -26,6 +26,7 @@ import {
 } from './block-codec.js'
 import { buildRollup, RollupValues, type BlockRollup } from './block-rollup.js'
 import { ChunkRows } from './chunk-rows.js'
+import { IndexRows } from './index-rows.js'
 import type { BlockMeta } from './block-directory.js'
 import { decodeValueRows, valueRowsBytes, type ValueRows } from './value-index.js'
 
@@ -141,12 +142,14 @@ export class BlockReader {
   readonly #selectStrs: SqliteStatement
   readonly #selectBody: SqliteStatement
   readonly #chunkRows: ChunkRows
+  readonly #indexRows: IndexRows
 
   constructor(db: SqliteDatabase) {
     this.#selectDims = db.prepare('SELECT dims FROM trace_blocks WHERE id = ?')
     this.#selectStrs = db.prepare('SELECT strs FROM trace_blocks WHERE id = ?')
     this.#selectBody = db.prepare('SELECT body FROM trace_blocks WHERE id = ?')
     this.#chunkRows = new ChunkRows(db)
+    this.#indexRows = new IndexRows(db)
     this.#selectVals = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?')
   }
 
@@ -213,11 +216,17 @@ export class BlockReader {
     return this.#rollups.bytes < 0.9 * ROLLUP_CACHE_BYTES
   }
 
-  /** A block's value index (value-index.ts). */
+  /** A block's value index (value-index.ts; see index-rows). */
   vals(meta: BlockMeta): ValueRows {
     let rows = this.#vals.get(meta.id)
     if (rows === undefined) {
-      rows = this.#decoded(this.#selectVals, meta, 'vals', decodeValueRows)
+      // A row of trace_vals (version 11), or the block row's own column (written before).
+      const blob = this.#indexRows.read(meta.id) ?? this.#blob(this.#selectVals, meta, 'vals')
+      try {
+        rows = decodeValueRows(blob)
+      } catch (error) {
+        throw damaged(meta, 'vals', error)
+      }
       this.#vals.set(meta.id, rows, valueRowsBytes(rows))
     }
     return rows

@@ -27,6 +27,7 @@ import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
 import { MAX_BLOCK_TRACES } from './block-schema.js'
 import { ChunkRows } from './chunk-rows.js'
+import { IndexRows } from './index-rows.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
 import { encodeIndexedBlock, encodeValueRows, type ValueRows } from './value-index.js'
@@ -67,7 +68,7 @@ export type Locate = (
   h: number,
 ) => { meta: BlockMeta; position: number } | undefined
 
-/** The `body` of a block row whose chunks are rows of their own. */
+/** The `body` (and `vals`) of a block row whose chunks (and value index) are rows of their own. */
 const EMPTY = Buffer.alloc(0)
 
 function bytes(a: Uint8Array): Buffer {
@@ -106,6 +107,7 @@ export class BlockWriter {
   readonly #insertBlock: SqliteStatement
   readonly #deleteBlock: SqliteStatement
   readonly #chunks: ChunkRows
+  readonly #indexes: IndexRows
   readonly #setHead: SqliteStatement
   readonly #upsertOperator: SqliteStatement
   readonly #upsertCatalogue: SqliteStatement
@@ -127,6 +129,7 @@ export class BlockWriter {
     )
     this.#deleteBlock = db.prepare('DELETE FROM trace_blocks WHERE id = ?')
     this.#chunks = new ChunkRows(db)
+    this.#indexes = new IndexRows(db)
     this.#setHead = db.prepare(
       `INSERT INTO trace_head (id, seq) VALUES (1, ?)
        ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)`,
@@ -166,10 +169,11 @@ export class BlockWriter {
         bytes(block.strs),
         EMPTY,
         bytes(block.bloom),
-        encodeValueRows(block.values),
+        EMPTY,
       ).lastInsertRowid,
     )
     this.#chunks.write(id, block.body, block.rowOffsets)
+    this.#indexes.write(id, encodeValueRows(block.values))
     return {
       id,
       projectId,
@@ -335,6 +339,7 @@ export class BlockWriter {
     for (const b of run) {
       this.#deleteBlock.run(b.id)
       this.#chunks.delete(b.id)
+      this.#indexes.delete(b.id)
       this.#reader.forget(b.id)
       if (!staged.add.delete(b.id)) staged.remove.add(b.id)
     }
@@ -373,6 +378,7 @@ export class BlockWriter {
       }
       this.#deleteBlock.run(meta.id)
       this.#chunks.delete(meta.id)
+      this.#indexes.delete(meta.id)
       staged.remove.add(meta.id)
       left -= drop
     }

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
 import type { TraceRecord } from '../../../model/index.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
-import { toFirstForm, toSecondForm } from '../../../../test/helpers/block-tamper.js'
+import { toFirstForm, toSecondForm, toTenthForm } from '../../../../test/helpers/block-tamper.js'
 import { assertTraceKeys, blockRows } from '../../../../test/helpers/block-rows.js'
 import type { TraceFilter } from '../../ports/traces.js'
 import { SCHEMA_VERSION } from '../schema.js'
@@ -159,6 +159,68 @@ it('reads blocks of schema version 9 (64 documents a chunk, a chunk a row, no pa
     )
     assert.equal(rowsOf(db), 16, 'the upgrade rewrites no block')
     assertTraceKeys(db, blockRows(db))
+  } finally {
+    db.close()
+  }
+})
+
+it('reads blocks of schema version 10 (value index in the block row) as before, and writes new ones to trace_vals', async () => {
+  const { path, ids, before } = await filled([
+    [...traces('p1', 700, NOW - 600_000), ...traces('p2', 300, NOW - 500_000)],
+  ])
+  toTenthForm(path)
+  const counts = (db: Database.Database): { rows: number; inBlocks: number } => ({
+    rows: db.prepare('SELECT count(*) FROM trace_vals').pluck().get() as number,
+    inBlocks: db
+      .prepare('SELECT count(*) FROM trace_blocks WHERE length(vals) > 0')
+      .pluck()
+      .get() as number,
+  })
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    assert.deepEqual(await view(store, ids), before, 'blocks read as before')
+  } finally {
+    await store.close()
+  }
+  let db = new Database(path, { readonly: true })
+  try {
+    assert.equal(
+      db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(),
+      String(SCHEMA_VERSION),
+    )
+    assert.deepEqual(counts(db), { rows: 0, inBlocks: 2 }, 'the upgrade moves no value index')
+  } finally {
+    db.close()
+  }
+  // A new block beside them keeps its index in trace_vals; a resource page reads both kinds.
+  const more = traces('p1', 300, NOW - 400_000)
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    await store.traces.append(more)
+    const page = await store.traces.page(
+      {
+        projectId: 'p1',
+        category: 'system',
+        from: NOW - 3_600_000,
+        to: NOW + 1,
+        resourceId: 'r-7',
+      },
+      null,
+      200,
+    )
+    const older = (before as { resource: { traces: TraceRecord[] } }).resource.traces
+    const newer = more.filter((t) => t.resource_id === 'r-7').reverse()
+    assert.ok(older.length > 0 && newer.length > 0)
+    assert.deepEqual(
+      page.traces.map((t) => t.trace_id),
+      [...newer, ...older].map((t) => t.trace_id),
+    )
+  } finally {
+    await store.close()
+  }
+  db = new Database(path, { readonly: true })
+  try {
+    assert.deepEqual(counts(db), { rows: 1, inBlocks: 2 })
   } finally {
     db.close()
   }

@@ -31,12 +31,13 @@ import {
 } from './block-codec.js'
 import { BLOCK_TABLES_SQL, KEY_BUCKET_SEQS, MAX_BLOCK_TRACES } from './block-schema.js'
 import { ChunkRows } from './chunk-rows.js'
+import { IndexRows } from './index-rows.js'
 import { traceKey } from './hashes.js'
 import { encodeIndexedBlock, encodeValueRows } from './value-index.js'
 import { dropLowMerkleLevels } from '../merkle-low-levels.js'
 
 /** The schema version of the block layout, which this migration records when done. */
-export const BLOCK_SCHEMA_VERSION = 10
+export const BLOCK_SCHEMA_VERSION = 11
 
 /** The `meta` key holding the last seq converted by an unfinished migration. */
 export const MIGRATION_PROGRESS_KEY = 'migration_8_seq'
@@ -91,6 +92,7 @@ class BlockWriter {
   readonly #insertBlock
   readonly #insertKey
   readonly #chunks: ChunkRows
+  readonly #indexes: IndexRows
   blocks = 0
 
   constructor(db: SqliteDatabase) {
@@ -102,6 +104,7 @@ class BlockWriter {
     )
     this.#insertKey = db.prepare('INSERT INTO trace_keys (bucket, h, seq) VALUES (?, ?, ?)')
     this.#chunks = new ChunkRows(db)
+    this.#indexes = new IndexRows(db)
   }
 
   write(rows: readonly Row[]): void {
@@ -127,9 +130,10 @@ class BlockWriter {
       block.strs,
       Buffer.alloc(0),
       Buffer.from(block.bloom.buffer, block.bloom.byteOffset, block.bloom.byteLength),
-      encodeValueRows(block.values),
+      Buffer.alloc(0),
     ).lastInsertRowid
     this.#chunks.write(Number(id), block.body, block.rowOffsets)
+    this.#indexes.write(Number(id), encodeValueRows(block.values))
     for (const row of rows)
       this.#insertKey.run(
         Math.floor(row.seq / KEY_BUCKET_SEQS),

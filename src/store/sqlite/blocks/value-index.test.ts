@@ -136,11 +136,11 @@ it('pages resource filters from the value index through merges, purges and a sha
     // the page notices traces that do not hold the value and is made again from the blocks.
     await store.close()
     const db = new Database(path)
-    const blocks = db.prepare('SELECT id, vals FROM trace_blocks').all() as {
+    const blocks = db.prepare('SELECT id, data AS vals FROM trace_vals').all() as {
       id: number
       vals: Buffer
     }[]
-    const update = db.prepare('UPDATE trace_blocks SET vals = ? WHERE id = ?')
+    const update = db.prepare('UPDATE trace_vals SET data = ? WHERE id = ?')
     for (const block of blocks) {
       const rows = decodeValueRows(block.vals)
       const offsets = [0]
