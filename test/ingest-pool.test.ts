@@ -233,6 +233,31 @@ describe('PreparePool', () => {
     assert.ok(pool.stats().traces >= 1003)
   })
 
+  it('stops a thread left without a batch, and starts it again for the next one', async (t) => {
+    const pool = new PreparePool({ workers: 1, newId: () => randomUUID(), idleStopMs: 300 })
+    t.after(() => pool.close())
+    const ids: string[] = []
+    assert.deepEqual((await pool.run(job(5, ids))).traceIds, ids)
+    assert.equal(pool.liveWorkers, 1)
+    // Batches closer together than the idle time keep the thread.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      await pool.run(job(1))
+      assert.equal(pool.liveWorkers, 1, `still running after batch ${i}`)
+    }
+    const deadline = Date.now() + 10_000
+    while (pool.liveWorkers > 0) {
+      assert.ok(Date.now() < deadline, 'the idle thread stopped')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const again: string[] = []
+    assert.deepEqual((await pool.run(job(4, again))).traceIds, again)
+    assert.equal(pool.liveWorkers, 1)
+    const stats = pool.stats()
+    assert.equal(stats.workerFailures, 0, 'stopping an idle thread is no failure')
+    assert.equal(stats.onEventLoop, 0, 'every batch ran on a thread')
+  })
+
   it('commits every batch of an ingestor whose thread is killed mid-way', async (t) => {
     const store = await openStore({ url: 'sqlite::memory:', merkle: TRACE_LOG_HASHING })
     t.after(() => store.close())
