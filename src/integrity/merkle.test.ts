@@ -40,6 +40,22 @@ it('hashes leaves and nodes with distinct prefixes, and the empty tree as SHA-25
   assert.deepEqual(leafHash(Buffer.alloc(0)), createHash('sha256').update(Buffer.of(0)).digest())
 })
 
+it('hashes a leaf given as text as its UTF-8 bytes, and nodes of any length as their bytes', () => {
+  const sha = (...parts: Uint8Array[]): Buffer => {
+    const h = createHash('sha256')
+    for (const part of parts) h.update(part)
+    return h.digest()
+  }
+  // Non-ASCII, surrogate pairs, lone surrogates (UTF-8 has them as U+FFFD), NUL characters.
+  for (const text of ['', '{"a":1}', 'é€😀'.repeat(50), 'x\uD800y\uDC00', '\u0000\u0000'])
+    assert.deepEqual(leafHash(text), sha(Buffer.of(0), Buffer.from(text, 'utf8')), text)
+  const [a, b] = [Buffer.alloc(32, 7), Buffer.alloc(32, 9)]
+  assert.deepEqual(nodeHash(a, b), sha(Buffer.of(1), a, b))
+  // Twice in a row: nothing of one call's input is left in the next's.
+  assert.deepEqual(nodeHash(b, a), sha(Buffer.of(1), b, a))
+  assert.deepEqual(nodeHash(a.subarray(0, 5), b), sha(Buffer.of(1), a.subarray(0, 5), b))
+})
+
 it('rootHash equals the naive recursive MTH for sizes 0..64', () => {
   const tree = treeOf(64)
   for (let n = 0; n <= 64; n++)

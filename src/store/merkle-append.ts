@@ -43,10 +43,17 @@ export function appendLeaves(
   leaves: readonly Buffer[],
   projectId = '',
 ): { nodes: MerkleNode[]; size: number } {
-  const written = new Map<string, MerkleNode>()
+  // The nodes this append completes, per level: consecutive indexes from `first` (each level's
+  // subtrees that a run of leaves completes are neighbours), so no map keyed by strings and no sort
+  // (the event loop does this for every ingested trace).
+  const levels: { readonly first: number; readonly hashes: Buffer[] }[] = []
   const node: MerkleNodeReader = (level, index) => {
-    const key = nodeKey(level, index)
-    const hash = written.get(key)?.[2] ?? frontier.get(key)
+    const written = levels[level]
+    const at = written === undefined ? -1 : index - written.first
+    const hash =
+      written !== undefined && at >= 0 && at < written.hashes.length
+        ? written.hashes[at]
+        : frontier.get(nodeKey(level, index))
     if (hash === undefined)
       throw new OpenCtsError('OCTS_ERR_READ_FAILED', {
         message: `Merkle node (level ${level}, index ${index}) of project ${projectId} is not stored`,
@@ -55,10 +62,17 @@ export function appendLeaves(
   }
   let at = size
   for (const leaf of leaves) {
-    for (const [level, index, hash] of hashing.appendLeaf(at, leaf, node))
-      written.set(nodeKey(level, index), [level, index, hash])
+    for (const [level, index, hash] of hashing.appendLeaf(at, leaf, node)) {
+      const written = levels[level]
+      if (written === undefined) levels[level] = { first: index, hashes: [hash] }
+      else if (index === written.first + written.hashes.length) written.hashes.push(hash)
+      else throw new RangeError(`Merkle node (level ${level}, index ${index}) out of order`)
+    }
     at++
   }
-  const nodes = [...written.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  const nodes: MerkleNode[] = []
+  levels.forEach(({ first, hashes }, level) =>
+    hashes.forEach((hash, k) => nodes.push([level, first + k, hash])),
+  )
   return { nodes, size: at }
 }

@@ -74,11 +74,14 @@ class Lru<V> {
 
 /**
  * Decoded dims and strs held at most (bytes, estimated). Pages walk the dims of a tenant's blocks
- * (about 35 bytes per trace: 2.9 M traces at 96 MiB); activity counts read rollups instead; strs
- * are read for id lookups and resource filters only.
+ * (about 35 bytes per trace: 1.9 M traces at 64 MiB) when neither a rollup (rollup filters) nor a
+ * value index (resource filters) gives their matches; activity counts read rollups instead; strs
+ * are read for id lookups (one block each) and audits. Both were larger (96 and 32 MiB) before
+ * rollups and page columns served those pages: the server's RSS while queried is what they
+ * cost (635 MiB in the 10 M bench with them, target < 600).
  */
-export const DIMS_CACHE_BYTES = 96 * 1024 * 1024
-export const STRS_CACHE_BYTES = 32 * 1024 * 1024
+export const DIMS_CACHE_BYTES = 64 * 1024 * 1024
+export const STRS_CACHE_BYTES = 16 * 1024 * 1024
 /** Decoded value indexes held at most (bytes). */
 export const VALS_CACHE_BYTES = 32 * 1024 * 1024
 /**
