@@ -70,6 +70,10 @@ describe('OpenCtsMetrics', () => {
       { service_type: 'ECS', trace_name: 'createServer', trace_rating: 'normal' },
       { service_type: 'ECS', trace_name: 'createServer', trace_rating: 'normal' },
       { service_type: 'VPC', trace_name: 'deleteEip', trace_rating: 'warning' },
+      // The same name under another service, the same service and name with another rating.
+      { service_type: 'VPC', trace_name: 'createServer', trace_rating: 'normal' },
+      { service_type: 'ECS', trace_name: 'createServer', trace_rating: 'incident' },
+      { service_type: 'ECS', trace_name: 'createServer', trace_rating: 'normal' },
     ])
     metrics.deliveryOutcome('dead')
     metrics.deliveryOutcome('delivered')
@@ -81,7 +85,15 @@ describe('OpenCtsMetrics', () => {
     const ingested = 'opencts_traces_ingested_total'
     assert.equal(
       sample(text, `${ingested}{service="ECS",trace_name="createServer",rating="normal"}`),
-      2,
+      3,
+    )
+    assert.equal(
+      sample(text, `${ingested}{service="ECS",trace_name="createServer",rating="incident"}`),
+      1,
+    )
+    assert.equal(
+      sample(text, `${ingested}{service="VPC",trace_name="createServer",rating="normal"}`),
+      1,
     )
     assert.equal(
       sample(text, `${ingested}{service="VPC",trace_name="deleteEip",rating="warning"}`),
