@@ -12,6 +12,7 @@ import { decodeDims, encodeBlock } from './block-codec.js'
 import { compile } from './block-query.js'
 import { buildRollup, rollupChecks, rollupPositions, RollupValues } from './block-rollup.js'
 import { entryValues } from './prepare-batch.js'
+import { walkPages } from '../../../../test/helpers/page-walk.js'
 
 const HOUR = 3_600_000
 const RATINGS: TraceRating[] = ['normal', 'normal', 'warning', 'incident']
@@ -40,6 +41,17 @@ function history(projectId: string, end: number, hours: number): TraceRecord[][]
     batches.push(batch)
   }
   return batches
+}
+
+/** Whether a trace holds every value of a filter's rollup columns (those the tests use). */
+function matches(t: TraceRecord, extra: Partial<TraceFilter>): boolean {
+  return (
+    (extra.userName === undefined || t.user_name === extra.userName) &&
+    (extra.traceRating === undefined || t.trace_rating === extra.traceRating) &&
+    (extra.serviceType === undefined || t.service_type === extra.serviceType) &&
+    (extra.traceName === undefined || t.trace_name === extra.traceName) &&
+    (extra.resourceType === undefined || t.resource_type === extra.resourceType)
+  )
 }
 
 /** Activity counted trace by trace from the traces themselves. */
@@ -177,14 +189,7 @@ it('pages skip blocks by their rollups and still return every match, newest firs
         for (const limit of [5, 200]) {
           const filter: TraceFilter = { projectId: 'pa', category: 'system', ...window, ...extra }
           const want = all
-            .filter(
-              (t) =>
-                (extra.userName === undefined || t.user_name === extra.userName) &&
-                (extra.traceRating === undefined || t.trace_rating === extra.traceRating) &&
-                (extra.serviceType === undefined || t.service_type === extra.serviceType) &&
-                (extra.traceName === undefined || t.trace_name === extra.traceName) &&
-                (extra.resourceType === undefined || t.resource_type === extra.resourceType),
-            )
+            .filter((t) => matches(t, extra))
             .sort((x, y) => y.time - x.time)
             .slice(0, limit)
             .map((t) => t.trace_id)
@@ -238,34 +243,14 @@ it('pages take the matches of cached rollups across markers and tied times', asy
       .map((t, seq) => ({ t, seq }))
       .sort((x, y) => y.t.time - x.t.time || y.seq - x.seq)
       .map(({ t }) => t)
-    const walk = async (filter: TraceFilter, limit: number): Promise<string[]> => {
-      const ids: string[] = []
-      let after: { traceId: string } | null = null
-      for (let i = 0; i < 2_000; i++) {
-        const page = await store.traces.page(filter, after, limit)
-        ids.push(...page.traces.map((t) => t.trace_id))
-        const last = page.traces.at(-1)
-        if (!page.hasMore || last === undefined) return ids
-        after = { traceId: last.trace_id }
-      }
-      throw new Error('the walk did not end')
-    }
     const check = async (label: string): Promise<void> => {
       for (const extra of filters) {
         const filter: TraceFilter = { projectId: 'pt', category: 'system', ...window, ...extra }
-        const want = newestFirst
-          .filter(
-            (t) =>
-              (extra.userName === undefined || t.user_name === extra.userName) &&
-              (extra.traceRating === undefined || t.trace_rating === extra.traceRating) &&
-              (extra.serviceType === undefined || t.service_type === extra.serviceType) &&
-              (extra.traceName === undefined || t.trace_name === extra.traceName),
-          )
-          .map((t) => t.trace_id)
+        const want = newestFirst.filter((t) => matches(t, extra)).map((t) => t.trace_id)
         assert.ok(want.length > 20, 'the case matches several pages')
         for (const limit of [1, 4, 200])
           assert.deepEqual(
-            await walk(filter, limit),
+            await walkPages(store.traces, filter, limit),
             want,
             `${label} ${JSON.stringify({ extra, limit })}`,
           )
@@ -302,14 +287,7 @@ it('finds the positions a rollup shows for a filter, or says there are more than
   ]
   for (const extra of cases) {
     const filter: TraceFilter = { projectId: 'pr', category: 'system', from: 0, to: end, ...extra }
-    const want = traces.flatMap((t, p) =>
-      (extra.userName === undefined || t.user_name === extra.userName) &&
-      (extra.traceRating === undefined || t.trace_rating === extra.traceRating) &&
-      (extra.serviceType === undefined || t.service_type === extra.serviceType) &&
-      (extra.traceName === undefined || t.trace_name === extra.traceName)
-        ? [p]
-        : [],
-    )
+    const want = traces.flatMap((t, p) => (matches(t, extra) ? [p] : []))
     const checks = rollupChecks(compile(filter), values)
     assert.deepEqual(Array.from(rollupPositions(rollup, checks, traces.length) ?? []), want)
     // One fewer than the matches allowed: there are more.

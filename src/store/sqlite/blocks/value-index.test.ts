@@ -9,8 +9,9 @@ import type { TraceRecord } from '../../../model/index.js'
 import { traceCategory, type TraceType } from '../../../model/trace.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
 import type { TraceFilter } from '../../ports/traces.js'
-import { openSqliteStore, type SqliteStore } from '../sqlite-store.js'
+import { openSqliteStore } from '../sqlite-store.js'
 import { firstFormValueRows } from '../../../../test/helpers/block-tamper.js'
+import { walkPages } from '../../../../test/helpers/page-walk.js'
 import { entryValues } from './prepare-batch.js'
 import {
   decodeValueRows,
@@ -44,20 +45,6 @@ function batch(
   )
 }
 
-/** Every page of a filter, newest first, following the markers. */
-async function walk(store: SqliteStore, filter: TraceFilter, limit: number): Promise<string[]> {
-  const ids: string[] = []
-  let after: { traceId: string } | null = null
-  for (let i = 0; i < 1_000; i++) {
-    const page = await store.traces.page(filter, after, limit)
-    ids.push(...page.traces.map((t) => t.trace_id))
-    const last = page.traces.at(-1)
-    if (!page.hasMore || last === undefined) return ids
-    after = { traceId: last.trace_id }
-  }
-  throw new Error('the walk did not end')
-}
-
 function expected(traces: readonly TraceRecord[], filter: TraceFilter): string[] {
   return traces
     .map((t, seq) => ({ t, seq }))
@@ -87,8 +74,8 @@ it('pages resource filters from the value index through merges, purges and a sha
     // What the store holds (retention may have dropped some), by a walk without a resource filter.
     const all = { projectId: 'p1', category: 'system', from: day - 3 * DAY, to: NOW + DAY } as const
     const held = new Set([
-      ...(await walk(store, all, 500)),
-      ...(await walk(store, { ...all, category: 'data' }, 500)),
+      ...(await walkPages(store.traces, all, 500)),
+      ...(await walkPages(store.traces, { ...all, category: 'data' }, 500)),
     ])
     const left = stored.filter((t) => held.has(t.trace_id))
     // The whole range, one from an r-3 trace of the first big block to one of the second (both
@@ -112,7 +99,7 @@ it('pages resource filters from the value index through merges, purges and a sha
         for (const limit of [1, 7, 200]) {
           const filter: TraceFilter = { projectId: 'p1', ...window, ...extra }
           assert.deepEqual(
-            await walk(store, filter, limit),
+            await walkPages(store.traces, filter, limit),
             expected(left, filter),
             `${label} ${JSON.stringify({ ...window, ...extra })} limit ${limit}`,
           )
