@@ -93,6 +93,7 @@ function otherTables(db: Db): Record<string, unknown[]> {
     'meta',
     'trace_blocks',
     'trace_chunks',
+    'trace_vals',
     'trace_keys',
   ])
   const names = (
