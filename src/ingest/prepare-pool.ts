@@ -47,7 +47,7 @@ export type WorkerReply =
 const WORKER_HEAP_MB = 256
 /**
  * Young generation of a thread, MB: a batch's parsed traces and encodings are short-lived, and
- * with V8's default (~32 MB here) the threads spent ~15% of their time collecting. Measured on a
+ * with V8's default the threads spent 10–14% of a `--cpu-prof` collecting. Measured on a
  * server spawned per run, one project, 290,000 bench traces in 1,000-trace batches, 4 clients, log
  * on: default 35.6k traces/s, 32 MB 35.4k, 64 MB 39.6–41.4k (four runs), 96 MB 39.6k; peak RSS
  * 344 → 399 MiB.
