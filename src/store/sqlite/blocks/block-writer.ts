@@ -172,8 +172,12 @@ export class BlockWriter {
         EMPTY,
       ).lastInsertRowid,
     )
-    this.#chunks.write(id, block.body, block.rowOffsets)
+    // The value index first, then the chunk rows: their pages follow it in the file, so the read-
+    // ahead of a cold index read often brings the chunk a resource page reads next (2 M store,
+    // file cache dropped: 100 resource pages of 200 spent 206–253 ms in chunk reads, 365–385 with
+    // the chunks written first).
     this.#indexes.write(id, encodeValueRows(block.values))
+    this.#chunks.write(id, block.body, block.rowOffsets)
     return {
       id,
       projectId,
