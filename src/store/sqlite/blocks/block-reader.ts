@@ -26,7 +26,6 @@ import {
 } from './block-codec.js'
 import { buildRollup, RollupValues, type BlockRollup } from './block-rollup.js'
 import { ChunkRows } from './chunk-rows.js'
-import { IndexRows } from './index-rows.js'
 import type { BlockMeta } from './block-directory.js'
 import { decodeValueRows, valueRowsBytes, type ValueRows } from './value-index.js'
 
@@ -145,15 +144,17 @@ export class BlockReader {
   readonly #selectStrs: SqliteStatement
   readonly #selectBody: SqliteStatement
   readonly #chunkRows: ChunkRows
-  readonly #indexRows: IndexRows
 
   constructor(db: SqliteDatabase) {
     this.#selectDims = db.prepare('SELECT dims FROM trace_blocks WHERE id = ?')
     this.#selectStrs = db.prepare('SELECT strs FROM trace_blocks WHERE id = ?')
     this.#selectBody = db.prepare('SELECT body FROM trace_blocks WHERE id = ?')
     this.#chunkRows = new ChunkRows(db)
-    this.#indexRows = new IndexRows(db)
-    this.#selectVals = db.prepare('SELECT vals FROM trace_blocks WHERE id = ?')
+    // A row of trace_vals (version 11), or the block row's own column (written before).
+    this.#selectVals = db.prepare(
+      `SELECT coalesce(v.data, b.vals) AS vals FROM trace_blocks b
+       LEFT JOIN trace_vals v ON v.id = b.id WHERE b.id = ?`,
+    )
   }
 
   #blob(select: SqliteStatement, meta: BlockMeta, part: string): Buffer {
@@ -223,13 +224,7 @@ export class BlockReader {
   vals(meta: BlockMeta): ValueRows {
     let rows = this.#vals.get(meta.id)
     if (rows === undefined) {
-      // A row of trace_vals (version 11), or the block row's own column (written before).
-      const blob = this.#indexRows.read(meta.id) ?? this.#blob(this.#selectVals, meta, 'vals')
-      try {
-        rows = decodeValueRows(blob)
-      } catch (error) {
-        throw damaged(meta, 'vals', error)
-      }
+      rows = this.#decoded(this.#selectVals, meta, 'vals', decodeValueRows)
       this.#vals.set(meta.id, rows, valueRowsBytes(rows))
     }
     return rows

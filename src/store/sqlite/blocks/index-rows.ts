@@ -3,20 +3,18 @@
  * Value indexes (value-index) as rows of `trace_vals` (schema version 11; see block-schema): one
  * per block, `id` = the block's id, written with the block row in the same transaction and deleted
  * with it. A block written before version 11 keeps its index in its `trace_blocks.vals` column,
- * which the reader takes when the block has no row here.
+ * which the reader (block-reader) takes when the block has no row here.
  */
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 
 export class IndexRows {
   readonly #write: SqliteStatement
   readonly #delete: SqliteStatement
-  readonly #select: SqliteStatement
 
   constructor(db: SqliteDatabase) {
     // A block id may be reused once its block is gone: a row left under it is replaced.
     this.#write = db.prepare('INSERT OR REPLACE INTO trace_vals (id, data) VALUES (?, ?)')
     this.#delete = db.prepare('DELETE FROM trace_vals WHERE id = ?')
-    this.#select = db.prepare('SELECT data FROM trace_vals WHERE id = ?')
   }
 
   write(blockId: number, data: Buffer): void {
@@ -25,11 +23,5 @@ export class IndexRows {
 
   delete(blockId: number): void {
     this.#delete.run(blockId)
-  }
-
-  /** A block's index blob, or undefined when it has no row (written before version 11). */
-  read(blockId: number): Buffer | undefined {
-    const found = this.#select.get(blockId) as { data: Buffer } | undefined
-    return found?.data
   }
 }
