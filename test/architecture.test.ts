@@ -61,6 +61,13 @@ it('model/ imports only itself (and node:crypto)', () => {
   }
 })
 
+it('formats/ imports only itself and model/ (pure: a trace in, text out)', () => {
+  for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/formats/'))) {
+    for (const spec of list)
+      assert.ok(spec.startsWith('./') || spec.startsWith('../model/'), `${file} imports ${spec}`)
+  }
+})
+
 it('errors/ imports nothing else', () => {
   for (const { file, imports: list } of all.filter((f) => f.file.startsWith('src/errors/'))) {
     for (const spec of list) assert.ok(spec.startsWith('./'), `${file} imports ${spec}`)

@@ -245,6 +245,31 @@ describe('opencts CLI against a running server', { timeout: 120_000 }, () => {
     assert.equal(rows[0]?.[column('time')], new Date(IMS_TRACES[3]?.time as number).toISOString())
   })
 
+  it('queries in the open formats of the export API (OCSF, CEF)', async () => {
+    const ocsf = await cliAsAdmin(['query', '--resource-id', 'img-2', '--format', 'ocsf'])
+    assert.equal(ocsf.status, 0, ocsf.stderr)
+    const events = ocsf.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>)
+    assert.deepEqual(
+      events.map((e) => [e.class_uid, e.api.operation, e.actor.user.name]),
+      [
+        [6003, 'addMember', 'bob'],
+        [6003, 'createImage', 'alice'],
+      ],
+    )
+    const cef = await cliAsAdmin(['query', '--resource-id', 'img-2', '--format', 'cef'])
+    assert.equal(cef.status, 0, cef.stderr)
+    assert.deepEqual(
+      cef.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('|')[5]),
+      ['addMember', 'createImage'],
+    )
+  })
+
   it('queries as a table with several filters', async () => {
     const run = await cliAsAdmin([
       'query',

@@ -111,6 +111,52 @@ describe('GET /v3/{project_id}/traces/export and /traces/activity', () => {
     assert.match(audits.body.traces[0].request, /"format":"json"/)
   })
 
+  it('exports the open formats of the registry, each record one trace', async (t) => {
+    const { app } = await seed(t)
+    const want = await listed(app, 'service_type=ECS')
+    const token = await adminToken(app, P)
+    const get = async (
+      format: string,
+    ): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }> =>
+      await app.inject({
+        method: 'GET',
+        url: `/v3/${P}/traces/export?service_type=ECS&format=${format}`,
+        headers: { 'x-auth-token': token },
+      })
+    const ocsf = await get('ocsf')
+    assert.equal(ocsf.statusCode, 200)
+    assert.match(String(ocsf.headers['content-type']), /^application\/x-ndjson/)
+    assert.match(String(ocsf.headers['content-disposition']), /filename="traces-.*\.ocsf\.ndjson"/)
+    const events = ocsf.body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>)
+    assert.deepEqual(
+      events.map((e) => e.metadata.uid),
+      want,
+    )
+    for (const e of events) {
+      assert.equal(e.type_uid, 600304, 'deleteServer is an API Activity: Delete')
+      assert.equal(e.status_id, 2, 'a 403 failed')
+      assert.equal(e.metadata.tenant_uid, P)
+    }
+    const cef = await get('cef')
+    const lines = cef.body.trimEnd().split('\n')
+    assert.equal(lines.length, want.length)
+    for (const line of lines)
+      assert.match(line, /^CEF:0\|OpenCTS\|OpenCTS\|[^|]+\|ECS:deleteServer\|/)
+    const cadf = await get('cadf')
+    assert.deepEqual(
+      JSON.parse(cadf.body).map((e: { id: string; action: string }) => [e.id, e.action]),
+      want.map((id) => [id, 'delete']),
+    )
+    for (const format of ['ecs', 'splunk-hec']) {
+      const answer = await get(format)
+      assert.equal(answer.statusCode, 200, format)
+      assert.equal(answer.body.trimEnd().split('\n').length, want.length, format)
+    }
+  })
+
   it('counts per interval by status and the top operations as the traces themselves', async (t) => {
     const { app } = await seed(t)
     const from = TEST_NOW - 60 * MIN

@@ -532,6 +532,23 @@ describe('JSON lines file', () => {
     assert.equal(statSync(path).mode & 0o600, 0o600)
   })
 
+  it('writes the configured record format: one OCSF event per line, in commit order', async (t) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'opencts-logstream-file-')), 'cts.ocsf.jsonl')
+    const [sink] = createLogSinks(
+      loadConfig({ OPENCTS_LOG_STREAM_FILE: path, OPENCTS_LOG_STREAM_FORMAT: 'ocsf' }),
+    )
+    const h = await harness(t, [sink as LogSink])
+    await h.tracker(P1, 'system')
+    await h.service.runCycle()
+    const all = traces(3)
+    await h.commit(all)
+    await h.service.runCycle()
+    assert.deepEqual(
+      fileLines(path).map((e) => [e.class_uid, e.metadata.uid, e.metadata.tenant_uid]),
+      all.map((trace) => [6003, trace.trace_id, P1]),
+    )
+  })
+
   it('opens a new file at the path after a rotation by rename', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'opencts-logstream-file-'))
     const path = join(dir, 'cts.jsonl')
@@ -657,12 +674,16 @@ describe('configuration', () => {
     assert.equal(config.logStreamIntervalMs, 1000)
     assert.equal(loadConfig({}).logStreamFile, '')
     assert.equal(loadConfig({ OPENCTS_LOG_STREAM_INTERVAL_MS: '250' }).logStreamIntervalMs, 250)
+    assert.equal(config.logStreamFormat, 'cts')
+    assert.equal(loadConfig({ OPENCTS_LOG_STREAM_FORMAT: 'ocsf' }).logStreamFormat, 'ocsf')
     for (const [name, value, key] of [
       ['OPENCTS_LOG_STREAM_OTLP_URL', 'ftp://x', 'logStreamOtlpUrl'],
       ['OPENCTS_LOG_STREAM_SYSLOG', 'tcp://h', 'logStreamSyslog'],
       ['OPENCTS_LOG_STREAM_SYSLOG', 'tls://h:6514', 'logStreamSyslog'],
       ['OPENCTS_LOG_STREAM_SYSLOG', 'udp://h:514?facility=local9', 'logStreamSyslog'],
       ['OPENCTS_LOG_STREAM_INTERVAL_MS', '10', 'logStreamIntervalMs'],
+      ['OPENCTS_LOG_STREAM_FORMAT', 'csv', 'logStreamFormat'],
+      ['OPENCTS_LOG_STREAM_FORMAT', 'xml', 'logStreamFormat'],
     ] as const) {
       assert.throws(
         () => loadConfig({ [name]: value }),

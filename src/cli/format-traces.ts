@@ -1,19 +1,18 @@
 /**
  * @module cli/format-traces
- * The three output formats of `opencts query`:
- * - `table`: time (ISO, UTC, to the second), trace name, rating, service, resource type, id and name,
- *   user and code, for reading in a terminal;
- * - `json`: a JSON array of the traces exactly as the API returned them;
- * - `csv`: RFC 4180 with a header row, the columns of model/trace-csv (the console's export has the
- *   same), values verbatim.
+ * The output formats of `opencts query`: `table` — time (ISO, UTC, to the second), trace name,
+ * rating, service, resource type, id and name, user and code, for reading in a terminal — and every
+ * format of the registry (formats/registry: `json` as the API returned the traces, `csv` with values
+ * verbatim, the open formats), as the export API writes them.
  */
+import { encodeTraceList, traceFormat, TRACE_FORMAT_NAMES } from '../formats/registry.js'
 import type { ApiTrace } from '../model/index.js'
-import { TRACE_CSV_HEADER, traceCsvFields, traceUserName } from '../model/trace-csv.js'
-import { formatCsv } from './format-csv.js'
+import { traceUserName } from '../model/trace-csv.js'
+import { OPENCTS_VERSION } from '../version.js'
 import { formatTable } from './format-table.js'
 
-export const OUTPUT_FORMATS = ['table', 'json', 'csv'] as const
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+export const OUTPUT_FORMATS: readonly string[] = ['table', ...TRACE_FORMAT_NAMES]
+export type OutputFormat = string
 
 const TABLE_HEADER = [
   'TIME',
@@ -46,13 +45,16 @@ function tableRow(t: ApiTrace): string[] {
   ]
 }
 
-export function formatTraces(traces: readonly ApiTrace[], format: OutputFormat): string {
-  switch (format) {
-    case 'table':
-      return formatTable(TABLE_HEADER, traces.map(tableRow))
-    case 'json':
-      return JSON.stringify(traces, null, 2) + '\n'
-    case 'csv':
-      return formatCsv(TRACE_CSV_HEADER, traces.map(traceCsvFields))
-  }
+/** The traces of project `projectId` in `format` (one of OUTPUT_FORMATS). */
+export function formatTraces(
+  traces: readonly ApiTrace[],
+  format: OutputFormat,
+  projectId: string,
+): string {
+  if (format === 'table') return formatTable(TABLE_HEADER, traces.map(tableRow))
+  // `json` stays as it always was here: indented, for reading.
+  if (format === 'json') return JSON.stringify(traces, null, 2) + '\n'
+  const registered = traceFormat(format)
+  if (registered === undefined) throw new RangeError(`no output format ${format}`)
+  return encodeTraceList(registered, traces, { projectId, productVersion: OPENCTS_VERSION })
 }

@@ -100,7 +100,7 @@ export function parseQueryArgs(
   if (values.from !== undefined) params.from = String(parseTimeArg(values.from, now, 'from'))
   if (values.to !== undefined) params.to = String(parseTimeArg(values.to, now, 'to'))
   const format = values.format ?? 'table'
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
+  if (!OUTPUT_FORMATS.includes(format))
     throw new UsageError(
       `--format must be one of ${OUTPUT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`,
     )
@@ -112,7 +112,7 @@ export function parseQueryArgs(
   return {
     client: clientOptions(values, env, cwd),
     params,
-    format: format as OutputFormat,
+    format,
     follow,
     max,
   }
@@ -150,7 +150,7 @@ export async function runQuery(args: readonly string[], io: CliIo): Promise<numb
   }
   const client = clientFor(plan.client, io.now)
   const { traces, marker } = await fetchTraces(client, plan)
-  io.stdout.write(formatTraces(traces, plan.format))
+  io.stdout.write(formatTraces(traces, plan.format, plan.client.projectId))
   if (traces.length === 0 && plan.format === 'table') io.stderr.write('No traces match.\n')
   if (marker !== null) io.stderr.write(`More traces match; continue with --next ${marker}\n`)
   return 0

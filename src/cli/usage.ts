@@ -212,9 +212,12 @@ Paging:
   --max N        follow pages until N traces
   --all          follow pages until the last (marker null)
 Output:
-  --format table|json|csv      table (default): time, trace name, rating, service, resource
+  --format FORMAT              table (default): time, trace name, rating, service, resource
                                type/id/name, user, code; json: the API traces as a JSON array;
-                               csv: RFC 4180 with a header row, values verbatim
+                               csv: RFC 4180 with a header row, values verbatim; ocsf (OCSF API
+                               Activity, 6003), cadf (CADF events), cef (ArcSight CEF lines), ecs
+                               (Elastic Common Schema), splunk-hec (Splunk HEC events): the
+                               export API's formats (docs/formats.md)
   -h, --help                   show this help
 ${CONNECTION_HELP}
 When more traces match than were printed, the marker to continue with is printed on stderr.

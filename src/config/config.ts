@@ -5,6 +5,10 @@
  */
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
+import { RECORD_FORMAT_NAMES } from '../formats/registry.js'
+
+/** What a log-stream record may hold: `cts` (the file representation) or a record format. */
+export const LOG_STREAM_FORMATS: readonly string[] = ['cts', ...RECORD_FORMAT_NAMES]
 
 export interface OpenCtsConfig {
   /** Address to listen on. Default 127.0.0.1 (loopback only). */
@@ -95,6 +99,12 @@ export interface OpenCtsConfig {
   readonly logStreamFile: string
   /** How often the log streams catch up besides right after commits, ms. Default 1 000. */
   readonly logStreamIntervalMs: number
+  /**
+   * What a log-stream record holds: `cts` (default: the trace in the file representation, as
+   * transferred files), or a format of the registry (`ocsf`, `cadf`, `cef`, `ecs`, `splunk-hec`,
+   * `json`; docs/formats.md).
+   */
+  readonly logStreamFormat: string
   /** Append every stored trace to its project's Merkle log (in the same transaction). Default true. */
   readonly merkleLog: boolean
   /** How often a project's log gets a new signed checkpoint while it grows, ms. Default 1 000. */
@@ -187,6 +197,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   logStreamSyslog: '',
   logStreamFile: '',
   logStreamIntervalMs: 1_000,
+  logStreamFormat: 'cts',
   merkleLog: true,
   checkpointIntervalMs: 1_000,
   logKeyName: 'opencts',
@@ -246,6 +257,7 @@ const ENV_NAMES: Record<SettingKey, string> = {
   logStreamSyslog: 'OPENCTS_LOG_STREAM_SYSLOG',
   logStreamFile: 'OPENCTS_LOG_STREAM_FILE',
   logStreamIntervalMs: 'OPENCTS_LOG_STREAM_INTERVAL_MS',
+  logStreamFormat: 'OPENCTS_LOG_STREAM_FORMAT',
   merkleLog: 'OPENCTS_MERKLE_LOG',
   checkpointIntervalMs: 'OPENCTS_CHECKPOINT_INTERVAL_MS',
   logKeyName: 'OPENCTS_LOG_KEY_NAME',
@@ -606,7 +618,11 @@ function transportSettings(
 }
 
 type LogStreamKeys =
-  'logStreamOtlpUrl' | 'logStreamSyslog' | 'logStreamFile' | 'logStreamIntervalMs'
+  | 'logStreamOtlpUrl'
+  | 'logStreamSyslog'
+  | 'logStreamFile'
+  | 'logStreamIntervalMs'
+  | 'logStreamFormat'
 
 /** The log stream sinks (each off when empty) and their interval. */
 function logStreamSettings(
@@ -641,7 +657,13 @@ function logStreamSettings(
     )
   const file = pick('logStreamFile')
   const interval = pick('logStreamIntervalMs')
+  const format = pick('logStreamFormat') ?? DEFAULTS.logStreamFormat
+  if (!LOG_STREAM_FORMATS.includes(format))
+    throw new ConfigError(
+      `logStreamFormat must be one of ${LOG_STREAM_FORMATS.join(', ')}, got ${JSON.stringify(format)}`,
+    )
   return {
+    logStreamFormat: format,
     logStreamOtlpUrl: otlp,
     logStreamSyslog: syslog,
     logStreamFile: file === undefined ? '' : resolve(file),

@@ -29,11 +29,12 @@ import { registerTraceRoutes } from './routes/traces.js'
 import { registerVersionRoutes } from './routes/versions.js'
 import { registerConsoleRoutes } from './routes/console.js'
 import { registerExportRoutes } from './routes/export.js'
+import { OPENCTS_VERSION } from '../version.js'
 import { registerActivityRoutes } from './routes/activity.js'
 import { answerServerRefusals, clientErrorHandler } from './client-errors.js'
 import { PUSHBACK_RETRY_AFTER_SECONDS, registerBodyIntake } from './body-intake.js'
 
-export const OPENCTS_VERSION = '0.1.0'
+export { OPENCTS_VERSION }
 
 export interface AppOptions {
   /** Pino log level, or false for no logging (tests). */

@@ -2,8 +2,9 @@
  * @module delivery/log-streams/create-log-streams
  * Builds the log streamer from the configuration: one sink per configured destination
  * (`OPENCTS_LOG_STREAM_OTLP_URL` → `otlp`, `OPENCTS_LOG_STREAM_SYSLOG` → `syslog`,
- * `OPENCTS_LOG_STREAM_FILE` → `file`), or null when none is. The composition root starts and stops
- * what it returns.
+ * `OPENCTS_LOG_STREAM_FILE` → `file`), or null when none is, each writing its records in the format
+ * `OPENCTS_LOG_STREAM_FORMAT` names (record-text). The composition root starts and stops what it
+ * returns.
  */
 import { hostname } from 'node:os'
 import type { OpenCtsConfig } from '../../config/config.js'
@@ -13,6 +14,7 @@ import { JsonLinesFileSink } from './file/json-lines-file-sink.js'
 import type { LogSink } from './log-sink.js'
 import { LogStreamService, type LogStreamServiceDeps } from './log-stream-service.js'
 import { OtlpHttpSink } from './otlp/otlp-http-sink.js'
+import { recordText } from './record-text.js'
 import { parseSyslogTarget, type SyslogHeader } from './syslog-message.js'
 import { TcpSyslogSink } from './syslog/tcp-syslog-sink.js'
 import { UdpSyslogSink } from './syslog/udp-syslog-sink.js'
@@ -20,7 +22,8 @@ import { UdpSyslogSink } from './syslog/udp-syslog-sink.js'
 export type LogStreamsConfig = Pick<
   OpenCtsConfig,
   'logStreamOtlpUrl' | 'logStreamSyslog' | 'logStreamFile' | 'logStreamIntervalMs'
->
+> &
+  Partial<Pick<OpenCtsConfig, 'logStreamFormat'>>
 
 export interface LogStreamsDeps {
   readonly store: Pick<Store, 'traces' | 'config' | 'delivery'>
@@ -35,7 +38,9 @@ export interface LogStreamsDeps {
 /** The configured sinks, in the order otlp, syslog, file. Throws a RangeError on a bad target. */
 export function createLogSinks(config: LogStreamsConfig, host = hostname()): LogSink[] {
   const sinks: LogSink[] = []
-  if (config.logStreamOtlpUrl !== '') sinks.push(new OtlpHttpSink({ url: config.logStreamOtlpUrl }))
+  const text = recordText(config.logStreamFormat ?? 'cts')
+  if (config.logStreamOtlpUrl !== '')
+    sinks.push(new OtlpHttpSink({ url: config.logStreamOtlpUrl, text }))
   if (config.logStreamSyslog !== '') {
     const target = parseSyslogTarget(config.logStreamSyslog)
     const header: SyslogHeader = {
@@ -43,11 +48,13 @@ export function createLogSinks(config: LogStreamsConfig, host = hostname()): Log
       hostname: host,
       appName: 'opencts',
       procId: String(process.pid),
+      msg: text,
     }
     const options = { host: target.host, port: target.port, header }
     sinks.push(target.protocol === 'tcp' ? new TcpSyslogSink(options) : new UdpSyslogSink(options))
   }
-  if (config.logStreamFile !== '') sinks.push(new JsonLinesFileSink({ path: config.logStreamFile }))
+  if (config.logStreamFile !== '')
+    sinks.push(new JsonLinesFileSink({ path: config.logStreamFile, text }))
   return sinks
 }
 

@@ -18,7 +18,8 @@
  *   attributes `cts.<field>` for each non-null field of OTLP_ATTRIBUTE_FIELDS (`cts.user` is the
  *   operator's name).
  */
-import { toFileTrace, type TraceRating, type TraceRecord } from '../../model/index.js'
+import type { TraceRating, TraceRecord } from '../../model/index.js'
+import { CTS_RECORD_TEXT } from './record-text.js'
 import type { LogRecordInput } from './log-sink.js'
 
 export interface OtlpKeyValue {
@@ -85,7 +86,7 @@ function attribute(key: string, value: string): OtlpKeyValue {
 }
 
 /** One OTLP log record of a trace. */
-export function otlpLogRecord(trace: TraceRecord): OtlpLogRecord {
+export function otlpLogRecord(trace: TraceRecord, text = CTS_RECORD_TEXT): OtlpLogRecord {
   const attributes: OtlpKeyValue[] = []
   for (const field of OTLP_ATTRIBUTE_FIELDS) {
     const value = trace[field]
@@ -98,19 +99,22 @@ export function otlpLogRecord(trace: TraceRecord): OtlpLogRecord {
     observedTimeUnixNano: unixNano(trace.record_time),
     severityNumber: severity.number,
     severityText: severity.text,
-    body: { stringValue: JSON.stringify(toFileTrace(trace)) },
+    body: { stringValue: text(trace) },
     attributes,
   }
 }
 
 /** The export request of a batch (records in commit order); empty `resourceLogs` for none. */
-export function otlpLogsRequest(records: readonly LogRecordInput[]): OtlpLogsRequest {
+export function otlpLogsRequest(
+  records: readonly LogRecordInput[],
+  text = CTS_RECORD_TEXT,
+): OtlpLogsRequest {
   const groups = new Map<string, { input: LogRecordInput; logRecords: OtlpLogRecord[] }>()
   for (const record of records) {
     const key = `${record.tracker.project_id}\u0000${record.tracker.tracker_name}`
     let group = groups.get(key)
     if (group === undefined) groups.set(key, (group = { input: record, logRecords: [] }))
-    group.logRecords.push(otlpLogRecord(record.trace))
+    group.logRecords.push(otlpLogRecord(record.trace, text))
   }
   return {
     resourceLogs: [...groups.values()].map(({ input, logRecords }) => ({

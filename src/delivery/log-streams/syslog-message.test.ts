@@ -5,6 +5,7 @@ import { parseSyslog } from '../../../test/helpers/syslog-receiver.js'
 import { toFileTrace, type TraceRecord } from '../../model/index.js'
 import { newTracker } from '../../trackers/new-tracker.js'
 import type { LogRecordInput } from './log-sink.js'
+import { recordText } from './record-text.js'
 import {
   MAX_DATAGRAM_BYTES,
   SD_ID,
@@ -166,4 +167,26 @@ it('parses syslog targets and rejects anything else', () => {
     'h:514',
   ])
     assert.throws(() => parseSyslogTarget(bad), RangeError, bad)
+})
+
+it('carries the configured record format as MSG (CEF over syslog), reduced the same way', () => {
+  const cef = { ...header, msg: recordText('cef') }
+  const parsed = parseSyslog(formatSyslogMessage(record(), cef))
+  assert.match(
+    parsed.msg ?? '',
+    /^CEF:0\|OpenCTS\|OpenCTS\|[^|]+\|IMS:createImage\|createImage\|3\|/,
+  )
+  assert.match(parsed.msg ?? '', / cs1Label=projectId cs1=p1 /)
+  const ocsf = { ...header, msg: recordText('ocsf') }
+  const big = record({ request: '{"q":"' + 'q'.repeat(9000) + '"}' })
+  const reduced = syslogDatagram(big, ocsf)
+  assert.equal(reduced.reduction, 'bodies')
+  const event = JSON.parse(parseSyslog(reduced.datagram).msg ?? '') as {
+    class_uid: number
+    api: { request: { data?: unknown } }
+  }
+  assert.equal(event.class_uid, 6003)
+  assert.equal(event.api.request.data, undefined, 'the request body is left out')
+  assert.throws(() => recordText('csv'), RangeError)
+  assert.throws(() => recordText('xml'), RangeError)
 })

@@ -10,17 +10,20 @@
  *   and 32 characters, `-` when empty; MSGID is the `trace_name`;
  * - SD: one element `[cts@32473 name="value" …]` with SYSLOG_SD_FIELDS (null fields left out, each
  *   value cut to 256 UTF-8 bytes, `"`, `\` and `]` escaped with `\`);
- * - MSG: the UTF-8 BOM, then the trace as JSON in the file representation (`toFileTrace`).
+ * - MSG: the UTF-8 BOM, then the trace as JSON in the file representation (`toFileTrace`), or in
+ *   the configured record format (`OPENCTS_LOG_STREAM_FORMAT`, record-text: a CEF line, an OCSF
+ *   event …).
  *
  * TCP framing: octet counting (RFC 6587 §3.4.1), `MSG-LEN SP SYSLOG-MSG`.
  *
  * UDP (RFC 5426, one message per datagram) at most MAX_DATAGRAM_BYTES (8 KB). A larger record is
- * reduced, never dropped: first the JSON leaves out `request` and `response` and the SD gains
+ * reduced, never dropped: first the MSG leaves out `request` and `response` and the SD gains
  * `truncated="request,response"`; if still too large the MSG is left out and the SD says
  * `truncated="msg"`. The capped SD keeps that last form under the limit.
  */
-import { toFileTrace, type TraceRating } from '../../model/index.js'
+import type { TraceRating } from '../../model/index.js'
 import type { LogRecordInput } from './log-sink.js'
+import { CTS_RECORD_TEXT, type RecordText } from './record-text.js'
 
 /** The SD-ID of the structured data element (32473: the documentation enterprise number). */
 export const SD_ID = 'cts@32473'
@@ -54,6 +57,8 @@ export interface SyslogHeader {
   readonly hostname: string
   readonly appName: string
   readonly procId: string
+  /** What MSG holds (record-text; default the file representation as JSON). */
+  readonly msg?: RecordText
 }
 
 export interface SyslogTarget {
@@ -140,12 +145,9 @@ export function formatSyslogMessage(
     structuredData(record, reduction),
   ].join(' ')
   if (reduction === 'msg') return Buffer.from(head, 'utf8')
-  const file = toFileTrace(trace)
-  if (reduction === 'bodies') {
-    delete file.request
-    delete file.response
-  }
-  return Buffer.concat([Buffer.from(`${head} `, 'utf8'), BOM, Buffer.from(JSON.stringify(file))])
+  const text = header.msg ?? CTS_RECORD_TEXT
+  const msg = text(reduction === 'bodies' ? { ...trace, request: null, response: null } : trace)
+  return Buffer.concat([Buffer.from(`${head} `, 'utf8'), BOM, Buffer.from(msg, 'utf8')])
 }
 
 /** Octet-counting frame (RFC 6587 §3.4.1): the byte length, a space, the message. */

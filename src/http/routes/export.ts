@@ -14,10 +14,11 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { ctsError } from '../../errors/index.js'
-import { toApiTrace, type TraceRecord } from '../../model/index.js'
-import { TRACE_CSV_HEADER, csvLine, traceCsvFields } from '../../model/trace-csv.js'
+import { encodeTraces, traceFormat, TRACE_FORMAT_NAMES } from '../../formats/registry.js'
+import { toApiTrace, type ApiTrace, type TraceRecord } from '../../model/index.js'
 import { parseTraceQuery, type TraceQueryPlan } from '../../query/index.js'
 import type { TraceReads } from '../../services.js'
+import { OPENCTS_VERSION } from '../../version.js'
 import type { HttpServices } from '../../services.js'
 import { projectRoute } from '../route-auth.js'
 import { callerOf, rawQuery } from '../request-context.js'
@@ -44,22 +45,12 @@ async function* matching(traces: TraceReads, plan: TraceQueryPlan): AsyncGenerat
   }
 }
 
-async function* encode(
+/** The API form of the traces still inside the retention window. */
+async function* apiTraces(
   source: AsyncGenerator<TraceRecord>,
-  format: 'csv' | 'json',
   oldest: number,
-): AsyncGenerator<string> {
-  if (format === 'csv') yield csvLine(TRACE_CSV_HEADER)
-  else yield '['
-  let first = true
-  for await (const record of source) {
-    if (record.time < oldest) continue
-    const trace = toApiTrace(record)
-    if (format === 'csv') yield csvLine(traceCsvFields(trace), { neutralizeFormulas: true })
-    else yield `${first ? '' : ','}\n${JSON.stringify(trace)}`
-    first = false
-  }
-  if (format === 'json') yield '\n]\n'
+): AsyncGenerator<ApiTrace> {
+  for await (const record of source) if (record.time >= oldest) yield toApiTrace(record)
 }
 
 /** The ListTraces filters, as the export and activity routes document them. */
@@ -93,7 +84,9 @@ export function registerExportRoutes(app: FastifyInstance, services: HttpService
         querystring: {
           type: 'object',
           properties: {
-            format: queryString('csv (default) | json.'),
+            format: queryString(
+              `${TRACE_FORMAT_NAMES.join(' | ')} (default csv; docs/formats.md).`,
+            ),
             ...LIST_FILTER_PARAMS,
           },
         },
@@ -105,11 +98,16 @@ export function registerExportRoutes(app: FastifyInstance, services: HttpService
       delete raw.format
       delete raw.limit
       delete raw.next
-      const format = formatGiven ?? 'csv'
-      if (format !== 'csv' && format !== 'json')
+      const format =
+        formatGiven === undefined
+          ? traceFormat('csv')
+          : typeof formatGiven === 'string'
+            ? traceFormat(formatGiven)
+            : undefined
+      if (format === undefined)
         throw ctsError(
           'OCTS_ERR_QUERY',
-          `Query failed: format must be one of csv, json, got ${JSON.stringify(format)}`,
+          `Query failed: format must be one of ${TRACE_FORMAT_NAMES.join(', ')}, got ${JSON.stringify(formatGiven)}`,
         )
       const now = services.clock.now()
       const projectId = request.params.project_id
@@ -119,19 +117,22 @@ export function registerExportRoutes(app: FastifyInstance, services: HttpService
           projectId,
           traceName: 'exportTrace',
           resourceType: 'trace',
-          request: { ...raw, format },
-          response: { format },
+          request: { ...raw, format: format.name },
+          response: { format: format.name },
           code: 200,
           caller: callerOf(request),
         }),
       ])
       const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
-      const body = Readable.from(
-        encode(matching(services.traceReads, plan), format, now - retentionMs),
-      )
+      const context = { projectId, productVersion: OPENCTS_VERSION, neutralizeFormulas: true }
+      const traces = apiTraces(matching(services.traceReads, plan), now - retentionMs)
+      const body = Readable.from(encodeTraces(format, traces, context))
       return reply
-        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8')
-        .header('content-disposition', `attachment; filename="traces-${stamp}.${format}"`)
+        .type(format.mediaType)
+        .header(
+          'content-disposition',
+          `attachment; filename="traces-${stamp}.${format.name === format.extension ? '' : `${format.name}.`}${format.extension}"`,
+        )
         .header('cache-control', 'no-store')
         .send(body)
     },

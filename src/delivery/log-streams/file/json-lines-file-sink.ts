@@ -12,27 +12,31 @@
  */
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { toFileTrace } from '../../../model/index.js'
 import { LogSinkError, type LogRecordInput, type LogSink } from '../log-sink.js'
+import { CTS_RECORD_TEXT, type RecordText } from '../record-text.js'
 
 export interface JsonLinesFileSinkOptions {
   readonly path: string
   readonly name?: string
+  /** A line's text (record-text; default the file representation). */
+  readonly text?: RecordText
 }
 
-/** The lines of a batch: one JSON file-representation trace per line, each ending in `\n`. */
-export function jsonLines(records: readonly LogRecordInput[]): string {
-  return records.map((r) => `${JSON.stringify(toFileTrace(r.trace))}\n`).join('')
+/** The lines of a batch: one trace per line (by default JSON, the file representation), each ending in `\n`. */
+export function jsonLines(records: readonly LogRecordInput[], text = CTS_RECORD_TEXT): string {
+  return records.map((r) => `${text(r.trace)}\n`).join('')
 }
 
 export class JsonLinesFileSink implements LogSink {
   readonly name: string
   readonly path: string
   #file: FileHandle | undefined
+  readonly #text: RecordText
 
   constructor(options: JsonLinesFileSinkOptions) {
     this.name = options.name ?? 'file'
     this.path = options.path
+    this.#text = options.text ?? CTS_RECORD_TEXT
   }
 
   async send(records: readonly LogRecordInput[]): Promise<void> {
@@ -46,7 +50,7 @@ export class JsonLinesFileSink implements LogSink {
       throw this.#error('stat', error)
     }
     try {
-      await file.appendFile(jsonLines(records), 'utf8')
+      await file.appendFile(jsonLines(records, this.#text), 'utf8')
       await file.sync()
     } catch (error) {
       await file.truncate(size).catch(() => undefined)

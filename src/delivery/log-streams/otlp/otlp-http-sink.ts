@@ -10,6 +10,7 @@
  */
 import { LogSinkError, type LogRecordInput, type LogSink } from '../log-sink.js'
 import { otlpLogsRequest } from '../otlp-logs-body.js'
+import type { RecordText } from '../record-text.js'
 
 export const DEFAULT_OTLP_TIMEOUT_MS = 10_000
 
@@ -18,6 +19,8 @@ export interface OtlpHttpSinkOptions {
   readonly url: string
   readonly timeoutMs?: number
   readonly name?: string
+  /** A log record's body (record-text; default the file representation). */
+  readonly text?: RecordText
 }
 
 /**
@@ -41,16 +44,18 @@ export class OtlpHttpSink implements LogSink {
   readonly name: string
   readonly url: string
   readonly #timeoutMs: number
+  readonly #text: RecordText | undefined
 
   constructor(options: OtlpHttpSinkOptions) {
     this.name = options.name ?? 'otlp'
     this.url = otlpLogsUrl(options.url)
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_OTLP_TIMEOUT_MS
+    this.#text = options.text
   }
 
   async send(records: readonly LogRecordInput[]): Promise<void> {
     if (records.length === 0) return
-    const body = JSON.stringify(otlpLogsRequest(records))
+    const body = JSON.stringify(otlpLogsRequest(records, this.#text))
     let response: Response
     try {
       response = await fetch(this.url, {

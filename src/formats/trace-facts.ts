@@ -1,0 +1,96 @@
+/**
+ * @module formats/trace-facts
+ * Facts the open formats share, read from a trace the same way for all of them: what kind of
+ * operation it records (from its name), whether it succeeded (from its code), who did it, and its
+ * request and response as JSON values where they parse.
+ */
+import type { ApiTrace } from '../model/index.js'
+
+/** The operation class of a trace, as the formats' activity vocabularies need it. */
+export type Activity = 'create' | 'read' | 'update' | 'delete' | 'other'
+
+const VERBS: readonly (readonly [Activity, RegExp])[] = [
+  ['create', /^(create|add|upload|import|register|attach|copy|clone|put|post|insert|new)/i],
+  ['delete', /^(delete|remove|destroy|detach|deregister|unregister|purge|drop|terminate)/i],
+  [
+    'read',
+    /^(get|list|show|describe|download|query|read|search|head|check|export|view|count|stat)/i,
+  ],
+  [
+    'update',
+    /^(update|modify|set|patch|change|edit|rename|enable|disable|reset|replace|share|unshare|tag|untag|start|stop|reboot|resize|lock|unlock|accept|reject|grant|revoke|rotate)/i,
+  ],
+]
+
+/**
+ * The activity of a trace: by the verb its `trace_name` starts with (`createImage`,
+ * `deleteTracker`, `ListImages` …); `read_only: true` makes any other name a read; else other.
+ */
+export function activityOf(trace: Pick<ApiTrace, 'trace_name' | 'read_only'>): Activity {
+  for (const [activity, verb] of VERBS) if (verb.test(trace.trace_name)) return activity
+  return trace.read_only === true ? 'read' : 'other'
+}
+
+/** The outcome of a trace: its code below 400 succeeded, 400 and above failed; none: unknown. */
+export function outcomeOf(trace: Pick<ApiTrace, 'code'>): 'success' | 'failure' | 'unknown' {
+  const code = numericCode(trace)
+  if (code === undefined) return 'unknown'
+  return code < 400 ? 'success' : 'failure'
+}
+
+/** The trace's code as a number when it is one (CTS codes are HTTP status codes, as text). */
+export function numericCode(trace: Pick<ApiTrace, 'code'>): number | undefined {
+  const code = trace.code
+  return code !== undefined && /^\d{1,4}$/.test(code) ? Number(code) : undefined
+}
+
+/** The operator as the formats name it. */
+export interface Operator {
+  readonly name?: string
+  readonly id?: string
+  readonly accountId?: string
+  readonly accountName?: string
+  readonly accessKeyId?: string
+  readonly type?: string
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined
+
+/** The operator of a trace (`user`): name, id, account (domain) and access key. */
+export function operatorOf(trace: Pick<ApiTrace, 'user'>): Operator {
+  const user = trace.user
+  if (user === undefined) return {}
+  const out: Record<string, string | undefined> = {
+    name: text(user.name) ?? text(user.user_name),
+    id: text(user.id),
+    accountId: text(user.domain?.id) ?? text(user.account_id),
+    accountName: text(user.domain?.name),
+    accessKeyId: text(user.access_key_id),
+    type: text(user.type),
+  }
+  return withoutUndefined(out)
+}
+
+/** A request or response body as a JSON value when it parses, else the text as it is. */
+export function bodyValue(body: string | undefined): unknown {
+  if (body === undefined) return undefined
+  try {
+    return JSON.parse(body) as unknown
+  } catch {
+    return body
+  }
+}
+
+/** The object without its undefined members (so JSON output has no holes to explain). */
+export function withoutUndefined<T extends Record<string, unknown>>(object: T): T {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(object)) if (value !== undefined) out[key] = value
+  return out as T
+}
+
+/** ISO 8601 UTC with milliseconds; the number as text when it is no valid time. */
+export function isoTime(ms: number): string {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString()
+}
