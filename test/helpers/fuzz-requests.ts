@@ -290,6 +290,7 @@ const CANONICAL_QUERIES: Readonly<Record<string, (ctx: FuzzContext) => string>> 
     `notification_id=${first(ctx.existing.doomedNotificationIds)}`,
   'GET /v3/{project_id}/log/inclusion-proof': (ctx) => `trace_id=${ctx.existing.traceId}`,
   'GET /v3/{project_id}/log/consistency-proof': () => 'first=1',
+  'GET /v3/{project_id}/resources/history': () => 'resource_id=img-1',
   'DELETE /v3/{project_id}/trackers': (ctx) =>
     `tracker_name=${first(ctx.existing.doomedDataTrackers)}&tracker_type=data`,
 }
