@@ -94,6 +94,7 @@ function otherTables(db: Db): Record<string, unknown[]> {
     'trace_blocks',
     'trace_chunks',
     'trace_vals',
+    'trace_postings',
     'trace_keys',
   ])
   const names = (

@@ -39,14 +39,20 @@ import {
   insertTrace,
   projectBlocks,
   reorder,
+  rewritePostings,
   rewriteTree,
   setValue,
   swapDocuments,
   tamper,
+  toEleventhForm,
   traceOf,
   writeBlock,
 } from './helpers/block-tamper.js'
-import { decodeValueRows, encodeValueRows } from '../src/store/sqlite/blocks/value-index.js'
+import {
+  decodeValueRows,
+  encodeValueRows,
+  type ValueRows,
+} from '../src/store/sqlite/blocks/value-index.js'
 import { CHUNK_ROW_SPAN } from '../src/store/sqlite/blocks/block-schema.js'
 import { makeTrace } from './helpers/make-trace.js'
 
@@ -465,67 +471,110 @@ describe('opencts verify --store', () => {
     )
   }
 
-  it('reports a trace the value index no longer lists (hidden from resource filters) as CHANGED (columns)', async () => {
-    const fx = await buildStore()
-    let traceId = ''
-    let resourceId = ''
-    tamper(fx.path, (db) => {
-      const { block, position, trace } = atLeaf(db, 'pa', 20)
-      traceId = trace.values.trace_id ?? ''
-      resourceId = trace.values.resource_id ?? ''
-      // The block's value index without that position (every other list kept).
-      const { vals } = db
-        .prepare('SELECT data AS vals FROM trace_vals WHERE id = ?')
-        .get(block.id) as {
-        vals: Buffer
-      }
-      const rows = decodeValueRows(vals)
-      const offsets = [0]
-      const positions: number[] = []
-      rows.keys.forEach((_, r) => {
-        const list = rows.positions.subarray(rows.offsets[r], rows.offsets[r + 1])
-        positions.push(...Array.from(list).filter((p) => p !== position))
-        offsets.push(positions.length)
-      })
-      const edited = {
-        keys: rows.keys,
-        offsets: Uint32Array.from(offsets),
-        positions: Uint16Array.from(positions),
-        page: rows.page,
-      }
-      db.prepare('UPDATE trace_vals SET data = ? WHERE id = ?').run(
-        encodeValueRows(edited),
-        block.id,
-      )
+  /** Drops `position` from every list of an index (keys kept). */
+  const withoutPosition = <T extends ValueRows>(rows: T, position: number): T => {
+    const offsets = [0]
+    const positions: number[] = []
+    rows.keys.forEach((_, r) => {
+      const list = rows.positions.subarray(rows.offsets[r], rows.offsets[r + 1])
+      positions.push(...Array.from(list).filter((p) => p !== position))
+      offsets.push(positions.length)
     })
-    assert.notEqual(resourceId, '')
-    await assertHiddenFromResourcePages(fx, traceId, resourceId)
-  })
+    return { ...rows, offsets: Uint32Array.from(offsets), positions: Uint16Array.from(positions) }
+  }
 
-  it('reports a trace whose page columns in the value index move it out of its time as CHANGED (columns)', async () => {
+  /** The store as version 11 wrote it, then opened once (upgraded: its blocks as they were). */
+  const toEleventhUpgraded = async (path: string): Promise<void> => {
+    toEleventhForm(path)
+    await openSqliteStore({ path, merkle: TRACE_LOG_HASHING }).close()
+  }
+
+  // Since schema version 12 a fresh block's index is its posting rows; `whole`: the store turned
+  // into what version 11 wrote (the whole index in the block's trace_vals row), still read.
+  for (const whole of [false, true]) {
+    const form = whole ? 'a whole value index (version 11)' : 'posting rows'
+    it(`reports a trace the value index no longer lists (hidden from resource filters) as CHANGED (columns): ${form}`, async () => {
+      const fx = await buildStore()
+      if (whole) await toEleventhUpgraded(fx.path)
+      let traceId = ''
+      let resourceId = ''
+      tamper(fx.path, (db) => {
+        const { block, position, trace } = atLeaf(db, 'pa', 20)
+        traceId = trace.values.trace_id ?? ''
+        resourceId = trace.values.resource_id ?? ''
+        if (!whole) {
+          rewritePostings(db, block, (rows) => withoutPosition(rows, position))
+          return
+        }
+        const { vals } = db
+          .prepare('SELECT data AS vals FROM trace_vals WHERE id = ?')
+          .get(block.id) as { vals: Buffer }
+        db.prepare('UPDATE trace_vals SET data = ? WHERE id = ?').run(
+          encodeValueRows(withoutPosition(decodeValueRows(vals), position)),
+          block.id,
+        )
+      })
+      assert.notEqual(resourceId, '')
+      await assertHiddenFromResourcePages(fx, traceId, resourceId)
+    })
+
+    it(`reports a trace whose time in the value index moves it out of its window as CHANGED (columns): ${form}`, async () => {
+      const fx = await buildStore()
+      if (whole) await toEleventhUpgraded(fx.path)
+      let traceId = ''
+      let resourceId = ''
+      tamper(fx.path, (db) => {
+        const { block, position, trace } = atLeaf(db, 'pa', 20)
+        traceId = trace.values.trace_id ?? ''
+        resourceId = trace.values.resource_id ?? ''
+        const { vals } = db
+          .prepare('SELECT data AS vals FROM trace_vals WHERE id = ?')
+          .get(block.id) as { vals: Buffer }
+        const rows = decodeValueRows(vals)
+        assert.ok(rows.page !== null, 'a fresh block has page columns')
+        // Its time as a resource page sees it: 49 days after the block's first trace.
+        const times = Uint32Array.from(rows.page.times)
+        times[position] = 0xffff_ffff
+        if (!whole) {
+          rewritePostings(db, block, (index) => ({ ...index, page: { ...index.page, times } }))
+          return
+        }
+        db.prepare('UPDATE trace_vals SET data = ? WHERE id = ?').run(
+          encodeValueRows({ ...rows, page: { ...rows.page, times } }),
+          block.id,
+        )
+      })
+      await assertHiddenFromResourcePages(fx, traceId, resourceId)
+    })
+  }
+
+  it('reports a trace whose posting points at another document as CHANGED (columns)', async () => {
     const fx = await buildStore()
     let traceId = ''
-    let resourceId = ''
     tamper(fx.path, (db) => {
       const { block, position, trace } = atLeaf(db, 'pa', 20)
       traceId = trace.values.trace_id ?? ''
-      resourceId = trace.values.resource_id ?? ''
-      const { vals } = db
-        .prepare('SELECT data AS vals FROM trace_vals WHERE id = ?')
-        .get(block.id) as {
-        vals: Buffer
-      }
-      const rows = decodeValueRows(vals)
-      assert.ok(rows.page !== null, 'a fresh block has page columns')
-      // Its time as a resource page sees it: 49 days after the block's first trace.
-      const times = Uint32Array.from(rows.page.times)
-      times[position] = 0xffff_ffff
-      db.prepare('UPDATE trace_vals SET data = ? WHERE id = ?').run(
-        encodeValueRows({ ...rows, page: { ...rows.page, times } }),
-        block.id,
-      )
+      // Its posting gets the place of the next trace's document (same chunk: one trace later).
+      rewritePostings(db, block, (rows) => {
+        const ranks = Uint16Array.from(rows.page.ranks)
+        const docLengths = Uint32Array.from(rows.page.docLengths)
+        const other = position + 1
+        ;[ranks[position], ranks[other]] = [ranks[other] ?? 0, ranks[position] ?? 0]
+        ;[docLengths[position], docLengths[other]] = [
+          docLengths[other] ?? 0,
+          docLengths[position] ?? 0,
+        ]
+        return { ...rows, page: { ...rows.page, ranks, docLengths } }
+      })
     })
-    await assertHiddenFromResourcePages(fx, traceId, resourceId)
+    const { status, report } = await audit(['--store', fx.dir])
+    assert.equal(status, 1)
+    assert.ok(
+      report.findings.some(
+        (f) => f.kind === 'changed' && f.traceId === traceId && /indexed columns/.test(f.message),
+      ),
+      JSON.stringify(report.findings),
+    )
   })
 
   it('stops with an error naming the block when a body chunk row is missing', async () => {

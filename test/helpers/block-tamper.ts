@@ -26,6 +26,7 @@ import {
   valueAt,
   type BlockEntry,
   type EncodedBlock,
+  type PageColumns,
   type DimColumn,
   type StrColumn,
 } from '../../src/store/sqlite/blocks/block-codec.js'
@@ -36,6 +37,7 @@ import {
 import { traceKey } from '../../src/store/sqlite/blocks/hashes.js'
 import { ChunkRows } from '../../src/store/sqlite/blocks/chunk-rows.js'
 import { IndexRows } from '../../src/store/sqlite/blocks/index-rows.js'
+import { encodePostings, postingRowId } from '../../src/store/sqlite/blocks/value-postings.js'
 import { blockBody, blockVals } from './block-rows.js'
 import { entryValues } from '../../src/store/sqlite/blocks/prepare-batch.js'
 import {
@@ -165,6 +167,31 @@ export function writeBlock(db: Database.Database, block: TamperBlock): void {
   new IndexRows(db).write(block.id, vals)
 }
 
+/**
+ * Rewrites a block's posting rows (value-postings) from its index as `edit` changes it (the
+ * block's `trace_vals` row, its page columns, stays as it is).
+ */
+export function rewritePostings(
+  db: Database.Database,
+  block: TamperBlock,
+  edit: (rows: ValueRows & { readonly page: PageColumns }) => ValueRows & {
+    readonly page: PageColumns
+  },
+): void {
+  const page = decodeValueRows(blockVals(db, { id: block.id, vals: Buffer.alloc(0) })).page
+  assert.ok(page !== null, 'a block with page columns')
+  const rows = entryValueRows(
+    block.projectId,
+    block.traces.map((t) => ({ values: t.values })),
+    page,
+  )
+  const buckets = encodePostings(edit({ ...rows, page }))
+  const update = db.prepare('UPDATE trace_postings SET data = ? WHERE id = ?')
+  buckets.forEach((data, b) =>
+    assert.equal(update.run(data, postingRowId(block.id, b)).changes, 1, 'posting row rewritten'),
+  )
+}
+
 /** Adds a block row (for traces inserted behind the log's back); returns its id. */
 export function insertBlock(
   db: Database.Database,
@@ -197,8 +224,8 @@ function encodeRow(block: TamperBlock): {
   row: TamperBlock
   values: (string | number | null | Buffer)[]
   enc: EncodedBlock
-  /** The block's value index (a row of `trace_vals`; the row's own column stays empty). */
-  vals: Buffer
+  /** The block's value index (rows of its own; the row's own column stays empty). */
+  vals: ValueRows
 } {
   const seqs = block.traces.map((t) => t.seq)
   const minSeq = Math.min(...seqs)
@@ -226,7 +253,7 @@ function encodeRow(block: TamperBlock): {
       Buffer.from(enc.bloom),
       Buffer.alloc(0),
     ],
-    vals: encodeValueRows(entryValueRows(block.projectId, entries, enc.page)),
+    vals: entryValueRows(block.projectId, entries, enc.page),
   }
 }
 
@@ -496,10 +523,31 @@ function toOlderForm(
         64,
         1,
       )
-      write(db, row, enc, firstFormValueRows(decodeValueRows(blockVals(db, row))))
+      const entries = block.traces.map((t) => ({ values: t.values }))
+      write(db, row, enc, firstFormValueRows(entryValueRows(block.projectId, entries, null)))
     }
-    // Before version 11 a block's value index was in its row.
+    // Before version 11 a block's value index was in its row; before 12 there were no postings.
     db.exec('DROP TABLE trace_vals')
+    db.exec('DROP TABLE IF EXISTS trace_postings')
+  })
+}
+
+/**
+ * Turns a store file into what schema version 11 wrote: each block's whole value index (keys and
+ * page columns) in its `trace_vals` row, no `trace_postings`; blocks otherwise as they are.
+ */
+export function toEleventhForm(path: string): void {
+  tamper(path, (db) => {
+    const rows = db.prepare('SELECT * FROM trace_blocks').all() as BlockRow[]
+    const indexes = new IndexRows(db)
+    for (const row of rows) {
+      const block = decode(db, row)
+      const page = decodeValueRows(blockVals(db, row)).page
+      const entries = block.traces.map((t) => ({ values: t.values }))
+      indexes.writeRow(row.id, encodeValueRows(entryValueRows(block.projectId, entries, page)))
+    }
+    db.exec('DROP TABLE trace_postings')
+    db.prepare("UPDATE meta SET value = '11' WHERE key = 'schema_version'").run()
   })
 }
 
@@ -508,6 +556,7 @@ function toOlderForm(
  * `vals` column, no `trace_vals`; blocks otherwise as they are.
  */
 export function toTenthForm(path: string): void {
+  toEleventhForm(path)
   tamper(path, (db) => {
     const rows = db.prepare('SELECT id, data FROM trace_vals').all() as {
       id: number

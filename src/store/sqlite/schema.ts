@@ -15,7 +15,9 @@
  * `trace_chunks` (blocks of version 8 keep their body in their row and are read as they are),
  * version 10 adds page columns to the value index of new blocks (`trace_blocks.vals`; older
  * blocks are read without them, so the upgrade rewrites nothing), version 11 keeps new blocks'
- * value indexes as rows of `trace_vals` (older blocks' stay in their row, read as they are).
+ * value indexes as rows of `trace_vals` (older blocks' stay in their row, read as they are), version
+ * 12 cuts the index of new blocks with page columns into posting rows (`trace_postings`; older
+ * blocks are read as they are).
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
  * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
@@ -24,7 +26,7 @@ import { FILTER_COLUMNS } from '../trace-columns.js'
 import { BLOCK_TABLES_SQL } from './blocks/block-schema.js'
 
 export { FILTER_COLUMNS }
-export const SCHEMA_VERSION = 11
+export const SCHEMA_VERSION = 12
 
 /**
  * Connection settings of the store's SQLite database. WAL with synchronous=NORMAL: a commit

@@ -25,6 +25,7 @@ import { bloomMayContain } from './bloom.js'
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
 import { ROLLUP_FILTER_COLUMNS, rollupChecks, rollupPositions } from './block-rollup.js'
+import type { DocumentPlace, Postings } from './value-postings.js'
 
 /** A filter compiled for blocks. */
 export interface CompiledFilter {
@@ -114,8 +115,10 @@ interface Candidate {
   readonly seq: number
   readonly meta: BlockMeta
   /** Where its document is found: the block's dims, or its page columns (value-index). */
-  readonly layout: BlockDims | PageColumns
+  readonly layout: BlockDims | PageColumns | null
   readonly rank: number
+  /** Where its document is, from the posting that listed it (value-postings; layout null). */
+  readonly place?: DocumentPlace
 }
 
 const newerFirst = (a: Candidate, b: Candidate): number => b.time - a.time || b.seq - a.seq
@@ -130,6 +133,8 @@ export interface PageAnchor {
 export interface IndexedPositions {
   readonly positions: Uint16Array
   readonly page: PageColumns | null
+  /** The block's posting rows list them (version 12): times and document places too. */
+  readonly postings?: Postings
 }
 
 /**
@@ -209,7 +214,13 @@ function candidates(
       if (!compiled.bloomKeys.every((key) => bloomMayContain(meta.bloom, key))) continue
       const found = index.lookup(meta)
       if (found === null) continue
-      const { positions, page } = found
+      const { positions, page, postings } = found
+      if (lean && postings !== undefined) {
+        if (postings.category !== filter.category) continue
+        if (addPostings(cands, meta, postings, window, worst))
+          cands = cands.sort(newerFirst).slice(0, need)
+        continue
+      }
       if (lean && page !== null) {
         if (page.category !== filter.category) continue
         if (addPositions(cands, meta, page, positions, window, worst))
@@ -286,6 +297,28 @@ function addPositions(
   return cands.length > before
 }
 
+/** addPositions for postings: their times and document places are in the posting row. */
+function addPostings(
+  cands: Candidate[],
+  meta: BlockMeta,
+  postings: Postings,
+  window: { readonly from: number; readonly upper: number; readonly anchor: PageAnchor | null },
+  worst: Candidate | undefined,
+): boolean {
+  const { from, upper, anchor } = window
+  const before = cands.length
+  postings.positions.forEach((p, k) => {
+    const time = meta.minTime + (postings.times[k] ?? 0)
+    if (time <= from || time >= upper) return
+    const seq = meta.minSeq + p
+    if (anchor !== null && time === anchor.time && seq >= anchor.seq) return
+    if (worst !== undefined && (time < worst.time || (time === worst.time && seq < worst.seq)))
+      return
+    cands.push({ time, seq, meta, layout: null, rank: 0, place: postings.place(k) })
+  })
+  return cands.length > before
+}
+
 /** The traces of candidates, in their order, reading each block's body once. */
 function documentsOf(reader: BlockReader, cands: readonly Candidate[]): TraceRecord[] {
   const byBlock = new Map<number, number[]>()
@@ -298,10 +331,16 @@ function documentsOf(reader: BlockReader, cands: readonly Candidate[]): TraceRec
   for (const indexes of byBlock.values()) {
     const first = cands[indexes[0] ?? 0] as Candidate
     const ranks = indexes.map((i) => cands[i]?.rank ?? 0)
+    const layout = first.layout
     const docs =
-      'order' in first.layout
-        ? reader.documents(first.meta, first.layout, ranks)
-        : reader.pageDocuments(first.meta, first.layout, ranks)
+      layout === null
+        ? reader.placedDocuments(
+            first.meta,
+            indexes.map((i) => cands[i]?.place as DocumentPlace),
+          )
+        : 'order' in layout
+          ? reader.documents(first.meta, layout, ranks)
+          : reader.pageDocuments(first.meta, layout, ranks)
     indexes.forEach((i, k) => (out[i] = JSON.parse(docs[k] ?? 'null') as TraceRecord))
   }
   return out

@@ -28,6 +28,19 @@ import { buildRollup, RollupValues, type BlockRollup } from './block-rollup.js'
 import { ChunkRows } from './chunk-rows.js'
 import type { BlockMeta } from './block-directory.js'
 import { decodeValueRows, valueRowsBytes, type ValueRows } from './value-index.js'
+import {
+  bucketOf,
+  decodePostingBucket,
+  postingBucketBytes,
+  postingBuckets,
+  postingRowId,
+  POSTING_SPAN,
+  postingsOf,
+  type DocumentPlace,
+  type PostingBucket,
+  type Postings,
+} from './value-postings.js'
+import { brotliDecompressSync } from 'node:zlib'
 
 /** A map that keeps its most recently used entries within a byte budget. */
 class Lru<V> {
@@ -83,6 +96,8 @@ export const DIMS_CACHE_BYTES = 64 * 1024 * 1024
 export const STRS_CACHE_BYTES = 16 * 1024 * 1024
 /** Decoded value indexes held at most (bytes). */
 export const VALS_CACHE_BYTES = 32 * 1024 * 1024
+/** Decoded posting rows held at most (bytes; ~1 KB a row, 16 bytes a posting). */
+export const POSTINGS_CACHE_BYTES = 16 * 1024 * 1024
 /**
  * Activity rollups held at most (bytes; 16 bytes a row, ~290 rows per 1,000 bench traces, plus 4
  * bytes a trace for its row and user).
@@ -135,6 +150,9 @@ export class BlockReader {
   readonly #strs = new Lru<BlockStrings>(STRS_CACHE_BYTES)
   readonly #rollups = new Lru<BlockRollup>(ROLLUP_CACHE_BYTES)
   readonly #vals = new Lru<ValueRows>(VALS_CACHE_BYTES)
+  /** Decoded posting rows by row id; null: the block has none (written before version 12). */
+  readonly #postings = new Lru<PostingBucket | null>(POSTINGS_CACHE_BYTES)
+  readonly #selectPosting: SqliteStatement
   readonly #selectVals: SqliteStatement
   /** The global value ids of the rollups. */
   readonly rollupValues = new RollupValues()
@@ -150,6 +168,7 @@ export class BlockReader {
     this.#selectStrs = db.prepare('SELECT strs FROM trace_blocks WHERE id = ?')
     this.#selectBody = db.prepare('SELECT body FROM trace_blocks WHERE id = ?')
     this.#chunkRows = new ChunkRows(db)
+    this.#selectPosting = db.prepare('SELECT data FROM trace_postings WHERE id = ?')
     // A row of trace_vals (version 11), or the block row's own column (written before).
     this.#selectVals = db.prepare(
       `SELECT coalesce(v.data, b.vals) AS vals FROM trace_blocks b
@@ -230,8 +249,60 @@ export class BlockReader {
     return rows
   }
 
+  /**
+   * The postings of a 48-bit value key in a block (value-postings): null when the block lists
+   * none, undefined when it has no posting rows (written before version 12: its `vals` hold them).
+   */
+  postings(meta: BlockMeta, key: number): Postings | null | undefined {
+    const id = postingRowId(meta.id, bucketOf(key, postingBuckets(meta.count)))
+    let bucket = this.#postings.get(id)
+    if (bucket === undefined) {
+      const row = this.#selectPosting.get(id) as { data: Buffer } | undefined
+      try {
+        bucket = row === undefined ? null : decodePostingBucket(row.data)
+      } catch (error) {
+        throw damaged(meta, 'postings', error)
+      }
+      this.#postings.set(id, bucket, bucket === null ? 64 : postingBucketBytes(bucket))
+    }
+    return bucket === null ? undefined : postingsOf(bucket, key)
+  }
+
+  /**
+   * The documents at `places` of a block (posting places, value-postings), in that order: each
+   * chunk row read once, each chunk decompressed once.
+   */
+  placedDocuments(meta: BlockMeta, places: readonly DocumentPlace[]): string[] {
+    const rows = new Map<number, Buffer>()
+    const chunks = new Map<string, Buffer>()
+    try {
+      return places.map((place) => {
+        let row = rows.get(place.row)
+        if (row === undefined) {
+          row = this.#chunkRows.read(meta.id, place.row)
+          if (row === undefined) throw new Error(`chunk row ${place.row} is missing`)
+          rows.set(place.row, row)
+        }
+        const key = `${place.row}:${place.chunkFrom}`
+        let chunk = chunks.get(key)
+        if (chunk === undefined) {
+          if (place.chunkTo > row.length || place.chunkFrom > place.chunkTo)
+            throw new RangeError(`chunk past its row ${place.row}`)
+          chunk = brotliDecompressSync(row.subarray(place.chunkFrom, place.chunkTo))
+          chunks.set(key, chunk)
+        }
+        if (place.docFrom + place.docLength > chunk.length)
+          throw new RangeError(`document past its chunk in row ${place.row}`)
+        return chunk.toString('utf8', place.docFrom, place.docFrom + place.docLength)
+      })
+    } catch (error) {
+      throw damaged(meta, 'body', error)
+    }
+  }
+
   /** Forgets a block's cached parts (it was rewritten or dropped). */
   forget(id: number): void {
+    for (let b = 0; b < POSTING_SPAN; b++) this.#postings.delete(postingRowId(id, b))
     this.#vals.delete(id)
     this.#rollups.delete(id)
     this.#dims.delete(id)

@@ -26,6 +26,10 @@
  *   `dims` (SQLite reaches a column by walking those of every column before it): a cold read was
  *   ~16 pages, now ~8. Blocks written before keep theirs in `trace_blocks.vals`, read as they are;
  *   since version 11 that column is empty.
+ * - `trace_postings` (version 12): the value index of a block with page columns cut by key into
+ *   small rows (`id` = block id × POSTING_SPAN + bucket, value-postings) that also say where each
+ *   listed trace's document is, so that a resource page reads a fraction of a page and one chunk
+ *   row per block; that block's `trace_vals` row then keeps only its page columns.
  * - `trace_keys`: the exact trace-id index, one row per stored trace: `bucket` = floor(seq /
  *   KEY_BUCKET_SEQS) keeps every insert inside the newest part of the B-tree (a random key over the
  *   whole table is what capped the row store), `h` = traceKey(project_id, trace_id). A lookup probes
@@ -72,6 +76,10 @@ CREATE TABLE IF NOT EXISTS trace_chunks (
   data BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS trace_vals (
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trace_postings (
   id INTEGER PRIMARY KEY,
   data BLOB NOT NULL
 );

@@ -26,7 +26,7 @@ import type { StorageCondition } from '../../../platform/storage-condition.js'
 import { guard, run } from '../driver-errors.js'
 import { MerkleAppender } from '../sqlite-merkle-store.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
-import type { BlockDims, PageColumns } from './block-codec.js'
+import { chunkInRow, dimsLayout, type BlockDims, type PageColumns } from './block-codec.js'
 import { BlockDirectory, type BlockMeta } from './block-directory.js'
 import { BlockReader, positionOfSeq, seqAt } from './block-reader.js'
 import { KeyIndex } from './key-index.js'
@@ -34,6 +34,7 @@ import { activityBlocks, RollupWarmer } from './block-activity.js'
 import { pageBlocks } from './block-query.js'
 import { traceKey } from './hashes.js'
 import { positionsOf, valueKey } from './value-index.js'
+import type { Postings } from './value-postings.js'
 import { prepareBatch } from './prepare-batch.js'
 import { BlockWriter, type Staged } from './block-writer.js'
 
@@ -116,10 +117,52 @@ export class BlockTraceStore implements TraceStore {
     for (const column of ['resource_id', 'resource_name'] as const) {
       const value = columns[column]
       if (typeof value !== 'string') continue
-      const positions = positionsOf(rows, valueKey(meta.projectId, column, value))
+      const key = valueKey(meta.projectId, column, value)
+      const postings = this.#reader.postings(meta, key)
+      if (postings !== undefined) {
+        if (postings === null || !this.#postingHolds(meta, postings, position, columns))
+          return false
+        continue
+      }
+      const positions = positionsOf(rows, key)
       if (positions === null || !positions.includes(position)) return false
     }
     return true
+  }
+
+  /**
+   * Whether postings list a position exactly once, with its time and the place of its document as
+   * the dims give them (a wrong place would show another trace's document in resource pages).
+   */
+  #postingHolds(
+    meta: BlockMeta,
+    postings: Postings,
+    position: number,
+    columns: Record<string, unknown>,
+  ): boolean {
+    if (postings.category !== columns.category) return false
+    const at: number[] = []
+    postings.positions.forEach((p, k) => {
+      if (p === position) at.push(k)
+    })
+    const k = at[0]
+    if (at.length !== 1 || k === undefined) return false
+    const dims = this.#reader.dims(meta)
+    if (meta.minTime + (postings.times[k] ?? 0) !== dims.times[position]) return false
+    const layout = dimsLayout(dims)
+    const rank = this.#reader.ranks(dims)[position] ?? 0
+    const chunk = Math.floor(rank / dims.chunkTraces)
+    const { row, from, to } = chunkInRow(layout, chunk)
+    let docFrom = 0
+    for (let r = chunk * dims.chunkTraces; r < rank; r++) docFrom += layout.lengthAt(r)
+    const place = postings.place(k)
+    return (
+      place.row === row &&
+      place.chunkFrom === from &&
+      place.chunkTo === to &&
+      place.docFrom === docFrom &&
+      place.docLength === layout.lengthAt(rank)
+    )
   }
 
   /** Builds activity rollups in idle time from now on (a serving store; see RollupWarmer). */
@@ -386,6 +429,11 @@ export class BlockTraceStore implements TraceStore {
       return pageBlocks(this.#dir, this.#reader, filter, anchor, limit, (column, value) => {
         const key = valueKey(filter.projectId, column, value)
         return (meta) => {
+          const postings = this.#reader.postings(meta, key)
+          if (postings !== undefined)
+            return postings === null
+              ? null
+              : { positions: postings.positions, page: null, postings }
           const rows = this.#reader.vals(meta)
           const positions = positionsOf(rows, key)
           return positions === null ? null : { positions, page: rows.page }

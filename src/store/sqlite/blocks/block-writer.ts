@@ -30,7 +30,7 @@ import { ChunkRows } from './chunk-rows.js'
 import { IndexRows } from './index-rows.js'
 import { traceKey } from './hashes.js'
 import type { KeyIndex } from './key-index.js'
-import { encodeIndexedBlock, encodeValueRows, type ValueRows } from './value-index.js'
+import { encodeIndexedBlock, type ValueRows } from './value-index.js'
 import {
   prepareBlock,
   upsertsOf,
@@ -176,7 +176,7 @@ export class BlockWriter {
     // ahead of a cold index read often brings the chunk a resource page reads next (2 M store,
     // file cache dropped: 100 resource pages of 200 spent 206–253 ms in chunk reads, 365–385 with
     // the chunks written first).
-    this.#indexes.write(id, encodeValueRows(block.values))
+    this.#indexes.write(id, block.values)
     this.#chunks.write(id, block.body, block.rowOffsets)
     return {
       id,

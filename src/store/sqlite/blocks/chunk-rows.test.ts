@@ -7,7 +7,12 @@ import Database from 'better-sqlite3'
 import { TRACE_LOG_HASHING } from '../../../log/trace-log-hashing.js'
 import type { TraceRecord } from '../../../model/index.js'
 import { makeTrace } from '../../../../test/helpers/make-trace.js'
-import { toFirstForm, toSecondForm, toTenthForm } from '../../../../test/helpers/block-tamper.js'
+import {
+  toEleventhForm,
+  toFirstForm,
+  toSecondForm,
+  toTenthForm,
+} from '../../../../test/helpers/block-tamper.js'
 import { assertTraceKeys, blockRows } from '../../../../test/helpers/block-rows.js'
 import type { TraceFilter } from '../../ports/traces.js'
 import { SCHEMA_VERSION } from '../schema.js'
@@ -224,4 +229,55 @@ it('reads blocks of schema version 10 (value index in the block row) as before, 
   } finally {
     db.close()
   }
+})
+
+it('reads blocks of schema version 11 (whole value index in trace_vals) as before, and writes posting rows for new ones', async () => {
+  const { path, ids, before } = await filled([
+    [...traces('p1', 700, NOW - 600_000), ...traces('p2', 300, NOW - 500_000)],
+  ])
+  const postingRows = (): number => {
+    const db = new Database(path, { readonly: true })
+    try {
+      return db.prepare('SELECT count(*) FROM trace_postings').pluck().get() as number
+    } finally {
+      db.close()
+    }
+  }
+  // 700 traces of p1: 22 posting rows; 300 of p2: 10.
+  assert.equal(postingRows(), 32, 'a fresh store writes posting rows')
+  toEleventhForm(path)
+  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    assert.deepEqual(await view(store, ids), before, 'blocks read as before')
+  } finally {
+    await store.close()
+  }
+  assert.equal(postingRows(), 0, 'the upgrade adds the table and rewrites no block')
+  const more = traces('p1', 300, NOW - 400_000)
+  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    await store.traces.append(more)
+    const page = await store.traces.page(
+      {
+        projectId: 'p1',
+        category: 'system',
+        from: NOW - 3_600_000,
+        to: NOW + 1,
+        resourceId: 'r-7',
+      },
+      null,
+      200,
+    )
+    const older = (before as { resource: { traces: TraceRecord[] } }).resource.traces
+    const newer = more.filter((t) => t.resource_id === 'r-7').reverse()
+    assert.ok(older.length > 0 && newer.length > 0)
+    assert.deepEqual(
+      page.traces.map((t) => t.trace_id),
+      [...newer, ...older].map((t) => t.trace_id),
+      'a resource page reads postings and whole indexes',
+    )
+  } finally {
+    await store.close()
+  }
+  assert.equal(postingRows(), 10)
 })

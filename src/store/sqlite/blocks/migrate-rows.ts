@@ -33,11 +33,11 @@ import { BLOCK_TABLES_SQL, KEY_BUCKET_SEQS, MAX_BLOCK_TRACES } from './block-sch
 import { ChunkRows } from './chunk-rows.js'
 import { IndexRows } from './index-rows.js'
 import { traceKey } from './hashes.js'
-import { encodeIndexedBlock, encodeValueRows } from './value-index.js'
+import { encodeIndexedBlock } from './value-index.js'
 import { dropLowMerkleLevels } from '../merkle-low-levels.js'
 
 /** The schema version of the block layout, which this migration records when done. */
-export const BLOCK_SCHEMA_VERSION = 11
+export const BLOCK_SCHEMA_VERSION = 12
 
 /** The `meta` key holding the last seq converted by an unfinished migration. */
 export const MIGRATION_PROGRESS_KEY = 'migration_8_seq'
@@ -133,7 +133,7 @@ class BlockWriter {
       Buffer.alloc(0),
     ).lastInsertRowid
     this.#chunks.write(Number(id), block.body, block.rowOffsets)
-    this.#indexes.write(Number(id), encodeValueRows(block.values))
+    this.#indexes.write(Number(id), block.values)
     for (const row of rows)
       this.#insertKey.run(
         Math.floor(row.seq / KEY_BUCKET_SEQS),
