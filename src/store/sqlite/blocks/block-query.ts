@@ -271,6 +271,21 @@ function candidates(
  */
 const ROLLUP_POSITIONS_MAX = 512
 
+/** The window a page's candidates fall in: after `from`, before `upper` and the anchor. */
+interface PageWindow {
+  readonly from: number
+  readonly upper: number
+  readonly anchor: PageAnchor | null
+}
+
+/** Whether a trace at (time, seq) is in the window and before the current worst candidate. */
+function admits(time: number, seq: number, window: PageWindow, worst: Candidate | undefined) {
+  const { from, upper, anchor } = window
+  if (time <= from || time >= upper) return false
+  if (anchor !== null && time === anchor.time && seq >= anchor.seq) return false
+  return worst === undefined || time > worst.time || (time === worst.time && seq >= worst.seq)
+}
+
 /**
  * Adds the candidates among `positions` of a block with page columns that fall in the page's
  * window (after the anchor) and before the current worst; whether any was added.
@@ -280,19 +295,15 @@ function addPositions(
   meta: BlockMeta,
   page: PageColumns,
   positions: Uint16Array,
-  window: { readonly from: number; readonly upper: number; readonly anchor: PageAnchor | null },
+  window: PageWindow,
   worst: Candidate | undefined,
 ): boolean {
-  const { from, upper, anchor } = window
   const before = cands.length
   for (const p of positions) {
     const time = meta.minTime + (page.times[p] ?? 0)
-    if (time <= from || time >= upper) continue
     const seq = meta.minSeq + p
-    if (anchor !== null && time === anchor.time && seq >= anchor.seq) continue
-    if (worst !== undefined && (time < worst.time || (time === worst.time && seq < worst.seq)))
-      continue
-    cands.push({ time, seq, meta, layout: page, rank: page.ranks[p] ?? 0 })
+    if (admits(time, seq, window, worst))
+      cands.push({ time, seq, meta, layout: page, rank: page.ranks[p] ?? 0 })
   }
   return cands.length > before
 }
@@ -302,19 +313,15 @@ function addPostings(
   cands: Candidate[],
   meta: BlockMeta,
   postings: Postings,
-  window: { readonly from: number; readonly upper: number; readonly anchor: PageAnchor | null },
+  window: PageWindow,
   worst: Candidate | undefined,
 ): boolean {
-  const { from, upper, anchor } = window
   const before = cands.length
   postings.positions.forEach((p, k) => {
     const time = meta.minTime + (postings.times[k] ?? 0)
-    if (time <= from || time >= upper) return
     const seq = meta.minSeq + p
-    if (anchor !== null && time === anchor.time && seq >= anchor.seq) return
-    if (worst !== undefined && (time < worst.time || (time === worst.time && seq < worst.seq)))
-      return
-    cands.push({ time, seq, meta, layout: null, rank: 0, place: postings.place(k) })
+    if (admits(time, seq, window, worst))
+      cands.push({ time, seq, meta, layout: null, rank: 0, place: postings.place(k) })
   })
   return cands.length > before
 }

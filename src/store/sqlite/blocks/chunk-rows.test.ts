@@ -169,39 +169,19 @@ it('reads blocks of schema version 9 (64 documents a chunk, a chunk a row, no pa
   }
 })
 
-it('reads blocks of schema version 10 (value index in the block row) as before, and writes new ones to trace_vals', async () => {
-  const { path, ids, before } = await filled([
-    [...traces('p1', 700, NOW - 600_000), ...traces('p2', 300, NOW - 500_000)],
-  ])
-  toTenthForm(path)
-  const counts = (db: Database.Database): { rows: number; inBlocks: number } => ({
-    rows: db.prepare('SELECT count(*) FROM trace_vals').pluck().get() as number,
-    inBlocks: db
-      .prepare('SELECT count(*) FROM trace_blocks WHERE length(vals) > 0')
-      .pluck()
-      .get() as number,
-  })
-  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+/**
+ * Appends `more` to the upgraded store at `path` and checks that a resource page returns the new
+ * block's traces of r-7 before the older blocks' (`before`: what `view` saw of them): one page
+ * reading both forms of index.
+ */
+async function assertNewAndOldInOnePage(
+  path: string,
+  more: readonly TraceRecord[],
+  before: unknown,
+): Promise<void> {
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   try {
-    assert.deepEqual(await view(store, ids), before, 'blocks read as before')
-  } finally {
-    await store.close()
-  }
-  let db = new Database(path, { readonly: true })
-  try {
-    assert.equal(
-      db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(),
-      String(SCHEMA_VERSION),
-    )
-    assert.deepEqual(counts(db), { rows: 0, inBlocks: 2 }, 'the upgrade moves no value index')
-  } finally {
-    db.close()
-  }
-  // A new block beside them keeps its index in trace_vals; a resource page reads both kinds.
-  const more = traces('p1', 300, NOW - 400_000)
-  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-  try {
-    await store.traces.append(more)
+    await store.traces.append([...more])
     const page = await store.traces.page(
       {
         projectId: 'p1',
@@ -223,6 +203,39 @@ it('reads blocks of schema version 10 (value index in the block row) as before, 
   } finally {
     await store.close()
   }
+}
+
+it('reads blocks of schema version 10 (value index in the block row) as before, and writes new ones to trace_vals', async () => {
+  const { path, ids, before } = await filled([
+    [...traces('p1', 700, NOW - 600_000), ...traces('p2', 300, NOW - 500_000)],
+  ])
+  toTenthForm(path)
+  const counts = (db: Database.Database): { rows: number; inBlocks: number } => ({
+    rows: db.prepare('SELECT count(*) FROM trace_vals').pluck().get() as number,
+    inBlocks: db
+      .prepare('SELECT count(*) FROM trace_blocks WHERE length(vals) > 0')
+      .pluck()
+      .get() as number,
+  })
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  try {
+    assert.deepEqual(await view(store, ids), before, 'blocks read as before')
+  } finally {
+    await store.close()
+  }
+  let db = new Database(path, { readonly: true })
+  try {
+    assert.equal(
+      db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(),
+      String(SCHEMA_VERSION),
+    )
+    assert.deepEqual(counts(db), { rows: 0, inBlocks: 2 }, 'the upgrade moves no value index')
+  } finally {
+    db.close()
+  }
+  // A new block beside them keeps its index in trace_vals; a resource page reads both kinds.
+  const more = traces('p1', 300, NOW - 400_000)
+  await assertNewAndOldInOnePage(path, more, before)
   db = new Database(path, { readonly: true })
   try {
     assert.deepEqual(counts(db), { rows: 1, inBlocks: 2 })
@@ -246,7 +259,7 @@ it('reads blocks of schema version 11 (whole value index in trace_vals) as befor
   // 700 traces of p1: 22 posting rows; 300 of p2: 10.
   assert.equal(postingRows(), 32, 'a fresh store writes posting rows')
   toEleventhForm(path)
-  let store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
+  const store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
   try {
     assert.deepEqual(await view(store, ids), before, 'blocks read as before')
   } finally {
@@ -254,30 +267,6 @@ it('reads blocks of schema version 11 (whole value index in trace_vals) as befor
   }
   assert.equal(postingRows(), 0, 'the upgrade adds the table and rewrites no block')
   const more = traces('p1', 300, NOW - 400_000)
-  store = openSqliteStore({ path, merkle: TRACE_LOG_HASHING })
-  try {
-    await store.traces.append(more)
-    const page = await store.traces.page(
-      {
-        projectId: 'p1',
-        category: 'system',
-        from: NOW - 3_600_000,
-        to: NOW + 1,
-        resourceId: 'r-7',
-      },
-      null,
-      200,
-    )
-    const older = (before as { resource: { traces: TraceRecord[] } }).resource.traces
-    const newer = more.filter((t) => t.resource_id === 'r-7').reverse()
-    assert.ok(older.length > 0 && newer.length > 0)
-    assert.deepEqual(
-      page.traces.map((t) => t.trace_id),
-      [...newer, ...older].map((t) => t.trace_id),
-      'a resource page reads postings and whole indexes',
-    )
-  } finally {
-    await store.close()
-  }
+  await assertNewAndOldInOnePage(path, more, before)
   assert.equal(postingRows(), 10)
 })
