@@ -5,6 +5,7 @@
  * in (rows of `trace_chunks`; a version-8 block's whole body), activity rollups, value indexes, and
  * whole blocks back as entries (to merge, purge part of, or re-encode them).
  */
+import { brotliDecompressSync } from 'node:zlib'
 import { OpenCtsError } from '../../../errors/index.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import {
@@ -40,7 +41,6 @@ import {
   type PostingBucket,
   type Postings,
 } from './value-postings.js'
-import { brotliDecompressSync } from 'node:zlib'
 
 /** A map that keeps its most recently used entries within a byte budget. */
 class Lru<V> {
