@@ -175,6 +175,16 @@ describe('GET /v3/{project_id}/resources/history', () => {
     assert.equal(capped.summary.total, 4)
     assert.equal(capped.summary.created, null, 'the create is older than the four newest')
     assert.equal(capped.events.length, LIFE.length, 'the page itself is not cut')
+    // A first page within the bound comes from the summary's walk: the same traces and marker.
+    for (const limit of [3, 4]) {
+      const walked = await readResourceHistory(services.traceReads, { ...plan, limit }, 4)
+      const stored = await services.traceReads.page(plan.filter, null, limit)
+      assert.deepEqual(
+        walked.events.map((e) => e.trace_id),
+        stored.traces.map((t) => t.trace_id),
+      )
+      assert.equal(walked.meta_data.marker, stored.traces.at(-1)?.trace_id)
+    }
     const whole = await readResourceHistory(services.traceReads, plan, LIFE.length)
     assert.equal(whole.summary.complete, true)
   })

@@ -11,15 +11,8 @@
  *   `observer` OpenCTS; `requestPath` the resource URL; `severity` the trace rating;
  * - the request and response as `attachments` (parsed JSON where they parse).
  */
-import type { ApiTrace } from '../model/index.js'
-import {
-  activityOf,
-  bodyValue,
-  operatorOf,
-  outcomeOf,
-  withoutUndefined,
-  type Activity,
-} from './trace-facts.js'
+import { activityOf, outcomeOf, type Activity, type ApiTrace } from '../model/index.js'
+import { bodyValue, operatorOf, withoutUndefined } from './trace-facts.js'
 import type { FormatContext, TraceFormat } from './trace-format.js'
 
 export const CADF_EVENT_TYPE_URI = 'http://schemas.dmtf.org/cloud/audit/1.0/event'

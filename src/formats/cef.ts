@@ -8,8 +8,8 @@
  *   carry CR/LF as `\r`/`\n`; extension keys are CEF's own (below), custom ones as labelled
  *   `cs`/`cn` pairs.
  */
-import type { ApiTrace } from '../model/index.js'
-import { activityOf, numericCode, operatorOf, outcomeOf } from './trace-facts.js'
+import { activityOf, numericCode, outcomeOf, type ApiTrace } from '../model/index.js'
+import { operatorOf } from './trace-facts.js'
 import type { FormatContext, TraceFormat } from './trace-format.js'
 
 const SEVERITY: Readonly<Record<string, number>> = { normal: 3, warning: 6, incident: 9 }
@@ -31,7 +31,7 @@ export function cefValue(value: string): string {
 export function cefRecord(trace: ApiTrace, context: FormatContext): string {
   const operator = operatorOf(trace)
   const code = numericCode(trace)
-  const extension: [string, string | number | undefined][] = [
+  const standard: [string, string | number | undefined][] = [
     ['rt', trace.time],
     ['externalId', trace.trace_id],
     ['act', trace.trace_name],
@@ -42,25 +42,25 @@ export function cefRecord(trace: ApiTrace, context: FormatContext): string {
     ['suid', operator.id],
     ['request', trace.resource_url],
     ['msg', trace.message],
-    ['cs1Label', 'projectId'],
-    ['cs1', context.projectId],
-    ['cs2Label', 'resourceType'],
-    ['cs2', trace.resource_type],
-    ['cs3Label', 'resourceId'],
-    ['cs3', trace.resource_id],
-    ['cs4Label', 'resourceName'],
-    ['cs4', trace.resource_name],
-    ['cs5Label', 'traceType'],
-    ['cs5', trace.trace_type],
-    ['cs6Label', 'activity'],
-    ['cs6', activityOf(trace)],
-    ['cn1Label', 'code'],
-    ['cn1', code],
   ]
-  const pairs = extension
+  // Custom fields: key, its label (written as `<key>Label` before it), value.
+  const custom: [string, string, string | number | undefined][] = [
+    ['cs1', 'projectId', context.projectId],
+    ['cs2', 'resourceType', trace.resource_type],
+    ['cs3', 'resourceId', trace.resource_id],
+    ['cs4', 'resourceName', trace.resource_name],
+    ['cs5', 'traceType', trace.trace_type],
+    ['cs6', 'activity', activityOf(trace)],
+    ['cn1', 'code', code],
+  ]
+  const pairs = [
+    ...standard,
+    ...custom.flatMap(([key, label, value]): [string, string | number | undefined][] => [
+      [`${key}Label`, value === undefined ? undefined : label],
+      [key, value],
+    ]),
+  ]
     .filter((pair): pair is [string, string | number] => pair[1] !== undefined)
-    // A label whose value is absent is left out with it.
-    .filter(([key], k, list) => !key.endsWith('Label') || list[k + 1]?.[0] === key.slice(0, -5))
     .map(([key, value]) => `${key}=${cefValue(String(value))}`)
   const head = [
     'CEF:0',

@@ -6,17 +6,8 @@
  * `url.original`, `message`; what ECS has no field for is under `opencts.*` (a custom namespace, as
  * ECS asks for).
  */
-import type { ApiTrace } from '../model/index.js'
-import {
-  activityOf,
-  bodyValue,
-  isoTime,
-  numericCode,
-  operatorOf,
-  outcomeOf,
-  withoutUndefined,
-  type Activity,
-} from './trace-facts.js'
+import { activityOf, numericCode, outcomeOf, type Activity, type ApiTrace } from '../model/index.js'
+import { bodyValue, isoTime, operatorOf, withoutUndefined } from './trace-facts.js'
 import type { FormatContext, TraceFormat } from './trace-format.js'
 
 export const ECS_VERSION = '8.11.0'

@@ -4,17 +4,8 @@
  * Application Activity, 6), one JSON event a trace, of schema version OCSF_VERSION. The field by
  * field mapping and the schema facts it relies on are in docs/formats.md.
  */
-import type { ApiTrace } from '../model/index.js'
-import {
-  activityOf,
-  bodyValue,
-  isoTime,
-  numericCode,
-  operatorOf,
-  outcomeOf,
-  withoutUndefined,
-  type Activity,
-} from './trace-facts.js'
+import { activityOf, numericCode, outcomeOf, type Activity, type ApiTrace } from '../model/index.js'
+import { bodyValue, isoTime, operatorOf, withoutUndefined } from './trace-facts.js'
 import type { FormatContext, TraceFormat } from './trace-format.js'
 
 export const OCSF_VERSION = '1.7.0'

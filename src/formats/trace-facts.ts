@@ -1,12 +1,10 @@
 /**
  * @module formats/trace-facts
- * Facts the open formats share, read from a trace the same way for all of them: what kind of
- * operation it records (from its name), whether it succeeded (from its code), who did it, and its
- * request and response as JSON values where they parse.
+ * Facts the open formats share, read from a trace the same way for all of them: who did it, its
+ * request and response as JSON values where they parse, its time as text (what kind of operation
+ * it records and whether it succeeded: model/trace-activity).
  */
 import type { ApiTrace } from '../model/index.js'
-
-export { activityOf, numericCode, outcomeOf, type Activity } from '../model/index.js'
 
 /** The operator as the formats name it. */
 export interface Operator {
@@ -15,7 +13,6 @@ export interface Operator {
   readonly accountId?: string
   readonly accountName?: string
   readonly accessKeyId?: string
-  readonly type?: string
 }
 
 const text = (value: unknown): string | undefined =>
@@ -31,7 +28,6 @@ export function operatorOf(trace: Pick<ApiTrace, 'user'>): Operator {
     accountId: text(user.domain?.id) ?? text(user.account_id),
     accountName: text(user.domain?.name),
     accessKeyId: text(user.access_key_id),
-    type: text(user.type),
   }
   return withoutUndefined(out)
 }

@@ -248,12 +248,18 @@ export async function readResourceHistory(
     if (!page.hasMore || last === undefined) break
     after = { traceId: last.trace_id }
   }
-  const page = await traces.page(
-    plan.filter,
-    plan.next === null ? null : { traceId: plan.next },
-    plan.limit,
-  )
-  const events = page.traces.map((t) => historyEvent(toApiTrace(t)))
+  // The first page is the walk's newest traces, unless the bound cut the walk shorter than it.
+  let events: HistoryEvent[]
+  let hasMore: boolean
+  if (plan.next === null && (complete || all.length >= plan.limit)) {
+    events = all.slice(0, plan.limit)
+    hasMore = all.length > plan.limit || !complete
+  } else {
+    const after = plan.next === null ? null : { traceId: plan.next }
+    const page = await traces.page(plan.filter, after, plan.limit)
+    events = page.traces.map((t) => historyEvent(toApiTrace(t)))
+    hasMore = page.hasMore
+  }
   const newest = all[0]
   const resource: Record<string, string> = {}
   for (const key of ['resource_id', 'resource_name', 'resource_type', 'service_type'] as const) {
@@ -266,7 +272,7 @@ export async function readResourceHistory(
     events,
     meta_data: {
       count: events.length,
-      marker: page.hasMore ? (events.at(-1)?.trace_id ?? null) : null,
+      marker: hasMore ? (events.at(-1)?.trace_id ?? null) : null,
     },
   }
 }
