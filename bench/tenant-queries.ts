@@ -14,6 +14,7 @@ import { latency, type Latency } from './percentiles.js'
 import type { Target } from './postgres-bench.js'
 import { ProgressBar } from './progress-bar.js'
 import { seededRandom, type Vocabulary } from './trace-generator.js'
+import type { StatField } from '../src/store/index.js'
 
 export interface TenantQuery {
   readonly name: string
@@ -195,6 +196,21 @@ export interface ActivityResult {
 }
 
 /** Activity counts over the 7-day window, `queries` times across the tenants. */
+/** The statistics the bench asks for (rotated): groupings a dashboard or an analyst uses. */
+export const STATISTICS_SHAPES: readonly {
+  readonly groupBy: readonly StatField[]
+  readonly distinct: StatField | null
+}[] = [
+  { groupBy: ['service_type'], distinct: null },
+  { groupBy: ['service_type', 'trace_name'], distinct: null },
+  { groupBy: ['user_name'], distinct: 'trace_name' },
+  { groupBy: ['trace_rating'], distinct: null },
+  { groupBy: ['code'], distinct: null },
+  { groupBy: ['user_name', 'code'], distinct: null },
+  { groupBy: ['source_ip'], distinct: null },
+  { groupBy: ['trace_name'], distinct: 'source_ip' },
+]
+
 export async function benchActivity(
   vocab: Vocabulary,
   options: TenantQueryOptions,

@@ -8,63 +8,15 @@
  * tally. `source_ip` and `code` are the dims' extra columns, or, for a block written before they
  * were kept, read from its documents.
  */
-import type { StatField, StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
+import type { StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
 import { StatisticsTally } from '../../statistics-tally.js'
-import {
-  documentExtras,
-  extraColumns,
-  type BlockDims,
-  type DictColumn,
-  type ExtraColumn,
-} from './block-codec.js'
+import type { BlockDims, DictColumn } from './block-codec.js'
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { compile, matcher } from './block-query.js'
 import type { BlockReader } from './block-reader.js'
+import { blockColumn } from './block-search.js'
 
 const NO_COLUMN: DictColumn = { dict: [null], ids: new Uint8Array(0) }
-
-/** The extra columns of a block, from its dims or (an older block) its documents. */
-function extrasOf(
-  reader: BlockReader,
-  meta: BlockMeta,
-  dims: BlockDims,
-): Readonly<Record<ExtraColumn, DictColumn>> {
-  const kept = extraColumns(dims)
-  if (kept !== null) return kept
-  const docs = reader.documents(meta, dims, Array.from(reader.ranks(dims)))
-  const columns = {
-    source_ip: { dict: [null] as (string | null)[], ids: new Uint32Array(dims.count) },
-    code: { dict: [null] as (string | null)[], ids: new Uint32Array(dims.count) },
-  }
-  const ids = { source_ip: new Map<string, number>(), code: new Map<string, number>() }
-  // `documents` gives them in rank order: position order[rank].
-  docs.forEach((doc, rank) => {
-    const p = dims.order[rank] ?? 0
-    const extras = documentExtras(doc)
-    for (const column of ['source_ip', 'code'] as const) {
-      const value = extras[column]
-      if (value === null) continue
-      let id = ids[column].get(value)
-      if (id === undefined) {
-        id = columns[column].dict.push(value) - 1
-        ids[column].set(value, id)
-      }
-      columns[column].ids[p] = id
-    }
-  })
-  return columns
-}
-
-function columnOf(
-  reader: BlockReader,
-  meta: BlockMeta,
-  dims: BlockDims,
-  field: StatField,
-): DictColumn {
-  return field === 'source_ip' || field === 'code'
-    ? extrasOf(reader, meta, dims)[field]
-    : dims.columns[field]
-}
 
 /** Counts one block's matching traces into the tally. */
 function countBlock(
@@ -76,8 +28,8 @@ function countBlock(
   spec: StatisticsSpec,
   tally: StatisticsTally,
 ): void {
-  const [a, b] = spec.groupBy.map((f) => columnOf(reader, meta, dims, f))
-  const d = spec.distinct === null ? undefined : columnOf(reader, meta, dims, spec.distinct)
+  const [a, b] = spec.groupBy.map((f) => blockColumn(reader, meta, dims, f))
+  const d = spec.distinct === null ? undefined : blockColumn(reader, meta, dims, spec.distinct)
   const colA = a ?? NO_COLUMN
   const colB = b ?? NO_COLUMN
   const widthB = colB.dict.length
