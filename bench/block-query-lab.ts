@@ -8,7 +8,8 @@ import { writeFileSync, readFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
 import { openStore } from '../src/store/open-store.js'
-import type { StatisticsSpec, TraceFilter } from '../src/store/index.js'
+import type { TraceFilter } from '../src/store/index.js'
+import { parseStatisticsQuery } from '../src/query/index.js'
 import { STATISTICS_SHAPES } from './tenant-queries.js'
 import { projectId } from './postgres-bench.js'
 import { TenantData } from './tenant-data.js'
@@ -124,31 +125,26 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
     console.log(`activity p50 ${pct(times, 0.5).toFixed(1)} p99 ${pct(times, 0.99).toFixed(1)} ms`)
   }
   if (only === undefined || only === 'statistics') {
-    const groupings: StatisticsSpec[] = STATISTICS_SHAPES.map((s) => ({
-      groupBy: s.groupBy,
-      distinct: s.distinct,
-      top: 10,
-      buckets: null,
-    }))
     for (const days of [1, 7]) {
-      for (const spec of groupings) {
+      for (const params of STATISTICS_SHAPES) {
         const times: number[] = []
+        let refused = 0
         for (let i = 0; i < Math.max(3, Math.floor(rounds / 10)); i++) {
           const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
           const started = performance.now()
-          await store.traces.statistics(
-            {
-              projectId: lab.ids[rank] ?? '',
-              from: now - days * 86_400_000 + 60_000,
-              to: now,
-              category: 'system',
-            },
-            spec,
-          )
+          try {
+            const { filter, spec } = parseStatisticsQuery(
+              { ...params, from: String(now - days * 86_400_000 + 60_000), to: String(now) },
+              { projectId: lab.ids[rank] ?? '', now, retentionMs: 7 * 86_400_000 },
+            )
+            await store.traces.statistics(filter, spec)
+          } catch {
+            refused++
+          }
           times.push(performance.now() - started)
         }
         console.log(
-          `statistics ${days} d ${[...spec.groupBy, spec.distinct ?? ''].join(',').padEnd(34)} p50 ${pct(times, 0.5).toFixed(1).padStart(7)} p99 ${pct(times, 0.99).toFixed(1).padStart(7)} ms`,
+          `statistics ${days} d ${new URLSearchParams(params).toString().padEnd(56)} p50 ${pct(times, 0.5).toFixed(1).padStart(7)} p99 ${pct(times, 0.99).toFixed(1).padStart(7)} ms${refused > 0 ? ` (${refused} refused)` : ''}`,
         )
       }
     }
