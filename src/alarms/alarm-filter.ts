@@ -59,7 +59,7 @@ export function validateAlarmFilter(projectId: string, value: unknown, now: numb
       invalid(`filter: ${error.message.replace(/^Query failed: /, '')}`)
     throw error
   }
-  return { trace_type: 'system', ...raw } as AlarmFilter
+  return { trace_type: 'system', ...raw }
 }
 
 /**
