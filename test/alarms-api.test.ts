@@ -35,11 +35,20 @@ describe('alarm API', () => {
   it('creates, lists, shows, updates and deletes a rule, each change self-audited', async (t) => {
     const app = await buildTestApp(t)
     const topic = await call(app.app, 'POST', `/v3/${P}/topics`, { name: 'ops' })
-    const created = await call(app.app, 'POST', BASE, body('b-deletes', { topic_urn: topic.body.topic_urn }))
+    const created = await call(
+      app.app,
+      'POST',
+      BASE,
+      body('b-deletes', { topic_urn: topic.body.topic_urn }),
+    )
     assert.equal(created.status, 201, JSON.stringify(created.body))
     const rule = created.body
     assert.match(rule.alarm_id, /^[0-9a-f-]{36}$/)
-    assert.deepEqual(rule.filter, { trace_type: 'system', service_type: 'IMS', trace_name: 'deleteImage' })
+    assert.deepEqual(rule.filter, {
+      trace_type: 'system',
+      service_type: 'IMS',
+      trace_name: 'deleteImage',
+    })
     assert.deepEqual(rule.condition, { comparison: '>', threshold: 5, period: 300 })
     assert.equal(rule.enabled, true)
     assert.equal(rule.state, 'insufficient_data')
@@ -80,7 +89,12 @@ describe('alarm API', () => {
       ['GET', `${BASE}/${rule.alarm_id}/history`],
       ['GET', `${BASE}/not-a-uuid`],
     ] as const) {
-      const answer = await call(app.app, method, url, method === 'PUT' ? { enabled: false } : undefined)
+      const answer = await call(
+        app.app,
+        method,
+        url,
+        method === 'PUT' ? { enabled: false } : undefined,
+      )
       assert.equal(answer.status, 404, `${method} ${url}`)
       assert.equal(answer.body.error_code, 'OCTS.0172')
     }
@@ -109,22 +123,66 @@ describe('alarm API', () => {
       [{ ...body('a'), extra: 1 }, 'OCTS.0170', /extra is not a field/],
       [body('a', { description: 'x'.repeat(256) }), 'OCTS.0170', /description/],
       [body('a', { filter: [] }), 'OCTS.0170', /filter must be an object/],
-      [body('a', { filter: { trace_id: randomUUID() } }), 'OCTS.0170', /filter\.trace_id is not a filter field/],
+      [
+        body('a', { filter: { trace_id: randomUUID() } }),
+        'OCTS.0170',
+        /filter\.trace_id is not a filter field/,
+      ],
       [body('a', { filter: { from: '1' } }), 'OCTS.0170', /filter\.from/],
-      [body('a', { filter: { service_type: 5 } }), 'OCTS.0170', /filter\.service_type must be a string/],
-      [body('a', { filter: { trace_rating: 'fatal' } }), 'OCTS.0170', /trace_rating must be one of/],
+      [
+        body('a', { filter: { service_type: 5 } }),
+        'OCTS.0170',
+        /filter\.service_type must be a string/,
+      ],
+      [
+        body('a', { filter: { trace_rating: 'fatal' } }),
+        'OCTS.0170',
+        /trace_rating must be one of/,
+      ],
       [body('a', { filter: { trace_type: 'ApiCall' } }), 'OCTS.0170', /trace_type must be one of/],
       [body('a', { filter: { tracker_name: 'dt1' } }), 'OCTS.0170', /tracker_name must be system/],
-      [body('a', { filter: { service_type: 'x'.repeat(65) } }), 'OCTS.0170', /service_type is 65 characters/],
+      [
+        body('a', { filter: { service_type: 'x'.repeat(65) } }),
+        'OCTS.0170',
+        /service_type is 65 characters/,
+      ],
       [body('a', { condition: undefined }), 'OCTS.0170', /condition is required/],
       [body('a', { condition: 5 }), 'OCTS.0170', /condition must be an object/],
-      [body('a', { condition: { comparison: '!=', threshold: 1, period: 300 } }), 'OCTS.0170', /comparison/],
-      [body('a', { condition: { comparison: '>', threshold: -1, period: 300 } }), 'OCTS.0170', /threshold/],
-      [body('a', { condition: { comparison: '>', threshold: 1.5, period: 300 } }), 'OCTS.0170', /threshold/],
-      [body('a', { condition: { comparison: '>', threshold: '5', period: 300 } }), 'OCTS.0170', /threshold/],
-      [body('a', { condition: { comparison: '>', threshold: 1, period: 59 } }), 'OCTS.0170', /period/],
-      [body('a', { condition: { comparison: '>', threshold: 1, period: 86_401 } }), 'OCTS.0170', /period/],
-      [body('a', { condition: { comparison: '>', threshold: 1, period: 300, x: 1 } }), 'OCTS.0170', /condition\.x/],
+      [
+        body('a', { condition: { comparison: '!=', threshold: 1, period: 300 } }),
+        'OCTS.0170',
+        /comparison/,
+      ],
+      [
+        body('a', { condition: { comparison: '>', threshold: -1, period: 300 } }),
+        'OCTS.0170',
+        /threshold/,
+      ],
+      [
+        body('a', { condition: { comparison: '>', threshold: 1.5, period: 300 } }),
+        'OCTS.0170',
+        /threshold/,
+      ],
+      [
+        body('a', { condition: { comparison: '>', threshold: '5', period: 300 } }),
+        'OCTS.0170',
+        /threshold/,
+      ],
+      [
+        body('a', { condition: { comparison: '>', threshold: 1, period: 59 } }),
+        'OCTS.0170',
+        /period/,
+      ],
+      [
+        body('a', { condition: { comparison: '>', threshold: 1, period: 86_401 } }),
+        'OCTS.0170',
+        /period/,
+      ],
+      [
+        body('a', { condition: { comparison: '>', threshold: 1, period: 300, x: 1 } }),
+        'OCTS.0170',
+        /condition\.x/,
+      ],
       [body('a', { enabled: 'yes' }), 'OCTS.0170', /enabled/],
       [body('a', { topic_urn: 'urn:smn:local-1:nope' }), 'OCTS.0170', /topic_urn/],
       [body('a', { topic_urn: `urn:smn:local-1:${P}:missing` }), 'OCTS.0170', /topic_urn/],
@@ -133,7 +191,10 @@ describe('alarm API', () => {
     ]
     for (const [payload, code, message] of cases) {
       const answer = await call(app.app, 'POST', BASE, payload)
-      assert.ok(answer.status === 400, `${JSON.stringify(payload).slice(0, 120)} → ${answer.status}`)
+      assert.ok(
+        answer.status === 400,
+        `${JSON.stringify(payload).slice(0, 120)} → ${answer.status}`,
+      )
       assert.equal(answer.body.error_code, code, JSON.stringify(answer.body))
       assert.match(answer.body.error_msg, message)
     }
@@ -171,9 +232,14 @@ describe('alarm API', () => {
 
   it('pages the history newest first with a marker, and refuses bad paging parameters', async (t) => {
     const app = await buildTestApp(t)
-    const created = await call(app.app, 'POST', BASE, body('flappy', {
-      condition: { comparison: '>=', threshold: 1, period: 60 },
-    }))
+    const created = await call(
+      app.app,
+      'POST',
+      BASE,
+      body('flappy', {
+        condition: { comparison: '>=', threshold: 1, period: 60 },
+      }),
+    )
     const id = created.body.alarm_id as string
     const evaluator = app.services.alarmEvaluator
     // Each minute: one delete (alarm) or none (ok): insufficient → alarm → ok → alarm → ok → alarm.
@@ -181,16 +247,18 @@ describe('alarm API', () => {
       app.clock.advance(61_000)
       if (round % 2 === 0) {
         const posted = await call(app.app, 'POST', `/v3/${P}/traces`, {
-          traces: [{
-            trace_id: randomUUID(),
-            time: app.clock.now() - 1000,
-            service_type: 'IMS',
-            resource_type: 'image',
-            trace_name: 'deleteImage',
-            trace_type: 'ApiCall',
-            code: 204,
-            user: { name: 'alice', domain: { id: 'd1', name: 'acme' } },
-          }],
+          traces: [
+            {
+              trace_id: randomUUID(),
+              time: app.clock.now() - 1000,
+              service_type: 'IMS',
+              resource_type: 'image',
+              trace_name: 'deleteImage',
+              trace_type: 'ApiCall',
+              code: 204,
+              user: { name: 'alice', domain: { id: 'd1', name: 'acme' } },
+            },
+          ],
         })
         assert.equal(posted.status, 201, JSON.stringify(posted.body))
       }
@@ -208,7 +276,11 @@ describe('alarm API', () => {
     let marker: string | null = null
     for (let page = 0; page < 10; page++) {
       const answer: { body: { history: unknown[]; meta_data: { marker: string | null } } } =
-        await call(app.app, 'GET', `${BASE}/${id}/history?limit=2${marker === null ? '' : `&marker=${encodeURIComponent(marker)}`}`)
+        await call(
+          app.app,
+          'GET',
+          `${BASE}/${id}/history?limit=2${marker === null ? '' : `&marker=${encodeURIComponent(marker)}`}`,
+        )
       walked.push(...answer.body.history)
       marker = answer.body.meta_data.marker
       if (marker === null) break

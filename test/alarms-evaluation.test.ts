@@ -95,7 +95,10 @@ for (const engine of testEngines()) {
       t.after(() => services.delivery.stop())
       const hook = await webhook(t)
       const topic = await services.topics.createTopic(P, { name: 'ops' })
-      const sub = await services.topics.subscribe(P, 'ops', { protocol: 'http', endpoint: hook.url })
+      const sub = await services.topics.subscribe(P, 'ops', {
+        protocol: 'http',
+        endpoint: hook.url,
+      })
       const created = await services.alarms.create(
         P,
         {

@@ -12,11 +12,7 @@
  * 404 OCTS.0172 (unknown rule), 400 OCTS.0173 (quota), 400 CTS.0003 (body not an object).
  */
 import { OpenCtsError, isOpenCtsError } from '../errors/index.js'
-import {
-  runAudited,
-  type AuditedCallDeps,
-  type ServiceResult,
-} from '../ingest/audited-call.js'
+import { runAudited, type AuditedCallDeps, type ServiceResult } from '../ingest/audited-call.js'
 import type { Caller } from '../ingest/index.js'
 import { UUID_PATTERN } from '../model/index.js'
 import { parseTopicUrn } from '../notifications/topic-urn.js'
@@ -74,7 +70,9 @@ export class AlarmService {
     const parsed = parseTopicUrn(urn)
     const topic = parsed?.type === 'smn' ? await this.#deps.delivery.getTopic(urn) : undefined
     if (topic?.projectId !== projectId)
-      invalid(`topic_urn ${JSON.stringify(urn)} is not a topic of this project (POST /v3/{project_id}/topics)`)
+      invalid(
+        `topic_urn ${JSON.stringify(urn)} is not a topic of this project (POST /v3/{project_id}/topics)`,
+      )
   }
 
   async #stored(projectId: string, id: string): Promise<AlarmRule> {
@@ -84,7 +82,13 @@ export class AlarmService {
 
   /** `POST /v3/{project_id}/alarms` → 201 the rule (state `insufficient_data`). */
   create(projectId: string, body: unknown, caller: Caller): Promise<ServiceResult> {
-    const call = { projectId, traceName: 'createAlarm', resourceType: 'alarm', request: body, caller }
+    const call = {
+      projectId,
+      traceName: 'createAlarm',
+      resourceType: 'alarm',
+      request: body,
+      caller,
+    }
     return runAudited(this.#deps, call, async (scope) => {
       const now = this.#deps.clock.now()
       const fields = readAlarmRequest(projectId, body, { create: true, now })
@@ -162,7 +166,13 @@ export class AlarmService {
    * it in `insufficient_data` for one period (a transition when it was in another state).
    */
   update(projectId: string, id: string, body: unknown, caller: Caller): Promise<ServiceResult> {
-    const call = { projectId, traceName: 'updateAlarm', resourceType: 'alarm', request: body, caller }
+    const call = {
+      projectId,
+      traceName: 'updateAlarm',
+      resourceType: 'alarm',
+      request: body,
+      caller,
+    }
     return runAudited(this.#deps, call, async (scope) => {
       scope.describe(id, null)
       const stored = await this.#stored(projectId, id)
@@ -214,7 +224,13 @@ export class AlarmService {
 
   /** `DELETE /v3/{project_id}/alarms/{alarm_id}` → 204; its history goes with it. */
   delete(projectId: string, id: string, caller: Caller): Promise<ServiceResult> {
-    const call = { projectId, traceName: 'deleteAlarm', resourceType: 'alarm', request: { alarm_id: id }, caller }
+    const call = {
+      projectId,
+      traceName: 'deleteAlarm',
+      resourceType: 'alarm',
+      request: { alarm_id: id },
+      caller,
+    }
     return runAudited(this.#deps, call, async (scope) => {
       scope.describe(id, null)
       const stored = await this.#stored(projectId, id)
@@ -237,12 +253,19 @@ export class AlarmService {
   ): Promise<ServiceResult> {
     const limitText = single(query, 'limit')
     const limit = limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText)
-    if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > MAX_HISTORY_LIMIT))
-      invalid(`limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}, got ${JSON.stringify(limitText)}`)
+    if (
+      limitText !== undefined &&
+      (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > MAX_HISTORY_LIMIT)
+    )
+      invalid(
+        `limit must be an integer from 1 to ${MAX_HISTORY_LIMIT}, got ${JSON.stringify(limitText)}`,
+      )
     const markerText = single(query, 'marker')
     const marker = markerText === undefined ? null : MARKER.exec(markerText)
     if (markerText !== undefined && marker === null)
-      invalid(`marker must be the meta_data.marker of a previous page, got ${JSON.stringify(markerText)}`)
+      invalid(
+        `marker must be the meta_data.marker of a previous page, got ${JSON.stringify(markerText)}`,
+      )
     await this.#stored(projectId, id)
     const page = await this.#deps.alarms.history(
       projectId,

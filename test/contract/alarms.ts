@@ -8,12 +8,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { isOpenCtsError } from '../../src/errors/index.js'
-import type {
-  AlarmRule,
-  AlarmTransition,
-  DeliveryRecord,
-  Store,
-} from '../../src/store/index.js'
+import type { AlarmRule, AlarmTransition, DeliveryRecord, Store } from '../../src/store/index.js'
 import { ALARM_HISTORY_KEEP } from '../../src/store/rows.js'
 import { makeTrace } from '../helpers/make-trace.js'
 import type { StoreFactory } from './engines.js'

@@ -153,11 +153,7 @@ export function registerAlarmRoutes(app: FastifyInstance, services: HttpServices
     async (request, reply) =>
       replyWith(
         reply,
-        await alarms.history(
-          request.params.project_id,
-          request.params.alarm_id,
-          rawQuery(request),
-        ),
+        await alarms.history(request.params.project_id, request.params.alarm_id, rawQuery(request)),
       ),
   )
 }
