@@ -10,7 +10,7 @@
  * ```
  *
  * An update gives any of these fields: `filter` replaces the filter, `condition` fields replace
- * theirs, `topic_urn: null` removes the topic. Unknown fields are refused (a typo must not pass
+ * theirs, `topic_urn: null` removes the topic. `comparison` defaults to `>` on create. Unknown fields are refused (a typo must not pass
  * for a rule that silently never fires). Violations throw OCTS_ERR_ALARM_INVALID (400 OCTS.0170)
  * naming the field; a malformed body OCTS_ERR_INVALID_BODY (400 CTS.0003).
  */
@@ -72,7 +72,8 @@ function readCondition(value: unknown, required: boolean): Partial<AlarmFields> 
   known(condition, CONDITION_FIELDS, 'condition.')
   const out: { -readonly [K in keyof AlarmFields]: AlarmFields[K] } = {}
   const { comparison, threshold, period } = condition
-  if (comparison !== undefined || required) {
+  if (comparison === undefined && required) out.comparison = '>'
+  else if (comparison !== undefined) {
     if (!(COMPARISONS as readonly unknown[]).includes(comparison))
       invalid(
         `condition.comparison must be one of ${COMPARISONS.join(' ')}, got ${JSON.stringify(comparison)}`,
