@@ -201,9 +201,11 @@ for (const engine of testEngines())
         await row.getByRole('button', { name: 'History' }).click()
         const table = page.getByRole('table', { name: 'Transitions' })
         await table.waitFor()
-        const shown = await table.locator('tbody tr').evaluateAll((trs) =>
-          trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)),
-        )
+        const shown = await table
+          .locator('tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)),
+          )
         const { history } = (await api('GET', `/alarms/${rule.alarm_id}/history?limit=200`)) as {
           history: any[]
         }
