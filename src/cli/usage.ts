@@ -60,6 +60,7 @@ bodies in flight, beyond them 503), OPENCTS_HEADERS_TIMEOUT_MS (30000),
 OPENCTS_REQUEST_TIMEOUT_MS (120000: the whole request, body included).
 Verifiable log (docs/merkle.md): OPENCTS_MERKLE_LOG (true), OPENCTS_CHECKPOINT_INTERVAL_MS
 (1000, at least 1000), OPENCTS_LOG_KEY_NAME (opencts).
+Alarm rules (docs/alarms.md): OPENCTS_ALARM_INTERVAL (60: seconds between evaluations, 1-3600).
 Log streams of trackers with LTS on (docs/log-streams.md), each off while empty:
 OPENCTS_LOG_STREAM_OTLP_URL (http(s) URL of an OTLP/HTTP receiver),
 OPENCTS_LOG_STREAM_SYSLOG (tcp://host:port or udp://host:port[?facility=local0]),
