@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { loadConfig } from '../src/config/config.js'
 import { TEST_PROJECTS, buildTestApp, call, type TestApp } from './helpers/test-app.js'
 
 const [P, Q] = TEST_PROJECTS
@@ -295,5 +296,16 @@ describe('alarm API', () => {
     const rule = await call(app.app, 'GET', `${BASE}/${id}`)
     assert.equal(rule.body.state, 'alarm')
     assert.equal(rule.body.last_count, 1)
+  })
+
+  it('takes the evaluation interval from OPENCTS_ALARM_INTERVAL (seconds, 1-3600, default 60)', () => {
+    assert.equal(loadConfig({}, {}).alarmIntervalSeconds, 60)
+    assert.equal(loadConfig({ OPENCTS_ALARM_INTERVAL: '5' }, {}).alarmIntervalSeconds, 5)
+    for (const bad of ['0', '3601', '1.5', 'soon'])
+      assert.throws(
+        () => loadConfig({ OPENCTS_ALARM_INTERVAL: bad }, {}),
+        /alarmIntervalSeconds must be an integer from 1 to 3600/,
+        bad,
+      )
   })
 })
