@@ -40,7 +40,8 @@ it('manages alarm rules and shows their history from the command line', async (t
     OPENCTS_SECRET_KEY: SK,
     HOME: tmpdir(),
   }
-  const cli = (...args: string[]) => runCliInProcess(['alarms', ...args], { env, now: () => clock.now() })
+  const cli = (...args: string[]) =>
+    runCliInProcess(['alarms', ...args], { env, now: () => clock.now() })
 
   const created = await cli(
     'create',
@@ -70,7 +71,10 @@ it('manages alarm rules and shows their history from the command line', async (t
   const list = await cli('list')
   assert.equal(list.status, 0, list.stderr)
   assert.match(list.stdout, /ID\s+NAME\s+STATE\s+CONDITION/)
-  assert.match(list.stdout, new RegExp(`${id}\\s+image-deletes\\s+insufficient_data\\s+>= 2 in 60 s\\s+yes`))
+  assert.match(
+    list.stdout,
+    new RegExp(`${id}\\s+image-deletes\\s+insufficient_data\\s+>= 2 in 60 s\\s+yes`),
+  )
 
   const updated = await cli('update', id, '--threshold', '3', '--description', 'burst of deletes')
   assert.equal(updated.status, 0, updated.stderr)
@@ -95,7 +99,10 @@ it('manages alarm rules and shows their history from the command line', async (t
   const historyJson = JSON.parse((await cli('history', id, '--json')).stdout) as {
     history: { new_state: string }[]
   }
-  assert.deepEqual(historyJson.history.map((h) => h.new_state), ['alarm'])
+  assert.deepEqual(
+    historyJson.history.map((h) => h.new_state),
+    ['alarm'],
+  )
 
   const refused = await cli('create', 'bad', '--threshold', '1', '--period', '10')
   assert.equal(refused.status, 1)

@@ -32,7 +32,9 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-type Values = ReturnType<typeof parseCommandLine<{ args: string[]; options: typeof FLAGS }>>['values']
+type Values = ReturnType<
+  typeof parseCommandLine<{ args: string[]; options: typeof FLAGS }>
+>['values']
 
 const SUBCOMMANDS = ['list', 'create', 'show', 'update', 'delete', 'history'] as const
 
@@ -48,7 +50,8 @@ function text(value: unknown): string {
 }
 
 function integer(value: string, flag: string): number {
-  if (!/^\d{1,10}$/.test(value)) throw new UsageError(`--${flag} must be a whole number, got ${value}`)
+  if (!/^\d{1,10}$/.test(value))
+    throw new UsageError(`--${flag} must be a whole number, got ${value}`)
   return Number(value)
 }
 
@@ -116,7 +119,9 @@ async function run(
   const want = command === 'list' ? 0 : 1
   if (args.length !== want)
     throw new UsageError(
-      want === 0 ? `"alarms ${command}" takes no argument` : `"alarms ${command}" needs one ${command === 'create' ? 'NAME' : 'ID'}`,
+      want === 0
+        ? `"alarms ${command}" takes no argument`
+        : `"alarms ${command}" needs one ${command === 'create' ? 'NAME' : 'ID'}`,
     )
   const arg = args[0] ?? ''
   const id = `/alarms/${encodeURIComponent(arg)}`
@@ -174,7 +179,11 @@ async function run(
       if (values.limit !== undefined) query.set('limit', values.limit)
       if (values.marker !== undefined) query.set('marker', values.marker)
       const q = query.toString()
-      const answer = await client.request('GET', projectId, `${id}/history${q === '' ? '' : `?${q}`}`)
+      const answer = await client.request(
+        'GET',
+        projectId,
+        `${id}/history${q === '' ? '' : `?${q}`}`,
+      )
       if (values.json === true) return json(answer)
       const history = (answer.history ?? []) as Record<string, unknown>[]
       if (history.length === 0) io.stderr.write('No transitions.\n')
