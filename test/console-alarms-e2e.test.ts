@@ -7,7 +7,7 @@
  * API. On every engine of `STORES`. Skipped, saying why, only when Chromium is not installed.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -26,6 +26,8 @@ const AK = 'CONSOLEALARMSTEST001'
 const SK = 'console-alarms-secret-0123456789abcdef'
 const PROJECT = '0123456789abcdef0123456789abcdef'
 const CONSOLE_INDEX = join(repoRoot(), 'dist', 'console', 'index.html')
+/** Screenshots of every run (ignored by git), as console-e2e.test.ts writes them. */
+const SHOTS = join(repoRoot(), 'artifacts', 'screenshots')
 const missing = chromiumMissing()
 
 const STATE_LABELS: Record<string, string> = {
@@ -227,6 +229,8 @@ for (const engine of testEngines())
             ['insufficient_data', 'alarm'],
           ],
         )
+        mkdirSync(SHOTS, { recursive: true })
+        await page.screenshot({ path: join(SHOTS, `alarms-${engine}.png`), fullPage: true })
         await page.getByRole('button', { name: 'Close history' }).click()
       })
 

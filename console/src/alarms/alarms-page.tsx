@@ -161,12 +161,12 @@ export function AlarmsPage() {
               {items.map((a) => (
                 <tr key={a.alarm_id} data-alarm={a.alarm_name}>
                   <td>{a.alarm_name}</td>
-                  <td>
+                  <td class="nowrap">
                     <span class={`status ${a.state}`} title={a.state_reason}>
                       {STATE_LABELS[a.state] ?? a.state}
                     </span>
                   </td>
-                  <td>{conditionText(a)}</td>
+                  <td class="nowrap">{conditionText(a)}</td>
                   <td class="mono">{filterText(a.filter)}</td>
                   <td>{a.last_count ?? '—'}</td>
                   <td>{a.enabled ? 'Yes' : 'No'}</td>
