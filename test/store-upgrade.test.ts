@@ -96,6 +96,9 @@ function otherTables(db: Db): Record<string, unknown[]> {
     'trace_vals',
     'trace_postings',
     'trace_keys',
+    // Version 13: the insights, created empty by the upgrade.
+    'insights',
+    'insight_state',
   ])
   const names = (
     db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {

@@ -17,6 +17,7 @@ import type { ConfigStore } from './ports/config.js'
 import type { Coordination } from './ports/coordination.js'
 import type { DeliveryStore } from './ports/delivery.js'
 import type { IdentityStore } from './ports/identity.js'
+import type { InsightStore } from './ports/insights.js'
 import type { KeyStore } from './ports/keys.js'
 import type { MerkleLogStore } from './ports/merkle-log.js'
 import type { TraceStore } from './ports/traces.js'
@@ -26,6 +27,7 @@ export type * from './ports/config.js'
 export type * from './ports/coordination.js'
 export type * from './ports/delivery.js'
 export type * from './ports/identity.js'
+export type * from './ports/insights.js'
 export type * from './ports/keys.js'
 export type * from './ports/merkle-log.js'
 export type * from './ports/traces.js'
@@ -53,6 +55,8 @@ export interface Store {
   readonly keys: KeyStore
   readonly transfer: TransferStore
   readonly delivery: DeliveryStore
+  /** Insights found by the detectors, and the detectors' state and cursor. */
+  readonly insights: InsightStore
   /** Whether writes fail for lack of space (set and cleared by the store; see StorageCondition). */
   readonly storage: StorageCondition
   /** Leases of background work and wake-ups across the nodes sharing this store. */

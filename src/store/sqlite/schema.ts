@@ -17,7 +17,7 @@
  * blocks are read without them, so the upgrade rewrites nothing), version 11 keeps new blocks'
  * value indexes as rows of `trace_vals` (older blocks' stay in their row, read as they are), version
  * 12 cuts the index of new blocks with page columns into posting rows (`trace_postings`; older
- * blocks are read as they are).
+ * blocks are read as they are), version 13 adds the insights (`insights`, `insight_state`).
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
  * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
@@ -26,7 +26,7 @@ import { FILTER_COLUMNS } from '../trace-columns.js'
 import { BLOCK_TABLES_SQL } from './blocks/block-schema.js'
 
 export { FILTER_COLUMNS }
-export const SCHEMA_VERSION = 12
+export const SCHEMA_VERSION = 13
 
 /**
  * Connection settings of the store's SQLite database. WAL with synchronous=NORMAL: a commit
@@ -203,6 +203,21 @@ CREATE TABLE IF NOT EXISTS log_keys (
 );
 `
 
+/**
+ * Insights (see InsightStore): one row per insight event (its document in `doc`; `service_type` is
+ * '' when it spans services), and the detectors' state entries (the cursor under the key '').
+ */
+export const INSIGHT_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS insights (
+  project_id TEXT NOT NULL, id TEXT NOT NULL, insight_id TEXT NOT NULL, insight_type TEXT NOT NULL,
+  state TEXT NOT NULL, time INTEGER NOT NULL, service_type TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (project_id, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS insights_by_time ON insights (project_id, time, id);
+CREATE INDEX IF NOT EXISTS insights_by_age ON insights (time);
+CREATE TABLE IF NOT EXISTS insight_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${BLOCK_TABLES_SQL}
@@ -234,4 +249,5 @@ ${KEY_TABLES_SQL}
 ${TRANSFER_TABLES_SQL}
 ${DELIVERY_TABLES_SQL}
 ${MERKLE_TABLES_SQL}
+${INSIGHT_TABLES_SQL}
 `
