@@ -36,6 +36,10 @@ import { TopicService } from './delivery/topic-service.js'
 import { Checkpointer } from './log/checkpointer.js'
 import { LogKeys } from './log/log-keys.js'
 import { LogService } from './log/log-service.js'
+import { detectorSettings } from './insights/detector-settings.js'
+import { InsightJob } from './insights/insight-job.js'
+import { InsightQuery } from './insights/insight-query.js'
+import type { InsightRecord } from './store/index.js'
 
 /** What the query-side routes read of stored traces (activity, catalogue, export): reads only. */
 export type TraceReads = Pick<TraceStore, 'page' | 'get' | 'activity' | 'catalogue' | 'operators'>
@@ -105,6 +109,10 @@ export interface Services {
   readonly log: LogService
   /** Signs checkpoints of grown logs every `checkpointIntervalMs` (started by the server). */
   readonly checkpointer: Checkpointer
+  /** Lists a project's insights (the API). */
+  readonly insights: InsightQuery
+  /** The insight detectors over the trace stream (started by the server under its lease). */
+  readonly insightJob: InsightJob
 }
 
 /** Calls its listeners after commits; `subscribe` returns the unsubscribe. */
@@ -154,6 +162,10 @@ export interface ServiceDeps {
   readonly email?: EmailPort
   /** Failures of a checkpoint run (logged by the server). */
   readonly onCheckpointError?: (error: unknown) => void
+  /** Failures of an insight detection cycle (logged by the server). */
+  readonly onInsightError?: (error: unknown) => void
+  /** Each insight event stored (logged by the server). */
+  readonly onInsight?: (insight: InsightRecord) => void
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -349,6 +361,18 @@ export function createServices(deps: ServiceDeps): Services {
     delivery: deliveryService,
     log,
     checkpointer,
+    insights: new InsightQuery({ store: store.insights, clock, retentionMs }),
+    insightJob: new InsightJob({
+      traces: store.traces,
+      insights: store.insights,
+      commitTraces: (traces) => commitTraces({ traces: store.traces, publisher }, traces),
+      audit,
+      clock,
+      settings: detectorSettings(config),
+      intervalMs: config.insightsIntervalMs,
+      ...(deps.onInsightError === undefined ? {} : { onError: deps.onInsightError }),
+      ...(deps.onInsight === undefined ? {} : { onInsight: deps.onInsight }),
+    }),
     transfer:
       sink === undefined
         ? null

@@ -32,6 +32,7 @@ import { registerExportRoutes } from './routes/export.js'
 import { OPENCTS_VERSION } from '../version.js'
 import { registerActivityRoutes } from './routes/activity.js'
 import { registerResourceHistoryRoutes } from './routes/resource-history.js'
+import { registerInsightRoutes } from './routes/insights.js'
 import { answerServerRefusals, clientErrorHandler } from './client-errors.js'
 import { PUSHBACK_RETRY_AFTER_SECONDS, registerBodyIntake } from './body-intake.js'
 
@@ -187,6 +188,7 @@ export async function buildApp(
   registerExportRoutes(app, services)
   registerActivityRoutes(app, services)
   registerResourceHistoryRoutes(app, services)
+  registerInsightRoutes(app, services)
   registerConsoleRoutes(app)
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>

@@ -7,10 +7,7 @@
 
 /** The kinds of insight (src/insights/insight.ts describes each). */
 export type InsightType =
-  | 'ApiCallRateInsight'
-  | 'ApiErrorRateInsight'
-  | 'DeniedBurstInsight'
-  | 'HighRiskOperationInsight'
+  'ApiCallRateInsight' | 'ApiErrorRateInsight' | 'DeniedBurstInsight' | 'HighRiskOperationInsight'
 
 export type InsightState = 'start' | 'end'
 
