@@ -85,7 +85,7 @@ export class DeniedBurstDetector {
     other: string | null,
     out: InsightDraft[],
   ): void {
-    const key = `${trace.projectId}\u0000${dimension}\u0000${value}`
+    const key = JSON.stringify([trace.projectId, dimension, value])
     const minute = minuteOf(trace.time)
     let series = this.series.get(key)
     if (series === undefined) {
@@ -105,12 +105,7 @@ export class DeniedBurstDetector {
     series.touched = Math.max(series.touched, trace.time)
     series.count++
     addCount(series.attrs.code, trace.codeText, 1, ATTRIBUTION_CAP)
-    addCount(
-      series.attrs.operation,
-      `${trace.serviceType}:${trace.traceName}`,
-      1,
-      ATTRIBUTION_CAP,
-    )
+    addCount(series.attrs.operation, `${trace.serviceType}:${trace.traceName}`, 1, ATTRIBUTION_CAP)
     if (other !== null) addCount(series.attrs.other, other, 1, ATTRIBUTION_CAP)
     this.series.changed(key)
     if (series.open !== null || series.count < this.#threshold) return

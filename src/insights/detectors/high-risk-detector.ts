@@ -41,13 +41,14 @@ export class HighRiskDetector {
   observe(trace: ObservedTrace, out: InsightDraft[]): void {
     const user = trace.user
     if (user === null) return
-    const userKey = `${trace.projectId}\u0000${user}`
+    const userKey = JSON.stringify([trace.projectId, user])
     const knownUser = this.users.get(userKey) !== undefined
-    const ipKey = trace.sourceIp === null ? null : `${userKey}\u0000${trace.sourceIp}`
+    const ipKey =
+      trace.sourceIp === null ? null : JSON.stringify([trace.projectId, user, trace.sourceIp])
     const knownIp = ipKey !== null && this.addresses.get(ipKey) !== undefined
     const operation = `${trace.serviceType}:${trace.traceName}`
     if (this.#watched.has(operation) && !(trace.code >= 400)) {
-      const opKey = `${userKey}\u0000${operation}`
+      const opKey = JSON.stringify([trace.projectId, user, operation])
       const reasons: string[] = []
       if (this.operations.get(opKey) === undefined) {
         reasons.push('first_operation')

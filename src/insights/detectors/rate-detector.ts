@@ -101,7 +101,7 @@ export class RateDetector {
   }
 
   observe(trace: ObservedTrace, out: InsightDraft[]): void {
-    const key = `${trace.projectId}\u0000${trace.serviceType}\u0000${trace.traceName}`
+    const key = JSON.stringify([trace.projectId, trace.serviceType, trace.traceName])
     const minute = minuteOf(trace.time)
     let series = this.series.get(key)
     if (series === undefined) {
@@ -144,8 +144,7 @@ export class RateDetector {
     const state = series[kind]
     state.count++
     if (trace.user !== null) addCount(state.attrs.user, trace.user, 1, ATTRIBUTION_CAP)
-    if (trace.sourceIp !== null)
-      addCount(state.attrs.source_ip, trace.sourceIp, 1, ATTRIBUTION_CAP)
+    if (trace.sourceIp !== null) addCount(state.attrs.source_ip, trace.sourceIp, 1, ATTRIBUTION_CAP)
     addCount(state.attrs.code, trace.codeText, 1, ATTRIBUTION_CAP)
     if (state.open !== null || state.base.n < this.#settings.warmupMinutes) return
     const threshold = this.#threshold(kind, state.base)
@@ -186,7 +185,8 @@ export class RateDetector {
         open.total += state.count
         open.peak = Math.max(open.peak, state.count)
         for (const a of ATTRIBUTES) mergeCounts(open.attrs[a], state.attrs[a], ATTRIBUTION_CAP)
-        if (open.minutes >= MAX_INSIGHT_MINUTES) this.#end(series, kind, (minute + 1) * MINUTE_MS, out)
+        if (open.minutes >= MAX_INSIGHT_MINUTES)
+          this.#end(series, kind, (minute + 1) * MINUTE_MS, out)
       } else this.#end(series, kind, minute * MINUTE_MS, out)
     }
     if (!anomalous) this.#learn(state)
@@ -201,7 +201,8 @@ export class RateDetector {
     base.mean += alpha * delta
     base.variance = base.n === 0 ? 0 : (1 - alpha) * (base.variance + alpha * delta * delta)
     base.n++
-    for (const a of ATTRIBUTES) decayInto(state.baseAttrs[a], state.attrs[a], alpha, ATTRIBUTION_CAP)
+    for (const a of ATTRIBUTES)
+      decayInto(state.baseAttrs[a], state.attrs[a], alpha, ATTRIBUTION_CAP)
   }
 
   #end(series: RateSeries, kind: Kind, time: number, out: InsightDraft[]): void {

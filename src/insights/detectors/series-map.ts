@@ -4,7 +4,8 @@
  * (a Map's insertion order, an entry moved to the end when used). It records which entries changed
  * and which were evicted since the last `drain`, so that only those are written to the store.
  * Entries are JSON-serialisable; each carries `touched` (event time of its last use), by which a
- * reloaded map restores its order. Pure.
+ * reloaded map restores its order. Keys are JSON texts (`["project","IMS","createImage"]`): no NUL
+ * byte, which PostgreSQL text cannot hold. Pure.
  */
 
 export interface Touched {
