@@ -19,6 +19,8 @@ export class SeriesMap<T extends Touched> {
   readonly #map = new Map<string, T>()
   readonly #dirty = new Set<string>()
   readonly #deleted = new Set<string>()
+  /** Entries the store holds (loaded or drained): only those need a delete when evicted. */
+  readonly #stored = new WeakSet<T>()
 
   /** `prefix` names the detector in the store's keys (`rate:`, `denied:` …). */
   constructor(prefix: string, cap: number) {
@@ -47,11 +49,11 @@ export class SeriesMap<T extends Touched> {
     this.#dirty.add(key)
     this.#deleted.delete(key)
     while (this.#map.size > this.#cap) {
-      const oldest = this.#map.keys().next().value
+      const oldest = this.#map.entries().next().value
       if (oldest === undefined) break
-      this.#map.delete(oldest)
-      this.#dirty.delete(oldest)
-      this.#deleted.add(oldest)
+      this.#map.delete(oldest[0])
+      this.#dirty.delete(oldest[0])
+      if (this.#stored.has(oldest[1])) this.#deleted.add(oldest[0])
     }
   }
 
@@ -86,7 +88,10 @@ export class SeriesMap<T extends Touched> {
       }
     }
     parsed.sort((a, b) => a[1].touched - b[1].touched)
-    for (const [key, value] of parsed) this.#map.set(key, value)
+    for (const [key, value] of parsed) {
+      this.#map.set(key, value)
+      this.#stored.add(value)
+    }
     while (this.#map.size > this.#cap) {
       const oldest = this.#map.keys().next().value
       if (oldest === undefined) break
@@ -100,7 +105,9 @@ export class SeriesMap<T extends Touched> {
     const upserts: [string, string][] = []
     for (const key of this.#dirty) {
       const value = this.#map.get(key)
-      if (value !== undefined) upserts.push([this.#prefix + key, JSON.stringify(value)])
+      if (value === undefined) continue
+      upserts.push([this.#prefix + key, JSON.stringify(value)])
+      this.#stored.add(value)
     }
     const deletes = [...this.#deleted].map((key) => this.#prefix + key)
     this.#dirty.clear()
