@@ -224,7 +224,9 @@ it('finds injected bursts within 2 minutes, attributed, with start and end; noti
   }
 
   // First-time delete by alice, then one from a new source IP.
-  const risky = find('HighRiskOperationInsight', 'start', () => true).sort((a, b) => a.time - b.time)
+  const risky = find('HighRiskOperationInsight', 'start', () => true).sort(
+    (a, b) => a.time - b.time,
+  )
   assert.deepEqual(
     risky.map((i) => [i.subject.user, i.subject.source_ip, i.reasons]),
     [

@@ -119,7 +119,10 @@ export function insightContract(name: string, factory: StoreFactory): void {
         await store.insights.commitDetectors({ cursor: 1, upserts: [], deletes: [], insights: all })
         // insight(1) and insight(2) share a time: the larger id comes first.
         const order = [insight(2), insight(1), insight(3), insight(4), insight(5)].map((i) => i.id)
-        assert.deepEqual(ids((await store.insights.listInsights(filter(), null, 10)).insights), order)
+        assert.deepEqual(
+          ids((await store.insights.listInsights(filter(), null, 10)).insights),
+          order,
+        )
         const walked: string[] = []
         let after: string | null = null
         for (let page = 0; page < 10; page++) {

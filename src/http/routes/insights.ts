@@ -16,13 +16,16 @@ export function registerInsightRoutes(app: FastifyInstance, services: HttpServic
     {
       config: projectRoute('cts:trace:list'),
       schema: {
-        summary: 'List insights: unusual call and error rates, denied bursts, high-risk operations (OpenCTS)',
+        summary:
+          'List insights: unusual call and error rates, denied bursts, high-risk operations (OpenCTS)',
         tags: ['insights'],
         params: projectParams,
         querystring: {
           type: 'object',
           properties: {
-            from: queryString('Exclusive lower bound on the insight time, 13-digit UTC ms. Default: the oldest kept.'),
+            from: queryString(
+              'Exclusive lower bound on the insight time, 13-digit UTC ms. Default: the oldest kept.',
+            ),
             to: queryString('Exclusive upper bound, 13-digit UTC ms. Default: now.'),
             insight_type: queryString(
               'ApiCallRateInsight | ApiErrorRateInsight | DeniedBurstInsight | HighRiskOperationInsight.',
