@@ -3,6 +3,7 @@
  * page, and signs out (`DELETE /v3/auth/tokens`, then the session is forgotten).
  */
 import { useEffect, useState } from 'preact/hooks'
+import { InsightsPage } from './insights/insights-page'
 import { NotificationsPage } from './notifications/notifications-page'
 import { navigate, usePage } from './router'
 import { clearSession, loadSession, type Session } from './session'
@@ -70,6 +71,7 @@ export function App() {
           {link('traces', 'Trace list')}
           {link('trackers', 'Trackers')}
           {link('notifications', 'Key event notifications')}
+          {link('insights', 'Insights')}
         </nav>
         <span class="who" data-testid="who">
           {session.userName} · {session.projectName}
@@ -82,6 +84,7 @@ export function App() {
         {page === 'traces' ? <TracesPage /> : null}
         {page === 'trackers' ? <TrackersPage /> : null}
         {page === 'notifications' ? <NotificationsPage /> : null}
+        {page === 'insights' ? <InsightsPage /> : null}
       </main>
     </div>
   )

@@ -5,9 +5,9 @@
 import { useEffect, useState } from 'preact/hooks'
 
 export const BASE = '/console/'
-export type Page = 'traces' | 'trackers' | 'notifications' | 'sign-in'
+export type Page = 'traces' | 'trackers' | 'notifications' | 'insights' | 'sign-in'
 
-const PAGES: readonly Page[] = ['traces', 'trackers', 'notifications', 'sign-in']
+const PAGES: readonly Page[] = ['traces', 'trackers', 'notifications', 'insights', 'sign-in']
 
 export function currentPage(): Page {
   const rest = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : ''
