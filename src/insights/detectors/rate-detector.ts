@@ -30,6 +30,8 @@ import {
 import { addCount, decayInto, mergeCounts, round, topValues, type Counts } from './top-counts.js'
 
 const ATTRIBUTES = ['user', 'source_ip', 'code'] as const
+/** Empty minutes a series replays at most when it next sees a trace (three days). */
+const MAX_EMPTY_MINUTES = 3 * 1440
 type Attrs = Record<(typeof ATTRIBUTES)[number], Counts>
 
 interface Baseline {
@@ -165,8 +167,11 @@ export class RateDetector {
 
   /** Closes the current minute, then the empty minutes up to `minute` (now the current one). */
   #closeThrough(series: RateSeries, minute: number, out: InsightDraft[]): void {
-    // Past a few baseline spans of empty minutes the weighted baseline has forgotten the rest.
-    const last = Math.min(minute, series.minute + 1 + 3 * this.#settings.baselineMinutes)
+    // Empty minutes replayed at most: past three spans the weighted baseline has forgotten the
+    // rest; past three days (long spans) the baseline stays higher than it would be, which only
+    // raises the threshold (fewer insights, never more).
+    const replay = Math.min(3 * this.#settings.baselineMinutes, MAX_EMPTY_MINUTES)
+    const last = Math.min(minute, series.minute + 1 + replay)
     for (let m = series.minute; m < last; m++) {
       for (const kind of ['call', 'error'] as const) this.#closeKind(series, kind, m, out)
       series.minute = m + 1
