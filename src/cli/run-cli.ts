@@ -12,6 +12,7 @@ import {
   ADMIN_USAGE,
   DELIVERIES_USAGE,
   INGEST_USAGE,
+  INSIGHTS_USAGE,
   KEYS_USAGE,
   LOG_USAGE,
   MAIN_USAGE,
@@ -37,6 +38,10 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
   deliveries: {
     usage: DELIVERIES_USAGE,
     load: async () => (await import('./deliveries-command.js')).runDeliveries,
+  },
+  insights: {
+    usage: INSIGHTS_USAGE,
+    load: async () => (await import('./insights-command.js')).runInsights,
   },
   admin: { usage: ADMIN_USAGE, load: async () => (await import('./admin-command.js')).runAdmin },
   keys: { usage: KEYS_USAGE, load: async () => (await import('./keys-command.js')).runKeys },

@@ -13,6 +13,7 @@ Commands:
   ingest    send traces from a file (JSON lines, JSON array or {"traces": [...]}) to a server
   query     list traces with any ListTraces filter, as a table, JSON or CSV
   deliveries  list key-event notification deliveries (and dead letters), redeliver them
+  insights  list the insights found: unusual call/error rates, denied bursts, high-risk operations
   record    record an HTTP API as traces through a reverse proxy (route maps: ims, glance, s3)
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
@@ -136,6 +137,29 @@ Options:
 
 ${CONNECTION_HELP}
 Exit status: 0 on success, 1 when the API refuses (e.g. unknown delivery), 2 on a usage error.
+`
+
+export const INSIGHTS_USAGE = `Usage: opencts insights [--type T] [--state S] [--service S] [--from T] [--to T]
+                        [--limit N] [--json]
+
+Lists the insights of a project, newest first (docs/insights.md): unusual call and error rates
+per operation with their baseline, peak and top attributions, bursts of denied calls, first-time
+high-risk operations.
+
+Options:
+  --type T         ApiCallRateInsight | ApiErrorRateInsight | DeniedBurstInsight |
+                   HighRiskOperationInsight
+  --state S        start | end
+  --service S      only insights about this service, e.g. IMS
+  --from T, --to T time bounds (as for query: 13-digit ms, ISO 8601, or 15m/2h/3d ago);
+                   default the whole retention window
+  --limit N        insights listed, 1-10000 (default 50; pages of 200 are followed)
+  --json           print the insights as JSON
+  -h, --help       show this help
+
+${CONNECTION_HELP}
+Exit status: 0 on success, 1 when the API refuses (e.g. an unknown --type: CTS.0300), 2 on a
+usage error.
 `
 
 export const LOG_USAGE = `Usage: opencts log checkpoint [--tree-size N] [--json]
