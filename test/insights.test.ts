@@ -9,7 +9,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { it, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { InsightRecord } from '../src/store/index.js'
+import { detectorSettings } from '../src/insights/detector-settings.js'
+import { InsightJob } from '../src/insights/insight-job.js'
+import { commitTraces } from '../src/ingest/index.js'
+import type { InsightRecord, InsightStore } from '../src/store/index.js'
 import { MINUTE, TrafficBuilder, type Traffic } from './helpers/insight-traffic.js'
 import { TEST_NOW, TEST_PROJECTS, buildTestApp, call, type TestApp } from './helpers/test-app.js'
 
@@ -299,6 +302,61 @@ it('a restart neither loses nor repeats an insight', async (t) => {
     `/v3/${P}/traces?service_type=CTS&resource_type=insight&limit=200&from=${BASE}`,
   )
   assert.equal(traces.body.traces.length, once.length)
+})
+
+it('a failure between recording the insight traces and committing the state stores each once', async (t) => {
+  const app = await buildTestApp(t)
+  const { store, publisher, audit, clock, config } = app.services
+  let failures = 0
+  // The real store, whose state commit fails once after insights were found (the job's traces
+  // are committed by then): what a crash between the job's two writes leaves behind.
+  const flaky: InsightStore = {
+    loadDetectors: () => store.insights.loadDetectors(),
+    listInsights: (...args) => store.insights.listInsights(...args),
+    purgeInsights: (time) => store.insights.purgeInsights(time),
+    commitDetectors: async (commit) => {
+      if (commit.insights.length > 0 && failures === 0) {
+        failures++
+        throw new Error('the state commit failed')
+      }
+      return store.insights.commitDetectors(commit)
+    },
+  }
+  const job = new InsightJob({
+    traces: store.traces,
+    insights: flaky,
+    commitTraces: (traces) => commitTraces({ traces: store.traces, publisher }, traces),
+    audit,
+    clock,
+    settings: detectorSettings(config),
+    intervalMs: 1000,
+  })
+  const traffic = anomalies(41)
+  const minutes = [...traffic.byMinute.keys()].sort((a, b) => a - b)
+  let failed = 0
+  for (const minute of minutes) {
+    app.clock.set(minute + MINUTE + 1000)
+    await ingest(app, traffic.byMinute.get(minute) ?? [])
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await job.runCycle()
+        break
+      } catch (error) {
+        assert.match(String(error), /the state commit failed/)
+        failed++
+      }
+    }
+  }
+  assert.equal(failed, 1, 'the commit failed once, and the next cycle replayed')
+  const insights = await listAll(app)
+  assert.ok(insights.length >= 8, `${insights.length} insights`)
+  assert.equal(new Set(insights.map((i) => i.id)).size, insights.length)
+  const traces = await call(
+    app.app,
+    'GET',
+    `/v3/${P}/traces?service_type=CTS&resource_type=insight&limit=200&from=${BASE}`,
+  )
+  assert.equal(traces.body.traces.length, insights.length, 'each insight trace stored once')
 })
 
 it('answers bad queries with CTS error bodies', async (t) => {

@@ -141,9 +141,8 @@ export class InsightJob {
     drafts: ReturnType<InsightDetectors['observe']>,
   ): Promise<number> {
     const { upserts, deletes } = detectors.drain()
-    if (drafts.length === 0 && upserts.length === 0 && deletes.length === 0) {
-      if (cursor === this.#cursor) return 0
-    }
+    const idle = drafts.length === 0 && upserts.length === 0 && deletes.length === 0
+    if (idle && cursor === this.#cursor) return 0
     const now = this.#deps.clock.now()
     const insights: InsightRecord[] = drafts.map((draft) => ({ ...draft, detected_at: now }))
     if (insights.length > 0)
