@@ -49,123 +49,127 @@ function trace(
   }
 }
 
-describe('insights page in Chromium (sqlite store)', { skip: missing ?? false, timeout: 180_000 }, () => {
-  let server: ServerProcess
-  let browser: Browser
-  let page: Page
-  let project: string
-  let base: string
+describe(
+  'insights page in Chromium (sqlite store)',
+  { skip: missing ?? false, timeout: 180_000 },
+  () => {
+    let server: ServerProcess
+    let browser: Browser
+    let page: Page
+    let project: string
+    let base: string
 
-  async function apiIds(query: Record<string, string> = {}): Promise<string[]> {
-    const params = new URLSearchParams({ ...query, limit: '200' })
-    const res = await signedFetch(`${base}/v3/${project}/insights?${params.toString()}`)
-    assert.equal(res.status, 200, await res.clone().text())
-    const body = (await res.json()) as { insights: { id: string }[] }
-    return body.insights.map((i) => i.id)
-  }
-
-  async function shownIds(): Promise<string[]> {
-    return page.$$eval('tr[data-insight-id]', (rows) =>
-      rows.map((r) => r.getAttribute('data-insight-id') ?? ''),
-    )
-  }
-
-  before(async () => {
-    if (missing !== null) return
-    assert.ok(existsSync(CONSOLE_INDEX), `${CONSOLE_INDEX} missing: run npm run build first`)
-    const dataDir = mkdtempSync(join(tmpdir(), 'opencts-console-insights-'))
-    server = await serve(dataDir, {
-      OPENCTS_ADMIN_PASSWORD: PASSWORD,
-      OPENCTS_INSIGHTS_INTERVAL_MS: '200',
-    })
-    base = server.url.replace('localhost', '127.0.0.1')
-    project = adminProject(dataDir)
-    const now = Date.now()
-    const start = now - 40 * MINUTE
-    const traces: Record<string, unknown>[] = []
-    for (let minute = 0; minute < 39; minute++)
-      for (let i = 0; i < 5; i++)
-        traces.push(trace(start + minute * MINUTE + i * 11_000, i % 2 === 0 ? 'alice' : 'bob'))
-    // The bursts: within 60 ms, so in one minute (or two, each still far above the threshold).
-    for (let i = 0; i < 60; i++) traces.push(trace(now - 1000 + i, 'mallory'))
-    for (let i = 0; i < 25; i++)
-      traces.push(
-        trace(now - 900 + i, 'trudy', {
-          service_type: 'IAM',
-          resource_type: 'user',
-          trace_name: 'listUsers',
-          code: 403,
-          source_ip: '198.51.100.9',
-        }),
-      )
-    traces.push(trace(now - 800, 'alice', { trace_name: 'deleteImage', code: 204 }))
-    traces.sort((a, b) => (a.time as number) - (b.time as number))
-    const res = await signedFetch(`${base}/v3/${project}/traces`, {
-      method: 'POST',
-      body: JSON.stringify({ traces }),
-    })
-    assert.equal(res.status, 201, await res.clone().text())
-    // The server's job runs every 200 ms: wait (bounded) for its four starts.
-    const deadline = Date.now() + 20_000
-    while ((await apiIds({ state: 'start' })).length < 4) {
-      assert.ok(Date.now() < deadline, 'the detectors found the injected anomalies')
-      await sleep(200)
+    async function apiIds(query: Record<string, string> = {}): Promise<string[]> {
+      const params = new URLSearchParams({ ...query, limit: '200' })
+      const res = await signedFetch(`${base}/v3/${project}/insights?${params.toString()}`)
+      assert.equal(res.status, 200, await res.clone().text())
+      const body = (await res.json()) as { insights: { id: string }[] }
+      return body.insights.map((i) => i.id)
     }
-    browser = await launchChromium()
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-    page = await context.newPage()
-    page.setDefaultTimeout(20_000)
-  })
 
-  after(async () => {
-    await browser?.close()
-    killAllServers()
-  })
+    async function shownIds(): Promise<string[]> {
+      return page.$$eval('tr[data-insight-id]', (rows) =>
+        rows.map((r) => r.getAttribute('data-insight-id') ?? ''),
+      )
+    }
 
-  it('signs in and shows every insight the API lists, newest first, with its values', async () => {
-    await page.goto(`${base}/console/sign-in`)
-    await page.fill('input[name=account]', 'opencts')
-    await page.fill('input[name=user]', 'admin')
-    await page.fill('input[name=password]', PASSWORD)
-    await page.fill('input[name=project]', 'local-1')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL(/\/console\/traces$/)
-    const listed = page.waitForResponse((r) => /\/insights\?/.test(r.url()))
-    await page.getByRole('link', { name: 'Insights' }).click()
-    await page.waitForURL(/\/console\/insights$/)
-    await listed
-    await page.locator('tr[data-insight-id]').first().waitFor()
-    const api = await apiIds()
-    assert.deepEqual(await shownIds(), api.slice(0, 50))
-    const types = await page.$$eval('tr[data-insight-id] td:nth-child(2)', (cells) =>
-      cells.map((c) => c.textContent ?? ''),
-    )
-    for (const type of ['ApiCallRateInsight', 'DeniedBurstInsight', 'HighRiskOperationInsight'])
-      assert.ok(types.includes(type), `${type} is shown`)
-    const callRow = page.locator('tr[data-insight-id]', { hasText: 'ApiCallRateInsight' }).first()
-    const text = await callRow.innerText()
-    assert.match(text, /IMS createImage/)
-    assert.match(text, /baseline [45](\.\d+)?\/min/)
-    assert.match(text, /user mallory/)
-    mkdirSync(SHOTS, { recursive: true })
-    await page.screenshot({ path: join(SHOTS, 'insights.png'), fullPage: true })
-  })
+    before(async () => {
+      if (missing !== null) return
+      assert.ok(existsSync(CONSOLE_INDEX), `${CONSOLE_INDEX} missing: run npm run build first`)
+      const dataDir = mkdtempSync(join(tmpdir(), 'opencts-console-insights-'))
+      server = await serve(dataDir, {
+        OPENCTS_ADMIN_PASSWORD: PASSWORD,
+        OPENCTS_INSIGHTS_INTERVAL_MS: '200',
+      })
+      base = server.url.replace('localhost', '127.0.0.1')
+      project = adminProject(dataDir)
+      const now = Date.now()
+      const start = now - 40 * MINUTE
+      const traces: Record<string, unknown>[] = []
+      for (let minute = 0; minute < 39; minute++)
+        for (let i = 0; i < 5; i++)
+          traces.push(trace(start + minute * MINUTE + i * 11_000, i % 2 === 0 ? 'alice' : 'bob'))
+      // The bursts: within 60 ms, so in one minute (or two, each still far above the threshold).
+      for (let i = 0; i < 60; i++) traces.push(trace(now - 1000 + i, 'mallory'))
+      for (let i = 0; i < 25; i++)
+        traces.push(
+          trace(now - 900 + i, 'trudy', {
+            service_type: 'IAM',
+            resource_type: 'user',
+            trace_name: 'listUsers',
+            code: 403,
+            source_ip: '198.51.100.9',
+          }),
+        )
+      traces.push(trace(now - 800, 'alice', { trace_name: 'deleteImage', code: 204 }))
+      traces.sort((a, b) => (a.time as number) - (b.time as number))
+      const res = await signedFetch(`${base}/v3/${project}/traces`, {
+        method: 'POST',
+        body: JSON.stringify({ traces }),
+      })
+      assert.equal(res.status, 201, await res.clone().text())
+      // The server's job runs every 200 ms: wait (bounded) for its four starts.
+      const deadline = Date.now() + 20_000
+      while ((await apiIds({ state: 'start' })).length < 4) {
+        assert.ok(Date.now() < deadline, 'the detectors found the injected anomalies')
+        await sleep(200)
+      }
+      browser = await launchChromium()
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+      page = await context.newPage()
+      page.setDefaultTimeout(20_000)
+    })
 
-  it('filters by type and state like the API', async () => {
-    const listed = page.waitForResponse((r) => /insight_type=DeniedBurstInsight/.test(r.url()))
-    await page.selectOption('select[aria-label="Insight type"]', 'DeniedBurstInsight')
-    await listed
-    await page.getByTestId('insight-count').filter({ hasNotText: 'Loading' }).waitFor()
-    const expected = await apiIds({ insight_type: 'DeniedBurstInsight' })
-    assert.ok(expected.length >= 2, 'a burst per user and per source IP')
-    assert.deepEqual(await shownIds(), expected)
-    const started = page.waitForResponse((r) => /state=start/.test(r.url()))
-    await page.selectOption('select[aria-label="State"]', 'start')
-    await started
-    await page.getByTestId('insight-count').filter({ hasNotText: 'Loading' }).waitFor()
-    assert.deepEqual(
-      await shownIds(),
-      await apiIds({ insight_type: 'DeniedBurstInsight', state: 'start' }),
-    )
-  })
-})
+    after(async () => {
+      await browser?.close()
+      killAllServers()
+    })
+
+    it('signs in and shows every insight the API lists, newest first, with its values', async () => {
+      await page.goto(`${base}/console/sign-in`)
+      await page.fill('input[name=account]', 'opencts')
+      await page.fill('input[name=user]', 'admin')
+      await page.fill('input[name=password]', PASSWORD)
+      await page.fill('input[name=project]', 'local-1')
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.waitForURL(/\/console\/traces$/)
+      const listed = page.waitForResponse((r) => /\/insights\?/.test(r.url()))
+      await page.getByRole('link', { name: 'Insights' }).click()
+      await page.waitForURL(/\/console\/insights$/)
+      await listed
+      await page.locator('tr[data-insight-id]').first().waitFor()
+      const api = await apiIds()
+      assert.deepEqual(await shownIds(), api.slice(0, 50))
+      const types = await page.$$eval('tr[data-insight-id] td:nth-child(2)', (cells) =>
+        cells.map((c) => c.textContent ?? ''),
+      )
+      for (const type of ['ApiCallRateInsight', 'DeniedBurstInsight', 'HighRiskOperationInsight'])
+        assert.ok(types.includes(type), `${type} is shown`)
+      const callRow = page.locator('tr[data-insight-id]', { hasText: 'ApiCallRateInsight' }).first()
+      const text = await callRow.innerText()
+      assert.match(text, /IMS createImage/)
+      assert.match(text, /baseline [45](\.\d+)?\/min/)
+      assert.match(text, /user mallory/)
+      mkdirSync(SHOTS, { recursive: true })
+      await page.screenshot({ path: join(SHOTS, 'insights.png'), fullPage: true })
+    })
+
+    it('filters by type and state like the API', async () => {
+      const listed = page.waitForResponse((r) => /insight_type=DeniedBurstInsight/.test(r.url()))
+      await page.selectOption('select[aria-label="Insight type"]', 'DeniedBurstInsight')
+      await listed
+      await page.getByTestId('insight-count').filter({ hasNotText: 'Loading' }).waitFor()
+      const expected = await apiIds({ insight_type: 'DeniedBurstInsight' })
+      assert.ok(expected.length >= 2, 'a burst per user and per source IP')
+      assert.deepEqual(await shownIds(), expected)
+      const started = page.waitForResponse((r) => /state=start/.test(r.url()))
+      await page.selectOption('select[aria-label="State"]', 'start')
+      await started
+      await page.getByTestId('insight-count').filter({ hasNotText: 'Loading' }).waitFor()
+      assert.deepEqual(
+        await shownIds(),
+        await apiIds({ insight_type: 'DeniedBurstInsight', state: 'start' }),
+      )
+    })
+  },
+)

@@ -27,7 +27,11 @@ it('lists the insights a server found, as JSON and as a table, filtered', async 
       OPENCTS_ADMIN_PROJECT_ID: PROJECT,
       OPENCTS_INSIGHTS_INTERVAL_MS: '200',
     },
-    { dataDir: mkdtempSync(join(tmpdir(), 'opencts-insights-cli-')), port: '0', logLevel: 'silent' },
+    {
+      dataDir: mkdtempSync(join(tmpdir(), 'opencts-insights-cli-')),
+      port: '0',
+      logLevel: 'silent',
+    },
   )
   const server = await startServer(config)
   t.after(() => server.close())

@@ -37,7 +37,8 @@ function iso(ms: unknown): string {
 }
 
 function about(i: Insight): string {
-  const operation = typeof i.service_type === 'string' ? `${i.service_type} ${String(i.trace_name)}` : ''
+  const operation =
+    typeof i.service_type === 'string' ? `${i.service_type} ${String(i.trace_name)}` : ''
   const subject = Object.entries((i.subject ?? {}) as Record<string, unknown>)
     .filter(([, v]) => typeof v === 'string')
     .map(([k, v]) => `${k}=${String(v)}`)
@@ -78,7 +79,11 @@ export async function runInsights(args: readonly string[], io: CliIo): Promise<n
   if (positionals.length > 0) throw new UsageError('"insights" takes no argument')
   let wanted = 50
   if (flags.limit !== undefined) {
-    if (!/^\d{1,5}$/.test(flags.limit) || Number(flags.limit) < 1 || Number(flags.limit) > MAX_LIMIT)
+    if (
+      !/^\d{1,5}$/.test(flags.limit) ||
+      Number(flags.limit) < 1 ||
+      Number(flags.limit) > MAX_LIMIT
+    )
       throw new UsageError(`--limit must be an integer from 1 to ${MAX_LIMIT}, got ${flags.limit}`)
     wanted = Number(flags.limit)
   }

@@ -170,7 +170,12 @@ export function InsightsPage() {
         </div>
       )}
       {marker === null ? null : (
-        <button type="button" class="secondary" disabled={loading} onClick={() => void load(marker)}>
+        <button
+          type="button"
+          class="secondary"
+          disabled={loading}
+          onClick={() => void load(marker)}
+        >
           Load more
         </button>
       )}
