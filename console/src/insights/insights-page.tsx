@@ -55,12 +55,13 @@ function subjectOf(i: Insight): string {
   return [operation, who].filter((s) => s !== '').join(' · ')
 }
 
+/** Start: the first minute's count when it crossed; end: average and peak per minute, duration. */
 function valuesOf(i: Insight): string {
   if (i.statistics === null) return i.reasons.join(', ').replace(/_/g, ' ')
   const { baseline, insight, insight_duration } = i.statistics
   const base = baseline.average === null ? '' : `baseline ${baseline.average}/min, `
-  const during = i.state === 'start' ? `${insight.average}` : `${insight.average}/min avg`
-  return `${base}${during}, peak ${insight.peak}${i.state === 'end' ? `, ${insight_duration} min` : ''}`
+  if (i.state === 'start') return `${base}${insight.average} in its first minute`
+  return `${base}${insight.average}/min, peak ${insight.peak}, ${insight_duration} min`
 }
 
 function topOf(i: Insight): string {
