@@ -269,6 +269,8 @@ Filters (exact, case-sensitive; --trace-id overrides all others):
   --trace-name NAME            --trace-rating normal|warning|incident
   --user NAME                  --trace-id ID              --access-key-id AK
   --enterprise-project-id ID
+  --q SEARCH                   a search: field:value, prefix*, field:(a OR b), code:>=400, NOT,
+                               AND, OR, free text (docs/search.md), e.g. --q 'code:>=400 NOT user:admin'
 Time window (exclusive bounds; default the last hour; only the last 7 days are kept):
   --from TIME   --to TIME      13-digit epoch ms, ISO-8601 (2026-01-01, 2026-01-01T10:00:00Z;
                                without an offset: local time), or relative: 15m, 2h, 3d, 1w, now
