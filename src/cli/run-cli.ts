@@ -19,6 +19,7 @@ import {
   QUERY_USAGE,
   RECORD_USAGE,
   SERVE_USAGE,
+  STATS_USAGE,
   VERIFY_USAGE,
 } from './usage.js'
 
@@ -31,6 +32,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
     load: async () => (await import('./ingest-command.js')).runIngest,
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
+  stats: { usage: STATS_USAGE, load: async () => (await import('./stats-command.js')).runStats },
   record: {
     usage: RECORD_USAGE,
     load: async () => (await import('./record-command.js')).runRecord,
