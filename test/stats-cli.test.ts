@@ -56,9 +56,13 @@ it('prints the statistics API answer as a table, with intervals, and exits 1 on 
       time: now - minutesAgo * MIN,
     })
   await server.services.store.traces.append([
-    ...Array.from({ length: 5 }, (_, i) => trace('alice', 'createImage', '201', '192.0.2.1', 50 - i)),
+    ...Array.from({ length: 5 }, (_, i) =>
+      trace('alice', 'createImage', '201', '192.0.2.1', 50 - i),
+    ),
     trace('alice', 'createImage', '201', '192.0.2.2', 40),
-    ...Array.from({ length: 4 }, (_, i) => trace('bob', 'deleteImage', '403', '198.51.100.7', 20 - i)),
+    ...Array.from({ length: 4 }, (_, i) =>
+      trace('bob', 'deleteImage', '403', '198.51.100.7', 20 - i),
+    ),
     trace('carol', 'deleteImage', '204', null, 5),
     trace('carol', 'deleteImage', '204', null, 4),
     trace('dave', 'listImages', '200', '192.0.2.10', 3),
@@ -98,7 +102,10 @@ it('prints the statistics API answer as a table, with intervals, and exits 1 on 
   const share = (count: number): string => `${((count / answer.total) * 100).toFixed(1)}%`
   answer.groups.forEach((g, i) => {
     const row = [g.values.user, g.values.code, g.count, g.distinct, share(g.count)]
-    assert.match(lines[i + 1] ?? '', new RegExp(`^${row.map((v) => escape(String(v))).join('\\s+')}$`))
+    assert.match(
+      lines[i + 1] ?? '',
+      new RegExp(`^${row.map((v) => escape(String(v))).join('\\s+')}$`),
+    )
   })
   const other = answer.other
   assert.ok(other !== null)
@@ -117,7 +124,9 @@ it('prints the statistics API answer as a table, with intervals, and exits 1 on 
 
   // Per 10-minute interval, grouped by trace name.
   const perInterval = ['--group-by', 'trace_name', '--interval', '10m']
-  const intervalAnswer = JSON.parse((await cli(...perInterval, '--json')).stdout) as StatisticsAnswer
+  const intervalAnswer = JSON.parse(
+    (await cli(...perInterval, '--json')).stdout,
+  ) as StatisticsAnswer
   assert.equal(intervalAnswer.interval, 600_000)
   assert.deepEqual(
     intervalAnswer.groups.map((g) => [g.values.trace_name, g.count]),
