@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks'
 import { AlarmsPage } from './alarms/alarms-page'
+import { InsightsPage } from './insights/insights-page'
 import { NotificationsPage } from './notifications/notifications-page'
 import { navigate, usePage } from './router'
 import { clearSession, loadSession, type Session } from './session'
@@ -72,6 +73,7 @@ export function App() {
           {link('trackers', 'Trackers')}
           {link('notifications', 'Key event notifications')}
           {link('alarms', 'Alarms')}
+          {link('insights', 'Insights')}
         </nav>
         <span class="who" data-testid="who">
           {session.userName} · {session.projectName}
@@ -85,6 +87,7 @@ export function App() {
         {page === 'trackers' ? <TrackersPage /> : null}
         {page === 'notifications' ? <NotificationsPage /> : null}
         {page === 'alarms' ? <AlarmsPage /> : null}
+        {page === 'insights' ? <InsightsPage /> : null}
       </main>
     </div>
   )

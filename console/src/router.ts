@@ -5,9 +5,16 @@
 import { useEffect, useState } from 'preact/hooks'
 
 export const BASE = '/console/'
-export type Page = 'traces' | 'trackers' | 'notifications' | 'alarms' | 'sign-in'
+export type Page = 'traces' | 'trackers' | 'notifications' | 'alarms' | 'insights' | 'sign-in'
 
-const PAGES: readonly Page[] = ['traces', 'trackers', 'notifications', 'alarms', 'sign-in']
+const PAGES: readonly Page[] = [
+  'traces',
+  'trackers',
+  'notifications',
+  'alarms',
+  'insights',
+  'sign-in',
+]
 
 export function currentPage(): Page {
   const rest = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : ''
