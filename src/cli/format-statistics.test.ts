@@ -137,6 +137,25 @@ describe('formatStatistics', () => {
     assert.ok(!text.includes('\u001b'), text)
     assert.match(text, /^evil\?\[2J\s+200\s+12\s+1\s+100\.0%$/m)
   })
+
+  it('fits a row of two long values and the widest distinct header in 100 columns', () => {
+    const text = formatStatistics({
+      ...GROUPED,
+      group_by: ['resource_type', 'trace_name'],
+      distinct: 'access_key_id',
+      groups: [
+        {
+          values: { resource_type: 'r'.repeat(60), trace_name: 't'.repeat(60) },
+          count: 12,
+          distinct: 1,
+        },
+      ],
+      other: null,
+    })
+    const lines = text.trimEnd().split('\n')
+    for (const line of lines.slice(0, -1)) assert.ok(line.length <= 100, line)
+    assert.match(lines[1] ?? '', /^r{27}… {2}t{27}… +12 +1 +100\.0%$/)
+  })
 })
 
 describe('shareText and intervalText', () => {

@@ -7,7 +7,7 @@
  * intervals (`11:00 3  11:10 1`), wrapped to 100 columns. Pure: no I/O.
  */
 import { CliFailure } from './cli-errors.js'
-import { formatTable, tableCell } from './format-table.js'
+import { formatTable, MAX_CELL_WIDTH, tableCell } from './format-table.js'
 
 /** Counts of one group, or of the groups folded into `other`. */
 export interface StatisticsCountsAnswer {
@@ -36,6 +36,8 @@ export interface StatisticsAnswer {
 const LINE_WIDTH = 100
 /** Widest group label of the interval lines. */
 const MAX_LABEL_WIDTH = 30
+/** Widest value cell when grouping by two fields, so that a row fits in 100 columns. */
+const TWO_FIELD_VALUE_WIDTH = 28
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
 
@@ -135,10 +137,11 @@ function groupTable(answer: StatisticsAnswer): string {
     ...(distinct === null ? [] : [String(c.distinct ?? 0)]),
     shareText(c.count, answer.total),
   ]
+  const valueWidth = answer.group_by.length === 2 ? TWO_FIELD_VALUE_WIDTH : MAX_CELL_WIDTH
   const rows = answer.groups.map((g) => [
     ...(answer.group_by.length === 0
       ? ['(all)']
-      : answer.group_by.map((n) => valueText(g.values[n]))),
+      : answer.group_by.map((n) => tableCell(valueText(g.values[n]), valueWidth))),
     ...counts(g),
   ])
   if (answer.other !== null)
