@@ -20,6 +20,7 @@ import {
   QUERY_USAGE,
   RECORD_USAGE,
   SERVE_USAGE,
+  STATS_USAGE,
   VERIFY_USAGE,
 } from './usage.js'
 
@@ -32,6 +33,7 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
     load: async () => (await import('./ingest-command.js')).runIngest,
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
+  stats: { usage: STATS_USAGE, load: async () => (await import('./stats-command.js')).runStats },
   record: {
     usage: RECORD_USAGE,
     load: async () => (await import('./record-command.js')).runRecord,

@@ -12,6 +12,7 @@ Commands:
   serve     run the OpenCTS server
   ingest    send traces from a file (JSON lines, JSON array or {"traces": [...]}) to a server
   query     list traces with any ListTraces filter, as a table, JSON or CSV
+  stats     count matching traces grouped by fields, with distinct counts and per interval
   deliveries  list key-event notification deliveries (and dead letters), redeliver them
   alarms    manage alarm rules on trace counts (> N in a window), their states and history
   insights  list the insights found: unusual call/error rates, denied bursts, high-risk operations
@@ -22,7 +23,7 @@ Commands:
             checkpoint, saved checkpoints (forks, rewrites), or every leaf of the store
   log       save signed checkpoints, inclusion and consistency proofs and the log keys
 
-ingest and query need credentials: the first "opencts serve" writes the administrator's to
+ingest, query and stats need credentials: the first "opencts serve" writes the administrator's to
 .opencts/credentials, which they read from the current folder (see "opencts query --help").
 
 Run "opencts <command> --help" for the options of a command.
@@ -291,6 +292,41 @@ ${CONNECTION_HELP}
 When more traces match than were printed, the marker to continue with is printed on stderr.
 Exit status: 0 on success, 1 on an API error (its error_code and error_msg are printed; 401
 wrong credentials, 403 no policy allows listing traces), 2 on an invalid option or no credentials.
+`
+
+export const STATS_USAGE = `Usage: opencts stats [options]
+
+Counts the traces that match (GET /v3/{project}/traces/statistics): in total, or grouped by
+one or two fields, the --top groups largest first and the rest folded into one "other" row.
+
+Grouping and counting (fields: service_type, resource_type, trace_name, user, source_ip,
+trace_rating, code, access_key_id):
+  -g, --group-by F[,F]   group by one or two fields (default: no groups, just the total)
+      --distinct F       also count the distinct values of F in each group
+      --interval D       also count per interval: 1s to 7d, e.g. 5m, 1h, 1d, or milliseconds;
+                         intervals start at multiples of D since the epoch (UTC)
+      --top N            groups printed, 1-1000 (default 10); the rest are "other"
+Filters (exact, case-sensitive, as for "opencts query"):
+  --trace-type system|data     --tracker-name NAME        --service-type IMS
+  --resource-type TYPE         --resource-id ID           --resource-name NAME
+  --trace-name NAME            --trace-rating normal|warning|incident
+  --user NAME                  --access-key-id AK         --enterprise-project-id ID
+  --q SEARCH                   a search: field:value, prefix*, NOT/AND/OR, free text
+                               (e.g. --q 'trace_name:delete* AND NOT user:alice')
+Time window (exclusive bounds; default the last hour; only the last 7 days are kept):
+  --from TIME   --to TIME      13-digit epoch ms, ISO-8601 (2026-01-01, 2026-01-01T10:00:00Z;
+                               without an offset: local time), or relative: 15m, 2h, 3d, 1w, now
+Output:
+  --json                       print the API's answer as JSON
+  -h, --help                   show this help
+${CONNECTION_HELP}
+Output: a table with a row per group (its values, COUNT, DISTINCT F with --distinct, SHARE of
+the total), a row "(other: K groups)" when more groups match than --top, then a line "Total: N
+traces after FROM and before TO"; with --interval, then a line per group listing its
+non-empty intervals as "START COUNT" (UTC). A trace without the field is in the group "(none)".
+Exit status: 0 on success, 1 on an API error (its error_code and error_msg are printed, e.g. a
+group field it does not know, too many intervals, a bad search; 403 no policy allows listing
+traces), 2 on an invalid option or no credentials.
 `
 
 export const ADMIN_USAGE = `Usage: opencts admin <command> [options]
