@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, messageOf } from '../api'
 import { ErrorBanner } from '../ui'
+import { EXPORT_FORMATS, type ExportFormat } from './export-traces'
 import {
   DEFAULT_FILTERS,
   type Rating,
@@ -41,12 +42,13 @@ const RATINGS: readonly [Rating, string][] = [
 
 export function FilterForm(props: {
   readonly onQuery: (filters: TraceFilters) => void
-  readonly onExport: (format: 'csv' | 'json') => void
+  readonly onExport: (format: ExportFormat) => void
   readonly exporting: boolean
 }) {
   const [f, setF] = useState<TraceFilters>(DEFAULT_FILTERS)
   const [options, setOptions] = useState<Options>({ resources: [], users: [], dataTrackers: [] })
   const [error, setError] = useState<string | null>(null)
+  const [exportFormat, setExportFormat] = useState<ExportFormat>('csv')
   const set = (patch: Partial<TraceFilters>): void => setF((old) => ({ ...old, ...patch }))
 
   useEffect(() => {
@@ -236,22 +238,30 @@ export function FilterForm(props: {
         >
           Reset
         </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={props.exporting}
-          onClick={() => props.onExport('csv')}
-        >
-          Export CSV
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={props.exporting}
-          onClick={() => props.onExport('json')}
-        >
-          Export JSON
-        </button>
+        <span class="export">
+          <label>
+            Export format
+            <select
+              name="exportFormat"
+              value={exportFormat}
+              onChange={(e) => setExportFormat(e.currentTarget.value as ExportFormat)}
+            >
+              {EXPORT_FORMATS.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button
+            type="button"
+            class="secondary"
+            disabled={props.exporting}
+            onClick={() => props.onExport(exportFormat)}
+          >
+            Export
+          </button>
+        </span>
       </div>
     </form>
   )

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { api, messageOf } from '../api'
 import { ErrorBanner, Notice } from '../ui'
 import { ActivityChart } from './activity-chart'
-import { exportTraces } from './export-traces'
+import { exportTraces, type ExportFormat } from './export-traces'
 import { FilterForm } from './filter-form'
 import type { ApiTrace } from './trace'
 import { DEFAULT_FILTERS, toQuery, type AppliedQuery, type TraceFilters } from './trace-filters'
@@ -56,7 +56,7 @@ export function TracesPage() {
     }
   }
 
-  async function doExport(format: 'csv' | 'json'): Promise<void> {
+  async function doExport(format: ExportFormat): Promise<void> {
     setExporting(true)
     setError(null)
     try {
