@@ -216,10 +216,12 @@ for (const engine of testEngines())
         assert.match(await error.innerText(), /Incorrect user name or password.*IAM\.0062.*401/s)
       })
 
-      it('signs in, keeps the token out of the URL, and lists the traces of the last hour with load more', async () => {
+      it('signs in to the dashboard, keeps the token out of the URL, and lists the traces of the last hour with load more', async () => {
         await page.fill('input[name=password]', PASSWORD)
-        const listed = page.waitForResponse((r) => /\/traces\?/.test(r.url()))
         await page.getByRole('button', { name: 'Sign in' }).click()
+        await page.waitForURL(/\/console\/dashboard$/)
+        const listed = page.waitForResponse((r) => /\/traces\?/.test(r.url()))
+        await page.getByRole('link', { name: 'Trace list', exact: true }).click()
         await page.waitForURL(/\/console\/traces$/)
         await listed
         await page.getByRole('button', { name: 'Load more' }).waitFor()
@@ -346,7 +348,8 @@ for (const engine of testEngines())
         await page.selectOption('select[name=serviceType]', 'IMS')
         await runQuery()
         const download = page.waitForEvent('download')
-        await page.getByRole('button', { name: 'Export CSV' }).click()
+        await page.selectOption('select[name=exportFormat]', 'csv')
+        await page.getByRole('button', { name: 'Export', exact: true }).click()
         const file = await (await download).path()
         const lines = readFileSync(file, 'utf8').trim().split('\r\n')
         assert.equal(lines[0]?.split(',')[0], 'trace_id')
@@ -467,7 +470,7 @@ for (const engine of testEngines())
             'document.documentElement.scrollWidth - document.documentElement.clientWidth',
           )
           assert.ok(overflow <= 0, `page overflows the 390 px viewport by ${overflow} px`)
-          for (const name of ['Query', 'Reset', 'Export CSV'])
+          for (const name of ['Query', 'Reset', 'Export'])
             assert.ok(await page.getByRole('button', { name, exact: true }).isVisible(), name)
           // Keyboard only: focus the status radios, pick "Incident" with the arrow keys, then Query.
           await page.focus('input[name=rating][value=""]')
