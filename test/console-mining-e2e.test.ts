@@ -298,9 +298,11 @@ for (const engine of testEngines())
           .locator(`tr[data-service="${firstService?.[0]}"]`)
           .filter({ hasText: String(firstService?.[1][0]) })
           .waitFor()
-        const shown = await panel.locator('tr[data-service]').evaluateAll((rows) =>
-          rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')),
-        )
+        const shown = await panel
+          .locator('tr[data-service]')
+          .evaluateAll((rows) =>
+            rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')),
+          )
         assert.deepEqual(
           Object.fromEntries(shown.map(([service, ...counts]) => [service, counts.map(Number)])),
           Object.fromEntries(expected),
@@ -350,13 +352,20 @@ for (const engine of testEngines())
         await page.getByRole('button', { name: 'Query', exact: true }).click()
         await listed
         const loaded = page.waitForResponse((r) => /\/resources\/history\?/.test(r.url()))
-        await page.locator('tr[data-trace-id]').first().getByRole('link', { name: 'img-7', exact: true }).click()
+        await page
+          .locator('tr[data-trace-id]')
+          .first()
+          .getByRole('link', { name: 'img-7', exact: true })
+          .click()
         await page.waitForURL(/\/console\/resources\?resource_id=img-7$/)
         await loaded
         const api = await apiJson('/resources/history?resource_id=img-7&limit=50')
         const s = api.summary
         assert.ok(s.total > 50, 'the seeded life has a second page')
-        await page.getByTestId('summary-total').filter({ hasText: String(s.total) }).waitFor()
+        await page
+          .getByTestId('summary-total')
+          .filter({ hasText: String(s.total) })
+          .waitFor()
         assert.equal(await page.getByTestId('summary-total').innerText(), String(s.total))
         for (const key of ['created', 'last_changed', 'deleted']) {
           const text = await page.getByTestId(`summary-${key}`).innerText()

@@ -17,6 +17,7 @@ import {
   MAIN_USAGE,
   QUERY_USAGE,
   RECORD_USAGE,
+  RESOURCE_HISTORY_USAGE,
   SERVE_USAGE,
   VERIFY_USAGE,
 } from './usage.js'
@@ -30,6 +31,10 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
     load: async () => (await import('./ingest-command.js')).runIngest,
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
+  'resource-history': {
+    usage: RESOURCE_HISTORY_USAGE,
+    load: async () => (await import('./resource-history-command.js')).runResourceHistory,
+  },
   record: {
     usage: RECORD_USAGE,
     load: async () => (await import('./record-command.js')).runRecord,
