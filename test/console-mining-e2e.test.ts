@@ -464,5 +464,28 @@ for (const engine of testEngines())
         await page.waitForURL(/resource_name=192\.0\.2\.200$/)
         await page.locator('tr[data-event-id]').first().waitFor()
       })
+
+      it('reflows to a phone width and is driven from the keyboard', async () => {
+        await page.setViewportSize({ width: 390, height: 844 })
+        try {
+          const overflow = (): Promise<number> =>
+            page.evaluate<number>(
+              'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+            )
+          await page.getByTestId('history-count').waitFor()
+          assert.ok((await overflow()) <= 0, 'the resource history fits 390 px')
+          await page.getByRole('link', { name: 'Dashboard', exact: true }).click()
+          await page.getByTestId('services-panel').locator('tr[data-service]').first().waitFor()
+          assert.ok((await overflow()) <= 0, 'the dashboard fits 390 px')
+          // Keyboard only: from "Last hour" to "Last 24 hours" with an arrow key.
+          await page.focus('input[name=window][value="1h"]')
+          const range = nextWindow()
+          await page.keyboard.press('ArrowRight')
+          assert.ok(await page.isChecked('input[name=window][value="24h"]'))
+          await checkDashboard(await range, '24 hours from the keyboard')
+        } finally {
+          await page.setViewportSize({ width: 1280, height: 900 })
+        }
+      })
     },
   )
