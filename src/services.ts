@@ -38,7 +38,10 @@ import { LogKeys } from './log/log-keys.js'
 import { LogService } from './log/log-service.js'
 
 /** What the query-side routes read of stored traces (activity, catalogue, export): reads only. */
-export type TraceReads = Pick<TraceStore, 'page' | 'get' | 'activity' | 'catalogue' | 'operators'>
+export type TraceReads = Pick<
+  TraceStore,
+  'page' | 'get' | 'activity' | 'statistics' | 'catalogue' | 'operators'
+>
 
 /** The store's condition as `/health` reports it. */
 export interface StoreStatus {

@@ -31,6 +31,7 @@ import { registerConsoleRoutes } from './routes/console.js'
 import { registerExportRoutes } from './routes/export.js'
 import { OPENCTS_VERSION } from '../version.js'
 import { registerActivityRoutes } from './routes/activity.js'
+import { registerStatisticsRoutes } from './routes/statistics.js'
 import { registerResourceHistoryRoutes } from './routes/resource-history.js'
 import { answerServerRefusals, clientErrorHandler } from './client-errors.js'
 import { PUSHBACK_RETRY_AFTER_SECONDS, registerBodyIntake } from './body-intake.js'
@@ -186,6 +187,7 @@ export async function buildApp(
   registerLogRoutes(app, services)
   registerExportRoutes(app, services)
   registerActivityRoutes(app, services)
+  registerStatisticsRoutes(app, services)
   registerResourceHistoryRoutes(app, services)
   registerConsoleRoutes(app)
 

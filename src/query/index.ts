@@ -7,3 +7,9 @@ export {
   type ParseOptions,
 } from './parse-trace-query.js'
 export { TraceQuery, type ListTracesResponse, type ApiVersion } from './trace-query.js'
+export {
+  parseStatisticsQuery,
+  statApiName,
+  STAT_API_FIELDS,
+  type StatisticsPlan,
+} from './parse-statistics-query.js'

@@ -291,6 +291,8 @@ const CANONICAL_QUERIES: Readonly<Record<string, (ctx: FuzzContext) => string>> 
   'GET /v3/{project_id}/log/inclusion-proof': (ctx) => `trace_id=${ctx.existing.traceId}`,
   'GET /v3/{project_id}/log/consistency-proof': () => 'first=1',
   'GET /v3/{project_id}/resources/history': () => 'resource_id=img-1',
+  'GET /v3/{project_id}/traces/statistics': () =>
+    'group_by=service_type,code&distinct=user&interval=600000',
   'DELETE /v3/{project_id}/trackers': (ctx) =>
     `tracker_name=${first(ctx.existing.doomedDataTrackers)}&tracker_type=data`,
 }

@@ -62,6 +62,7 @@ export function withJsonPreparer(traces: TraceStore, log: PreparedLog): TraceSto
     append: (batch) => traces.append(batch),
     page: (filter, after, limit) => traces.page(filter, after, limit),
     activity: (filter, start, step, top) => traces.activity(filter, start, step, top),
+    statistics: (filter, spec) => traces.statistics(filter, spec),
     get: (projectId, traceId) => traces.get(projectId, traceId),
     purgeBefore: (time, maxRows) => traces.purgeBefore(time, maxRows),
     readFrom: (afterSeq, limit, scope) => traces.readFrom(afterSeq, limit, scope),

@@ -47,6 +47,52 @@ export interface TraceActivity {
   readonly total: number
 }
 
+/** What statistics may group by or count distinct values of (`user_name` is the API's `user`). */
+export type StatField =
+  | 'service_type'
+  | 'resource_type'
+  | 'trace_name'
+  | 'user_name'
+  | 'source_ip'
+  | 'trace_rating'
+  | 'code'
+  | 'access_key_id'
+
+/** What `statistics` counts (see TraceStore.statistics). */
+export interface StatisticsSpec {
+  /** Zero to two fields, in the order of the groups' values. */
+  readonly groupBy: readonly StatField[]
+  /** Also count the distinct values of this field per group. */
+  readonly distinct: StatField | null
+  /** Groups returned, the largest first; the rest are folded into `other`. */
+  readonly top: number
+  /** Counts per interval too: index i covers [start + i × step, start + (i + 1) × step). */
+  readonly buckets: { readonly start: number; readonly step: number } | null
+}
+
+/** Counts of one group (or of the folded rest). */
+export interface StatisticsCounts {
+  readonly count: number
+  /** Distinct values of the spec's `distinct` field (null when none was asked). */
+  readonly distinct: number | null
+  /** Non-empty intervals by index (null when no buckets were asked). */
+  readonly buckets: readonly { readonly index: number; readonly count: number }[] | null
+}
+
+export interface StatisticsGroup extends StatisticsCounts {
+  /** The group's value of each `groupBy` field (null: the trace has none). */
+  readonly values: readonly (string | null)[]
+}
+
+export interface TraceStatistics {
+  /** Traces matching the filter. */
+  readonly total: number
+  /** The `top` largest groups by count (then values); one group of no values without `groupBy`. */
+  readonly groups: readonly StatisticsGroup[]
+  /** The groups past `top`, folded (`groups` says how many); null when none. */
+  readonly other: (StatisticsCounts & { readonly groups: number }) | null
+}
+
 export interface TracePage {
   readonly traces: TraceRecord[]
   /** True when at least one more trace matches after the last one returned. */
@@ -137,6 +183,12 @@ export interface TraceStore {
    * (the `top` largest), in the store (never loading the traces).
    */
   activity(filter: TraceFilter, start: number, step: number, top: number): Promise<TraceActivity>
+  /**
+   * Counts the traces matching `filter` grouped by up to two fields, with distinct counts and
+   * intervals when asked, in the store. Throws OCTS_ERR_QUERY (a 400 saying so) when it would track
+   * more than STATISTICS_MAX_CELLS combinations of group, distinct value and interval.
+   */
+  statistics(filter: TraceFilter, spec: StatisticsSpec): Promise<TraceStatistics>
   get(projectId: string, traceId: string): Promise<TraceRecord | undefined>
   /**
    * Deletes traces whose `time` is before `time`, at most `maxRows` per call; returns the count.

@@ -8,6 +8,7 @@
 import { OpenCtsError } from '../../errors/index.js'
 import type { PgDatabase } from './pg-database.js'
 import { SCHEMA_1 } from './schema.js'
+import { TRACE_EXTRAS_SQL } from './schema-traces.js'
 
 export interface Migration {
   readonly version: number
@@ -16,7 +17,10 @@ export interface Migration {
 }
 
 /** Every migration, in order; a release adds to the end and never edits one that shipped. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: SCHEMA_1 }]
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: SCHEMA_1 },
+  { version: 2, name: 'trace-extras', sql: TRACE_EXTRAS_SQL },
+]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0
 

@@ -18,17 +18,27 @@ import type {
   MerkleHashing,
   PageCursor,
   SequencedTrace,
+  StatField,
+  StatisticsSpec,
   TraceActivity,
   TraceFilter,
   TracePage,
+  TraceStatistics,
   TraceStore,
 } from '../store.js'
+import { StatisticsTally, STATISTICS_MAX_CELLS } from '../statistics-tally.js'
+import { EXTRA_COLUMN_SQL } from './schema-traces.js'
 import type { PgDatabase, PgExecutor, PgTraceAppender } from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
 import { appendLocked, prepareBatch, type AppendOptions } from './trace-append.js'
 import { FILTER_SQL } from '../trace-columns.js'
 import { activityBuckets } from '../rows.js'
 import { DAY_MS, isMissingPartition, TracePartitions } from './trace-partitions.js'
+
+/** The SQL value of a statistics field. */
+function statColumn(field: StatField): string {
+  return field === 'source_ip' || field === 'code' ? EXTRA_COLUMN_SQL[field] : field
+}
 
 /** The WHERE clause of a filter, its parameters numbered from $1 (more can be pushed). */
 function filterSql(filter: TraceFilter): { where: string[]; params: unknown[] } {
@@ -134,6 +144,43 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
       traces: rows.slice(0, limit).map((r) => JSON.parse(r.doc) as TraceRecord),
       hasMore: rows.length > limit,
     }
+  }
+
+  async statistics(filter: TraceFilter, spec: StatisticsSpec): Promise<TraceStatistics> {
+    const { where, params } = filterSql(filter)
+    const from = `FROM traces WHERE ${where.join(' AND ')}`
+    const groups = spec.groupBy.map((f, i) => `${statColumn(f)} AS g${i}`)
+    const groupCols = spec.groupBy.map((_, i) => `g${i}`)
+    const valuesOf = (row: Record<string, unknown>): (string | null)[] =>
+      spec.groupBy.map((_, i) => (row[`g${i}`] as string | null | undefined) ?? null)
+    // Bounded: one row past what the tally may keep is enough for it to refuse the query.
+    const cap = STATISTICS_MAX_CELLS + 1
+    const tally = new StatisticsTally(spec)
+    const select = (extra: string[], group: string[]): string =>
+      `SELECT ${[...groups, ...extra, 'count(*)::int AS n'].join(', ')} ${from}
+       ${group.length > 0 ? `GROUP BY ${group.join(', ')}` : ''} LIMIT ${cap}`
+    const counted = await this.#reader.query<Record<string, unknown> & { n: number; d?: string }>(
+      'read',
+      spec.distinct === null
+        ? select([], groupCols)
+        : select([`${statColumn(spec.distinct)} AS d`], [...groupCols, 'd']),
+      params,
+    )
+    for (const row of counted) {
+      const values = valuesOf(row)
+      tally.count(values, row.n)
+      if (spec.distinct !== null) tally.distinct(values, row.d ?? null)
+    }
+    if (spec.buckets !== null) {
+      const n = params.length
+      const rows = await this.#reader.query<Record<string, unknown> & { n: number; b: string }>(
+        'read',
+        select([`(time - $${n + 1}::bigint) / $${n + 2}::bigint AS b`], [...groupCols, 'b']),
+        [...params, spec.buckets.start, spec.buckets.step],
+      )
+      for (const row of rows) tally.bucket(valuesOf(row), Number(row.b), row.n)
+    }
+    return tally.result()
   }
 
   async activity(

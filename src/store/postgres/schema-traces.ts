@@ -14,6 +14,10 @@
  * - `trace_keys`: the unpartitioned per-project idempotency key `(project_id, trace_id)` → where the
  *   row is (`time`, `seq`) and its leaf index (unique per project: a fork would violate it).
  * - `trace_operators`, `trace_catalogue`: what the user-resources and operations APIs list.
+ *
+ * Migration 2 (TRACE_EXTRAS_SQL) adds `source_ip` and `code` to `traces`, which statistics group
+ * by and search filters on (no index: they narrow what an indexed filter found). Rows stored
+ * before it have them NULL and are read from their document (EXTRA_COLUMN_SQL).
  */
 import { FILTER_COLUMNS } from '../trace-columns.js'
 
@@ -72,3 +76,13 @@ CREATE TABLE trace_catalogue (
   PRIMARY KEY (project_id, service_type, resource_type, trace_name)
 );
 `
+
+export const TRACE_EXTRAS_SQL = `
+ALTER TABLE traces ADD COLUMN source_ip text, ADD COLUMN code text;
+`
+
+/** The SQL value of an extra column: the column, or for a row stored before it, its document's. */
+export const EXTRA_COLUMN_SQL = {
+  source_ip: `COALESCE(source_ip, doc::jsonb ->> 'source_ip')`,
+  code: `COALESCE(code, doc::jsonb ->> 'code')`,
+} as const

@@ -41,7 +41,7 @@ export interface PreparedBatch {
 /** The columns of `traces` an append writes, in the order of `appendLocked`'s rows. */
 const TRACE_INSERT_COLUMNS = `seq, trace_id, project_id, time, category, tracker_name, service_type,
   resource_type, resource_id, resource_name, trace_name, trace_rating, user_name, access_key_id,
-  enterprise_project_id, doc, leaf_index`
+  enterprise_project_id, doc, leaf_index, source_ip, code`
 
 /**
  * Everything but the `traces` rows, in one statement: keys ($1 seq, $2 trace_id, $3 project_id,
@@ -55,7 +55,7 @@ function writeSql(traces: boolean): string {
   INSERT INTO traces (${TRACE_INSERT_COLUMNS})
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $23::text[], $24::text[],
     $25::text[], $26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[],
-    $32::text[], $33::text[], $34::text[], $5::bigint[])
+    $32::text[], $33::text[], $34::text[], $5::bigint[], $35::text[], $36::text[])
 )`
     : ''
   return `
@@ -211,7 +211,7 @@ export async function appendLocked(
       tree.leaves.push(prepared.leafHashes?.[i] as Buffer)
       leafIndexes.set(t.trace_id, leaf)
     }
-    rows.push([seq, ...traceColumns(t), prepared.documents[i], leaf])
+    rows.push([seq, ...traceColumns(t), prepared.documents[i], leaf, t.source_ip, t.code])
     inserted.push(t.trace_id)
     if (t.user_name !== null) {
       const ok = `${t.project_id}\u0000${t.user_name}`
@@ -232,7 +232,8 @@ export async function appendLocked(
   const ops = [...operators.values()]
   const cat = [...catalogue.values()]
   const sizes = [...trees].filter(([, tree]) => tree.leaves.length > 0)
-  // rows: seq, trace_id, project_id, time, category … doc (traceColumns order), leaf_index.
+  // rows: seq, trace_id, project_id, time, category … doc (traceColumns order), leaf_index,
+  // source_ip, code.
   const params = [
     column<number>(rows, 0),
     column<string>(rows, 1),
@@ -265,6 +266,8 @@ export async function appendLocked(
     await tx.query(WRITE_WITH_TRACES_SQL, [
       ...params,
       ...Array.from({ length: 12 }, (_, c) => column<string | null>(rows, 4 + c)),
+      column<string | null>(rows, 17),
+      column<string | null>(rows, 18),
     ])
   return { inserted, duplicates, leafIndexes }
 }

@@ -19,6 +19,7 @@ import {
   readDocuments,
   readDocumentsFrom,
   valueAt,
+  extrasAt,
   type BlockDims,
   type BlockEntry,
   type BlockStrings,
@@ -380,6 +381,7 @@ export class BlockReader {
         resource_name: valueAt(strs.columns.resource_name, p),
       }
       for (const column of DIM_COLUMNS) values[column] = valueAt(dims.columns[column], p)
+      Object.assign(values, extrasAt(dims, p, docs[p] ?? ''))
       entries.push({
         time: dims.times[p] ?? 0,
         values: values as BlockEntry['values'],

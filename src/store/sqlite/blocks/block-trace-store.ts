@@ -17,7 +17,9 @@ import type {
   PageCursor,
   PreparedBatch,
   SequencedTrace,
+  StatisticsSpec,
   TraceActivity,
+  TraceStatistics,
   TraceFilter,
   TracePage,
   TraceStore,
@@ -31,6 +33,7 @@ import { BlockDirectory, type BlockMeta } from './block-directory.js'
 import { BlockReader, positionOfSeq, seqAt } from './block-reader.js'
 import { KeyIndex } from './key-index.js'
 import { activityBlocks, RollupWarmer } from './block-activity.js'
+import { statisticsBlocks } from './block-statistics.js'
 import { pageBlocks } from './block-query.js'
 import { traceKey } from './hashes.js'
 import { positionsOf, valueKey } from './value-index.js'
@@ -446,6 +449,13 @@ export class BlockTraceStore implements TraceStore {
     return run('read', () => {
       this.#settle()
       return activityBlocks(this.#dir, this.#reader, filter, start, step, top)
+    })
+  }
+
+  statistics(filter: TraceFilter, spec: StatisticsSpec): Promise<TraceStatistics> {
+    return run('read', () => {
+      this.#settle()
+      return statisticsBlocks(this.#dir, this.#reader, filter, spec)
     })
   }
 

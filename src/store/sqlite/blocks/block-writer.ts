@@ -20,6 +20,7 @@ import {
   ranksOf,
   readDocuments,
   valueAt,
+  extrasAt,
   type BlockEntry,
   type EncodedBlock,
 } from './block-codec.js'
@@ -87,6 +88,7 @@ export function entriesOfPrepared(block: PreparedBlock): BatchItem[] {
       resource_name: valueAt(strs.columns.resource_name, p),
     }
     for (const column of DIM_COLUMNS) values[column] = valueAt(dims.columns[column], p)
+    Object.assign(values, extrasAt(dims, p, docs[p] ?? ''))
     const h = block.hashLength
     return {
       entry: {

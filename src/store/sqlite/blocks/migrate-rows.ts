@@ -24,6 +24,7 @@
 import type { SqliteDatabase } from '../sqlite-database.js'
 import {
   DIM_COLUMNS,
+  documentExtras,
   STR_COLUMNS,
   type BlockEntry,
   type DimColumn,
@@ -148,7 +149,7 @@ function valuesOf(row: Row): BlockEntry['values'] {
   const values = {} as Record<DimColumn | StrColumn, string | null>
   for (const column of DIM_COLUMNS) values[column] = row[column]
   for (const column of STR_COLUMNS) values[column] = row[column]
-  return values
+  return { ...values, ...documentExtras(row.doc) }
 }
 
 /** Whether `row` may follow `previous` in its block (leaf indexes one by one, or both NULL). */

@@ -61,6 +61,8 @@ export function entryValues(t: TraceRecord): BlockEntry['values'] {
     user_name: t.user_name,
     access_key_id: t.access_key_id,
     enterprise_project_id: t.enterprise_project_id,
+    source_ip: t.source_ip,
+    code: t.code,
   }
 }
 
