@@ -308,7 +308,56 @@ for (const engine of testEngines())
           Object.fromEntries(expected),
           label,
         )
+        // Top operators: the API's users, most traces first, with their distinct operations.
+        const users = new Map<string, { count: number; names: Set<string> }>()
+        for (const t of traces) {
+          const name = (t.user?.name as string | undefined) ?? '(no user)'
+          const u = users.get(name) ?? { count: 0, names: new Set<string>() }
+          u.count += 1
+          u.names.add(t.trace_name)
+          users.set(name, u)
+        }
+        assert.ok(users.size <= 10, 'every operator fits the top 10')
+        const [topUser, top] = [...users].sort((a, b) => b[1].count - a[1].count)[0] ?? []
+        const operators = page.getByTestId('operators-panel')
+        await operators
+          .locator(`tr[data-operator="${topUser}"]`)
+          .filter({ hasText: String(top?.count) })
+          .waitFor()
+        assert.deepEqual(
+          await rowsOf(operators.locator('tr[data-operator]')),
+          Object.fromEntries([...users].map(([name, u]) => [name, [u.count, u.names.size]])),
+          `${label}: top operators`,
+        )
+        // Denied calls: 401 and 403, in all and per operator.
+        const denied = traces.filter((t) => t.code === '401' || t.code === '403')
+        const n401 = denied.filter((t) => t.code === '401').length
+        const n403 = denied.length - n401
+        await page
+          .getByTestId('denied-totals')
+          .filter({
+            hasText: `${denied.length} denied: ${n401} × 401 not authenticated, ${n403} × 403 not allowed`,
+          })
+          .waitFor()
+        const deniedBy: Record<string, number[]> = {}
+        for (const t of denied) {
+          const row = (deniedBy[t.user?.name ?? '(no user)'] ??= [0, 0])
+          row[t.code === '401' ? 0 : 1] = (row[t.code === '401' ? 0 : 1] ?? 0) + 1
+        }
+        assert.deepEqual(
+          await rowsOf(page.getByTestId('denied-panel').locator('tr[data-operator]')),
+          deniedBy,
+          `${label}: denied calls per operator`,
+        )
         return traces
+      }
+
+      /** Table rows as { first cell: the other cells as numbers }. */
+      async function rowsOf(rows: ReturnType<Page['locator']>): Promise<Record<string, number[]>> {
+        const cells = await rows.evaluateAll((all) =>
+          all.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent ?? '')),
+        )
+        return Object.fromEntries(cells.map(([first, ...rest]) => [first, rest.map(Number)]))
       }
 
       it('exports the list in every format of the registry, byte for byte what the API sends', async () => {

@@ -1,13 +1,16 @@
 /**
  * The dashboard, the console's landing page: over a chosen window (last hour, 24 hours, 7 days),
- * the activity chart by status with the top operations, and activity by service and rating.
- * Every number is counted by the server; the trace list stays one click away.
+ * the activity chart by status with the top operations (activity API), activity by service and
+ * rating, the top operators and the denied calls (statistics API). Every number is counted by the
+ * server; the trace list stays one click away.
  */
 import { useState } from 'preact/hooks'
 import { navigate, pageHref } from '../router'
 import { ActivityChart } from '../traces/activity-chart'
 import { windowQuery, WINDOWS, type DashboardWindow } from './dashboard-window'
+import { DeniedCallsPanel } from './denied-calls-panel'
 import { ServicesPanel } from './services-panel'
+import { TopOperatorsPanel } from './top-operators-panel'
 
 export function DashboardPage() {
   const [span, setSpan] = useState<DashboardWindow>('1h')
@@ -53,6 +56,8 @@ export function DashboardPage() {
       <ActivityChart query={query} />
       <div class="dashboard-grid">
         <ServicesPanel query={query} />
+        <TopOperatorsPanel query={query} />
+        <DeniedCallsPanel query={query} />
       </div>
     </section>
   )

@@ -1,84 +1,41 @@
 /**
- * Activity by service and rating over the window: one row per trace source seen in the account
- * (`GET /v3/{domain_id}/resources`), its traces per status counted by the server
- * (`GET /v3/{project_id}/traces/activity?service_type=…`), most traces first. At most
- * MAX_SERVICES sources are counted (one small request each); the panel says when more exist.
+ * Activity by service and rating over the window: a row per trace source with its traces per
+ * status (normal, warning, incident), most traces first — one statistics request
+ * (`group_by=service_type,trace_rating`, every group up to MAX_STAT_TOP). A trace without a rating
+ * counts as normal, as in the activity chart.
  */
-import { useEffect, useState } from 'preact/hooks'
-import { api, messageOf, send } from '../api'
 import type { AppliedQuery } from '../traces/trace-filters'
 import { ErrorBanner } from '../ui'
+import { MAX_STAT_TOP } from './statistics'
+import { useStatistics } from './use-statistics'
 
-export const MAX_SERVICES = 20
+const REQUESTS = [{ groupBy: ['service_type', 'trace_rating'], top: MAX_STAT_TOP }] as const
 
 interface ServiceRow {
-  readonly service: string
-  readonly normal: number
-  readonly warning: number
-  readonly incident: number
-  readonly total: number
-}
-
-interface ActivityBody {
-  readonly total: number
-  readonly buckets: readonly { normal: number; warning: number; incident: number }[]
-}
-
-async function countService(
-  query: AppliedQuery,
-  service: string,
-  signal: AbortSignal,
-): Promise<ServiceRow> {
-  const response = await send('GET', '/v3/{project_id}/traces/activity', {
-    query: { ...query.params, service_type: service, top: '1' },
-    signal,
-  })
-  const body = (await response.json()) as ActivityBody
-  const sum = (r: 'normal' | 'warning' | 'incident'): number =>
-    body.buckets.reduce((n, b) => n + b[r], 0)
-  return {
-    service,
-    normal: sum('normal'),
-    warning: sum('warning'),
-    incident: sum('incident'),
-    total: body.total,
-  }
+  normal: number
+  warning: number
+  incident: number
+  total: number
 }
 
 export function ServicesPanel(props: { readonly query: AppliedQuery }) {
-  const [rows, setRows] = useState<ServiceRow[] | null>(null)
-  const [more, setMore] = useState(0)
-  const [error, setError] = useState<string | null>(null)
-
-  useEffect(() => {
-    const abort = new AbortController()
-    setError(null)
-    setRows(null)
-    api<{ resources: { service_type: string }[] }>('GET', '/v3/{domain_id}/resources')
-      .then(async ({ resources }) => {
-        const services = resources.map((r) => r.service_type).sort()
-        setMore(Math.max(0, services.length - MAX_SERVICES))
-        const counted = await Promise.all(
-          services.slice(0, MAX_SERVICES).map((s) => countService(props.query, s, abort.signal)),
-        )
-        if (!abort.signal.aborted)
-          setRows(
-            counted
-              .filter((r) => r.total > 0)
-              .sort((a, b) => b.total - a.total || a.service.localeCompare(b.service)),
-          )
-      })
-      .catch((e: unknown) => {
-        if (!abort.signal.aborted) setError(`Activity by service: ${messageOf(e)}`)
-      })
-    return () => abort.abort()
-  }, [props.query])
-
+  const { answers, error } = useStatistics(props.query, REQUESTS)
+  const stats = answers?.[0]
+  const services = new Map<string, ServiceRow>()
+  for (const g of stats?.groups ?? []) {
+    const name = g.values.service_type ?? '(none)'
+    const row = services.get(name) ?? { normal: 0, warning: 0, incident: 0, total: 0 }
+    const rating = g.values.trace_rating
+    row[rating === 'warning' || rating === 'incident' ? rating : 'normal'] += g.count
+    row.total += g.count
+    services.set(name, row)
+  }
+  const rows = [...services].sort((a, b) => b[1].total - a[1].total || a[0].localeCompare(b[0]))
   return (
     <section class="panel" aria-labelledby="services-title" data-testid="services-panel">
       <h2 id="services-title">Activity by service and rating</h2>
-      <ErrorBanner error={error} />
-      {rows === null ? (
+      <ErrorBanner error={error === null ? null : `Activity by service: ${error}`} />
+      {stats === undefined ? (
         error === null ? (
           <p aria-busy="true">Loading…</p>
         ) : null
@@ -96,9 +53,9 @@ export function ServicesPanel(props: { readonly query: AppliedQuery }) {
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
-              <tr key={r.service} data-service={r.service}>
-                <td>{r.service}</td>
+            {rows.map(([service, r]) => (
+              <tr key={service} data-service={service}>
+                <td>{service}</td>
                 <td class="num">{r.total}</td>
                 <td class="num">{r.normal}</td>
                 <td class="num">{r.warning}</td>
@@ -108,7 +65,12 @@ export function ServicesPanel(props: { readonly query: AppliedQuery }) {
           </tbody>
         </table>
       )}
-      {more > 0 ? <p class="count">{more} more trace sources not counted here.</p> : null}
+      {stats?.other ? (
+        <p class="count">
+          {stats.other.count} traces in {stats.other.groups} more (service, status) groups are not
+          shown.
+        </p>
+      ) : null}
     </section>
   )
 }
