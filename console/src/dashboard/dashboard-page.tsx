@@ -24,7 +24,7 @@ export function DashboardPage() {
   return (
     <section aria-labelledby="dashboard-title">
       <h1 id="dashboard-title">Dashboard</h1>
-      <div class="filters row">
+      <div class="filters row window-bar">
         <fieldset class="presets">
           <legend>Window</legend>
           {WINDOWS.map(([value, label]) => (

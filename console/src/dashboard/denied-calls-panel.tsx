@@ -52,8 +52,12 @@ export function DeniedCallsPanel(props: { readonly query: AppliedQuery }) {
               <thead>
                 <tr>
                   <th scope="col">Operator</th>
-                  <th scope="col">401</th>
-                  <th scope="col">403</th>
+                  <th scope="col" class="num">
+                    401
+                  </th>
+                  <th scope="col" class="num">
+                    403
+                  </th>
                 </tr>
               </thead>
               <tbody>

@@ -46,10 +46,18 @@ export function ServicesPanel(props: { readonly query: AppliedQuery }) {
           <thead>
             <tr>
               <th scope="col">Trace source</th>
-              <th scope="col">Traces</th>
-              <th scope="col">Normal</th>
-              <th scope="col">Warning</th>
-              <th scope="col">Incident</th>
+              <th scope="col" class="num">
+                Traces
+              </th>
+              <th scope="col" class="num">
+                Normal
+              </th>
+              <th scope="col" class="num">
+                Warning
+              </th>
+              <th scope="col" class="num">
+                Incident
+              </th>
             </tr>
           </thead>
           <tbody>

@@ -28,8 +28,12 @@ export function TopOperatorsPanel(props: { readonly query: AppliedQuery }) {
           <thead>
             <tr>
               <th scope="col">Operator</th>
-              <th scope="col">Traces</th>
-              <th scope="col">Operations</th>
+              <th scope="col" class="num">
+                Traces
+              </th>
+              <th scope="col" class="num">
+                Operations
+              </th>
             </tr>
           </thead>
           <tbody>
