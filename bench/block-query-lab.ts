@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
 import { openStore } from '../src/store/open-store.js'
 import type { TraceFilter } from '../src/store/index.js'
+import { parseStatisticsQuery } from '../src/query/index.js'
+import { STATISTICS_SHAPES } from './tenant-queries.js'
 import { projectId } from './postgres-bench.js'
 import { TenantData } from './tenant-data.js'
 import { queryRanks, tenantQueries } from './tenant-queries.js'
@@ -121,6 +123,31 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
       times.push(performance.now() - started)
     }
     console.log(`activity p50 ${pct(times, 0.5).toFixed(1)} p99 ${pct(times, 0.99).toFixed(1)} ms`)
+  }
+  if (only === undefined || only === 'statistics') {
+    for (const days of [1, 7]) {
+      for (const params of STATISTICS_SHAPES) {
+        const times: number[] = []
+        let refused = 0
+        for (let i = 0; i < Math.max(3, Math.floor(rounds / 10)); i++) {
+          const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
+          const started = performance.now()
+          try {
+            const { filter, spec } = parseStatisticsQuery(
+              { ...params, from: String(now - days * 86_400_000 + 60_000), to: String(now) },
+              { projectId: lab.ids[rank] ?? '', now, retentionMs: 7 * 86_400_000 },
+            )
+            await store.traces.statistics(filter, spec)
+          } catch {
+            refused++
+          }
+          times.push(performance.now() - started)
+        }
+        console.log(
+          `statistics ${days} d ${new URLSearchParams(params).toString().padEnd(56)} p50 ${pct(times, 0.5).toFixed(1).padStart(7)} p99 ${pct(times, 0.99).toFixed(1).padStart(7)} ms${refused > 0 ? ` (${refused} refused)` : ''}`,
+        )
+      }
+    }
   }
   const memory = process.memoryUsage()
   const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`

@@ -294,7 +294,12 @@ export function createServices(deps: ServiceDeps): Services {
     audit,
     ingestor,
     projects,
-    traceQuery: new TraceQuery({ traces: store.traces, clock, retentionMs }),
+    traceQuery: new TraceQuery({
+      traces: store.traces,
+      clock,
+      retentionMs,
+      searchMaxScan: config.searchMaxScan,
+    }),
     trackers: new TrackerService({
       traces: store.traces,
       config: store.config,

@@ -23,6 +23,11 @@ export interface OpenCtsConfig {
   readonly retentionDays: number
   /** How often the retention job runs, ms. Default 60 000. */
   readonly purgeIntervalMs: number
+  /**
+   * The most traces a search (`q=`) may look at: those its window and exact filters select.
+   * Past it the query is refused with a 400 saying how to narrow it. Default 1 000 000.
+   */
+  readonly searchMaxScan: number
   /** Log level of the JSON-lines request log: fatal|error|warn|info|debug|silent. Default info. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent'
   /**
@@ -162,6 +167,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   region: 'local-1',
   retentionDays: 7,
   purgeIntervalMs: 60_000,
+  searchMaxScan: 1_000_000,
   logLevel: 'info',
   store: '',
   storePoolSize: 10,
@@ -222,6 +228,7 @@ const ENV_NAMES: Record<SettingKey, string> = {
   region: 'OPENCTS_REGION',
   retentionDays: 'OPENCTS_RETENTION_DAYS',
   purgeIntervalMs: 'OPENCTS_PURGE_INTERVAL_MS',
+  searchMaxScan: 'OPENCTS_SEARCH_MAX_SCAN',
   logLevel: 'OPENCTS_LOG_LEVEL',
   store: 'OPENCTS_STORE',
   storePoolSize: 'OPENCTS_STORE_POOL_SIZE',
@@ -368,6 +375,7 @@ export function loadConfig(
   const port = pick('port')
   const retention = pick('retentionDays')
   const purge = pick('purgeIntervalMs')
+  const searchMaxScan = pick('searchMaxScan')
   const logLevel = pick('logLevel')
   const sync = pick('sqliteSynchronous')
   const dataDir = resolve(pick('dataDir') ?? DEFAULTS.dataDir)
@@ -404,6 +412,10 @@ export function loadConfig(
       purge === undefined
         ? DEFAULTS.purgeIntervalMs
         : integer('purgeIntervalMs', purge, 100, 86_400_000),
+    searchMaxScan:
+      searchMaxScan === undefined
+        ? DEFAULTS.searchMaxScan
+        : integer('searchMaxScan', searchMaxScan, 1000, 100_000_000),
     logLevel:
       logLevel === undefined
         ? DEFAULTS.logLevel

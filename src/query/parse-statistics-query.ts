@@ -51,6 +51,7 @@ const FILTER_NAMES = [
   'trace_status',
   'access_key_id',
   'enterprise_project_id',
+  'q',
 ]
 const OWN_NAMES = ['group_by', 'distinct', 'interval', 'top']
 

@@ -4,7 +4,7 @@
  * of spec §4.1: `from`/`to` exclusive 13-digit ms (default: the last hour), clamped to the retention
  * window; `limit` 1–200 (default 10); `trace_type` system|data (default system); `trace_rating`
  * (alias `trace_status`) normal|warning|incident; `next` a previous marker; `trace_id` overrides
- * every other filter. Violations throw OCTS_ERR_QUERY (400 CTS.0300) saying what was got and wanted.
+ * every other filter; `q` (v3) a search (search-query). Violations throw OCTS_ERR_QUERY (400 CTS.0300) saying what was got and wanted.
  */
 import { ctsError } from '../errors/index.js'
 import {
@@ -15,6 +15,7 @@ import {
   type TraceRating,
 } from '../model/index.js'
 import type { TraceFilter } from '../store/index.js'
+import { parseSearch, searchFilter } from './search-query.js'
 
 export const DEFAULT_LIMIT = 10
 export const MAX_LIMIT = 200
@@ -36,9 +37,13 @@ export interface ParseOptions {
   readonly now: number
   /** Traces older than this many ms are not queryable. */
   readonly retentionMs: number
-  /** Legacy v1.0/v2.0: no trace_type/tracker_name (management traces of tracker `system` only). */
+  /** Legacy v1.0/v2.0: no trace_type/tracker_name (management traces of tracker `system` only), no `q`. */
   readonly legacy: boolean
+  /** The bound of a search (TraceSearch.maxScan); default DEFAULT_SEARCH_MAX_SCAN. */
+  readonly searchMaxScan?: number
 }
+
+export const DEFAULT_SEARCH_MAX_SCAN = 1_000_000
 
 function fail(message: string): never {
   throw ctsError('OCTS_ERR_QUERY', `Query failed: ${message}`)
@@ -130,5 +135,15 @@ export function parseTraceQuery(raw: RawQuery, options: ParseOptions): TraceQuer
     if (value !== undefined) (filter as Record<string, unknown>)[key] = value
   }
   if (rating !== undefined) filter.traceRating = rating
-  return { kind: 'page', filter, limit, next: next === undefined ? null : next.toLowerCase() }
+  const q = options.legacy ? undefined : single(raw, 'q')
+  const searched =
+    q === undefined
+      ? filter
+      : searchFilter(filter, parseSearch(q), options.searchMaxScan ?? DEFAULT_SEARCH_MAX_SCAN)
+  return {
+    kind: 'page',
+    filter: searched,
+    limit,
+    next: next === undefined ? null : next.toLowerCase(),
+  }
 }

@@ -20,11 +20,19 @@ export class TraceQuery {
   readonly #traces: TraceStore
   readonly #clock: Clock
   readonly #retentionMs: number
+  readonly #searchMaxScan: number | undefined
 
-  constructor(deps: { traces: TraceStore; clock: Clock; retentionMs: number }) {
+  constructor(deps: {
+    traces: TraceStore
+    clock: Clock
+    retentionMs: number
+    /** The bound of a search (`q`); default DEFAULT_SEARCH_MAX_SCAN. */
+    searchMaxScan?: number
+  }) {
     this.#traces = deps.traces
     this.#clock = deps.clock
     this.#retentionMs = deps.retentionMs
+    this.#searchMaxScan = deps.searchMaxScan
   }
 
   /** Throws OCTS_ERR_QUERY (400) on invalid parameters or an unknown `next` marker. */
@@ -35,6 +43,7 @@ export class TraceQuery {
       now,
       retentionMs: this.#retentionMs,
       legacy: version !== 'v3',
+      ...(this.#searchMaxScan === undefined ? {} : { searchMaxScan: this.#searchMaxScan }),
     })
     const shape = (t: ReturnType<typeof toApiTrace>): ApiTrace =>
       version === 'v2.0' ? { ...t, trace_status: t.trace_rating } : t

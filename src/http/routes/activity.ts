@@ -137,7 +137,13 @@ export function registerActivityRoutes(app: FastifyInstance, services: HttpServi
       delete raw.next
       const now = services.clock.now()
       const projectId = request.params.project_id
-      const plan = parseTraceQuery(raw, { projectId, now, retentionMs, legacy: false })
+      const plan = parseTraceQuery(raw, {
+        projectId,
+        now,
+        retentionMs,
+        legacy: false,
+        searchMaxScan: services.config.searchMaxScan,
+      })
       // A trace_id query keeps the default window (the last hour) for its axis.
       const window: Pick<TraceFilter, 'from' | 'to'> =
         plan.kind === 'page' ? plan.filter : { from: now - 3_600_000, to: now }

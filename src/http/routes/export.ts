@@ -54,6 +54,11 @@ async function* apiTraces(
 }
 
 /** The ListTraces filters, as the export and activity routes document them. */
+/** `q`: a search (docs/search.md). */
+export const SEARCH_PARAM = queryString(
+  'Search: field:value, field:prefix*, field:(a OR b), code:>=400, NOT, AND, OR, free text (docs/search.md).',
+)
+
 export const LIST_FILTER_PARAMS = {
   from: queryString('Exclusive lower bound, 13-digit UTC ms. Default: to - 1 hour.'),
   to: queryString('Exclusive upper bound, 13-digit UTC ms. Default: now.'),
@@ -69,6 +74,7 @@ export const LIST_FILTER_PARAMS = {
   trace_rating: queryString('normal | warning | incident.'),
   access_key_id: queryString('Access key ID used by the operator.'),
   enterprise_project_id: queryString('Enterprise project ID.'),
+  q: SEARCH_PARAM,
 } as const
 
 export function registerExportRoutes(app: FastifyInstance, services: HttpServices): void {
@@ -111,7 +117,13 @@ export function registerExportRoutes(app: FastifyInstance, services: HttpService
         )
       const now = services.clock.now()
       const projectId = request.params.project_id
-      const plan = parseTraceQuery(raw, { projectId, now, retentionMs, legacy: false })
+      const plan = parseTraceQuery(raw, {
+        projectId,
+        now,
+        retentionMs,
+        legacy: false,
+        searchMaxScan: services.config.searchMaxScan,
+      })
       await services.ingestor.commit([
         services.audit.trace({
           projectId,

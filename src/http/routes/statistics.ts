@@ -103,6 +103,7 @@ export function registerStatisticsRoutes(app: FastifyInstance, services: HttpSer
         projectId: request.params.project_id,
         now: services.clock.now(),
         retentionMs,
+        searchMaxScan: services.config.searchMaxScan,
       })
       const stats = await services.traceReads.statistics(filter, spec)
       const names = spec.groupBy.map(statApiName)

@@ -9,6 +9,7 @@ import type { HttpServices } from '../../services.js'
 import { projectRoute } from '../route-auth.js'
 import { rawQuery } from '../request-context.js'
 import { PROJECT_ID, projectParams, queryString, traceObject } from '../schemas.js'
+import { SEARCH_PARAM } from './export.js'
 
 const COMMON_QUERY = {
   limit: queryString('Page size, 1-200, default 10.'),
@@ -62,6 +63,7 @@ export function registerTraceRoutes(app: FastifyInstance, services: HttpServices
             ),
             access_key_id: queryString('Access key ID used by the operator.'),
             enterprise_project_id: queryString('Enterprise project ID.'),
+            q: SEARCH_PARAM,
           },
         },
         response: { 200: listResponse },

@@ -4,6 +4,58 @@
  */
 import type { TraceCategory, TraceRating, TraceRecord } from '../../model/index.js'
 
+/** The fields a search (`q=`) may name; `user_name` is the API's `user`. */
+export type SearchField =
+  | 'service_type'
+  | 'resource_type'
+  | 'resource_id'
+  | 'resource_name'
+  | 'trace_name'
+  | 'trace_rating'
+  | 'tracker_name'
+  | 'user_name'
+  | 'access_key_id'
+  | 'enterprise_project_id'
+  | 'source_ip'
+  | 'code'
+
+/**
+ * A search (query/search-query parses it). A node never yields "unknown": a trace without a value
+ * in a field matches no `match` and no `compare` on it, and so matches their `not`.
+ */
+export type SearchNode =
+  | { readonly kind: 'and' | 'or'; readonly nodes: readonly SearchNode[] }
+  | { readonly kind: 'not'; readonly node: SearchNode }
+  /** The field's value equals `value`, or with `prefix` starts with it (case-sensitive). */
+  | {
+      readonly kind: 'match'
+      readonly field: SearchField
+      readonly value: string
+      readonly prefix: boolean
+    }
+  /** `code` read as a decimal integer compares so with `value` (a code that is not one: no match). */
+  | {
+      readonly kind: 'compare'
+      readonly field: 'code'
+      readonly op: '<' | '<=' | '>' | '>='
+      readonly value: number
+    }
+  /**
+   * `value` (lower case) occurs in the resource name, resource id or trace name, ASCII letters
+   * compared without case.
+   */
+  | { readonly kind: 'text'; readonly value: string }
+
+/** A search with the bound of its cost. */
+export interface TraceSearch {
+  readonly root: SearchNode
+  /**
+   * The most traces the window and the exact filters may select for the search to be run over
+   * them: past that the store refuses the query (OCTS_ERR_QUERY, 400) saying how to narrow it.
+   */
+  readonly maxScan: number
+}
+
 /** Filter of a trace page. Every string filter is an exact, case-sensitive match. */
 export interface TraceFilter {
   readonly projectId: string
@@ -22,6 +74,8 @@ export interface TraceFilter {
   readonly userName?: string
   readonly accessKeyId?: string
   readonly enterpriseProjectId?: string
+  /** Traces must also match this search. */
+  readonly search?: TraceSearch
 }
 
 /**

@@ -10,6 +10,7 @@
  * tree sizes and frontier nodes, and writes the rows by COPY and the rest in one statement
  * (trace-append.ts). Reads go through a PgReader: the pool, or a read-only store's snapshot.
  */
+import { searchTooWide } from '../search-bound.js'
 import { ctsError, OpenCtsError } from '../../errors/index.js'
 import type { TraceRecord } from '../../model/index.js'
 import type {
@@ -28,6 +29,7 @@ import type {
 } from '../store.js'
 import { StatisticsTally, STATISTICS_MAX_CELLS } from '../statistics-tally.js'
 import { EXTRA_COLUMN_SQL } from './schema-traces.js'
+import { searchSql } from './search-sql.js'
 import type { PgDatabase, PgExecutor, PgTraceAppender } from './pg-database.js'
 import type { PgReader } from './pg-snapshot.js'
 import { appendLocked, prepareBatch, type AppendOptions } from './trace-append.js'
@@ -41,13 +43,14 @@ function statColumn(field: StatField): string {
 }
 
 /** The WHERE clause of a filter, its parameters numbered from $1 (more can be pushed). */
-function filterSql(filter: TraceFilter): { where: string[]; params: unknown[] } {
+function filterSql(filter: TraceFilter, withSearch = true): { where: string[]; params: unknown[] } {
   const params: unknown[] = [filter.projectId, filter.category, filter.from, filter.to]
   const where = ['project_id = $1', 'category = $2', 'time > $3', 'time < $4']
   for (const [key, column] of FILTER_SQL) {
     const value = filter[key]
-    if (value !== undefined) where.push(`${column} = $${params.push(value)}`)
+    if (typeof value === 'string') where.push(`${column} = $${params.push(value)}`)
   }
+  if (withSearch && filter.search !== undefined) where.push(searchSql(filter.search.root, params))
   return { where, params }
 }
 
@@ -118,7 +121,25 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
     return appendLocked(tx, traces, prepared, this.#appendOptions)
   }
 
+  /**
+   * Refuses a search whose window and exact filters select more than its bound (counted on the
+   * filters' indexes, stopping past the bound), as the other engine does.
+   */
+  async #searchScope(filter: TraceFilter): Promise<void> {
+    const search = filter.search
+    if (search === undefined) return
+    const { where, params } = filterSql(filter, false)
+    const rows = await this.#reader.query<{ n: number }>(
+      'read',
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM traces WHERE ${where.join(' AND ')}
+         LIMIT ${search.maxScan + 1}) s`,
+      params,
+    )
+    if ((rows[0]?.n ?? 0) > search.maxScan) throw searchTooWide(search.maxScan)
+  }
+
   async page(filter: TraceFilter, after: PageCursor | null, limit: number): Promise<TracePage> {
+    await this.#searchScope(filter)
     const { where, params } = filterSql(filter)
     if (after !== null) {
       const anchor = await this.#reader.query<{ time: number; seq: number }>(
@@ -147,6 +168,7 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
   }
 
   async statistics(filter: TraceFilter, spec: StatisticsSpec): Promise<TraceStatistics> {
+    await this.#searchScope(filter)
     const { where, params } = filterSql(filter)
     const from = `FROM traces WHERE ${where.join(' AND ')}`
     const groups = spec.groupBy.map((f, i) => `${statColumn(f)} AS g${i}`)
@@ -189,6 +211,7 @@ export class PgTraceStore implements TraceStore, PgTraceAppender {
     step: number,
     top: number,
   ): Promise<TraceActivity> {
+    await this.#searchScope(filter)
     const { where, params } = filterSql(filter)
     const from = `FROM traces WHERE ${where.join(' AND ')}`
     const n = params.length

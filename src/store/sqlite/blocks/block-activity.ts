@@ -211,7 +211,9 @@ export function activityBlocks(
   const compiled = compile(filter)
   const hourly = step % HOUR_MS === 0 && start % HOUR_MS === 0
   const rollupFilter =
-    hourly && compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
+    hourly &&
+    compiled.search === null &&
+    compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
   const tally = new Tally()
   const values = reader.rollupValues
   const ratings = new Map<number, number>()

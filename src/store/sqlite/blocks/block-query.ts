@@ -7,7 +7,7 @@
  * (limit+1)-th candidate, so its cost follows the blocks it has to look at, not the window.
  */
 import type { TraceRecord } from '../../../model/index.js'
-import type { TraceFilter } from '../../ports/traces.js'
+import type { SearchNode, TraceFilter } from '../../ports/traces.js'
 import { FILTER_SQL } from '../../trace-columns.js'
 import {
   BLOOM_FIELDS,
@@ -26,11 +26,14 @@ import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { seqAt, type BlockReader } from './block-reader.js'
 import { ROLLUP_FILTER_COLUMNS, rollupChecks, rollupPositions } from './block-rollup.js'
 import type { DocumentPlace, Postings } from './value-postings.js'
+import { searchMatcher } from './block-search.js'
 
 /** A filter compiled for blocks. */
 export interface CompiledFilter {
   readonly bloomKeys: readonly string[]
   readonly tests: readonly (readonly [DimColumn | StrColumn, string])[]
+  /** The filter's search, tested per trace after the exact tests (block-search). */
+  readonly search: SearchNode | null
 }
 
 export function compile(filter: TraceFilter): CompiledFilter {
@@ -49,7 +52,7 @@ export function compile(filter: TraceFilter): CompiledFilter {
       bloomKeys.push(operationRatingKey(filter.traceName, filter.traceRating))
   if (filter.userName !== undefined && filter.serviceType !== undefined)
     bloomKeys.push(userServiceKey(filter.userName, filter.serviceType))
-  return { bloomKeys, tests }
+  return { bloomKeys, tests, search: filter.search?.root ?? null }
 }
 
 /** Positions an exact index gave for one column's value in a block (the column is not tested). */
@@ -90,10 +93,12 @@ export function matcher(
     mask = new Uint8Array(dims.count)
     for (const p of known.positions) if (p < dims.count) mask[p] = 1
   }
+  const search =
+    compiled.search === null ? null : searchMatcher(reader, meta, dims, compiled.search)
   const match = (p: number): boolean => {
     if (mask !== undefined && mask[p] !== 1) return false
     for (const [ids, id] of checks) if (ids[p] !== id) return false
-    return true
+    return search === null || search(p)
   }
   return { dims, match }
 }
@@ -196,10 +201,13 @@ function candidates(
   // Only the indexed column (and the category) to test: blocks with page columns need no dims.
   const lean =
     index !== undefined &&
+    compiled.search === null &&
     compiled.tests.every(([column]) => column === 'category' || column === index.column)
   // A filter on rollup columns only: a block whose rollup is in memory is skipped when it shows no
   // match, without decoding its dims (a rare combination walks a big tenant's whole week).
-  const rollupFilter = compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
+  const rollupFilter =
+    compiled.search === null &&
+    compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
   const checks = rollupFilter ? rollupChecks(compiled, reader.rollupValues) : undefined
   const upper = anchor === null ? filter.to : Math.min(filter.to, anchor.time + 1)
   const window = { from: filter.from, upper, anchor }

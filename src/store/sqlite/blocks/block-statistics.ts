@@ -6,65 +6,27 @@
  * (a Map when the pairs are too many), with the distinct values and the intervals as numeric keys;
  * a block's counts are then resolved to strings once per group and added to the engine-neutral
  * tally. `source_ip` and `code` are the dims' extra columns, or, for a block written before they
- * were kept, read from its documents.
+ * were kept, read from its documents. A block wholly inside the window is counted from its rollup
+ * (block-rollup, kept in memory) when the query allows: fields and filter on the rollup's columns
+ * and user, no search, hourly intervals — the dashboard's day or week without decoding dims.
  */
-import type { StatField, StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
+import type { StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
 import { StatisticsTally } from '../../statistics-tally.js'
-import {
-  documentExtras,
-  extraColumns,
-  type BlockDims,
-  type DictColumn,
-  type ExtraColumn,
-} from './block-codec.js'
+import type { BlockDims, DictColumn } from './block-codec.js'
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
+import { bloomMayContain } from './bloom.js'
 import { compile, matcher } from './block-query.js'
+import {
+  HOUR_MS,
+  ROLLUP_COLUMNS,
+  ROLLUP_FILTER_COLUMNS,
+  rollupChecks,
+  type BlockRollup,
+} from './block-rollup.js'
 import type { BlockReader } from './block-reader.js'
+import { blockColumn } from './block-search.js'
 
 const NO_COLUMN: DictColumn = { dict: [null], ids: new Uint8Array(0) }
-
-/** The extra columns of a block, from its dims or (an older block) its documents. */
-function extrasOf(
-  reader: BlockReader,
-  meta: BlockMeta,
-  dims: BlockDims,
-): Readonly<Record<ExtraColumn, DictColumn>> {
-  const kept = extraColumns(dims)
-  if (kept !== null) return kept
-  const docs = reader.documents(meta, dims, Array.from(reader.ranks(dims)))
-  const columns = {
-    source_ip: { dict: [null] as (string | null)[], ids: new Uint32Array(dims.count) },
-    code: { dict: [null] as (string | null)[], ids: new Uint32Array(dims.count) },
-  }
-  const ids = { source_ip: new Map<string, number>(), code: new Map<string, number>() }
-  // `documents` gives them in rank order: position order[rank].
-  docs.forEach((doc, rank) => {
-    const p = dims.order[rank] ?? 0
-    const extras = documentExtras(doc)
-    for (const column of ['source_ip', 'code'] as const) {
-      const value = extras[column]
-      if (value === null) continue
-      let id = ids[column].get(value)
-      if (id === undefined) {
-        id = columns[column].dict.push(value) - 1
-        ids[column].set(value, id)
-      }
-      columns[column].ids[p] = id
-    }
-  })
-  return columns
-}
-
-function columnOf(
-  reader: BlockReader,
-  meta: BlockMeta,
-  dims: BlockDims,
-  field: StatField,
-): DictColumn {
-  return field === 'source_ip' || field === 'code'
-    ? extrasOf(reader, meta, dims)[field]
-    : dims.columns[field]
-}
 
 /** Counts one block's matching traces into the tally. */
 function countBlock(
@@ -76,8 +38,8 @@ function countBlock(
   spec: StatisticsSpec,
   tally: StatisticsTally,
 ): void {
-  const [a, b] = spec.groupBy.map((f) => columnOf(reader, meta, dims, f))
-  const d = spec.distinct === null ? undefined : columnOf(reader, meta, dims, spec.distinct)
+  const [a, b] = spec.groupBy.map((f) => blockColumn(reader, meta, dims, f))
+  const d = spec.distinct === null ? undefined : blockColumn(reader, meta, dims, spec.distinct)
   const colA = a ?? NO_COLUMN
   const colB = b ?? NO_COLUMN
   const widthB = colB.dict.length
@@ -127,6 +89,86 @@ function countBlock(
     tally.bucket(values(Math.floor(k / span)), first + (k % span), n)
 }
 
+/** Global ids of at most 2^21 values per column (RollupValues keeps fewer): two fit a number. */
+const ID_SPAN = 2 ** 21
+
+/**
+ * Counts a whole block from its rollup: groups, distinct values and hourly intervals on global ids
+ * (rows of grouped columns, or per trace when a field or a check is the per-trace user).
+ */
+function countRollup(
+  rollup: BlockRollup,
+  checks: readonly [number, number][],
+  spec: StatisticsSpec,
+  at: { readonly group: readonly number[]; readonly distinct: number | null },
+  tally: StatisticsTally,
+  resolve: (column: number, id: number) => string | null,
+): void {
+  const width = ROLLUP_COLUMNS.length
+  const ids = rollup.ids
+  const rowOk = new Uint8Array(rollup.rows)
+  rows: for (let r = 0; r < rollup.rows; r++) {
+    for (const [c, id] of checks) if (c < width && ids[r * width + c] !== id) continue rows
+    rowOk[r] = 1
+  }
+  const perTrace = checks
+    .filter(([c]) => c >= width)
+    .map(([c, id]) => [rollup.positional[c - width], id] as const)
+  const fields = [...at.group, ...(at.distinct === null ? [] : [at.distinct])]
+  const traceWise = perTrace.length > 0 || fields.some((c) => c >= width)
+  const idOf = (c: number, r: number, p: number): number =>
+    c < width ? (ids[r * width + c] ?? 0) : (rollup.positional[c - width]?.[p] ?? 0)
+  const [ga, gb] = at.group
+  const groupOf = (r: number, p: number): number =>
+    (ga === undefined ? 0 : idOf(ga, r, p)) * ID_SPAN + (gb === undefined ? 0 : idOf(gb, r, p))
+  const counts = new Map<number, number>()
+  const distinct = at.distinct === null ? undefined : new Map<number, Set<number>>()
+  const buckets = spec.buckets === null ? undefined : new Map<number, Map<number, number>>()
+  const bucketOf = (r: number): number =>
+    spec.buckets === null
+      ? 0
+      : Math.trunc(
+          (rollup.firstHour + (rollup.hour[r] ?? 0) * HOUR_MS - spec.buckets.start) /
+            spec.buckets.step,
+        )
+  const add = (r: number, p: number, n: number): void => {
+    const g = groupOf(r, p)
+    counts.set(g, (counts.get(g) ?? 0) + n)
+    if (distinct !== undefined && at.distinct !== null) {
+      let set = distinct.get(g)
+      if (set === undefined) distinct.set(g, (set = new Set<number>()))
+      set.add(idOf(at.distinct, r, p))
+    }
+    if (buckets !== undefined) {
+      let map = buckets.get(g)
+      if (map === undefined) buckets.set(g, (map = new Map<number, number>()))
+      const b = bucketOf(r)
+      map.set(b, (map.get(b) ?? 0) + n)
+    }
+  }
+  if (traceWise) {
+    const rowOf = rollup.rowOf
+    traces: for (let p = 0; p < rowOf.length; p++) {
+      const r = rowOf[p] ?? 0
+      if (rowOk[r] === 0) continue
+      for (const [column, id] of perTrace) if (column?.[p] !== id) continue traces
+      add(r, p, 1)
+    }
+  } else for (let r = 0; r < rollup.rows; r++) if (rowOk[r] === 1) add(r, 0, rollup.count[r] ?? 0)
+  const valuesOf = (g: number): (string | null)[] => {
+    const out: (string | null)[] = []
+    if (ga !== undefined) out.push(resolve(ga, Math.floor(g / ID_SPAN)))
+    if (gb !== undefined) out.push(resolve(gb, g % ID_SPAN))
+    return out
+  }
+  for (const [g, n] of counts) {
+    const values = valuesOf(g)
+    tally.count(values, n)
+    for (const d of distinct?.get(g) ?? []) tally.distinct(values, resolve(at.distinct ?? 0, d))
+    for (const [b, k] of buckets?.get(g) ?? []) tally.bucket(values, b, k)
+  }
+}
+
 /** See the module comment. */
 export function statisticsBlocks(
   dir: BlockDirectory,
@@ -136,8 +178,36 @@ export function statisticsBlocks(
 ): TraceStatistics {
   const compiled = compile(filter)
   const tally = new StatisticsTally(spec)
+  const columnAt = (f: string): number => ROLLUP_FILTER_COLUMNS.indexOf(f)
+  const hourly =
+    spec.buckets === null ||
+    (spec.buckets.step % HOUR_MS === 0 && spec.buckets.start % HOUR_MS === 0)
+  const rollupFit =
+    hourly &&
+    compiled.search === null &&
+    compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column)) &&
+    [...spec.groupBy, ...(spec.distinct === null ? [] : [spec.distinct])].every(
+      (f) => columnAt(f) >= 0,
+    )
+  const at = {
+    group: spec.groupBy.map(columnAt),
+    distinct: spec.distinct === null ? null : columnAt(spec.distinct),
+  }
+  const values = reader.rollupValues
+  const resolve = (column: number, id: number): string | null =>
+    id === 0 ? null : values.value(column, id)
   for (const meta of dir.project(filter.projectId)) {
     if (meta.maxTime <= filter.from || meta.minTime >= filter.to) continue
+    if (rollupFit && meta.minTime > filter.from && meta.maxTime < filter.to) {
+      if (!compiled.bloomKeys.every((key) => bloomMayContain(meta.bloom, key))) continue
+      const rollup = reader.rollup(meta)
+      if (rollup !== undefined) {
+        // Checks after the rollup exists: its values are interned by then.
+        const checks = rollupChecks(compiled, values)
+        if (checks !== null) countRollup(rollup, checks, spec, at, tally, resolve)
+        continue
+      }
+    }
     const m = matcher(reader, meta, compiled)
     if (m !== null) countBlock(reader, meta, m.dims, m.match, filter, spec, tally)
   }

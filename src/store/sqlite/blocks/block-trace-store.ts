@@ -34,6 +34,7 @@ import { BlockReader, positionOfSeq, seqAt } from './block-reader.js'
 import { KeyIndex } from './key-index.js'
 import { activityBlocks, RollupWarmer } from './block-activity.js'
 import { statisticsBlocks } from './block-statistics.js'
+import { searchScope } from './block-search.js'
 import { pageBlocks } from './block-query.js'
 import { traceKey } from './hashes.js'
 import { positionsOf, valueKey } from './value-index.js'
@@ -429,6 +430,7 @@ export class BlockTraceStore implements TraceStore {
           )
         anchor = { time: this.#reader.dims(at.meta).times[at.position] ?? 0, seq: at.seq }
       }
+      this.#searchScope(filter)
       return pageBlocks(this.#dir, this.#reader, filter, anchor, limit, (column, value) => {
         const key = valueKey(filter.projectId, column, value)
         return (meta) => {
@@ -445,9 +447,15 @@ export class BlockTraceStore implements TraceStore {
     })
   }
 
+  /** Refuses a search over more traces than its bound (block-search). */
+  #searchScope(filter: TraceFilter): void {
+    searchScope(this.#dir, this.#reader, filter)
+  }
+
   activity(filter: TraceFilter, start: number, step: number, top: number): Promise<TraceActivity> {
     return run('read', () => {
       this.#settle()
+      this.#searchScope(filter)
       return activityBlocks(this.#dir, this.#reader, filter, start, step, top)
     })
   }
@@ -455,6 +463,7 @@ export class BlockTraceStore implements TraceStore {
   statistics(filter: TraceFilter, spec: StatisticsSpec): Promise<TraceStatistics> {
     return run('read', () => {
       this.#settle()
+      this.#searchScope(filter)
       return statisticsBlocks(this.#dir, this.#reader, filter, spec)
     })
   }
