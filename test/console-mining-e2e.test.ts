@@ -393,6 +393,69 @@ for (const engine of testEngines())
         }
       })
 
+      it('searches with the q= language like the API, and shows a refused search under the bar', async () => {
+        await page.getByRole('button', { name: 'Reset', exact: true }).click()
+        const search = async (q: string): Promise<URL> => {
+          await page.fill('input[name=q]', q)
+          const listed = page.waitForResponse(
+            (r) => /\/traces\?/.test(r.url()) && new URL(r.url()).searchParams.get('q') === q,
+          )
+          await page.getByRole('button', { name: 'Query', exact: true }).click()
+          const url = new URL((await listed).url())
+          await page.getByTestId('trace-count').filter({ hasNotText: 'Loading' }).waitFor()
+          return url
+        }
+        const shown = (): Promise<string[]> =>
+          page.$$eval('tr[data-trace-id]', (rows) =>
+            rows.map((r) => r.getAttribute('data-trace-id') ?? ''),
+          )
+        for (const q of [
+          'service_type:(IMS OR VPC) AND code:>=400',
+          '"WEB-7" AND NOT trace_name:GetImage',
+          'user:mal* OR trace_name:deleteServer',
+        ]) {
+          const url = await search(q)
+          const expected = await apiTraces({
+            from: url.searchParams.get('from') ?? '',
+            to: url.searchParams.get('to') ?? '',
+            q,
+          })
+          assert.ok(expected.length > 0 && expected.length < 50, `${q}: ${expected.length}`)
+          assert.deepEqual(
+            await shown(),
+            expected.map((t) => t.trace_id),
+            q,
+          )
+          if (q.startsWith('service_type'))
+            for (const t of expected) {
+              assert.ok(['IMS', 'VPC'].includes(t.service_type), t.trace_id)
+              assert.ok(Number(t.code) >= 400, t.trace_id)
+            }
+        }
+        // The export takes the search too.
+        const request = page.waitForRequest((r) => /\/traces\/export\?/.test(r.url()))
+        await page.getByRole('button', { name: 'Export', exact: true }).click()
+        assert.equal(
+          new URL((await request).url()).searchParams.get('q'),
+          'user:mal* OR trace_name:deleteServer',
+        )
+        // A mistake: the server's 400, word for word, under the search bar.
+        const bad = 'service_type:(IMS OR'
+        await page.fill('input[name=q]', bad)
+        await page.getByRole('button', { name: 'Query', exact: true }).click()
+        const error = page.getByTestId('search-error')
+        await error.waitFor()
+        const refused = await signedFetch(
+          `${base}/v3/${project}/traces?${new URLSearchParams({ q: bad }).toString()}`,
+        )
+        assert.equal(refused.status, 400)
+        const body = (await refused.json()) as any
+        assert.equal(await error.innerText(), `${body.error_msg} (${body.error_code}, HTTP 400)`)
+        assert.equal(await page.getAttribute('input[name=q]', 'aria-invalid'), 'true')
+        await search('trace_name:updateEip')
+        assert.equal(await error.count(), 0, 'a good search clears the error')
+      })
+
       it('opens the history of a resource from the trace list, as the API sums it up', async () => {
         await page.getByRole('button', { name: 'Reset', exact: true }).click()
         await page.selectOption('select[name=searchBy]', 'resource_id')

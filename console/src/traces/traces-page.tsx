@@ -1,9 +1,10 @@
 /**
- * The trace list page: filters, the activity chart of the applied query, the list (50 per page,
- * "Load more" follows `meta_data.marker`), row details, the JSON view and the export.
+ * The trace list page: the search bar and filters, the activity chart of the applied query, the
+ * list (50 per page, "Load more" follows `meta_data.marker`), row details, the JSON view and the
+ * export (of the same query, search included).
  */
 import { useEffect, useState } from 'preact/hooks'
-import { api, messageOf } from '../api'
+import { ApiError, api, messageOf } from '../api'
 import { ErrorBanner, Notice } from '../ui'
 import { ActivityChart } from './activity-chart'
 import { exportTraces, type ExportFormat } from './export-traces'
@@ -26,12 +27,14 @@ export function TracesPage() {
   const [marker, setMarker] = useState<string | null>(null)
   const [loading, setLoading] = useState(false)
   const [error, setError] = useState<string | null>(null)
+  const [searchError, setSearchError] = useState<string | null>(null)
   const [viewing, setViewing] = useState<ApiTrace | null>(null)
   const [exporting, setExporting] = useState(false)
 
   async function load(q: AppliedQuery, next: string | null): Promise<void> {
     setLoading(true)
     setError(null)
+    setSearchError(null)
     try {
       const answer = await api<ListAnswer>('GET', '/v3/{project_id}/traces', {
         query: { ...q.params, limit: PAGE, ...(next === null ? {} : { next }) },
@@ -40,7 +43,15 @@ export function TracesPage() {
       setMarker(answer.meta_data.marker)
     } catch (e) {
       if (next === null) setTraces([])
-      setError(messageOf(e))
+      // A refused search is shown under the search bar, in the server's words.
+      if (
+        e instanceof ApiError &&
+        e.status === 400 &&
+        q.params.q !== undefined &&
+        /\bq: /.test(e.message)
+      )
+        setSearchError(e.message)
+      else setError(messageOf(e))
     } finally {
       setLoading(false)
     }
@@ -71,7 +82,12 @@ export function TracesPage() {
   return (
     <section aria-labelledby="traces-title">
       <h1 id="traces-title">Trace list</h1>
-      <FilterForm onQuery={apply} onExport={(f) => void doExport(f)} exporting={exporting} />
+      <FilterForm
+        onQuery={apply}
+        onExport={(f) => void doExport(f)}
+        exporting={exporting}
+        searchError={searchError}
+      />
       <ErrorBanner error={error} onClose={() => setError(null)} />
       <ActivityChart query={query} />
       <p class="count" role="status" data-testid="trace-count">
@@ -79,7 +95,7 @@ export function TracesPage() {
           ? 'Loading…'
           : `${traces.length} trace${traces.length === 1 ? '' : 's'} shown${marker === null ? '' : ', more match'}`}
       </p>
-      {traces.length === 0 && !loading && error === null ? (
+      {traces.length === 0 && !loading && error === null && searchError === null ? (
         <Notice>No trace matches these filters in this time range.</Notice>
       ) : (
         <TraceTable traces={traces} onView={setViewing} />
