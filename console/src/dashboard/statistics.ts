@@ -1,6 +1,6 @@
 /**
  * The statistics API as the dashboard reads it (`GET /v3/{project_id}/traces/statistics`,
- * docs/api.md): counts grouped by one or two fields over the ListTraces filters, the
+ * docs/statistics.md): counts grouped by one or two fields over the ListTraces filters, the
  * largest groups first, the rest summed in `other`.
  */
 import { send } from '../api'
