@@ -1,6 +1,6 @@
 /**
  * @module leased-jobs
- * The server's background jobs (retention, transfer, deliveries, log streams, checkpoints), each
+ * The server's background jobs (retention, transfer, deliveries, log streams, checkpoints, alarms), each
  * under its own lease of `store.coordination`, so that each runs on exactly one of the nodes sharing
  * a store: a job starts on the node that takes its lease, stops when that node loses it, and starts
  * again on the node that takes it over. With one node (the embedded store) every lease is held from

@@ -155,6 +155,8 @@ async function startLocked(config: OpenCtsConfig, options: StartOptions): Promis
       ),
     onDeliveryError: (error) => log({ err: error }, 'notification delivery failed'),
     onCheckpointError: (error) => log({ err: error }, 'signing checkpoints failed'),
+    onAlarmError: (error, rule) =>
+      log({ err: error, alarm: rule.id, project: rule.projectId }, 'evaluating an alarm failed'),
     ...(emailSender === undefined ? {} : { email: emailPort(emailSender, store.traces) }),
     onTrackerHealth: (tracker) =>
       appRef.current?.log.warn(
@@ -255,6 +257,11 @@ function addJobs(jobs: LeasedJobs, deps: JobDeps): void {
     name: 'delivery',
     start: () => services.delivery.start(services.commits),
     stop: () => services.delivery.stop(),
+  })
+  jobs.add({
+    name: 'alarms',
+    start: () => services.alarmEvaluator.start(),
+    stop: () => services.alarmEvaluator.stop(),
   })
   if (config.merkleLog)
     jobs.add({

@@ -36,6 +36,9 @@ import { TopicService } from './delivery/topic-service.js'
 import { Checkpointer } from './log/checkpointer.js'
 import { LogKeys } from './log/log-keys.js'
 import { LogService } from './log/log-service.js'
+import { AlarmService } from './alarms/alarm-service.js'
+import { AlarmEvaluator } from './alarms/alarm-evaluator.js'
+import type { AlarmRule } from './store/index.js'
 
 /** What the query-side routes read of stored traces (activity, catalogue, export): reads only. */
 export type TraceReads = Pick<
@@ -108,6 +111,10 @@ export interface Services {
   readonly log: LogService
   /** Signs checkpoints of grown logs every `checkpointIntervalMs` (started by the server). */
   readonly checkpointer: Checkpointer
+  /** Alarm rules and their history (the API). */
+  readonly alarms: AlarmService
+  /** Evaluates the alarm rules every `alarmIntervalSeconds` (started by the server). */
+  readonly alarmEvaluator: AlarmEvaluator
 }
 
 /** Calls its listeners after commits; `subscribe` returns the unsubscribe. */
@@ -157,6 +164,8 @@ export interface ServiceDeps {
   readonly email?: EmailPort
   /** Failures of a checkpoint run (logged by the server). */
   readonly onCheckpointError?: (error: unknown) => void
+  /** Failures of the evaluation of an alarm rule (logged by the server). */
+  readonly onAlarmError?: (error: unknown, rule: AlarmRule) => void
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -272,6 +281,17 @@ export function createServices(deps: ServiceDeps): Services {
   })
 
   metrics.setOutboxDepth(async () => (await store.delivery.deliveryCounts()).pending)
+  const alarmEvaluator = new AlarmEvaluator({
+    alarms: store.alarms,
+    traces: store.traces,
+    delivery: store.delivery,
+    clock,
+    ids,
+    retentionMs,
+    intervalMs: config.alarmIntervalSeconds * 1000,
+    onNotified: () => deliveryService.wake(),
+    onError: deps.onAlarmError ?? (() => undefined),
+  })
   return {
     config,
     store,
@@ -357,6 +377,17 @@ export function createServices(deps: ServiceDeps): Services {
     delivery: deliveryService,
     log,
     checkpointer,
+    alarms: new AlarmService({
+      alarms: store.alarms,
+      delivery: store.delivery,
+      traces: store.traces,
+      audit,
+      publisher,
+      clock,
+      ids,
+      onNotified: () => deliveryService.wake(),
+    }),
+    alarmEvaluator,
     transfer:
       sink === undefined
         ? null

@@ -252,3 +252,24 @@ it('log/ sits on integrity, model, errors, platform and the store port; never th
       )
   }
 })
+
+it('alarms/ sits on model, errors, platform, the store port, self-audit, the ListTraces filter rules and topic URNs', () => {
+  const allowed = [
+    /^\.\//,
+    /^\.\.\/(model|errors|platform)\//,
+    /^\.\.\/store\/index\.js$/,
+    /^\.\.\/ingest\/(index|audited-call)\.js$/,
+    /^\.\.\/query\/parse-trace-query\.js$/,
+    /^\.\.\/notifications\/topic-urn\.js$/,
+    /^node:crypto$/,
+  ]
+  const files = all.filter((f) => f.file.startsWith('src/alarms/'))
+  assert.ok(files.length > 0, 'alarms/ is scanned')
+  for (const { file, imports: list } of files) {
+    for (const spec of list)
+      assert.ok(
+        allowed.some((re) => re.test(spec)),
+        `${file} imports ${spec}`,
+      )
+  }
+})

@@ -75,6 +75,12 @@ const ROUTE_ACTIONS: Record<string, string> = {
   'GET /v3/{project_id}/{resource_type}/{resource_id}/tags': 'cts:tag:list',
   'GET /v3/{project_id}/{resource_type}/tags': 'cts:tag:list',
   'POST /v3/{project_id}/{resource_type}/resource-instances/filter': 'cts:tag:list',
+  'POST /v3/{project_id}/alarms': 'cts:alarm:create',
+  'GET /v3/{project_id}/alarms': 'cts:alarm:list',
+  'GET /v3/{project_id}/alarms/{alarm_id}': 'cts:alarm:get',
+  'PUT /v3/{project_id}/alarms/{alarm_id}': 'cts:alarm:update',
+  'DELETE /v3/{project_id}/alarms/{alarm_id}': 'cts:alarm:delete',
+  'GET /v3/{project_id}/alarms/{alarm_id}/history': 'cts:alarm:get',
 }
 /** Routes any caller may use. */
 const PUBLIC = new Set([
@@ -98,6 +104,8 @@ const READ_ACTIONS = new Set([
   'cts:digestKey:list',
   'cts:log:get',
   'cts:tag:list',
+  'cts:alarm:list',
+  'cts:alarm:get',
 ])
 
 /** Who may do what, per built-in policy (spec §14.1; `cts:trace:report` is for producers only). */

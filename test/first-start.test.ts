@@ -48,6 +48,7 @@ function asNode(store: Store, coordination: Coordination): Store {
     keys: store.keys,
     transfer: store.transfer,
     delivery: store.delivery,
+    alarms: store.alarms,
     storage: store.storage,
     coordination,
     health: () => store.health(),

@@ -346,6 +346,21 @@ async function createObjects(port: number, creds: Credentials): Promise<FuzzCont
       tracker_name: name,
       data_bucket: { data_bucket_name: `fuzz-doomed-${i}`, data_event: ['WRITE'] },
     })
+  const alarmRule = (name: string): Record<string, unknown> => ({
+    alarm_name: name,
+    filter: { service_type: 'IMS' },
+    condition: { comparison: '>', threshold: 1000, period: 300 },
+  })
+  const alarm = (await call('POST', `${base}/alarms`, alarmRule('fuzz-kept'))) as {
+    alarm_id: string
+  }
+  const doomedAlarmIds: string[] = []
+  for (const i of doomed) {
+    const created = (await call('POST', `${base}/alarms`, alarmRule(`fuzz-doomed-${i}`))) as {
+      alarm_id: string
+    }
+    doomedAlarmIds.push(created.alarm_id)
+  }
   // Only the setup's exportImage trace matches: its deliveries (to the unreachable subscriptions)
   // are what redelivery acts on.
   await call('POST', `${base}/notifications`, {
@@ -415,6 +430,8 @@ async function createObjects(port: number, creds: Credentials): Promise<FuzzCont
     doomedFunctionUrns,
     doomedNotificationIds,
     doomedDataTrackers,
+    alarmId: alarm.alarm_id,
+    doomedAlarmIds,
   }
 }
 

@@ -270,7 +270,15 @@ describe('one node on the embedded store', () => {
     try {
       assert.equal(server.dbPath, join(dir, 'single', 'opencts.db'))
       assert.equal(server.storeUrl, `sqlite:${server.dbPath}`)
-      const leases = ['checkpointer', 'delivery', 'log-streams', 'retention', 'setup', 'transfer']
+      const leases = [
+        'alarms',
+        'checkpointer',
+        'delivery',
+        'log-streams',
+        'retention',
+        'setup',
+        'transfer',
+      ]
       const health = await fetch(`${server.url}/health`)
       assert.equal(health.status, 200)
       const body = (await health.json()) as Record<string, unknown>

@@ -4,6 +4,7 @@
  * session is forgotten).
  */
 import { useEffect, useState } from 'preact/hooks'
+import { AlarmsPage } from './alarms/alarms-page'
 import { DashboardPage } from './dashboard/dashboard-page'
 import { NotificationsPage } from './notifications/notifications-page'
 import { ResourceHistoryPage } from './resources/resource-history-page'
@@ -75,6 +76,7 @@ export function App() {
           {link('resources', 'Resource history')}
           {link('trackers', 'Trackers')}
           {link('notifications', 'Key event notifications')}
+          {link('alarms', 'Alarms')}
         </nav>
         <span class="who" data-testid="who">
           {session.userName} · {session.projectName}
@@ -89,6 +91,7 @@ export function App() {
         {page === 'resources' ? <ResourceHistoryPage search={search} /> : null}
         {page === 'trackers' ? <TrackersPage /> : null}
         {page === 'notifications' ? <NotificationsPage /> : null}
+        {page === 'alarms' ? <AlarmsPage /> : null}
       </main>
     </div>
   )

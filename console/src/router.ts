@@ -6,7 +6,8 @@
 import { useEffect, useState } from 'preact/hooks'
 
 export const BASE = '/console/'
-export type Page = 'dashboard' | 'traces' | 'resources' | 'trackers' | 'notifications' | 'sign-in'
+export type Page =
+  'dashboard' | 'traces' | 'resources' | 'trackers' | 'notifications' | 'alarms' | 'sign-in'
 
 const PAGES: readonly Page[] = [
   'dashboard',
@@ -14,6 +15,7 @@ const PAGES: readonly Page[] = [
   'resources',
   'trackers',
   'notifications',
+  'alarms',
   'sign-in',
 ]
 

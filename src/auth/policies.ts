@@ -29,6 +29,11 @@ export const CTS_ACTIONS = [
   'cts:tag:list',
   'cts:digestKey:list',
   'cts:log:get',
+  'cts:alarm:create',
+  'cts:alarm:update',
+  'cts:alarm:delete',
+  'cts:alarm:list',
+  'cts:alarm:get',
 ] as const
 
 export type CtsAction = (typeof CTS_ACTIONS)[number]
@@ -71,6 +76,7 @@ export const BUILT_IN_POLICIES: readonly BuiltInPolicy[] = [
       'cts:tag:*',
       'cts:digestKey:list',
       'cts:log:get',
+      'cts:alarm:*',
     ),
   },
   {

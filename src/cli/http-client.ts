@@ -338,8 +338,26 @@ export class CtsClient {
     )
   }
 
+  /**
+   * Any JSON call of the project's API under `/v3/{project}` (`path` starts with `/`), e.g. the
+   * alarm rules; resolves with the parsed answer (`{}` for an empty one).
+   */
+  async request(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    projectId: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Record<string, unknown>> {
+    return (await this.#call(
+      method,
+      projectId,
+      `/v3/${encodeURIComponent(projectId)}${path}`,
+      body === undefined ? undefined : JSON.stringify(body),
+    )) as Record<string, unknown>
+  }
+
   async #call(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     projectId: string,
     path: string,
     body?: string,

@@ -10,6 +10,7 @@ import type { CliIo } from './cli-io.js'
 import { CtsApiError } from './http-client.js'
 import {
   ADMIN_USAGE,
+  ALARMS_USAGE,
   DELIVERIES_USAGE,
   INGEST_USAGE,
   KEYS_USAGE,
@@ -42,6 +43,10 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
   deliveries: {
     usage: DELIVERIES_USAGE,
     load: async () => (await import('./deliveries-command.js')).runDeliveries,
+  },
+  alarms: {
+    usage: ALARMS_USAGE,
+    load: async () => (await import('./alarms-command.js')).runAlarms,
   },
   admin: { usage: ADMIN_USAGE, load: async () => (await import('./admin-command.js')).runAdmin },
   keys: { usage: KEYS_USAGE, load: async () => (await import('./keys-command.js')).runKeys },

@@ -14,6 +14,7 @@ Commands:
   query     list traces with any ListTraces filter, as a table, JSON or CSV
   resource-history  who created, changed, shared and deleted one resource, and its events
   deliveries  list key-event notification deliveries (and dead letters), redeliver them
+  alarms    manage alarm rules on trace counts (> N in a window), their states and history
   record    record an HTTP API as traces through a reverse proxy (route maps: ims, glance, s3)
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
@@ -60,6 +61,7 @@ bodies in flight, beyond them 503), OPENCTS_HEADERS_TIMEOUT_MS (30000),
 OPENCTS_REQUEST_TIMEOUT_MS (120000: the whole request, body included).
 Verifiable log (docs/merkle.md): OPENCTS_MERKLE_LOG (true), OPENCTS_CHECKPOINT_INTERVAL_MS
 (1000, at least 1000), OPENCTS_LOG_KEY_NAME (opencts).
+Alarm rules (docs/alarms.md): OPENCTS_ALARM_INTERVAL (60: seconds between evaluations, 1-3600).
 Log streams of trackers with LTS on (docs/log-streams.md), each off while empty:
 OPENCTS_LOG_STREAM_OTLP_URL (http(s) URL of an OTLP/HTTP receiver),
 OPENCTS_LOG_STREAM_SYSLOG (tcp://host:port or udp://host:port[?facility=local0]),
@@ -132,6 +134,40 @@ Options:
 
 ${CONNECTION_HELP}
 Exit status: 0 on success, 1 when the API refuses (e.g. unknown delivery), 2 on a usage error.
+`
+
+export const ALARMS_USAGE = `Usage: opencts alarms list [--json]
+       opencts alarms create NAME --threshold N --period S [--comparison OP]
+                             [--filter KEY=VALUE]... [--description TEXT] [--topic URN] [--disable]
+       opencts alarms show ID [--json]
+       opencts alarms update ID [--name NAME] [--threshold N] [--period S] [--comparison OP]
+                             [--filter KEY=VALUE]... [--description TEXT] [--topic URN | --no-topic]
+                             [--enable | --disable]
+       opencts alarms delete ID
+       opencts alarms history ID [--limit N] [--marker M] [--json]
+
+Alarm rules count the traces matching a filter over a sliding window and go to "alarm" when
+the count meets the condition (e.g. more than 10 image deletions in 300 s), back to "ok"
+when it does not, and are "insufficient_data" for one period after they are created or
+enabled. Every transition is recorded and sent to the rule's topic (docs/alarms.md).
+
+Options:
+  --filter KEY=VALUE   a ListTraces filter (trace_type, tracker_name, service_type,
+                       resource_type, resource_id, resource_name, trace_name, trace_rating,
+                       user, access_key_id); repeat for several; on update replaces the filter
+  --comparison OP      >, >=, < or <= (default >; quote it for the shell: --comparison '>=')
+  --threshold N        whole number, 0-1000000000
+  --period S           window in seconds, 60-86400
+  --topic URN          topic notified of every transition (urn:smn:{region}:{project}:{name})
+  --no-topic           (update) remove the topic
+  --enable, --disable  evaluate the rule or not (re-enabling restarts it for one period)
+  --limit N, --marker M  (history) page size 1-200 (default 20), and where to continue
+  --json               print the API answer as JSON
+  -h, --help           show this help
+
+${CONNECTION_HELP}
+Exit status: 0 on success, 1 when the API refuses (e.g. an invalid rule, an unknown ID),
+2 on a usage error.
 `
 
 export const LOG_USAGE = `Usage: opencts log checkpoint [--tree-size N] [--json]

@@ -116,6 +116,8 @@ export interface OpenCtsConfig {
   readonly checkpointIntervalMs: number
   /** Key name of the checkpoint signatures (C2SP note key name). Default `opencts`. */
   readonly logKeyName: string
+  /** How often every enabled alarm rule is evaluated, seconds (docs/alarms.md). Default 60. */
+  readonly alarmIntervalSeconds: number
   /**
    * Request-body bytes admitted at once across all requests (ingest batches above all); a body that
    * would exceed it is answered 503 OCTS.0504 with Retry-After. Default 16 777 216 (16 MiB).
@@ -207,6 +209,7 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   merkleLog: true,
   checkpointIntervalMs: 1_000,
   logKeyName: 'opencts',
+  alarmIntervalSeconds: 60,
   maxInFlightBodyBytes: 16 * 1024 * 1024,
   ingestWorkers: Math.min(2, availableParallelism()),
   headersTimeoutMs: 30_000,
@@ -268,6 +271,7 @@ const ENV_NAMES: Record<SettingKey, string> = {
   merkleLog: 'OPENCTS_MERKLE_LOG',
   checkpointIntervalMs: 'OPENCTS_CHECKPOINT_INTERVAL_MS',
   logKeyName: 'OPENCTS_LOG_KEY_NAME',
+  alarmIntervalSeconds: 'OPENCTS_ALARM_INTERVAL',
   maxInFlightBodyBytes: 'OPENCTS_MAX_INFLIGHT_BODY_BYTES',
   ingestWorkers: 'OPENCTS_INGEST_WORKERS',
   headersTimeoutMs: 'OPENCTS_HEADERS_TIMEOUT_MS',
@@ -388,6 +392,7 @@ export function loadConfig(
   const merkleLog = pick('merkleLog')
   const checkpointInterval = pick('checkpointIntervalMs')
   const logKeyName = pick('logKeyName')
+  const alarmInterval = pick('alarmIntervalSeconds')
   const transferInterval = pick('transferIntervalMs')
   const digestPeriod = pick('digestPeriodSeconds')
   const rotation = pick('signingKeyRotationDays')
@@ -461,6 +466,10 @@ export function loadConfig(
       logKeyName === undefined || logKeyName === ''
         ? DEFAULTS.logKeyName
         : keyName('logKeyName', logKeyName),
+    alarmIntervalSeconds:
+      alarmInterval === undefined
+        ? DEFAULTS.alarmIntervalSeconds
+        : integer('alarmIntervalSeconds', alarmInterval, 1, 3_600),
     transferIntervalMs:
       transferInterval === undefined
         ? DEFAULTS.transferIntervalMs

@@ -404,6 +404,27 @@ export const ERROR_CATALOGUE = {
     httpStatus: 404,
     message: 'The delivery does not exist.',
   },
+  // ---- Alarms ----
+  OCTS_ERR_ALARM_INVALID: {
+    errorCode: 'OCTS.0170',
+    httpStatus: 400,
+    message: 'The alarm rule parameters are invalid.',
+  },
+  OCTS_ERR_ALARM_EXISTS: {
+    errorCode: 'OCTS.0171',
+    httpStatus: 409,
+    message: 'An alarm rule with this name already exists.',
+  },
+  OCTS_ERR_ALARM_NOT_FOUND: {
+    errorCode: 'OCTS.0172',
+    httpStatus: 404,
+    message: 'The alarm rule does not exist.',
+  },
+  OCTS_ERR_ALARM_QUOTA: {
+    errorCode: 'OCTS.0173',
+    httpStatus: 400,
+    message: 'The number of alarm rules has reached the upper limit.',
+  },
   // ---- Verifiable log ----
   OCTS_ERR_LOG_OFF: {
     errorCode: 'OCTS.0160',

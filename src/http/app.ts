@@ -24,6 +24,7 @@ import { registerRequestMetrics } from './request-metrics.js'
 import { registerNotificationRoutes } from './routes/notifications.js'
 import { registerTagRoutes } from './routes/tags.js'
 import { registerTopicRoutes } from './routes/topics.js'
+import { registerAlarmRoutes } from './routes/alarms.js'
 import { registerTrackerRoutes } from './routes/trackers.js'
 import { registerTraceRoutes } from './routes/traces.js'
 import { registerVersionRoutes } from './routes/versions.js'
@@ -183,6 +184,7 @@ export async function buildApp(
   registerCatalogueRoutes(app, services)
   registerTagRoutes(app, services)
   registerTopicRoutes(app, services)
+  registerAlarmRoutes(app, services)
   registerDigestKeyRoutes(app, services)
   registerLogRoutes(app, services)
   registerExportRoutes(app, services)

@@ -74,3 +74,6 @@ export function deliveryValues(d: DeliveryRecord): unknown[] {
     d.deliveredAt,
   ]
 }
+
+/** Transitions kept per alarm rule: recording one more deletes the oldest beyond this. */
+export const ALARM_HISTORY_KEEP = 1000

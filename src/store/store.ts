@@ -13,6 +13,7 @@
  * - `OCTS_ERR_CONFLICT` (a unique key was taken by a concurrent writer).
  */
 import type { StorageCondition } from '../platform/storage-condition.js'
+import type { AlarmStore } from './ports/alarms.js'
 import type { ConfigStore } from './ports/config.js'
 import type { Coordination } from './ports/coordination.js'
 import type { DeliveryStore } from './ports/delivery.js'
@@ -22,6 +23,7 @@ import type { MerkleLogStore } from './ports/merkle-log.js'
 import type { TraceStore } from './ports/traces.js'
 import type { TransferStore } from './ports/transfer.js'
 
+export type * from './ports/alarms.js'
 export type * from './ports/config.js'
 export type * from './ports/coordination.js'
 export type * from './ports/delivery.js'
@@ -53,6 +55,8 @@ export interface Store {
   readonly keys: KeyStore
   readonly transfer: TransferStore
   readonly delivery: DeliveryStore
+  /** Alarm rules, their state and transition history. */
+  readonly alarms: AlarmStore
   /** Whether writes fail for lack of space (set and cleared by the store; see StorageCondition). */
   readonly storage: StorageCondition
   /** Leases of background work and wake-ups across the nodes sharing this store. */

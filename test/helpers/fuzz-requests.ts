@@ -64,6 +64,9 @@ export interface Fixtures {
   readonly doomedFunctionUrns: readonly string[]
   readonly doomedNotificationIds: readonly string[]
   readonly doomedDataTrackers: readonly string[]
+  /** Kept alarm rule (shown, updated, its history listed; never deleted by the fuzz). */
+  readonly alarmId: string
+  readonly doomedAlarmIds: readonly string[]
 }
 
 /** Identifiers of the fuzzed server. */
@@ -180,6 +183,14 @@ function validSegment(
           : uuid(r)
     case 'delivery_id':
       return canonical || r.chance(0.6) ? fix.deliveryId : r.hex(32)
+    case 'alarm_id':
+      if (deletes)
+        return canonical
+          ? first(fix.doomedAlarmIds)
+          : r.chance(0.5)
+            ? r.pick(fix.doomedAlarmIds.slice(1))
+            : uuid(r)
+      return canonical || r.chance(0.8) ? fix.alarmId : r.pick([uuid(r), r.hex(32)])
   }
   if (canonical) {
     const value = CANONICAL_SEGMENTS[name]?.(ctx)
@@ -293,6 +304,7 @@ const CANONICAL_QUERIES: Readonly<Record<string, (ctx: FuzzContext) => string>> 
   'GET /v3/{project_id}/resources/history': () => 'resource_id=img-1',
   'GET /v3/{project_id}/traces/statistics': () =>
     'group_by=service_type,code&distinct=user&interval=600000',
+  'GET /v3/{project_id}/alarms/{alarm_id}/history': () => 'limit=10',
   'DELETE /v3/{project_id}/trackers': (ctx) =>
     `tracker_name=${first(ctx.existing.doomedDataTrackers)}&tracker_type=data`,
 }
@@ -349,6 +361,20 @@ export const SPARE_TOKEN_PLACEHOLDER = '<spare-token>'
 const EXAMPLES: Readonly<
   Record<string, (ctx: FuzzContext, r: Random, canonical: boolean) => unknown>
 > = {
+  'POST /v3/{project_id}/alarms': (_ctx, r) => ({
+    alarm_name: `a-${r.hex(8)}`,
+    filter: { service_type: 'IMS', trace_name: 'deleteImage' },
+    condition: {
+      comparison: r.pick(['>', '>=', '<', '<=']),
+      threshold: r.int(0, 100),
+      period: 300,
+    },
+  }),
+  'PUT /v3/{project_id}/alarms/{alarm_id}': (_ctx, r) => ({
+    description: `fuzz ${r.hex(4)}`,
+    condition: { threshold: r.int(0, 100) },
+    enabled: r.chance(0.5),
+  }),
   'POST /v3/{project_id}/traces': (_ctx, r) => ({
     traces: Array.from({ length: r.int(1, 3) }, () => ({
       trace_id: uuid(r),

@@ -9,6 +9,7 @@ import { OpenCtsError } from '../../errors/index.js'
 import type { PgDatabase } from './pg-database.js'
 import { SCHEMA_1 } from './schema.js'
 import { TRACE_EXTRAS_SQL } from './schema-traces.js'
+import { ALARMS_SQL } from './schema-alarms.js'
 
 export interface Migration {
   readonly version: number
@@ -20,6 +21,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: SCHEMA_1 },
   { version: 2, name: 'trace-extras', sql: TRACE_EXTRAS_SQL },
+  { version: 3, name: 'alarms', sql: ALARMS_SQL },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0

@@ -9,6 +9,7 @@ import { isOpenCtsError, OpenCtsError } from '../../errors/index.js'
 import { StorageCondition } from '../../platform/storage-condition.js'
 import { LocalCoordination } from '../local-coordination.js'
 import type {
+  AlarmStore,
   ConfigStore,
   Coordination,
   DeliveryStore,
@@ -32,6 +33,7 @@ import { PgMerkleStore } from './postgres-merkle-store.js'
 import { PgTraceStore } from './postgres-trace-store.js'
 import { PgCoordination } from './pg-coordination.js'
 import { PostgresDeliveryStore } from './postgres-delivery-store.js'
+import { PostgresAlarmStore } from './postgres-alarm-store.js'
 import { PostgresTransferStore } from './postgres-transfer-store.js'
 
 export interface PostgresStoreOptions {
@@ -55,6 +57,7 @@ export class PostgresStore implements Store {
   readonly keys: KeyStore
   readonly transfer: TransferStore
   readonly delivery: DeliveryStore
+  readonly alarms: AlarmStore
   readonly coordination: Coordination
   readonly storage: StorageCondition
   readonly nodeName: string
@@ -90,6 +93,7 @@ export class PostgresStore implements Store {
     this.keys = new PgKeyStore(db)
     this.transfer = new PostgresTransferStore(db)
     this.delivery = new PostgresDeliveryStore(db)
+    this.alarms = new PostgresAlarmStore(db, this.traces)
     this.coordination = options.coordination ?? new LocalCoordination()
   }
 

@@ -17,7 +17,8 @@
  * blocks are read without them, so the upgrade rewrites nothing), version 11 keeps new blocks'
  * value indexes as rows of `trace_vals` (older blocks' stay in their row, read as they are), version
  * 12 cuts the index of new blocks with page columns into posting rows (`trace_postings`; older
- * blocks are read as they are).
+ * blocks are read as they are). Version 13 adds the alarm rules and their transition history
+ * (`alarm_rules`, `alarm_history`).
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
  * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
@@ -26,7 +27,7 @@ import { FILTER_COLUMNS } from '../trace-columns.js'
 import { BLOCK_TABLES_SQL } from './blocks/block-schema.js'
 
 export { FILTER_COLUMNS }
-export const SCHEMA_VERSION = 12
+export const SCHEMA_VERSION = 13
 
 /**
  * Connection settings of the store's SQLite database. WAL with synchronous=NORMAL: a commit
@@ -203,6 +204,24 @@ CREATE TABLE IF NOT EXISTS log_keys (
 );
 `
 
+/**
+ * Alarms (see AlarmStore): each rule a JSON document keyed by (project, id) with its name unique
+ * per project, `enabled` and `version` as columns for the evaluator's walk and its compare-and-set;
+ * its transitions newest first by (time, id) within the rule.
+ */
+export const ALARM_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS alarm_rules (
+  project_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, enabled INTEGER NOT NULL,
+  version INTEGER NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (project_id, id), UNIQUE (project_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alarm_rules_enabled ON alarm_rules (enabled, project_id, id);
+CREATE TABLE IF NOT EXISTS alarm_history (
+  project_id TEXT NOT NULL, alarm_id TEXT NOT NULL, time INTEGER NOT NULL, id TEXT NOT NULL,
+  doc TEXT NOT NULL, PRIMARY KEY (project_id, alarm_id, time, id)
+) WITHOUT ROWID;
+`
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${BLOCK_TABLES_SQL}
@@ -234,4 +253,5 @@ ${KEY_TABLES_SQL}
 ${TRANSFER_TABLES_SQL}
 ${DELIVERY_TABLES_SQL}
 ${MERKLE_TABLES_SQL}
+${ALARM_TABLES_SQL}
 `

@@ -23,6 +23,7 @@ import { SqliteMerkleStore } from './sqlite-merkle-store.js'
 import { BlockTraceStore } from './blocks/block-trace-store.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
 import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
+import { SqliteAlarmStore } from './sqlite-alarm-store.js'
 import { StorageCondition } from '../../platform/storage-condition.js'
 import { watchDiskFull } from './disk-full-watch.js'
 import { describeWalDamage, inspectWal } from './wal-recovery.js'
@@ -64,6 +65,7 @@ export class SqliteStore implements Store {
   readonly keys: SqliteKeyStore
   readonly transfer: SqliteTransferStore
   readonly delivery: SqliteDeliveryStore
+  readonly alarms: SqliteAlarmStore
   readonly merkle: SqliteMerkleStore
   readonly storage = new StorageCondition()
   /** One server per data directory (data-dir-lock): every lease is this node's. */
@@ -81,6 +83,7 @@ export class SqliteStore implements Store {
     this.keys = new SqliteKeyStore(db)
     this.transfer = new SqliteTransferStore(db)
     this.delivery = new SqliteDeliveryStore(db)
+    this.alarms = new SqliteAlarmStore(db, this.traces)
   }
 
   health(): Promise<StoreHealth> {

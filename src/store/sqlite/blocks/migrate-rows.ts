@@ -38,7 +38,7 @@ import { encodeIndexedBlock } from './value-index.js'
 import { dropLowMerkleLevels } from '../merkle-low-levels.js'
 
 /** The schema version of the block layout, which this migration records when done. */
-export const BLOCK_SCHEMA_VERSION = 12
+export const BLOCK_SCHEMA_VERSION = 13
 
 /** The `meta` key holding the last seq converted by an unfinished migration. */
 export const MIGRATION_PROGRESS_KEY = 'migration_8_seq'
