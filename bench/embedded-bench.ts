@@ -43,10 +43,12 @@ import {
 } from './tenant-ingest.js'
 import {
   benchActivity,
+  benchStatistics,
   benchTenantQueries,
   queryRanks,
   tenantQueries,
   type ActivityResult,
+  type StatisticsResult,
   type TenantQueryResult,
 } from './tenant-queries.js'
 import { vocabulary } from './trace-generator.js'
@@ -103,6 +105,8 @@ export interface EmbeddedResult<Extra> {
   readonly queryRanks: readonly number[]
   readonly queries: readonly TenantQueryResult[]
   readonly activity: ActivityResult
+  /** Statistics over the last day (the target) and the last week. */
+  readonly statistics: readonly StatisticsResult[]
   readonly searchable: SearchableResult
   /** Largest RSS of the server process, bytes, per phase. */
   readonly rss: { readonly ingest: number | undefined; readonly query: number | undefined }
@@ -243,6 +247,7 @@ export async function benchEmbedded<Extra>(
   let diskTraces: number
   let queries: TenantQueryResult[]
   let activity: ActivityResult
+  let statistics: StatisticsResult[]
   let searchable: SearchableResult
   let cpu: CpuSplit
   let extra: Extra
@@ -278,6 +283,7 @@ export async function benchEmbedded<Extra>(
     }
     queries = await benchTenantQueries(tenantQueries(vocabulary()), queryOptions)
     activity = await benchActivity(vocabulary(), queryOptions)
+    statistics = [await benchStatistics(queryOptions, 1), await benchStatistics(queryOptions, 7)]
     const admin = targets[0] as Target
     searchable = await benchSearchable(server.url, admin.token, admin.projectId, options.searchable)
     rss.stop()
@@ -302,6 +308,7 @@ export async function benchEmbedded<Extra>(
     queryRanks: ranks,
     queries,
     activity,
+    statistics,
     searchable,
     rss: { ingest: rss.max('ingest'), query: rss.max('query') },
     cpu,

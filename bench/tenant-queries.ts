@@ -212,6 +212,56 @@ export const STATISTICS_SHAPES: readonly Readonly<Record<string, string>>[] = [
   { group_by: 'trace_name', distinct: 'user', q: 'trace_name:delete*' },
 ]
 
+export interface StatisticsResult {
+  readonly days: number
+  readonly latency: Latency
+  readonly samples: number
+  /** Answers of 400: the statistics' bound refused the query (counted in the latency too). */
+  readonly refused: number
+}
+
+/**
+ * Statistics over the last `days` days of a queried tenant, rotating STATISTICS_SHAPES (as the
+ * console's dashboard and an analyst ask them), each query timed whole over HTTP.
+ */
+export async function benchStatistics(
+  options: TenantQueryOptions,
+  days: number,
+): Promise<StatisticsResult> {
+  const random = seededRandom(41 + days)
+  const times: number[] = []
+  let refused = 0
+  const bar = new ProgressBar(`statistics over ${days} d`, options.queries)
+  const budgetEnd = performance.now() + options.secondsPerCase * 1000
+  for (let i = 0; i < options.warmup + options.queries; i++) {
+    if (performance.now() > budgetEnd && times.length >= 3) break
+    const rank = options.ranks[Math.floor(random() * options.ranks.length)] ?? 0
+    const target = options.targets[rank] as Target
+    const now = Date.now()
+    const shape = STATISTICS_SHAPES[i % STATISTICS_SHAPES.length] ?? {}
+    const query = new URLSearchParams({
+      ...shape,
+      from: String(now - days * 86_400_000 + 60_000),
+      to: String(now),
+    })
+    const started = performance.now()
+    const response = await fetch(
+      `${options.url}/v3/${target.projectId}/traces/statistics?${query.toString()}`,
+      { headers: { 'x-auth-token': target.token }, signal: AbortSignal.timeout(30_000) },
+    )
+    const text = await response.text()
+    const ms = performance.now() - started
+    if (response.status !== 200 && response.status !== 400)
+      throw new Error(`statistics answered ${response.status}: ${text}`)
+    if (i < options.warmup) continue
+    if (response.status === 400) refused++
+    times.push(ms)
+    bar.update(times.length)
+  }
+  bar.done()
+  return { days, latency: latency(times), samples: times.length, refused }
+}
+
 export async function benchActivity(
   vocab: Vocabulary,
   options: TenantQueryOptions,
