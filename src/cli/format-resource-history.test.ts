@@ -11,15 +11,31 @@ const T = Date.UTC(2026, 0, 2, 3, 4, 5)
 
 function history(patch: Partial<ResourceHistory['summary']> = {}): ResourceHistory {
   return {
-    resource: { resource_id: 'img-7', resource_name: 'web-7', service_type: 'IMS', resource_type: 'image' },
+    resource: {
+      resource_id: 'img-7',
+      resource_name: 'web-7',
+      service_type: 'IMS',
+      resource_type: 'image',
+    },
     summary: {
       total: 2,
       complete: true,
       first_time: T,
       last_time: T + 60_000,
-      created: { trace_id: 't1', time: T, trace_name: 'createImage', user: 'alice', source_ip: '192.0.2.1' },
+      created: {
+        trace_id: 't1',
+        time: T,
+        trace_name: 'createImage',
+        user: 'alice',
+        source_ip: '192.0.2.1',
+      },
       last_changed: null,
-      deleted: { trace_id: 't2', time: T + 60_000, trace_name: 'deleteImage', user: 'bob\u001b[2J' },
+      deleted: {
+        trace_id: 't2',
+        time: T + 60_000,
+        trace_name: 'deleteImage',
+        user: 'bob\u001b[2J',
+      },
       counts: { create: 1, update: 0, share: 0, delete: 1, read: 0, other: 0, failed: 0 },
       operators: [
         { user: 'alice', count: 1, kinds: ['create'], last_time: T },

@@ -1,8 +1,9 @@
 /**
  * Denied calls over the window: traces answered 401 (not authenticated) or 403 (not allowed),
- * in all and per operator, from two statistics requests (`group_by=code` and
- * `group_by=user,code`, the largest groups first). When the groups beyond `top` are summed in
- * `other`, a denied group could hide there: the panel says so rather than show less as all.
+ * in all and per operator, from two statistics requests narrowed by the search
+ * `q=code:(401 OR 403)` (`group_by=code` and `group_by=user,code`, the largest groups first).
+ * Should more than MAX_STAT_TOP (operator, code) pairs exist, the rest are summed in `other`,
+ * which the panel states with its count.
  */
 import { ErrorBanner } from '../ui'
 import type { AppliedQuery } from '../traces/trace-filters'
@@ -10,9 +11,11 @@ import { MAX_STAT_TOP, type StatGroup } from './statistics'
 import { useStatistics } from './use-statistics'
 
 export const DENIED_CODES = ['401', '403'] as const
+/** The search that keeps the denied calls only (docs/search.md). */
+export const DENIED_QUERY = 'code:(401 OR 403)'
 const REQUESTS = [
-  { groupBy: ['code'], top: MAX_STAT_TOP },
-  { groupBy: ['user', 'code'], top: MAX_STAT_TOP },
+  { groupBy: ['code'], top: MAX_STAT_TOP, q: DENIED_QUERY },
+  { groupBy: ['user', 'code'], top: MAX_STAT_TOP, q: DENIED_QUERY },
 ] as const
 
 const denied = (g: StatGroup): boolean =>
@@ -71,12 +74,12 @@ export function DeniedCallsPanel(props: { readonly query: AppliedQuery }) {
               </tbody>
             </table>
           )}
-          {byCode.other !== null || byUser.other !== null ? (
+          {byUser.other === null ? null : (
             <p class="count">
-              Only the {MAX_STAT_TOP} largest groups are told apart; denied calls among the rest are
-              not counted here.
+              {byUser.other.count} denied calls of {byUser.other.groups} more (operator, code) pairs
+              are not listed.
             </p>
-          ) : null}
+          )}
         </>
       )}
     </section>

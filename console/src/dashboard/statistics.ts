@@ -46,6 +46,8 @@ export async function statistics(
     readonly groupBy: readonly StatField[]
     readonly top: number
     readonly distinct?: StatField
+    /** A search (`q=`, docs/search.md) narrowing the window's traces. */
+    readonly q?: string
   },
   signal: AbortSignal,
 ): Promise<Statistics> {
@@ -55,6 +57,7 @@ export async function statistics(
       group_by: options.groupBy.join(','),
       top: String(options.top),
       distinct: options.distinct,
+      q: options.q,
     },
     signal,
   })

@@ -11,6 +11,7 @@ export interface StatRequest {
   readonly groupBy: readonly StatField[]
   readonly top: number
   readonly distinct?: StatField
+  readonly q?: string
 }
 
 export function useStatistics(
