@@ -374,6 +374,7 @@ for (const engine of testEngines())
         const top = await page.getByTestId('top-operations').innerText()
         assert.match(top.split('\n')[0] ?? '', /IMS createImage/)
         mkdirSync(SHOTS, { recursive: true })
+        await page.evaluate('window.scrollTo(0, 0)')
         await page.screenshot({ path: join(SHOTS, 'trace-list.png'), fullPage: false })
         await page
           .getByTestId('activity-chart')
