@@ -452,6 +452,7 @@ for (const engine of testEngines())
         const body = (await refused.json()) as any
         assert.equal(await error.innerText(), `${body.error_msg} (${body.error_code}, HTTP 400)`)
         assert.equal(await page.getAttribute('input[name=q]', 'aria-invalid'), 'true')
+        assert.equal(await page.getByTestId('error').count(), 0, 'said once, under the bar')
         await search('trace_name:updateEip')
         assert.equal(await error.count(), 0, 'a good search clears the error')
       })

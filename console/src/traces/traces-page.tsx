@@ -89,7 +89,7 @@ export function TracesPage() {
         searchError={searchError}
       />
       <ErrorBanner error={error} onClose={() => setError(null)} />
-      <ActivityChart query={query} />
+      {searchError === null ? <ActivityChart query={query} /> : null}
       <p class="count" role="status" data-testid="trace-count">
         {loading
           ? 'Loading…'
