@@ -157,6 +157,17 @@ async function startLocked(config: OpenCtsConfig, options: StartOptions): Promis
     onCheckpointError: (error) => log({ err: error }, 'signing checkpoints failed'),
     onAlarmError: (error, rule) =>
       log({ err: error, alarm: rule.id, project: rule.projectId }, 'evaluating an alarm failed'),
+    onInsightError: (error) => log({ err: error }, 'insight detection failed'),
+    onInsight: (insight) =>
+      appRef.current?.log.info(
+        {
+          insight: insight.insight_id,
+          type: insight.insight_type,
+          state: insight.state,
+          project: insight.project_id,
+        },
+        'insight',
+      ),
     ...(emailSender === undefined ? {} : { email: emailPort(emailSender, store.traces) }),
     onTrackerHealth: (tracker) =>
       appRef.current?.log.warn(
@@ -247,6 +258,7 @@ function addJobs(jobs: LeasedJobs, deps: JobDeps): void {
     purgeTokens: () => services.auth.purgeExpiredTokens(),
     purgeDeliveries: (cutoff) => store.delivery.purgeDeliveries(cutoff),
     thinCheckpoints: (cutoff) => store.merkle.thinCheckpoints(cutoff, CHECKPOINT_KEEP_SPAN_MS),
+    purgeInsights: (cutoff) => store.insights.purgeInsights(cutoff),
   })
   jobs.add({ name: 'retention', start: () => retention.start(), stop: () => retention.stop() })
   const transfer = services.transfer
@@ -263,6 +275,13 @@ function addJobs(jobs: LeasedJobs, deps: JobDeps): void {
     start: () => services.alarmEvaluator.start(),
     stop: () => services.alarmEvaluator.stop(),
   })
+  // The detectors keep their state in memory between cycles: one node at a time (insights/).
+  if (config.insights)
+    jobs.add({
+      name: 'insights',
+      start: () => services.insightJob.start(),
+      stop: () => services.insightJob.stop(),
+    })
   if (config.merkleLog)
     jobs.add({
       name: 'checkpointer',

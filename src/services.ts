@@ -39,6 +39,10 @@ import { LogService } from './log/log-service.js'
 import { AlarmService } from './alarms/alarm-service.js'
 import { AlarmEvaluator } from './alarms/alarm-evaluator.js'
 import type { AlarmRule } from './store/index.js'
+import { detectorSettings } from './insights/detector-settings.js'
+import { InsightJob } from './insights/insight-job.js'
+import { InsightQuery } from './insights/insight-query.js'
+import type { InsightRecord } from './store/index.js'
 
 /** What the query-side routes read of stored traces (activity, catalogue, export): reads only. */
 export type TraceReads = Pick<
@@ -115,6 +119,10 @@ export interface Services {
   readonly alarms: AlarmService
   /** Evaluates the alarm rules every `alarmIntervalSeconds` (started by the server). */
   readonly alarmEvaluator: AlarmEvaluator
+  /** Lists a project's insights (the API). */
+  readonly insights: InsightQuery
+  /** The insight detectors over the trace stream (started by the server under its lease). */
+  readonly insightJob: InsightJob
 }
 
 /** Calls its listeners after commits; `subscribe` returns the unsubscribe. */
@@ -166,6 +174,10 @@ export interface ServiceDeps {
   readonly onCheckpointError?: (error: unknown) => void
   /** Failures of the evaluation of an alarm rule (logged by the server). */
   readonly onAlarmError?: (error: unknown, rule: AlarmRule) => void
+  /** Failures of an insight detection cycle (logged by the server). */
+  readonly onInsightError?: (error: unknown) => void
+  /** Each insight event stored (logged by the server). */
+  readonly onInsight?: (insight: InsightRecord) => void
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -388,6 +400,18 @@ export function createServices(deps: ServiceDeps): Services {
       onNotified: () => deliveryService.wake(),
     }),
     alarmEvaluator,
+    insights: new InsightQuery({ store: store.insights, clock, retentionMs }),
+    insightJob: new InsightJob({
+      traces: store.traces,
+      insights: store.insights,
+      commitTraces: (traces) => commitTraces({ traces: store.traces, publisher }, traces),
+      audit,
+      clock,
+      settings: detectorSettings(config),
+      intervalMs: config.insightsIntervalMs,
+      ...(deps.onInsightError === undefined ? {} : { onError: deps.onInsightError }),
+      ...(deps.onInsight === undefined ? {} : { onInsight: deps.onInsight }),
+    }),
     transfer:
       sink === undefined
         ? null

@@ -273,3 +273,41 @@ it('alarms/ sits on model, errors, platform, the store port, self-audit, the Lis
       )
   }
 })
+
+it('insights/ sits on model, errors, platform, the store port, self-audit and config types; its detectors are pure', () => {
+  const allowed = [
+    /^\.\//,
+    /^\.\.\/(model|errors|platform)\//,
+    /^\.\.\/store\/index\.js$/,
+    /^\.\.\/ingest\/index\.js$/,
+    /^\.\.\/config\/config\.js$/,
+  ]
+  const files = all.filter(
+    (f) => f.file.startsWith('src/insights/') && !f.file.startsWith('src/insights/detectors/'),
+  )
+  assert.ok(files.length >= 5, 'the rule sees the insights module')
+  for (const { file, imports: list } of files) {
+    for (const spec of list)
+      assert.ok(
+        allowed.some((re) => re.test(spec)),
+        `${file} imports ${spec}`,
+      )
+  }
+  // Detectors: no I/O (time comes in as arguments); node:crypto for the ids only.
+  const pure = [
+    /^\.\//,
+    /^\.\.\/\.\.\/model\//,
+    /^\.\.\/\.\.\/store\/index\.js$/,
+    /^node:crypto$/,
+    /^node:(test|assert\/strict)$/,
+  ]
+  for (const { file, imports: list } of allWithTests.filter((f) =>
+    f.file.startsWith('src/insights/detectors/'),
+  )) {
+    for (const spec of list)
+      assert.ok(
+        pure.some((re) => re.test(spec)),
+        `${file} imports ${spec}`,
+      )
+  }
+})

@@ -33,6 +33,7 @@ const ROUTE_ACTIONS: Record<string, string> = {
   'GET /v3/{project_id}/traces/activity': 'cts:trace:list',
   'GET /v3/{project_id}/resources/history': 'cts:trace:list',
   'GET /v3/{project_id}/traces/statistics': 'cts:trace:list',
+  'GET /v3/{project_id}/insights': 'cts:trace:list',
   'GET /v1.0/{project_id}/{tracker_name}/trace': 'cts:trace:list',
   'GET /v2.0/{project_id}/{tracker_name}/trace': 'cts:trace:list',
   'POST /v3/{project_id}/tracker': 'cts:tracker:create',

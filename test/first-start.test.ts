@@ -49,6 +49,7 @@ function asNode(store: Store, coordination: Coordination): Store {
     transfer: store.transfer,
     delivery: store.delivery,
     alarms: store.alarms,
+    insights: store.insights,
     storage: store.storage,
     coordination,
     health: () => store.health(),

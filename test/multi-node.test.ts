@@ -45,7 +45,7 @@ const ENV = {
 }
 /** The failover time documented for a lease whose holder died (docs/postgres.md). */
 const FAILOVER_MS = 5_000
-const LEASES = ['alarms', 'checkpointer', 'delivery', 'retention', 'setup', 'transfer']
+const LEASES = ['alarms', 'checkpointer', 'delivery', 'insights', 'retention', 'setup', 'transfer']
 
 interface Trace {
   readonly trace_id: string

@@ -274,6 +274,7 @@ describe('one node on the embedded store', () => {
         'alarms',
         'checkpointer',
         'delivery',
+        'insights',
         'log-streams',
         'retention',
         'setup',

@@ -99,6 +99,9 @@ function otherTables(db: Db): Record<string, unknown[]> {
     // Created empty by version 13 (alarms): absent from the fixture before the upgrade.
     'alarm_rules',
     'alarm_history',
+    // Version 13: the insights, created empty by the upgrade.
+    'insights',
+    'insight_state',
   ])
   const names = (
     db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {

@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { AlarmsPage } from './alarms/alarms-page'
 import { DashboardPage } from './dashboard/dashboard-page'
+import { InsightsPage } from './insights/insights-page'
 import { NotificationsPage } from './notifications/notifications-page'
 import { ResourceHistoryPage } from './resources/resource-history-page'
 import { HOME, navigate, usePage } from './router'
@@ -77,6 +78,7 @@ export function App() {
           {link('trackers', 'Trackers')}
           {link('notifications', 'Key event notifications')}
           {link('alarms', 'Alarms')}
+          {link('insights', 'Insights')}
         </nav>
         <span class="who" data-testid="who">
           {session.userName} · {session.projectName}
@@ -92,6 +94,7 @@ export function App() {
         {page === 'trackers' ? <TrackersPage /> : null}
         {page === 'notifications' ? <NotificationsPage /> : null}
         {page === 'alarms' ? <AlarmsPage /> : null}
+        {page === 'insights' ? <InsightsPage /> : null}
       </main>
     </div>
   )

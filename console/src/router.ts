@@ -7,7 +7,14 @@ import { useEffect, useState } from 'preact/hooks'
 
 export const BASE = '/console/'
 export type Page =
-  'dashboard' | 'traces' | 'resources' | 'trackers' | 'notifications' | 'alarms' | 'sign-in'
+  | 'dashboard'
+  | 'traces'
+  | 'resources'
+  | 'trackers'
+  | 'notifications'
+  | 'alarms'
+  | 'insights'
+  | 'sign-in'
 
 const PAGES: readonly Page[] = [
   'dashboard',
@@ -16,6 +23,7 @@ const PAGES: readonly Page[] = [
   'trackers',
   'notifications',
   'alarms',
+  'insights',
   'sign-in',
 ]
 

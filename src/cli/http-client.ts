@@ -315,6 +315,26 @@ export class CtsClient {
     return answer as { trackers: Record<string, unknown>[] }
   }
 
+  /** GET /v3/{project}/insights (docs/insights.md filters): one page of insights, newest first. */
+  async listInsights(
+    projectId: string,
+    params: Readonly<Record<string, string>>,
+  ): Promise<{ insights: Record<string, unknown>[]; meta_data: { marker: string | null } }> {
+    const query = new URLSearchParams(params).toString()
+    const path = `/v3/${encodeURIComponent(projectId)}/insights${query === '' ? '' : `?${query}`}`
+    const answer = (await this.#call('GET', projectId, path)) as {
+      insights?: unknown
+      meta_data?: { marker?: unknown }
+    }
+    if (!Array.isArray(answer.insights))
+      throw new CliFailure('the server answered without an insights array')
+    const marker = answer.meta_data?.marker
+    return {
+      insights: answer.insights as Record<string, unknown>[],
+      meta_data: { marker: typeof marker === 'string' ? marker : null },
+    }
+  }
+
   /** GET /v3/{project}/deliveries (`status`, `limit`): notification deliveries, newest first. */
   async listDeliveries(
     projectId: string,

@@ -30,6 +30,7 @@ describe('parseQueryArgs', () => {
       ...['--trace-name', 'deleteImage', '--trace-rating', 'warning', '--user', 'bob'],
       ...['--trace-id', 'e001ccb8-bc09-11e6-b2cc-2640a43cc6e8', '--access-key-id', 'AK1'],
       ...['--enterprise-project-id', 'ep1', '--next', 'e001ccb8-bc09-11e6-b2cc-2640a43cc6e9'],
+      ...['--q', 'code:>=400 NOT user:admin'],
     ])
     assert.deepEqual(params, {
       trace_type: 'system',
@@ -44,6 +45,7 @@ describe('parseQueryArgs', () => {
       trace_id: 'e001ccb8-bc09-11e6-b2cc-2640a43cc6e8',
       access_key_id: 'AK1',
       enterprise_project_id: 'ep1',
+      q: 'code:>=400 NOT user:admin',
       next: 'e001ccb8-bc09-11e6-b2cc-2640a43cc6e9',
     })
   })

@@ -33,6 +33,7 @@ const FILTER_PARAMS = [
   ['trace-id', 'trace_id'],
   ['access-key-id', 'access_key_id'],
   ['enterprise-project-id', 'enterprise_project_id'],
+  ['q', 'q'],
   ['next', 'next'],
 ] as const
 

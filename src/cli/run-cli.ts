@@ -13,6 +13,7 @@ import {
   ALARMS_USAGE,
   DELIVERIES_USAGE,
   INGEST_USAGE,
+  INSIGHTS_USAGE,
   KEYS_USAGE,
   LOG_USAGE,
   MAIN_USAGE,
@@ -47,6 +48,10 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
   alarms: {
     usage: ALARMS_USAGE,
     load: async () => (await import('./alarms-command.js')).runAlarms,
+  },
+  insights: {
+    usage: INSIGHTS_USAGE,
+    load: async () => (await import('./insights-command.js')).runInsights,
   },
   admin: { usage: ADMIN_USAGE, load: async () => (await import('./admin-command.js')).runAdmin },
   keys: { usage: KEYS_USAGE, load: async () => (await import('./keys-command.js')).runKeys },

@@ -15,6 +15,7 @@ Commands:
   resource-history  who created, changed, shared and deleted one resource, and its events
   deliveries  list key-event notification deliveries (and dead letters), redeliver them
   alarms    manage alarm rules on trace counts (> N in a window), their states and history
+  insights  list the insights found: unusual call/error rates, denied bursts, high-risk operations
   record    record an HTTP API as traces through a reverse proxy (route maps: ims, glance, s3)
   admin     manage accounts, projects, users, access keys and policies of a data directory
   keys      manage the trace file encryption keys and digest signing keys of a data directory
@@ -66,6 +67,11 @@ Log streams of trackers with LTS on (docs/log-streams.md), each off while empty:
 OPENCTS_LOG_STREAM_OTLP_URL (http(s) URL of an OTLP/HTTP receiver),
 OPENCTS_LOG_STREAM_SYSLOG (tcp://host:port or udp://host:port[?facility=local0]),
 OPENCTS_LOG_STREAM_FILE (JSON-lines file); OPENCTS_LOG_STREAM_INTERVAL_MS (1000).
+Insights (docs/insights.md): OPENCTS_INSIGHTS (true), OPENCTS_INSIGHTS_INTERVAL_MS (5000),
+OPENCTS_INSIGHTS_BASELINE_MINUTES (60), OPENCTS_INSIGHTS_WARMUP_MINUTES (30),
+OPENCTS_INSIGHTS_SIGMA (4), OPENCTS_INSIGHTS_MIN_CALLS (10), OPENCTS_INSIGHTS_MIN_ERRORS (5),
+OPENCTS_INSIGHTS_DENIED_THRESHOLD (20), OPENCTS_INSIGHTS_MAX_SERIES (10000),
+OPENCTS_INSIGHTS_HIGH_RISK (SERVICE:trace_name,...; none), OPENCTS_INSIGHTS_LATENESS_MS (30000).
 Email notifications, off while OPENCTS_SMTP_HOST is empty: OPENCTS_SMTP_PORT (587),
 OPENCTS_SMTP_SECURE (false), OPENCTS_SMTP_REQUIRE_TLS (false), OPENCTS_SMTP_USER and
 OPENCTS_SMTP_PASSWORD (AUTH), OPENCTS_SMTP_FROM (opencts@localhost), OPENCTS_SMTP_CA_FILE.
@@ -154,7 +160,8 @@ enabled. Every transition is recorded and sent to the rule's topic (docs/alarms.
 Options:
   --filter KEY=VALUE   a ListTraces filter (trace_type, tracker_name, service_type,
                        resource_type, resource_id, resource_name, trace_name, trace_rating,
-                       user, access_key_id); repeat for several; on update replaces the filter
+                       user, access_key_id) or q=SEARCH (docs/search.md); repeat for several;
+                       on update replaces the filter
   --comparison OP      >, >=, < or <= (default >; quote it for the shell: --comparison '>=')
   --threshold N        whole number, 0-1000000000
   --period S           window in seconds, 60-86400
@@ -168,6 +175,29 @@ Options:
 ${CONNECTION_HELP}
 Exit status: 0 on success, 1 when the API refuses (e.g. an invalid rule, an unknown ID),
 2 on a usage error.
+`
+
+export const INSIGHTS_USAGE = `Usage: opencts insights [--type T] [--state S] [--service S] [--from T] [--to T]
+                        [--limit N] [--json]
+
+Lists the insights of a project, newest first (docs/insights.md): unusual call and error rates
+per operation with their baseline, peak and top attributions, bursts of denied calls, first-time
+high-risk operations.
+
+Options:
+  --type T         ApiCallRateInsight | ApiErrorRateInsight | DeniedBurstInsight |
+                   HighRiskOperationInsight
+  --state S        start | end
+  --service S      only insights about this service, e.g. IMS
+  --from T, --to T time bounds (as for query: 13-digit ms, ISO 8601, or 15m/2h/3d ago);
+                   default the whole retention window
+  --limit N        insights listed, 1-10000 (default 50; pages of 200 are followed)
+  --json           print the insights as JSON
+  -h, --help       show this help
+
+${CONNECTION_HELP}
+Exit status: 0 on success, 1 when the API refuses (e.g. an unknown --type: CTS.0300), 2 on a
+usage error.
 `
 
 export const LOG_USAGE = `Usage: opencts log checkpoint [--tree-size N] [--json]
@@ -240,6 +270,8 @@ Filters (exact, case-sensitive; --trace-id overrides all others):
   --trace-name NAME            --trace-rating normal|warning|incident
   --user NAME                  --trace-id ID              --access-key-id AK
   --enterprise-project-id ID
+  --q SEARCH                   a search: field:value, prefix*, field:(a OR b), code:>=400, NOT,
+                               AND, OR, free text (docs/search.md), e.g. --q 'code:>=400 NOT user:admin'
 Time window (exclusive bounds; default the last hour; only the last 7 days are kept):
   --from TIME   --to TIME      13-digit epoch ms, ISO-8601 (2026-01-01, 2026-01-01T10:00:00Z;
                                without an offset: local time), or relative: 15m, 2h, 3d, 1w, now

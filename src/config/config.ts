@@ -6,6 +6,10 @@
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { RECORD_FORMAT_NAMES } from '../formats/registry.js'
+import {
+  DEFAULT_DETECTOR_SETTINGS,
+  DEFAULT_HIGH_RISK_OPERATIONS,
+} from '../insights/detectors/settings.js'
 
 /** What a log-stream record may hold: `cts` (the file representation) or a record format. */
 export const LOG_STREAM_FORMATS: readonly string[] = ['cts', ...RECORD_FORMAT_NAMES]
@@ -132,6 +136,28 @@ export interface OpenCtsConfig {
   readonly headersTimeoutMs: number
   /** Time to receive a whole request, body included, ms; then 408. Default 120 000. */
   readonly requestTimeoutMs: number
+  /** Run the insight detectors (docs/insights.md). Default true. */
+  readonly insights: boolean
+  /** How often the detectors read the new traces, ms (100 .. 3 600 000). Default 5 000. */
+  readonly insightsIntervalMs: number
+  /** Span of the per-minute baseline of rate insights, minutes (5 .. 10 080). Default 60. */
+  readonly insightsBaselineMinutes: number
+  /** Minutes a baseline must have seen before a rate insight (1 .. 10 080). Default 30. */
+  readonly insightsWarmupMinutes: number
+  /** Deviations above the baseline average that make an anomaly (0.5 .. 100). Default 4. */
+  readonly insightsSigma: number
+  /** Calls in a minute a call-rate insight needs at least (1 .. 1 000 000). Default 10. */
+  readonly insightsMinCalls: number
+  /** Errors in a minute an error-rate insight needs at least (1 .. 1 000 000). Default 5. */
+  readonly insightsMinErrors: number
+  /** Denied calls (401/403) of one user or source IP in a minute that make a burst (1 .. 1 000 000). Default 20. */
+  readonly insightsDeniedThreshold: number
+  /** Series each detector tracks at most, least recently used evicted (100 .. 1 000 000). Default 10 000. */
+  readonly insightsMaxSeries: number
+  /** High-risk operations, `SERVICE:trace_name` comma-separated; `none` for none. Default: deletes of images, trackers, keys. */
+  readonly insightsHighRisk: readonly string[]
+  /** How long a minute waits for late traces after the clock passed it, ms (0 .. 600 000). Default 30 000. */
+  readonly insightsLatenessMs: number
   /** Where buckets live, derived from the settings above. */
   readonly objectStore: ObjectStoreConfig
   /** First-start administrator values (environment only); anything not given is generated. */
@@ -214,6 +240,17 @@ export const DEFAULTS: OpenCtsConfig = Object.freeze({
   ingestWorkers: Math.min(2, availableParallelism()),
   headersTimeoutMs: 30_000,
   requestTimeoutMs: 120_000,
+  insights: true,
+  insightsIntervalMs: 5_000,
+  insightsBaselineMinutes: DEFAULT_DETECTOR_SETTINGS.baselineMinutes,
+  insightsWarmupMinutes: DEFAULT_DETECTOR_SETTINGS.warmupMinutes,
+  insightsSigma: DEFAULT_DETECTOR_SETTINGS.sigma,
+  insightsMinCalls: DEFAULT_DETECTOR_SETTINGS.minCalls,
+  insightsMinErrors: DEFAULT_DETECTOR_SETTINGS.minErrors,
+  insightsDeniedThreshold: DEFAULT_DETECTOR_SETTINGS.deniedThreshold,
+  insightsMaxSeries: DEFAULT_DETECTOR_SETTINGS.maxSeries,
+  insightsHighRisk: DEFAULT_HIGH_RISK_OPERATIONS,
+  insightsLatenessMs: DEFAULT_DETECTOR_SETTINGS.latenessMs,
   objectStore: Object.freeze({ kind: 'fs', root: '' }),
   admin: Object.freeze({}),
 })
@@ -268,6 +305,17 @@ const ENV_NAMES: Record<SettingKey, string> = {
   logStreamFile: 'OPENCTS_LOG_STREAM_FILE',
   logStreamIntervalMs: 'OPENCTS_LOG_STREAM_INTERVAL_MS',
   logStreamFormat: 'OPENCTS_LOG_STREAM_FORMAT',
+  insights: 'OPENCTS_INSIGHTS',
+  insightsIntervalMs: 'OPENCTS_INSIGHTS_INTERVAL_MS',
+  insightsBaselineMinutes: 'OPENCTS_INSIGHTS_BASELINE_MINUTES',
+  insightsWarmupMinutes: 'OPENCTS_INSIGHTS_WARMUP_MINUTES',
+  insightsSigma: 'OPENCTS_INSIGHTS_SIGMA',
+  insightsMinCalls: 'OPENCTS_INSIGHTS_MIN_CALLS',
+  insightsMinErrors: 'OPENCTS_INSIGHTS_MIN_ERRORS',
+  insightsDeniedThreshold: 'OPENCTS_INSIGHTS_DENIED_THRESHOLD',
+  insightsMaxSeries: 'OPENCTS_INSIGHTS_MAX_SERIES',
+  insightsHighRisk: 'OPENCTS_INSIGHTS_HIGH_RISK',
+  insightsLatenessMs: 'OPENCTS_INSIGHTS_LATENESS_MS',
   merkleLog: 'OPENCTS_MERKLE_LOG',
   checkpointIntervalMs: 'OPENCTS_CHECKPOINT_INTERVAL_MS',
   logKeyName: 'OPENCTS_LOG_KEY_NAME',
@@ -488,6 +536,7 @@ export function loadConfig(
     ...smtp,
     ...logStreamSettings(pick),
     ...transportSettings(pick),
+    ...insightSettings(pick),
     objectStore: Object.freeze(
       s3.s3Endpoint === ''
         ? { kind: 'fs' as const, root: objectsDir }
@@ -697,3 +746,64 @@ function logStreamSettings(
 
 /** The environment variable of each setting (for --help and docs). */
 export const CONFIG_ENV_NAMES: Readonly<Record<SettingKey, string>> = ENV_NAMES
+
+type InsightKeys =
+  | 'insights'
+  | 'insightsIntervalMs'
+  | 'insightsBaselineMinutes'
+  | 'insightsWarmupMinutes'
+  | 'insightsSigma'
+  | 'insightsMinCalls'
+  | 'insightsMinErrors'
+  | 'insightsDeniedThreshold'
+  | 'insightsMaxSeries'
+  | 'insightsHighRisk'
+  | 'insightsLatenessMs'
+
+/** The insight detectors' settings (docs/insights.md). */
+function insightSettings(
+  pick: (key: SettingKey) => string | undefined,
+): Pick<OpenCtsConfig, InsightKeys> {
+  const num = (key: InsightKeys, min: number, max: number): number => {
+    const text = pick(key)
+    return text === undefined ? (DEFAULTS[key] as number) : integer(key, text, min, max)
+  }
+  const enabled = pick('insights')
+  const sigma = pick('insightsSigma')
+  if (
+    sigma !== undefined &&
+    !(/^\d{1,3}(\.\d{1,3})?$/.test(sigma) && Number(sigma) >= 0.5 && Number(sigma) <= 100)
+  )
+    throw new ConfigError(
+      `insightsSigma must be a number from 0.5 to 100, got ${JSON.stringify(sigma)}`,
+    )
+  return {
+    insights:
+      enabled === undefined
+        ? DEFAULTS.insights
+        : oneOf('insights', enabled, ['true', 'false'] as const) === 'true',
+    insightsIntervalMs: num('insightsIntervalMs', 100, 3_600_000),
+    insightsBaselineMinutes: num('insightsBaselineMinutes', 5, 10_080),
+    insightsWarmupMinutes: num('insightsWarmupMinutes', 1, 10_080),
+    insightsSigma: sigma === undefined ? DEFAULTS.insightsSigma : Number(sigma),
+    insightsMinCalls: num('insightsMinCalls', 1, 1_000_000),
+    insightsMinErrors: num('insightsMinErrors', 1, 1_000_000),
+    insightsDeniedThreshold: num('insightsDeniedThreshold', 1, 1_000_000),
+    insightsMaxSeries: num('insightsMaxSeries', 100, 1_000_000),
+    insightsHighRisk: highRiskList(pick('insightsHighRisk')),
+    insightsLatenessMs: num('insightsLatenessMs', 0, 600_000),
+  }
+}
+
+/** `SERVICE:trace_name` entries, comma-separated; `none` for none. */
+function highRiskList(text: string | undefined): readonly string[] {
+  if (text === undefined) return DEFAULTS.insightsHighRisk
+  if (text.trim() === 'none') return Object.freeze([])
+  const entries = text.split(',').map((entry) => entry.trim())
+  for (const entry of entries)
+    if (!/^[A-Za-z0-9_.-]{1,64}:[A-Za-z0-9_.-]{1,64}$/.test(entry))
+      throw new ConfigError(
+        `insightsHighRisk must be SERVICE:trace_name entries separated by commas (or none), got ${JSON.stringify(entry)}`,
+      )
+  return Object.freeze(entries)
+}

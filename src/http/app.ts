@@ -34,6 +34,7 @@ import { OPENCTS_VERSION } from '../version.js'
 import { registerActivityRoutes } from './routes/activity.js'
 import { registerStatisticsRoutes } from './routes/statistics.js'
 import { registerResourceHistoryRoutes } from './routes/resource-history.js'
+import { registerInsightRoutes } from './routes/insights.js'
 import { answerServerRefusals, clientErrorHandler } from './client-errors.js'
 import { PUSHBACK_RETRY_AFTER_SECONDS, registerBodyIntake } from './body-intake.js'
 
@@ -191,6 +192,7 @@ export async function buildApp(
   registerActivityRoutes(app, services)
   registerStatisticsRoutes(app, services)
   registerResourceHistoryRoutes(app, services)
+  registerInsightRoutes(app, services)
   registerConsoleRoutes(app)
 
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>

@@ -29,6 +29,15 @@ describe('listOperations', () => {
       operations.map((o) => [o.resource_type, o.operation_list]),
       [
         [
+          'insight',
+          [
+            'ApiCallRateInsight',
+            'ApiErrorRateInsight',
+            'DeniedBurstInsight',
+            'HighRiskOperationInsight',
+          ],
+        ],
+        [
           'notification',
           [
             'createNotification',

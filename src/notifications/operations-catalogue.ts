@@ -39,6 +39,16 @@ export const STATIC_OPERATIONS: readonly OperationGroup[] = [
   },
   { service_type: 'CTS', resource_type: 'trace', operation_list: ['exportTrace', 'getTrace'] },
   {
+    service_type: 'CTS',
+    resource_type: 'insight',
+    operation_list: [
+      'ApiCallRateInsight',
+      'ApiErrorRateInsight',
+      'DeniedBurstInsight',
+      'HighRiskOperationInsight',
+    ],
+  },
+  {
     service_type: 'IMS',
     resource_type: 'image',
     operation_list: [

@@ -6,7 +6,8 @@
  * notification deliveries that are finished (delivered or dead) and as old as the traces purged
  * (`purgeDeliveries`); pending ones are kept whatever their age. Checkpoints of the verifiable log
  * as old as the traces purged are thinned to one per hour per project (`thinCheckpoints`): the tree
- * itself is kept, so consistency proofs between any sizes still work.
+ * itself is kept, so consistency proofs between any sizes still work. Insights as old as the traces
+ * purged go too (`purgeInsights`).
  */
 import type { Clock } from '../platform/clock.js'
 import type { TraceStore } from './store.js'
@@ -28,6 +29,8 @@ export interface RetentionJobOptions {
   readonly purgeDeliveries?: (cutoff: number) => Promise<number>
   /** Keeps one checkpoint per hour per project among those signed before the cutoff. */
   readonly thinCheckpoints?: (cutoff: number) => Promise<number>
+  /** Deletes insights whose time is before the cutoff. */
+  readonly purgeInsights?: (cutoff: number) => Promise<number>
 }
 
 export class RetentionJob {
@@ -72,6 +75,7 @@ export class RetentionJob {
       await this.#options.purgeTokens?.()
       await this.#options.purgeDeliveries?.(cutoff)
       await this.#options.thinCheckpoints?.(cutoff)
+      await this.#options.purgeInsights?.(cutoff)
     } catch (error) {
       this.#options.onError?.(error)
     }

@@ -18,6 +18,7 @@ import type { ConfigStore } from './ports/config.js'
 import type { Coordination } from './ports/coordination.js'
 import type { DeliveryStore } from './ports/delivery.js'
 import type { IdentityStore } from './ports/identity.js'
+import type { InsightStore } from './ports/insights.js'
 import type { KeyStore } from './ports/keys.js'
 import type { MerkleLogStore } from './ports/merkle-log.js'
 import type { TraceStore } from './ports/traces.js'
@@ -28,6 +29,7 @@ export type * from './ports/config.js'
 export type * from './ports/coordination.js'
 export type * from './ports/delivery.js'
 export type * from './ports/identity.js'
+export type * from './ports/insights.js'
 export type * from './ports/keys.js'
 export type * from './ports/merkle-log.js'
 export type * from './ports/traces.js'
@@ -57,6 +59,8 @@ export interface Store {
   readonly delivery: DeliveryStore
   /** Alarm rules, their state and transition history. */
   readonly alarms: AlarmStore
+  /** Insights found by the detectors, and the detectors' state and cursor. */
+  readonly insights: InsightStore
   /** Whether writes fail for lack of space (set and cleared by the store; see StorageCondition). */
   readonly storage: StorageCondition
   /** Leases of background work and wake-ups across the nodes sharing this store. */

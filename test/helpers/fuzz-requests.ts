@@ -305,6 +305,7 @@ const CANONICAL_QUERIES: Readonly<Record<string, (ctx: FuzzContext) => string>> 
   'GET /v3/{project_id}/traces/statistics': () =>
     'group_by=service_type,code&distinct=user&interval=600000',
   'GET /v3/{project_id}/alarms/{alarm_id}/history': () => 'limit=10',
+  'GET /v3/{project_id}/insights': () => 'insight_type=ApiCallRateInsight&state=start&limit=5',
   'DELETE /v3/{project_id}/trackers': (ctx) =>
     `tracker_name=${first(ctx.existing.doomedDataTrackers)}&tracker_type=data`,
 }

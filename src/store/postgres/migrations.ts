@@ -10,6 +10,7 @@ import type { PgDatabase } from './pg-database.js'
 import { SCHEMA_1 } from './schema.js'
 import { TRACE_EXTRAS_SQL } from './schema-traces.js'
 import { ALARMS_SQL } from './schema-alarms.js'
+import { INSIGHTS_SQL } from './schema-insights.js'
 
 export interface Migration {
   readonly version: number
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: SCHEMA_1 },
   { version: 2, name: 'trace-extras', sql: TRACE_EXTRAS_SQL },
   { version: 3, name: 'alarms', sql: ALARMS_SQL },
+  { version: 4, name: 'insights', sql: INSIGHTS_SQL },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0

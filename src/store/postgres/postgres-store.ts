@@ -14,6 +14,7 @@ import type {
   Coordination,
   DeliveryStore,
   IdentityStore,
+  InsightStore,
   KeyStore,
   MerkleHashing,
   MerkleLogStore,
@@ -34,6 +35,7 @@ import { PgTraceStore } from './postgres-trace-store.js'
 import { PgCoordination } from './pg-coordination.js'
 import { PostgresDeliveryStore } from './postgres-delivery-store.js'
 import { PostgresAlarmStore } from './postgres-alarm-store.js'
+import { PostgresInsightStore } from './postgres-insight-store.js'
 import { PostgresTransferStore } from './postgres-transfer-store.js'
 
 export interface PostgresStoreOptions {
@@ -58,6 +60,7 @@ export class PostgresStore implements Store {
   readonly transfer: TransferStore
   readonly delivery: DeliveryStore
   readonly alarms: AlarmStore
+  readonly insights: InsightStore
   readonly coordination: Coordination
   readonly storage: StorageCondition
   readonly nodeName: string
@@ -94,6 +97,7 @@ export class PostgresStore implements Store {
     this.transfer = new PostgresTransferStore(db)
     this.delivery = new PostgresDeliveryStore(db)
     this.alarms = new PostgresAlarmStore(db, this.traces)
+    this.insights = new PostgresInsightStore(db)
     this.coordination = options.coordination ?? new LocalCoordination()
   }
 

@@ -18,7 +18,7 @@
  * value indexes as rows of `trace_vals` (older blocks' stay in their row, read as they are), version
  * 12 cuts the index of new blocks with page columns into posting rows (`trace_postings`; older
  * blocks are read as they are). Version 13 adds the alarm rules and their transition history
- * (`alarm_rules`, `alarm_history`).
+ * (`alarm_rules`, `alarm_history`) and the insights (`insights`, `insight_state`).
  * Every statement is `IF NOT EXISTS`, so running SCHEMA_SQL on an older file upgrades it (the
  * opener adds `traces.leaf_index` when missing and rebuilds a traces table of the global
  * uniqueness, keeping every row and its `seq`); the opener then records the new version in `meta`.
@@ -222,6 +222,21 @@ CREATE TABLE IF NOT EXISTS alarm_history (
 ) WITHOUT ROWID;
 `
 
+/**
+ * Insights (see InsightStore): one row per insight event (its document in `doc`; `service_type` is
+ * '' when it spans services), and the detectors' state entries (the cursor under the key '').
+ */
+export const INSIGHT_TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS insights (
+  project_id TEXT NOT NULL, id TEXT NOT NULL, insight_id TEXT NOT NULL, insight_type TEXT NOT NULL,
+  state TEXT NOT NULL, time INTEGER NOT NULL, service_type TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (project_id, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS insights_by_time ON insights (project_id, time, id);
+CREATE INDEX IF NOT EXISTS insights_by_age ON insights (time);
+CREATE TABLE IF NOT EXISTS insight_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ${BLOCK_TABLES_SQL}
@@ -254,4 +269,5 @@ ${TRANSFER_TABLES_SQL}
 ${DELIVERY_TABLES_SQL}
 ${MERKLE_TABLES_SQL}
 ${ALARM_TABLES_SQL}
+${INSIGHT_TABLES_SQL}
 `

@@ -24,6 +24,7 @@ import { BlockTraceStore } from './blocks/block-trace-store.js'
 import { SqliteTransferStore } from './sqlite-transfer-store.js'
 import { SqliteDeliveryStore } from './sqlite-delivery-store.js'
 import { SqliteAlarmStore } from './sqlite-alarm-store.js'
+import { SqliteInsightStore } from './sqlite-insight-store.js'
 import { StorageCondition } from '../../platform/storage-condition.js'
 import { watchDiskFull } from './disk-full-watch.js'
 import { describeWalDamage, inspectWal } from './wal-recovery.js'
@@ -66,6 +67,7 @@ export class SqliteStore implements Store {
   readonly transfer: SqliteTransferStore
   readonly delivery: SqliteDeliveryStore
   readonly alarms: SqliteAlarmStore
+  readonly insights: SqliteInsightStore
   readonly merkle: SqliteMerkleStore
   readonly storage = new StorageCondition()
   /** One server per data directory (data-dir-lock): every lease is this node's. */
@@ -84,6 +86,7 @@ export class SqliteStore implements Store {
     this.transfer = new SqliteTransferStore(db)
     this.delivery = new SqliteDeliveryStore(db)
     this.alarms = new SqliteAlarmStore(db, this.traces)
+    this.insights = new SqliteInsightStore(db)
   }
 
   health(): Promise<StoreHealth> {

@@ -6,7 +6,10 @@ import {
   bloomKey,
   decodeDims,
   decodeStrings,
+  documentExtras,
   encodeBlock,
+  extraColumns,
+  extrasAt,
   idOf,
   ranksOf,
   readDocuments,
@@ -129,4 +132,61 @@ test('a block of the first form (64 documents a chunk, unsaid) reads as before',
   const unsaid = firstFormDims(encodeBlock(entries, 32).dims, 32)
   assert.throws(() => decodeDims(unsaid), /chunk offsets/)
   assert.equal(decodeDims(encodeBlock(entries).dims).chunkTraces, CHUNK_TRACES)
+})
+
+test('extra columns: IPv4 addresses as byte planes, other values as a dictionary, nulls kept', () => {
+  const ips = (i: number): string | null =>
+    i % 9 === 0 ? null : `${10 + (i % 3)}.${i % 256}.${(i * 7) % 256}.${(i * 13) % 256}`
+  const cases: [string, (i: number) => string | null][] = [
+    ['many IPv4 addresses', ips],
+    ['IPv6 among them', (i) => (i === 5 ? '2001:db8::1' : ips(i))],
+    ['a non-canonical IPv4 (leading zero) among them', (i) => (i === 7 ? '10.0.0.07' : ips(i))],
+    ['few values', (i) => (i % 2 === 0 ? '192.0.2.1' : null)],
+  ]
+  for (const [label, ipOf] of cases) {
+    const entries = Array.from({ length: 400 }, (_, i) => {
+      const e = entry(i, 1_000 + i)
+      return {
+        ...e,
+        values: {
+          ...e.values,
+          source_ip: ipOf(i),
+          code: i % 5 === 0 ? null : String(200 + (i % 4)),
+        },
+      }
+    })
+    const dims = decodeDims(encodeBlock(entries).dims)
+    const extra = extraColumns(dims)
+    assert.ok(extra !== null, label)
+    for (let p = 0; p < entries.length; p++) {
+      assert.equal(valueAt(extra.source_ip, p), entries[p]!.values.source_ip, `${label} ${p}`)
+      assert.equal(valueAt(extra.code, p), entries[p]!.values.code, `${label} ${p}`)
+      assert.deepEqual(extrasAt(dims, p, ''), {
+        source_ip: entries[p]!.values.source_ip,
+        code: entries[p]!.values.code,
+      })
+    }
+    assert.equal(extraColumns(dims), extra, 'decoded once per dims')
+  }
+})
+
+test('a block written without extra columns reads them from its documents', () => {
+  // entry() sets no source_ip / code: the block keeps no extra columns (as before flag 16).
+  const entries = Array.from({ length: 40 }, (_, i) => ({
+    ...entry(i, 1_000 + i),
+    document: JSON.stringify({
+      i,
+      source_ip: i % 3 === 0 ? null : `192.0.2.${i}`,
+      code: i % 2 === 0 ? 403 : '201',
+    }),
+  }))
+  const dims = decodeDims(encodeBlock(entries).dims)
+  assert.equal(dims.extraBytes, null)
+  assert.equal(extraColumns(dims), null)
+  for (let p = 0; p < entries.length; p++)
+    assert.deepEqual(extrasAt(dims, p, entries[p]!.document), {
+      source_ip: p % 3 === 0 ? null : `192.0.2.${p}`,
+      code: p % 2 === 0 ? '403' : '201',
+    })
+  assert.deepEqual(documentExtras('not json'), { source_ip: null, code: null })
 })

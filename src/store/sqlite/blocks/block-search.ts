@@ -33,9 +33,8 @@ export function extrasOf(
     code: { dict: [null] as (string | null)[], ids: new Uint32Array(dims.count) },
   }
   const ids = { source_ip: new Map<string, number>(), code: new Map<string, number>() }
-  // `documents` gives them in rank order: position order[rank].
-  docs.forEach((doc, rank) => {
-    const p = dims.order[rank] ?? 0
+  // Asked by the rank of each position: the documents come in position order.
+  docs.forEach((doc, p) => {
     const extras = documentExtras(doc)
     for (const column of ['source_ip', 'code'] as const) {
       const value = extras[column]

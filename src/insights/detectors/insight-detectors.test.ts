@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { TraceRecord } from '../../model/index.js'
+import { InsightDetectors } from './insight-detectors.js'
+import type { InsightDraft } from './observed-trace.js'
+import { DEFAULT_DETECTOR_SETTINGS, type DetectorSettings } from './settings.js'
+
+const T0 = Date.UTC(2026, 10, 21, 10, 0, 0)
+const MIN = 60_000
+let seq = 0
+
+function trace(time: number, overrides: Partial<TraceRecord> = {}): TraceRecord {
+  seq++
+  return {
+    trace_id: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`,
+    project_id: 'p1',
+    domain_id: null,
+    tracker_name: 'system',
+    trace_name: 'createImage',
+    trace_rating: 'normal',
+    trace_type: 'ApiCall',
+    event_type: 'system',
+    service_type: 'IMS',
+    resource_type: 'image',
+    resource_id: null,
+    resource_name: null,
+    request: null,
+    response: null,
+    code: '201',
+    api_version: null,
+    message: null,
+    time,
+    record_time: time,
+    user: null,
+    user_name: 'alice',
+    access_key_id: null,
+    source_ip: '192.0.2.1',
+    request_id: null,
+    location_info: null,
+    endpoint: null,
+    resource_url: null,
+    enterprise_project_id: null,
+    resource_account_id: null,
+    read_only: null,
+    operation_id: null,
+    user_agent: null,
+    content_length: null,
+    total_time: null,
+    ...overrides,
+  }
+}
+
+const settings = (overrides: Partial<DetectorSettings> = {}): DetectorSettings => ({
+  ...DEFAULT_DETECTOR_SETTINGS,
+  warmupMinutes: 10,
+  baselineMinutes: 20,
+  ...overrides,
+})
+
+/** `n` traces per minute in minutes [from, to) (relative to T0), evenly spread. */
+function steady(from: number, to: number, n: number, overrides: Partial<TraceRecord> = {}) {
+  const out: TraceRecord[] = []
+  for (let m = from; m < to; m++)
+    for (let i = 0; i < n; i++) out.push(trace(T0 + m * MIN + (i * MIN) / n, overrides))
+  return out
+}
+
+function feed(detectors: InsightDetectors, traces: readonly TraceRecord[]): InsightDraft[] {
+  return traces.flatMap((t) => detectors.observe(t))
+}
+
+describe('rate insights', () => {
+  it('says nothing before the warm-up, whatever the count', () => {
+    const d = new InsightDetectors(settings())
+    assert.deepEqual(feed(d, [...steady(0, 5, 3), ...steady(5, 6, 200)]), [])
+  })
+
+  it('starts at the trace that reaches the threshold and ends at the first quiet minute', () => {
+    const d = new InsightDetectors(settings())
+    assert.deepEqual(feed(d, steady(0, 20, 5)), [])
+    const burst = steady(20, 22, 40, { user_name: 'mallory' })
+    const found = feed(d, [...burst, ...steady(22, 24, 5)])
+    const rate = found.filter((i) => i.insight_type === 'ApiCallRateInsight')
+    assert.deepEqual(
+      rate.map((i) => i.state),
+      ['start', 'end'],
+    )
+    const [start, end] = rate as [InsightDraft, InsightDraft]
+    const threshold = start.statistics?.threshold ?? 0
+    // Baseline 5 per minute, no deviation: max(10, 5 + 4 × √5) ≈ 13.94, reached by the 14th call.
+    assert.equal(Math.round(threshold * 100), 1394)
+    assert.equal(start.time, burst[13]?.time)
+    assert.equal(start.statistics?.baseline.average, 5)
+    assert.equal(end.insight_id, start.insight_id)
+    assert.notEqual(end.id, start.id)
+    assert.equal(end.time, T0 + 22 * MIN)
+    assert.deepEqual(end.statistics?.insight, { average: 40, peak: 40 })
+    assert.equal(end.statistics?.insight_duration, 2)
+    const users = end.attributions.find((a) => a.attribute === 'user')
+    assert.deepEqual(users?.insight, [{ value: 'mallory', average: 40 }])
+    assert.equal(users?.baseline[0]?.value, 'alice')
+  })
+
+  it('ends a burst that stops when the clock passes, and counts error rates on code >= 400', () => {
+    const d = new InsightDetectors(settings({ latenessMs: 0 }))
+    feed(d, steady(0, 20, 5))
+    const started = feed(d, steady(20, 21, 12, { code: '500' }))
+    assert.deepEqual(
+      started.map((i) => `${i.insight_type} ${i.state}`),
+      ['ApiErrorRateInsight start'],
+      'the errors exceed the error baseline (0) but 12 calls stay under the call threshold',
+    )
+    assert.deepEqual(d.advance(T0 + 21 * MIN), [], 'the burst minute closes, still anomalous')
+    assert.deepEqual(d.advance(T0 + 22 * MIN - 1), [], 'the quiet minute is not over')
+    const ended = d.advance(T0 + 22 * MIN)
+    assert.deepEqual(
+      ended.map((i) => `${i.insight_type} ${i.state} ${i.time}`),
+      [`ApiErrorRateInsight end ${T0 + 21 * MIN}`],
+    )
+  })
+
+  it('ignores traces older than the current minute and its own insight traces', () => {
+    const d = new InsightDetectors(settings())
+    feed(d, steady(0, 20, 5))
+    assert.deepEqual(feed(d, steady(0, 1, 100)), [], 'late traces are not counted')
+    const own = steady(20, 21, 100, { service_type: 'CTS', resource_type: 'insight' })
+    assert.deepEqual(feed(d, own), [])
+  })
+
+  it('continues from its drained state exactly as without the restart', () => {
+    const traffic = [...steady(0, 20, 5), ...steady(20, 21, 30), ...steady(21, 23, 5)]
+    const straight = new InsightDetectors(settings())
+    const expected = feed(straight, traffic)
+    let d = new InsightDetectors(settings())
+    const state = new Map<string, string>()
+    const got: InsightDraft[] = []
+    traffic.forEach((t, i) => {
+      got.push(...d.observe(t))
+      if (i % 37 === 0) {
+        const { upserts, deletes } = d.drain()
+        for (const [k, v] of upserts) state.set(k, v)
+        for (const k of deletes) state.delete(k)
+        d = new InsightDetectors(settings(), state)
+      }
+    })
+    assert.ok(expected.length >= 2)
+    assert.deepEqual(got, expected)
+  })
+
+  it('tracks at most maxSeries series, evicting the least recently used', () => {
+    const d = new InsightDetectors(settings({ maxSeries: 100 }))
+    for (let i = 0; i < 250; i++) d.observe(trace(T0, { trace_name: `op${i}` }))
+    assert.equal(d.rate.series.size, 100)
+    const { upserts, deletes } = d.drain()
+    assert.equal(upserts.filter(([key]) => key.startsWith('rate:')).length, 100)
+    assert.equal(deletes.length, 0, 'evicted before ever written: nothing to delete')
+    d.observe(trace(T0, { trace_name: 'newest' }))
+    assert.equal(d.drain().deletes.length, 1, 'a written series evicted is deleted')
+  })
+})
+
+describe('denied bursts', () => {
+  it('starts per user and per source IP at the threshold and ends after a quiet minute', () => {
+    const d = new InsightDetectors(settings({ deniedThreshold: 5 }))
+    const denied = steady(0, 1, 6, { code: '403', user_name: 'trudy', source_ip: '198.51.100.9' })
+    const found = feed(d, denied)
+    assert.deepEqual(
+      found
+        .filter((i) => i.insight_type === 'DeniedBurstInsight')
+        .map((i) => [i.state, i.subject, i.time]),
+      [
+        ['start', { user: 'trudy' }, denied[4]?.time],
+        ['start', { source_ip: '198.51.100.9' }, denied[4]?.time],
+      ],
+    )
+    const ended = d.advance(T0 + 2 * MIN + DEFAULT_DETECTOR_SETTINGS.latenessMs)
+    assert.deepEqual(
+      ended.map((i) => [i.state, i.time, i.statistics?.insight.peak]),
+      [
+        ['end', T0 + MIN, 6],
+        ['end', T0 + MIN, 6],
+      ],
+    )
+    assert.deepEqual(feed(d, steady(3, 4, 4, { code: '401', user_name: 'trudy' })), [])
+  })
+})
+
+describe('high-risk operations', () => {
+  it('flags a first delete by a user, then one from a new source IP, never a failed one', () => {
+    const d = new InsightDetectors(settings())
+    feed(d, steady(0, 2, 3))
+    const del = (m: number, ip: string, code = '204') =>
+      trace(T0 + m * MIN, { trace_name: 'deleteImage', source_ip: ip, code })
+    const reasons = (t: TraceRecord) =>
+      d
+        .observe(t)
+        .filter((i) => i.insight_type === 'HighRiskOperationInsight')
+        .map((i) => i.reasons)
+    assert.deepEqual(reasons(del(3, '192.0.2.1', '403')), [], 'a failed delete is not performed')
+    assert.deepEqual(reasons(del(3, '192.0.2.1')), [['first_operation']])
+    assert.deepEqual(reasons(del(4, '192.0.2.1')), [])
+    assert.deepEqual(reasons(del(5, '203.0.113.5')), [['new_source_ip']])
+    assert.deepEqual(reasons(del(6, '203.0.113.5')), [])
+    const bob = trace(T0 + 7 * MIN, { trace_name: 'deleteImage', user_name: 'bob' })
+    assert.deepEqual(reasons(bob), [['first_operation']], 'a user never seen: first only')
+  })
+})

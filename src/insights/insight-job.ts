@@ -1,0 +1,157 @@
+/**
+ * @module insights/insight-job
+ * Feeds the detectors (detectors/) from the committed trace stream and stores what they find. It
+ * runs under the `insights` lease (one node at a time), every `intervalMs`; cycles never overlap.
+ *
+ * A cycle:
+ * 1. on the first cycle (or after a failure), loads the detectors' state and cursor from the store
+ *    (`InsightStore.loadDetectors`; no cursor yet: from the start of the stream, seq 0);
+ * 2. reads up to BATCH traces after the cursor (`TraceStore.readFrom`) and feeds them in commit
+ *    order; when the window is the last (caught up), tells the detectors the clock's time, which
+ *    ends insights that went quiet;
+ * 3. records each insight found as its self-audit trace (insight-trace.ts; deterministic ids,
+ *    stored once), then commits the insights, the changed state and the new cursor in one
+ *    transaction (`commitDetectors`); repeats from 2 up to MAX_WINDOWS times.
+ * A crash or failure between 3's two writes, or before them, replays the same traces from the
+ * stored state and cursor: the same insights come out with the same ids, which the store and the
+ * trace append skip. Nothing is lost (the cursor moves only with the state) and nothing is stored
+ * twice. After a failure the detectors' memory is dropped and reloaded from the store.
+ */
+import type { TraceRecord } from '../model/index.js'
+import type { SelfAudit } from '../ingest/index.js'
+import type { Clock } from '../platform/clock.js'
+import type { InsightRecord, InsightStore, TraceStore } from '../store/index.js'
+import { InsightDetectors } from './detectors/insight-detectors.js'
+import type { DetectorSettings } from './detectors/settings.js'
+import { insightTrace } from './insight-trace.js'
+
+/** Traces read per window. */
+export const BATCH = 1000
+/** Windows per cycle at most; the rest follows in the next cycle, scheduled at once. */
+export const MAX_WINDOWS = 20
+
+export interface InsightJobDeps {
+  readonly traces: Pick<TraceStore, 'readFrom'>
+  readonly insights: InsightStore
+  /** Commits (and publishes) the insights' traces: ingest's commitTraces. */
+  readonly commitTraces: (traces: readonly TraceRecord[]) => Promise<unknown>
+  readonly audit: SelfAudit
+  readonly clock: Clock
+  readonly settings: DetectorSettings
+  /** Time between cycles, ms. */
+  readonly intervalMs: number
+  readonly onError?: (error: unknown) => void
+  /** Told of every insight stored (logs, metrics). */
+  readonly onInsight?: (insight: InsightRecord) => void
+}
+
+export interface InsightCycleReport {
+  /** Traces fed to the detectors. */
+  readonly read: number
+  /** Insight events newly stored. */
+  readonly stored: number
+  /** Whether the stream was read to its end. */
+  readonly caughtUp: boolean
+}
+
+export class InsightJob {
+  readonly #deps: InsightJobDeps
+  #detectors: InsightDetectors | undefined
+  #cursor = 0
+  #running: Promise<InsightCycleReport> | undefined
+  #timer: NodeJS.Timeout | undefined
+  #stopped = true
+
+  constructor(deps: InsightJobDeps) {
+    this.#deps = deps
+  }
+
+  /** Runs a cycle now, then every `intervalMs` (at once while behind), until `stop()`. */
+  start(): void {
+    if (!this.#stopped) return
+    this.#stopped = false
+    this.#schedule(0)
+  }
+
+  /** Stops the timer and waits for the cycle in flight; the next start reloads the state. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    await this.#running?.catch(() => undefined)
+    this.#detectors = undefined
+  }
+
+  /** One cycle (a call during a cycle waits for it, then runs its own). */
+  async runCycle(): Promise<InsightCycleReport> {
+    while (this.#running !== undefined) await this.#running.catch(() => undefined)
+    const run = this.#cycle()
+    this.#running = run
+    try {
+      return await run
+    } catch (error) {
+      this.#detectors = undefined
+      throw error
+    } finally {
+      this.#running = undefined
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      let behind = false
+      void this.runCycle()
+        .then((report) => {
+          behind = !report.caughtUp
+        })
+        .catch((error: unknown) => this.#deps.onError?.(error))
+        .finally(() => this.#schedule(behind ? 0 : this.#deps.intervalMs))
+    }, delayMs)
+    this.#timer.unref()
+  }
+
+  async #cycle(): Promise<InsightCycleReport> {
+    const { traces, clock } = this.#deps
+    let detectors = this.#detectors
+    if (detectors === undefined) {
+      const state = await this.#deps.insights.loadDetectors()
+      detectors = new InsightDetectors(this.#deps.settings, state.entries)
+      this.#cursor = state.cursor ?? 0
+      this.#detectors = detectors
+    }
+    let read = 0
+    let stored = 0
+    for (let step = 0; step < MAX_WINDOWS; step++) {
+      const window = await traces.readFrom(this.#cursor, BATCH)
+      const drafts = window.flatMap((t) => detectors.observe(t.trace))
+      read += window.length
+      const caughtUp = window.length < BATCH
+      if (caughtUp) drafts.push(...detectors.advance(clock.now()))
+      stored += await this.#commit(window.at(-1)?.seq ?? this.#cursor, detectors, drafts)
+      if (caughtUp) return { read, stored, caughtUp }
+    }
+    return { read, stored, caughtUp: false }
+  }
+
+  async #commit(
+    cursor: number,
+    detectors: InsightDetectors,
+    drafts: ReturnType<InsightDetectors['observe']>,
+  ): Promise<number> {
+    const { upserts, deletes } = detectors.drain()
+    const idle = drafts.length === 0 && upserts.length === 0 && deletes.length === 0
+    if (idle && cursor === this.#cursor) return 0
+    const now = this.#deps.clock.now()
+    const insights: InsightRecord[] = drafts.map((draft) => ({ ...draft, detected_at: now }))
+    if (insights.length > 0)
+      await this.#deps.commitTraces(insights.map((i) => insightTrace(this.#deps.audit, i)))
+    const fresh = new Set(
+      await this.#deps.insights.commitDetectors({ cursor, upserts, deletes, insights }),
+    )
+    this.#cursor = cursor
+    for (const insight of insights) if (fresh.has(insight.id)) this.#deps.onInsight?.(insight)
+    return fresh.size
+  }
+}
