@@ -135,7 +135,7 @@ describe(
       await page.fill('input[name=password]', PASSWORD)
       await page.fill('input[name=project]', 'local-1')
       await page.getByRole('button', { name: 'Sign in' }).click()
-      await page.waitForURL(/\/console\/traces$/)
+      await page.waitForURL(/\/console\/dashboard$/)
       const listed = page.waitForResponse((r) => /\/insights\?/.test(r.url()))
       await page.getByRole('link', { name: 'Insights' }).click()
       await page.waitForURL(/\/console\/insights$/)

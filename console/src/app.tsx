@@ -1,19 +1,22 @@
 /**
- * The console shell: redirects to sign-in without a session, shows the navigation and the current
- * page, and signs out (`DELETE /v3/auth/tokens`, then the session is forgotten).
+ * The console shell: redirects to sign-in without a session, lands on the dashboard after sign-in,
+ * shows the navigation and the current page, and signs out (`DELETE /v3/auth/tokens`, then the
+ * session is forgotten).
  */
 import { useEffect, useState } from 'preact/hooks'
 import { AlarmsPage } from './alarms/alarms-page'
+import { DashboardPage } from './dashboard/dashboard-page'
 import { InsightsPage } from './insights/insights-page'
 import { NotificationsPage } from './notifications/notifications-page'
-import { navigate, usePage } from './router'
+import { ResourceHistoryPage } from './resources/resource-history-page'
+import { HOME, navigate, usePage } from './router'
 import { clearSession, loadSession, type Session } from './session'
 import { SignIn } from './sign-in'
 import { TracesPage } from './traces/traces-page'
 import { TrackersPage } from './trackers/trackers-page'
 
 export function App() {
-  const page = usePage()
+  const { page, search } = usePage()
   const [session, setSession] = useState<Session | null>(loadSession())
   const [reason, setReason] = useState<string | null>(null)
 
@@ -23,7 +26,7 @@ export function App() {
       if (session !== null) setReason('Your session ended. Sign in again.')
       setSession(null)
       navigate('sign-in', true)
-    } else if (current !== null && page === 'sign-in') navigate('traces', true)
+    } else if (current !== null && page === 'sign-in') navigate(HOME, true)
   }, [page])
 
   if (session === null || page === 'sign-in')
@@ -33,7 +36,7 @@ export function App() {
         onSignedIn={(s) => {
           setReason(null)
           setSession(s)
-          navigate('traces', true)
+          navigate(HOME, true)
         }}
       />
     )
@@ -69,7 +72,9 @@ export function App() {
       <header class="top">
         <span class="brand">OpenCTS</span>
         <nav aria-label="Console">
+          {link('dashboard', 'Dashboard')}
           {link('traces', 'Trace list')}
+          {link('resources', 'Resource history')}
           {link('trackers', 'Trackers')}
           {link('notifications', 'Key event notifications')}
           {link('alarms', 'Alarms')}
@@ -83,7 +88,9 @@ export function App() {
         </button>
       </header>
       <main>
+        {page === 'dashboard' ? <DashboardPage /> : null}
         {page === 'traces' ? <TracesPage /> : null}
+        {page === 'resources' ? <ResourceHistoryPage search={search} /> : null}
         {page === 'trackers' ? <TrackersPage /> : null}
         {page === 'notifications' ? <NotificationsPage /> : null}
         {page === 'alarms' ? <AlarmsPage /> : null}

@@ -10,6 +10,7 @@
 import { signRequest } from '../auth/sdk-hmac.js'
 import { passwordSignInBody } from '../auth/credentials-file.js'
 import type { ListTracesResponse } from '../query/index.js'
+import type { ResourceHistory } from '../query/resource-history.js'
 import { CliFailure, UsageError } from './cli-errors.js'
 
 /** Default API endpoint of the CLI (where `opencts serve` listens by default). */
@@ -279,6 +280,26 @@ export class CtsClient {
     if (!Array.isArray(answer.traces) || typeof answer.meta_data !== 'object')
       throw new CliFailure('the server answered without traces and meta_data')
     return answer as ListTracesResponse
+  }
+
+  /**
+   * GET /v3/{project}/resources/history (`resource_id` or `resource_name`, `from`, `to`, `limit`,
+   * `next`, …): the summary and a page of events of one resource.
+   */
+  async resourceHistory(
+    projectId: string,
+    params: Readonly<Record<string, string>>,
+  ): Promise<ResourceHistory> {
+    const query = new URLSearchParams(params).toString()
+    const path = `/v3/${encodeURIComponent(projectId)}/resources/history?${query}`
+    const answer = (await this.#call('GET', projectId, path)) as Record<string, unknown>
+    if (
+      typeof answer.summary !== 'object' ||
+      !Array.isArray(answer.events) ||
+      typeof answer.meta_data !== 'object'
+    )
+      throw new CliFailure('the server answered without summary, events and meta_data')
+    return answer as unknown as ResourceHistory
   }
 
   /** GET /v3/{project}/trackers with the given query parameters. */

@@ -19,6 +19,7 @@ import {
   MAIN_USAGE,
   QUERY_USAGE,
   RECORD_USAGE,
+  RESOURCE_HISTORY_USAGE,
   SERVE_USAGE,
   STATS_USAGE,
   VERIFY_USAGE,
@@ -34,6 +35,10 @@ const COMMANDS: Readonly<Record<string, { usage: string; load: () => Promise<Com
   },
   query: { usage: QUERY_USAGE, load: async () => (await import('./query-command.js')).runQuery },
   stats: { usage: STATS_USAGE, load: async () => (await import('./stats-command.js')).runStats },
+  'resource-history': {
+    usage: RESOURCE_HISTORY_USAGE,
+    load: async () => (await import('./resource-history-command.js')).runResourceHistory,
+  },
   record: {
     usage: RECORD_USAGE,
     load: async () => (await import('./record-command.js')).runRecord,

@@ -13,6 +13,7 @@ Commands:
   ingest    send traces from a file (JSON lines, JSON array or {"traces": [...]}) to a server
   query     list traces with any ListTraces filter, as a table, JSON or CSV
   stats     count matching traces grouped by fields, with distinct counts and per interval
+  resource-history  who created, changed, shared and deleted one resource, and its events
   deliveries  list key-event notification deliveries (and dead letters), redeliver them
   alarms    manage alarm rules on trace counts (> N in a window), their states and history
   insights  list the insights found: unusual call/error rates, denied bursts, high-risk operations
@@ -327,6 +328,28 @@ non-empty intervals as "START COUNT" (UTC). A trace without the field is in the 
 Exit status: 0 on success, 1 on an API error (its error_code and error_msg are printed, e.g. a
 group field it does not know, too many intervals, a bad search; 403 no policy allows listing
 traces), 2 on an invalid option or no credentials.
+`
+
+export const RESOURCE_HISTORY_USAGE = `Usage: opencts resource-history (--resource-id ID | --resource-name NAME) [options]
+
+Prints the history of one resource across services (GET /v3/{project}/resources/history,
+docs/resource-history.md): the summary over the window (traces and their span; who created, last
+changed and deleted it, when and from where; traces per kind and failed; the operators) and a
+page of its events newest first.
+
+Options:
+  --resource-id ID       the resource's id (exact) — or:
+  --resource-name NAME   its name (exact, case-sensitive)
+  --service-type S       only traces of this service    --resource-type T  only of this type
+  --from TIME  --to TIME exclusive bounds (default the 7 days kept, to now); 13-digit epoch ms,
+                         ISO-8601 or relative: 15m, 2h, 3d, 1w, now
+  --limit N              events per page, 1-200 (default 50)
+  --next MARKER          the page after this marker (printed on stderr when more events exist)
+  --json                 print the API answer as JSON (with each event's request and response)
+  -h, --help             show this help
+${CONNECTION_HELP}
+Exit status: 0 on success, 1 on an API error (its error_code and error_msg are printed), 2 on an
+invalid option or no credentials.
 `
 
 export const ADMIN_USAGE = `Usage: opencts admin <command> [options]

@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, messageOf } from '../api'
 import { ErrorBanner } from '../ui'
+import { EXPORT_FORMATS, type ExportFormat } from './export-traces'
 import {
   DEFAULT_FILTERS,
   type Rating,
@@ -41,12 +42,15 @@ const RATINGS: readonly [Rating, string][] = [
 
 export function FilterForm(props: {
   readonly onQuery: (filters: TraceFilters) => void
-  readonly onExport: (format: 'csv' | 'json') => void
+  readonly onExport: (format: ExportFormat) => void
   readonly exporting: boolean
+  /** The server's refusal of the search (`q`), shown under the search bar; null when none. */
+  readonly searchError: string | null
 }) {
   const [f, setF] = useState<TraceFilters>(DEFAULT_FILTERS)
   const [options, setOptions] = useState<Options>({ resources: [], users: [], dataTrackers: [] })
   const [error, setError] = useState<string | null>(null)
+  const [exportFormat, setExportFormat] = useState<ExportFormat>('csv')
   const set = (patch: Partial<TraceFilters>): void => setF((old) => ({ ...old, ...patch }))
 
   useEffect(() => {
@@ -76,6 +80,34 @@ export function FilterForm(props: {
   return (
     <form class="filters" onSubmit={submit} aria-label="Trace filters">
       <ErrorBanner error={error} />
+      <div class="search-bar">
+        <label>
+          Search
+          <input
+            type="search"
+            name="q"
+            value={f.q}
+            placeholder='service_type:(IMS OR ECS) AND code:>=400 AND NOT user:admin, or "web-7"'
+            aria-describedby="q-help"
+            aria-invalid={props.searchError === null ? undefined : true}
+            aria-errormessage={props.searchError === null ? undefined : 'q-error'}
+            onInput={(e) => set({ q: e.currentTarget.value })}
+          />
+        </label>
+        <p id="q-help" class="count">
+          <code>field:value</code>, <code>field:prefix*</code>, <code>field:(a OR b)</code>,{' '}
+          <code>code:&gt;=400</code>, <code>NOT</code>, <code>AND</code>, <code>OR</code>,
+          parentheses; a bare word or &quot;quoted text&quot; is found in resource names and ids and
+          trace names. Fields: service_type, resource_type, resource_id, resource_name, trace_name,
+          trace_rating, tracker_name, user, access_key_id, enterprise_project_id, source_ip, code.
+          Combined with the filters below.
+        </p>
+        {props.searchError === null ? null : (
+          <p id="q-error" class="error" role="alert" data-testid="search-error">
+            {props.searchError}
+          </p>
+        )}
+      </div>
       <fieldset class="presets">
         <legend>Time range</legend>
         {RANGES.map(([value, label]) => (
@@ -236,22 +268,30 @@ export function FilterForm(props: {
         >
           Reset
         </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={props.exporting}
-          onClick={() => props.onExport('csv')}
-        >
-          Export CSV
-        </button>
-        <button
-          type="button"
-          class="secondary"
-          disabled={props.exporting}
-          onClick={() => props.onExport('json')}
-        >
-          Export JSON
-        </button>
+        <span class="export">
+          <label>
+            Export format
+            <select
+              name="exportFormat"
+              value={exportFormat}
+              onChange={(e) => setExportFormat(e.currentTarget.value as ExportFormat)}
+            >
+              {EXPORT_FORMATS.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button
+            type="button"
+            class="secondary"
+            disabled={props.exporting}
+            onClick={() => props.onExport(exportFormat)}
+          >
+            Export
+          </button>
+        </span>
       </div>
     </form>
   )

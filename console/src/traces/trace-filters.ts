@@ -1,7 +1,8 @@
 /**
  * The trace list filters of the CTS console (spec §12) and their ListTraces query: time preset or
  * a custom range within the 7 days kept, trace type (management, or data with its tracker), source,
- * resource type, one "search by" field, operator, and status.
+ * resource type, one "search by" field, operator, status, and a search in the query language of
+ * `q=` (docs/search.md), which the server parses and refuses with a readable 400.
  */
 export type RangePreset = '1h' | '1d' | '1w' | 'custom'
 export type SearchBy = 'resource_id' | 'trace_name' | 'resource_name' | 'trace_id'
@@ -20,6 +21,8 @@ export interface TraceFilters {
   readonly search: string
   readonly user: string
   readonly rating: Rating
+  /** A search of the `q=` grammar; empty for none. */
+  readonly q: string
 }
 
 export const DEFAULT_FILTERS: TraceFilters = {
@@ -34,6 +37,7 @@ export const DEFAULT_FILTERS: TraceFilters = {
   search: '',
   user: '',
   rating: '',
+  q: '',
 }
 
 export const DAY_MS = 86_400_000
@@ -79,5 +83,7 @@ export function toQuery(filters: TraceFilters, now: number): AppliedQuery {
   if (search !== '') params[filters.searchBy] = search
   if (filters.user !== '') params.user = filters.user
   if (filters.rating !== '') params.trace_rating = filters.rating
+  const q = filters.q.trim()
+  if (q !== '') params.q = q
   return { from, to, params }
 }

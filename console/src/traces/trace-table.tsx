@@ -1,9 +1,10 @@
 /**
  * The trace list: CTS columns, a details row per trace (every field, key and value) and a
- * "View trace" button for the full JSON.
+ * "View trace" button for the full JSON. A resource's id and name link to its history.
  */
 import { Fragment } from 'preact'
 import { useState } from 'preact/hooks'
+import { ResourceLink } from '../resources/resource-link'
 import { formatTime } from '../ui'
 import { operatorOf, type ApiTrace } from './trace'
 
@@ -50,8 +51,12 @@ export function TraceTable(props: {
                 </td>
                 <td>{t.resource_type}</td>
                 <td>{t.service_type}</td>
-                <td class="mono">{t.resource_id}</td>
-                <td>{t.resource_name}</td>
+                <td class="mono">
+                  <ResourceLink by="resource_id" value={t.resource_id} />
+                </td>
+                <td>
+                  <ResourceLink by="resource_name" value={t.resource_name} />
+                </td>
                 <td>
                   <span class={`rating ${t.trace_rating ?? ''}`}>{t.trace_rating}</span>
                 </td>

@@ -1,5 +1,9 @@
-/** "View trace": the full trace as pretty JSON in a modal dialog (Escape or Close closes it). */
+/**
+ * "View trace": the full trace as pretty JSON in a modal dialog (Escape or Close closes it), with a
+ * link to its resource's history.
+ */
 import { useEffect, useRef } from 'preact/hooks'
+import { ResourceLink } from '../resources/resource-link'
 import { traceJson, type ApiTrace } from './trace'
 
 export function TraceView(props: {
@@ -17,6 +21,16 @@ export function TraceView(props: {
     <dialog ref={ref} class="trace-view" aria-label="Trace JSON" onClose={props.onClose}>
       <header>
         <h2>Trace {props.trace?.trace_name}</h2>
+        {props.trace?.resource_id || props.trace?.resource_name ? (
+          <span class="count">
+            Resource history:{' '}
+            {props.trace.resource_id ? (
+              <ResourceLink by="resource_id" value={props.trace.resource_id} />
+            ) : (
+              <ResourceLink by="resource_name" value={props.trace.resource_name} />
+            )}
+          </span>
+        ) : null}
         <button type="button" class="secondary" onClick={props.onClose}>
           Close
         </button>

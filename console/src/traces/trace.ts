@@ -36,3 +36,10 @@ export function traceJson(trace: ApiTrace): string {
     2,
   )
 }
+
+/** A request or response body for reading: pretty JSON when it parses, else as recorded. */
+export function prettyBody(text: string | null | undefined): string {
+  if (text === null || text === undefined || text === '') return '(none)'
+  const value = parsed(text)
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2)
+}

@@ -1,12 +1,13 @@
 /**
- * The trace list page: filters, the activity chart of the applied query, the list (50 per page,
- * "Load more" follows `meta_data.marker`), row details, the JSON view and the export.
+ * The trace list page: the search bar and filters, the activity chart of the applied query, the
+ * list (50 per page, "Load more" follows `meta_data.marker`), row details, the JSON view and the
+ * export (of the same query, search included).
  */
 import { useEffect, useState } from 'preact/hooks'
-import { api, messageOf } from '../api'
+import { ApiError, api, messageOf } from '../api'
 import { ErrorBanner, Notice } from '../ui'
 import { ActivityChart } from './activity-chart'
-import { exportTraces } from './export-traces'
+import { exportTraces, type ExportFormat } from './export-traces'
 import { FilterForm } from './filter-form'
 import type { ApiTrace } from './trace'
 import { DEFAULT_FILTERS, toQuery, type AppliedQuery, type TraceFilters } from './trace-filters'
@@ -26,12 +27,14 @@ export function TracesPage() {
   const [marker, setMarker] = useState<string | null>(null)
   const [loading, setLoading] = useState(false)
   const [error, setError] = useState<string | null>(null)
+  const [searchError, setSearchError] = useState<string | null>(null)
   const [viewing, setViewing] = useState<ApiTrace | null>(null)
   const [exporting, setExporting] = useState(false)
 
   async function load(q: AppliedQuery, next: string | null): Promise<void> {
     setLoading(true)
     setError(null)
+    setSearchError(null)
     try {
       const answer = await api<ListAnswer>('GET', '/v3/{project_id}/traces', {
         query: { ...q.params, limit: PAGE, ...(next === null ? {} : { next }) },
@@ -40,7 +43,15 @@ export function TracesPage() {
       setMarker(answer.meta_data.marker)
     } catch (e) {
       if (next === null) setTraces([])
-      setError(messageOf(e))
+      // A refused search is shown under the search bar, in the server's words.
+      if (
+        e instanceof ApiError &&
+        e.status === 400 &&
+        q.params.q !== undefined &&
+        /\bq: /.test(e.message)
+      )
+        setSearchError(e.message)
+      else setError(messageOf(e))
     } finally {
       setLoading(false)
     }
@@ -56,7 +67,7 @@ export function TracesPage() {
     }
   }
 
-  async function doExport(format: 'csv' | 'json'): Promise<void> {
+  async function doExport(format: ExportFormat): Promise<void> {
     setExporting(true)
     setError(null)
     try {
@@ -71,15 +82,20 @@ export function TracesPage() {
   return (
     <section aria-labelledby="traces-title">
       <h1 id="traces-title">Trace list</h1>
-      <FilterForm onQuery={apply} onExport={(f) => void doExport(f)} exporting={exporting} />
+      <FilterForm
+        onQuery={apply}
+        onExport={(f) => void doExport(f)}
+        exporting={exporting}
+        searchError={searchError}
+      />
       <ErrorBanner error={error} onClose={() => setError(null)} />
-      <ActivityChart query={query} />
+      {searchError === null ? <ActivityChart query={query} /> : null}
       <p class="count" role="status" data-testid="trace-count">
         {loading
           ? 'Loading…'
           : `${traces.length} trace${traces.length === 1 ? '' : 's'} shown${marker === null ? '' : ', more match'}`}
       </p>
-      {traces.length === 0 && !loading && error === null ? (
+      {traces.length === 0 && !loading && error === null && searchError === null ? (
         <Notice>No trace matches these filters in this time range.</Notice>
       ) : (
         <TraceTable traces={traces} onView={setViewing} />
