@@ -360,6 +360,65 @@ for (const engine of testEngines())
         return Object.fromEntries(cells.map(([first, ...rest]) => [first, rest.map(Number)]))
       }
 
+      it('shows the recent insights and the alarm rules as their APIs answer', async () => {
+        for (const name of ['zz-denied', 'aa-deletes']) {
+          const res = await signedFetch(`${base}/v3/${project}/alarms`, {
+            method: 'POST',
+            body: JSON.stringify({
+              alarm_name: name,
+              filter: { q: name === 'aa-deletes' ? 'trace_name:delete*' : 'code:(401 OR 403)' },
+              condition: { comparison: '>', threshold: 3, period: 300 },
+            }),
+          })
+          assert.equal(res.status, 201, await res.clone().text())
+        }
+        // The seeded deletes are first-time high-risk operations: wait for the detectors (bounded).
+        let found: any[] = []
+        for (let i = 0; i < 60 && found.length === 0; i += 1) {
+          found = (await apiJson('/insights?limit=5')).insights
+          if (found.length === 0) await new Promise((r) => setTimeout(r, 500))
+        }
+        assert.ok(found.length > 0, 'the detectors found the first-time deletes')
+        const asked = page.waitForRequest((r) => /\/insights\?/.test(r.url()))
+        await page.check('input[name=window][value="7d"]')
+        const q = new URL((await asked).url()).searchParams
+        const want = (
+          await apiJson(`/insights?from=${q.get('from')}&to=${q.get('to')}&limit=5`)
+        ).insights.map((i: { id: string }) => i.id)
+        const panel = page.getByTestId('watch-panel')
+        await panel.locator('[data-insight]').first().waitFor()
+        assert.deepEqual(
+          await panel
+            .locator('[data-insight]')
+            .evaluateAll((els) => els.map((e) => e.getAttribute('data-insight'))),
+          want,
+        )
+        const rules = (await apiJson('/alarms')).alarms as {
+          alarm_id: string
+          alarm_name: string
+          state: string
+        }[]
+        const order: Record<string, number> = { alarm: 0, insufficient_data: 1, ok: 2 }
+        const shown = [...rules]
+          .sort(
+            (a, b) =>
+              (order[a.state] ?? 3) - (order[b.state] ?? 3) ||
+              (a.alarm_name < b.alarm_name ? -1 : 1),
+          )
+          .slice(0, 5)
+        assert.deepEqual(
+          await panel
+            .locator('[data-alarm]')
+            .evaluateAll((els) => els.map((e) => e.getAttribute('data-alarm'))),
+          shown.map((a) => a.alarm_id),
+        )
+        const firing = rules.filter((a) => a.state === 'alarm').length
+        assert.match(
+          (await panel.textContent()) ?? '',
+          new RegExp(`Alarms: ${firing} in alarm of ${rules.length}`),
+        )
+      })
+
       it('exports the list in every format of the registry, byte for byte what the API sends', async () => {
         await page.getByRole('link', { name: 'Trace list', exact: true }).click()
         await page.getByTestId('trace-count').filter({ hasNotText: 'Loading' }).waitFor()

@@ -33,7 +33,7 @@ export interface Transition {
   notified: number
 }
 
-const STATE_LABELS: Record<string, string> = {
+export const STATE_LABELS: Record<string, string> = {
   ok: 'OK',
   alarm: 'Alarm',
   insufficient_data: 'Insufficient data',

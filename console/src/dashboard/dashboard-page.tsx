@@ -1,7 +1,8 @@
 /**
  * The dashboard, the console's landing page: over a chosen window (last hour, 24 hours, 7 days),
  * the activity chart by status with the top operations (activity API), activity by service and
- * rating, the top operators and the denied calls (statistics API). Every number is counted by the
+ * rating, the top operators and the denied calls (statistics API), the recent insights and the
+ * alarm rules (their APIs). Every number is counted by the
  * server; the trace list stays one click away.
  */
 import { useState } from 'preact/hooks'
@@ -11,6 +12,7 @@ import { windowQuery, WINDOWS, type DashboardWindow } from './dashboard-window'
 import { DeniedCallsPanel } from './denied-calls-panel'
 import { ServicesPanel } from './services-panel'
 import { TopOperatorsPanel } from './top-operators-panel'
+import { WatchPanel } from './watch-panel'
 
 export function DashboardPage() {
   const [span, setSpan] = useState<DashboardWindow>('1h')
@@ -58,6 +60,7 @@ export function DashboardPage() {
         <ServicesPanel query={query} />
         <TopOperatorsPanel query={query} />
         <DeniedCallsPanel query={query} />
+        <WatchPanel query={query} />
       </div>
     </section>
   )

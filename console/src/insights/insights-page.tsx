@@ -46,7 +46,7 @@ interface ListAnswer {
 }
 
 /** What the insight is about: the operation, and the user or source IP. */
-function subjectOf(i: Insight): string {
+export function subjectOf(i: Insight): string {
   const operation = i.service_type === null ? '' : `${i.service_type} ${i.trace_name ?? ''}`
   const who = Object.entries(i.subject)
     .filter(([, v]) => v !== null)
