@@ -26,7 +26,11 @@ export interface ServerProcess {
   stop(timeoutMs?: number): Promise<void>
 }
 
-/** `env`: extra `OPENCTS_*` settings of the server (e.g. `OPENCTS_MERKLE_LOG`). */
+/**
+ * `env`: extra `OPENCTS_*` settings of the server (e.g. `OPENCTS_MERKLE_LOG`); the `OPENCTS_*`
+ * variables of the bench's own environment reach it too (to compare settings, e.g.
+ * `OPENCTS_INSIGHTS=false`), below `env`.
+ */
 export function startServerProcess(
   dataDir: string,
   timeoutMs = 60_000,
@@ -50,6 +54,9 @@ export function startServerProcess(
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         PATH: process.env.PATH ?? '',
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([name]) => name.startsWith('OPENCTS_')),
+        ),
         OPENCTS_ADMIN_PASSWORD: BENCH_ADMIN.password,
         OPENCTS_ADMIN_PROJECT_ID: BENCH_ADMIN.projectId,
         ...env,

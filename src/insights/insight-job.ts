@@ -11,7 +11,8 @@
  *    ends insights that went quiet;
  * 3. records each insight found as its self-audit trace (insight-trace.ts; deterministic ids,
  *    stored once), then commits the insights, the changed state and the new cursor in one
- *    transaction (`commitDetectors`); repeats from 2 up to MAX_WINDOWS times.
+ *    transaction (`commitDetectors`); repeats from 2 up to MAX_WINDOWS times, or (a scheduled
+ *    cycle) until CYCLE_BUDGET_MS of the event loop are spent.
  * A crash or failure between 3's two writes, or before them, replays the same traces from the
  * stored state and cursor: the same insights come out with the same ids, which the store and the
  * trace append skip. Nothing is lost (the cursor moves only with the state) and nothing is stored
@@ -26,9 +27,16 @@ import type { DetectorSettings } from './detectors/settings.js'
 import { insightTrace } from './insight-trace.js'
 
 /** Traces read per window. */
-export const BATCH = 1000
-/** Windows per cycle at most; the rest follows in the next cycle, scheduled at once. */
+export const BATCH = 250
+/** Windows per cycle at most; the rest follows in the next cycle. */
 export const MAX_WINDOWS = 20
+/**
+ * Main-thread time a scheduled cycle may take before it stops after its window, ms; while behind,
+ * the next cycle waits BEHIND_PAUSE_FACTOR times what the last one took: detection keeps at most
+ * a fifth of the event loop, which ingest needs (see docs/insights.md, "Cost").
+ */
+export const CYCLE_BUDGET_MS = 20
+export const BEHIND_PAUSE_FACTOR = 4
 
 export interface InsightJobDeps {
   readonly traces: Pick<TraceStore, 'readFrom'>
@@ -81,10 +89,13 @@ export class InsightJob {
     this.#detectors = undefined
   }
 
-  /** One cycle (a call during a cycle waits for it, then runs its own). */
-  async runCycle(): Promise<InsightCycleReport> {
+  /**
+   * One cycle (a call during a cycle waits for it, then runs its own); with `budgetMs`, it stops
+   * after the window that spends the budget (the scheduler's cycles).
+   */
+  async runCycle(budgetMs = Infinity): Promise<InsightCycleReport> {
     while (this.#running !== undefined) await this.#running.catch(() => undefined)
-    const run = this.#cycle()
+    const run = this.#cycle(budgetMs)
     this.#running = run
     try {
       return await run
@@ -102,17 +113,25 @@ export class InsightJob {
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       let behind = false
-      void this.runCycle()
+      const started = performance.now()
+      void this.runCycle(CYCLE_BUDGET_MS)
         .then((report) => {
           behind = !report.caughtUp
         })
         .catch((error: unknown) => this.#deps.onError?.(error))
-        .finally(() => this.#schedule(behind ? 0 : this.#deps.intervalMs))
+        .finally(() =>
+          this.#schedule(
+            behind
+              ? Math.min(this.#deps.intervalMs, BEHIND_PAUSE_FACTOR * (performance.now() - started))
+              : this.#deps.intervalMs,
+          ),
+        )
     }, delayMs)
     this.#timer.unref()
   }
 
-  async #cycle(): Promise<InsightCycleReport> {
+  async #cycle(budgetMs: number): Promise<InsightCycleReport> {
+    const started = performance.now()
     const { traces, clock } = this.#deps
     let detectors = this.#detectors
     if (detectors === undefined) {
@@ -131,6 +150,7 @@ export class InsightJob {
       if (caughtUp) drafts.push(...detectors.advance(clock.now()))
       stored += await this.#commit(window.at(-1)?.seq ?? this.#cursor, detectors, drafts)
       if (caughtUp) return { read, stored, caughtUp }
+      if (performance.now() - started >= budgetMs) break
     }
     return { read, stored, caughtUp: false }
   }
