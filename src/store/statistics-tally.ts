@@ -30,12 +30,14 @@ const cmpValue = (x: string | null, y: string | null): number =>
 
 export class StatisticsTally {
   readonly #spec: StatisticsSpec
+  readonly #maxCells: number
   readonly #groups = new Map<string, Group>()
   #cells = 0
   #total = 0
 
-  constructor(spec: StatisticsSpec) {
+  constructor(spec: StatisticsSpec, maxCells = STATISTICS_MAX_CELLS) {
     this.#spec = spec
+    this.#maxCells = maxCells
   }
 
   #group(values: readonly (string | null)[]): Group {
@@ -86,10 +88,10 @@ export class StatisticsTally {
   }
 
   #cell(): void {
-    if (++this.#cells > STATISTICS_MAX_CELLS)
+    if (++this.#cells > this.#maxCells)
       throw ctsError(
         'OCTS_ERR_QUERY',
-        `Query failed: the statistics would count more than ${STATISTICS_MAX_CELLS} combinations of group, distinct value and interval; narrow from/to, add a filter, group by fewer or coarser fields or use a longer interval`,
+        `Query failed: the statistics would count more than ${this.#maxCells} combinations of group, distinct value and interval; narrow from/to, add a filter, group by fewer or coarser fields or use a longer interval`,
       )
   }
 
