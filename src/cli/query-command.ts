@@ -17,32 +17,15 @@ import {
 import { formatTraces, OUTPUT_FORMATS, type OutputFormat } from './format-traces.js'
 import type { CtsClient } from './http-client.js'
 import { parseTimeArg } from './parse-time.js'
+import { FILTER_FLAGS, filterParams, stringOptions } from './filter-flags.js'
 import { QUERY_USAGE } from './usage.js'
 
 /** Filter flags and the ListTraces query parameter each one sets. */
-const FILTER_PARAMS = [
-  ['trace-type', 'trace_type'],
-  ['tracker-name', 'tracker_name'],
-  ['service-type', 'service_type'],
-  ['resource-type', 'resource_type'],
-  ['resource-id', 'resource_id'],
-  ['resource-name', 'resource_name'],
-  ['trace-name', 'trace_name'],
-  ['trace-rating', 'trace_rating'],
-  ['user', 'user'],
-  ['trace-id', 'trace_id'],
-  ['access-key-id', 'access_key_id'],
-  ['enterprise-project-id', 'enterprise_project_id'],
-  ['q', 'q'],
-  ['next', 'next'],
-] as const
+const FILTER_PARAMS = [...FILTER_FLAGS, ['trace-id', 'trace_id'], ['next', 'next']] as const
 
 const QUERY_FLAGS = {
   ...CLIENT_FLAGS,
-  ...(Object.fromEntries(FILTER_PARAMS.map(([flag]) => [flag, { type: 'string' }])) as Record<
-    (typeof FILTER_PARAMS)[number][0],
-    { type: 'string' }
-  >),
+  ...stringOptions(FILTER_PARAMS),
   from: { type: 'string' },
   to: { type: 'string' },
   limit: { type: 'string' },
@@ -93,11 +76,7 @@ export function parseQueryArgs(
     allowPositionals: false,
   })
   if (values.help === true) return 'help'
-  const params: Record<string, string> = {}
-  for (const [flag, param] of FILTER_PARAMS) {
-    const value = values[flag]
-    if (value !== undefined && value !== '') params[param] = value
-  }
+  const params = filterParams(FILTER_PARAMS, values)
   if (values.from !== undefined) params.from = String(parseTimeArg(values.from, now, 'from'))
   if (values.to !== undefined) params.to = String(parseTimeArg(values.to, now, 'to'))
   const format = values.format ?? 'table'

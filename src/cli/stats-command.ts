@@ -17,32 +17,16 @@ import {
   refuseSecretFlags,
   type ClientOptions,
 } from './client-options.js'
+import { FILTER_FLAGS, filterParams, stringOptions } from './filter-flags.js'
 import { formatStatistics, readStatisticsAnswer } from './format-statistics.js'
 import { parseTimeArg } from './parse-time.js'
 import { STATS_USAGE } from './usage.js'
 
 /** Filter flags and the statistics query parameter each one sets (ListTraces' but trace_id). */
-const FILTER_PARAMS = [
-  ['trace-type', 'trace_type'],
-  ['tracker-name', 'tracker_name'],
-  ['service-type', 'service_type'],
-  ['resource-type', 'resource_type'],
-  ['resource-id', 'resource_id'],
-  ['resource-name', 'resource_name'],
-  ['trace-name', 'trace_name'],
-  ['trace-rating', 'trace_rating'],
-  ['user', 'user'],
-  ['access-key-id', 'access_key_id'],
-  ['enterprise-project-id', 'enterprise_project_id'],
-  ['q', 'q'],
-] as const
 
 const STATS_FLAGS = {
   ...CLIENT_FLAGS,
-  ...(Object.fromEntries(FILTER_PARAMS.map(([flag]) => [flag, { type: 'string' }])) as Record<
-    (typeof FILTER_PARAMS)[number][0],
-    { type: 'string' }
-  >),
+  ...stringOptions(FILTER_FLAGS),
   'group-by': { type: 'string', short: 'g' },
   distinct: { type: 'string' },
   interval: { type: 'string' },
@@ -112,11 +96,7 @@ export function parseStatsArgs(
     allowPositionals: false,
   })
   if (values.help === true) return 'help'
-  const params: Record<string, string> = {}
-  for (const [flag, param] of FILTER_PARAMS) {
-    const value = values[flag]
-    if (value !== undefined && value !== '') params[param] = value
-  }
+  const params = filterParams(FILTER_FLAGS, values)
   const groupBy = values['group-by']?.replace(/\s+/g, '')
   if (groupBy !== undefined && groupBy !== '') params.group_by = groupBy
   if (values.distinct !== undefined && values.distinct !== '') params.distinct = values.distinct
