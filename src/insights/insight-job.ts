@@ -12,7 +12,8 @@
  * 3. records each insight found as its self-audit trace (insight-trace.ts; deterministic ids,
  *    stored once), then commits the insights, the changed state and the new cursor in one
  *    transaction (`commitDetectors`); repeats from 2 up to MAX_WINDOWS times, or (a scheduled
- *    cycle) until CYCLE_BUDGET_MS of the event loop are spent.
+ *    cycle) until CYCLE_BUDGET_MS are spent, letting the event loop serve what waits between
+ *    windows.
  * A crash or failure between 3's two writes, or before them, replays the same traces from the
  * stored state and cursor: the same insights come out with the same ids, which the store and the
  * trace append skip. Nothing is lost (the cursor moves only with the state) and nothing is stored
@@ -151,6 +152,9 @@ export class InsightJob {
       stored += await this.#commit(window.at(-1)?.seq ?? this.#cursor, detectors, drafts)
       if (caughtUp) return { read, stored, caughtUp }
       if (performance.now() - started >= budgetMs) break
+      // Between windows the event loop serves what waits (requests, ingest): a cycle never holds
+      // it for longer than one window.
+      await new Promise((resolve) => setImmediate(resolve))
     }
     return { read, stored, caughtUp: false }
   }

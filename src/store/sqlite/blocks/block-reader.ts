@@ -398,6 +398,22 @@ export function seqAt(meta: BlockMeta, dims: BlockDims, p: number): number {
   return meta.minSeq + (dims.seqOffsets === null ? p : (dims.seqOffsets[p] ?? 0))
 }
 
+/** The first position whose seq is greater than `seq` (`dims.count` when none is). */
+export function firstPositionAfter(meta: BlockMeta, dims: BlockDims, seq: number): number {
+  const offset = seq - meta.minSeq
+  if (offset < 0) return 0
+  const offsets = dims.seqOffsets
+  if (offsets === null) return Math.min(dims.count, offset + 1)
+  let lo = 0
+  let hi = offsets.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((offsets[mid] ?? 0) <= offset) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 /** The position holding `seq`, or -1. */
 export function positionOfSeq(meta: BlockMeta, dims: BlockDims, seq: number): number {
   const offset = seq - meta.minSeq

@@ -38,11 +38,23 @@ function blockRows(path: string): { project_id: string; count: number; min_leaf:
   }
 }
 
-/** Every trace of the store in seq order (readFrom), checked to be strictly increasing. */
+/**
+ * Every trace of the store in seq order (readFrom), checked to be strictly increasing and to be
+ * what windows of 7 read from cursor to cursor (a window starts inside blocks, merged ones too).
+ */
 async function allStored(store: SqliteStore): Promise<{ seq: number; trace: TraceRecord }[]> {
   const rows = await store.traces.readFrom(0, 100_000)
   for (let i = 1; i < rows.length; i++)
     assert.ok((rows[i]?.seq ?? 0) > (rows[i - 1]?.seq ?? 0), 'readFrom is in seq order')
+  const windows: { seq: number; trace: TraceRecord }[] = []
+  let cursor = 0
+  for (let step = 0; step <= rows.length; step++) {
+    const window = await store.traces.readFrom(cursor, 7)
+    windows.push(...window)
+    if (window.length < 7) break
+    cursor = window.at(-1)?.seq ?? cursor
+  }
+  assert.deepEqual(windows, rows, 'windows of 7 read what one read does')
   return rows
 }
 

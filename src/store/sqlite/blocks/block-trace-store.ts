@@ -30,7 +30,7 @@ import { MerkleAppender } from '../sqlite-merkle-store.js'
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.js'
 import { chunkInRow, dimsLayout, type BlockDims, type PageColumns } from './block-codec.js'
 import { BlockDirectory, type BlockMeta } from './block-directory.js'
-import { BlockReader, positionOfSeq, seqAt } from './block-reader.js'
+import { BlockReader, firstPositionAfter, positionOfSeq, seqAt } from './block-reader.js'
 import { KeyIndex } from './key-index.js'
 import { activityBlocks, RollupWarmer } from './block-activity.js'
 import { statisticsBlocks } from './block-statistics.js'
@@ -301,7 +301,9 @@ export class BlockTraceStore implements TraceStore {
   /**
    * Stored traces with `seq > afterSeq` in seq order, at most `limit`, optionally of one project up
    * to `maxSeq`. Blocks are visited by min_seq; merged blocks interleave with others, so rows are
-   * collected and sorted, and the walk stops once the next block starts past the limit-th seq.
+   * collected and sorted, and the walk stops once the next block starts past the limit-th seq. A
+   * block's seqs rise with its positions: its first one past `afterSeq` is found by bisection, and
+   * its documents are read together (each chunk decompressed once, not once per document).
    */
   scan(
     afterSeq: number,
@@ -311,7 +313,7 @@ export class BlockTraceStore implements TraceStore {
     this.#settle()
     const blocks = scope === undefined ? this.#dir.all() : this.#dir.project(scope.projectId)
     const maxSeq = scope?.maxSeq ?? Infinity
-    let picked: { seq: number; meta: BlockMeta; position: number }[] = []
+    let picked: { seq: number; meta: BlockMeta; dims: BlockDims; position: number }[] = []
     for (const meta of blocks) {
       if (meta.maxSeq <= afterSeq) continue
       if (meta.minSeq > maxSeq) break
@@ -319,15 +321,31 @@ export class BlockTraceStore implements TraceStore {
       if (last !== undefined && meta.minSeq > last.seq) break
       const dims = this.#reader.dims(meta)
       let taken = 0
-      for (let p = 0; p < dims.count && taken < limit; p++) {
+      for (let p = firstPositionAfter(meta, dims, afterSeq); p < dims.count && taken < limit; p++) {
         const seq = seqAt(meta, dims, p)
-        if (seq <= afterSeq || seq > maxSeq) continue
-        picked.push({ seq, meta, position: p })
+        if (seq > maxSeq) break
+        picked.push({ seq, meta, dims, position: p })
         taken++
       }
       if (taken > 0) picked = picked.sort((a, b) => a.seq - b.seq).slice(0, limit)
     }
-    return picked.map((r) => ({ ...r, document: this.documentAt(r.meta, r.position) }))
+    const ranks = new Map<BlockMeta, number[]>()
+    for (const r of picked) {
+      const list = ranks.get(r.meta)
+      const rank = this.#reader.ranks(r.dims)[r.position] ?? 0
+      if (list === undefined) ranks.set(r.meta, [rank])
+      else list.push(rank)
+    }
+    const documents = new Map<BlockMeta, string[]>()
+    for (const r of picked)
+      if (!documents.has(r.meta))
+        documents.set(r.meta, this.#reader.documents(r.meta, r.dims, ranks.get(r.meta) ?? []))
+    const taken = new Map<BlockMeta, number>()
+    return picked.map(({ seq, meta, position }) => {
+      const k = taken.get(meta) ?? 0
+      taken.set(meta, k + 1)
+      return { seq, meta, position, document: documents.get(meta)?.[k] ?? '' }
+    })
   }
 
   // ---- append ----
