@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { isOpenCtsError } from '../errors/index.js'
-import { StatisticsTally } from './statistics-tally.js'
+import { StatisticsTally, top } from './statistics-tally.js'
 import type { StatisticsSpec } from './store.js'
 
 const spec: StatisticsSpec = {
@@ -48,4 +48,20 @@ it('refuses with a 400 past its bound of cells, saying how to narrow the query',
       e.httpStatus === 400 &&
       /more than 10 combinations of group, distinct value and interval; narrow/.test(e.message),
   )
+})
+
+it('top picks what a full sort puts first, ties included, for every n', () => {
+  let seed = 7
+  const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647
+  const compare = (a: [number, string], b: [number, string]): number =>
+    b[0] - a[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)
+  for (const size of [0, 1, 5, 200]) {
+    const items = Array.from({ length: size }, (_, i): [number, string] => [
+      Math.floor(random() * 4),
+      `v${i % 50}`,
+    ])
+    const sorted = [...items].sort(compare)
+    for (const n of [0, 1, 3, 10, size, size + 2])
+      assert.deepEqual(top(items, n, compare), sorted.slice(0, n), `size ${size}, n ${n}`)
+  }
 })

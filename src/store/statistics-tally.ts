@@ -11,6 +11,14 @@ import type { StatisticsCounts, StatisticsSpec, TraceStatistics } from './store.
 /** Combinations of group, distinct value and interval one statistics query may count. */
 export const STATISTICS_MAX_CELLS = 200_000
 
+/** The 400 of a statistics query past `maxCells` cells. */
+export function statisticsBoundError(maxCells: number): Error {
+  return ctsError(
+    'OCTS_ERR_QUERY',
+    `Query failed: the statistics would count more than ${maxCells} combinations of group, distinct value and interval; narrow from/to, add a filter, group by fewer or coarser fields or use a longer interval`,
+  )
+}
+
 interface Group {
   readonly values: readonly (string | null)[]
   count: number
@@ -27,6 +35,58 @@ function keyOf(values: readonly (string | null)[]): string {
 
 const cmpValue = (x: string | null, y: string | null): number =>
   x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1
+
+/** Larger counts first, then by values (null last): the order groups are shown in. */
+function compareGroups(x: Group, y: Group): number {
+  if (y.count !== x.count) return y.count - x.count
+  for (let i = 0; i < x.values.length; i++) {
+    const c = cmpValue(x.values[i] ?? null, y.values[i] ?? null)
+    if (c !== 0) return c
+  }
+  return 0
+}
+
+/**
+ * The first `n` of `items` in `compare`'s order, sorted: a heap of the `n` best so far (its root
+ * the worst of them), so that thousands of groups (source IPs) are not all sorted for a top 10.
+ */
+export function top<T>(items: readonly T[], n: number, compare: (a: T, b: T) => number): T[] {
+  if (items.length <= n) return [...items].sort(compare)
+  const heap: T[] = []
+  const worse = (i: number, j: number): boolean => compare(heap[i] as T, heap[j] as T) > 0
+  const swap = (i: number, j: number): void => {
+    const t = heap[i] as T
+    heap[i] = heap[j] as T
+    heap[j] = t
+  }
+  const down = (from: number): void => {
+    for (let i = from; ;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let w = i
+      if (l < heap.length && worse(l, w)) w = l
+      if (r < heap.length && worse(r, w)) w = r
+      if (w === i) return
+      swap(i, w)
+      i = w
+    }
+  }
+  for (const item of items) {
+    if (heap.length < n) {
+      heap.push(item)
+      for (let i = heap.length - 1; i > 0;) {
+        const parent = (i - 1) >> 1
+        if (!worse(i, parent)) break
+        swap(i, parent)
+        i = parent
+      }
+    } else if (n > 0 && compare(item, heap[0] as T) < 0) {
+      heap[0] = item
+      down(0)
+    }
+  }
+  return heap.sort(compare)
+}
 
 export class StatisticsTally {
   readonly #spec: StatisticsSpec
@@ -88,31 +148,21 @@ export class StatisticsTally {
   }
 
   #cell(): void {
-    if (++this.#cells > this.#maxCells)
-      throw ctsError(
-        'OCTS_ERR_QUERY',
-        `Query failed: the statistics would count more than ${this.#maxCells} combinations of group, distinct value and interval; narrow from/to, add a filter, group by fewer or coarser fields or use a longer interval`,
-      )
+    if (++this.#cells > this.#maxCells) throw statisticsBoundError(this.#maxCells)
   }
 
   result(): TraceStatistics {
-    const groups = [...this.#groups.values()].sort((x, y) => {
-      if (y.count !== x.count) return y.count - x.count
-      for (let i = 0; i < x.values.length; i++) {
-        const c = cmpValue(x.values[i] ?? null, y.values[i] ?? null)
-        if (c !== 0) return c
-      }
-      return 0
-    })
-    if (groups.length === 0 && this.#spec.groupBy.length === 0)
-      groups.push({
+    const all = [...this.#groups.values()]
+    const shown = top(all, this.#spec.top, compareGroups)
+    const kept = new Set(shown)
+    const rest = all.filter((g) => !kept.has(g))
+    if (shown.length === 0 && this.#spec.groupBy.length === 0)
+      shown.push({
         values: [],
         count: 0,
         distinct: this.#spec.distinct === null ? null : new Set(),
         buckets: this.#spec.buckets === null ? null : new Map(),
       })
-    const shown = groups.slice(0, this.#spec.top)
-    const rest = groups.slice(this.#spec.top)
     let other: TraceStatistics['other'] = null
     if (rest.length > 0) {
       const distinct = this.#spec.distinct === null ? null : new Set<string>()

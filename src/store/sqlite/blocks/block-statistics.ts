@@ -18,6 +18,7 @@ import { bloomMayContain } from './bloom.js'
 import { compile, matcher } from './block-query.js'
 import {
   HOUR_MS,
+  POSITION_COLUMNS,
   ROLLUP_COLUMNS,
   ROLLUP_FILTER_COLUMNS,
   rollupChecks,
@@ -25,10 +26,11 @@ import {
 } from './block-rollup.js'
 import type { BlockReader } from './block-reader.js'
 import { blockColumn } from './block-search.js'
+import { IdTally } from './id-tally.js'
 
 const NO_COLUMN: DictColumn = { dict: [null], ids: new Uint8Array(0) }
 
-/** Counts one block's matching traces into the tally. */
+/** Counts one block's matching traces into the query's tally. */
 function countBlock(
   reader: BlockReader,
   meta: BlockMeta,
@@ -36,7 +38,7 @@ function countBlock(
   match: (p: number) => boolean,
   filter: TraceFilter,
   spec: StatisticsSpec,
-  tally: StatisticsTally,
+  tally: IdTally,
 ): void {
   const [a, b] = spec.groupBy.map((f) => blockColumn(reader, meta, dims, f))
   const d = spec.distinct === null ? undefined : blockColumn(reader, meta, dims, spec.distinct)
@@ -67,26 +69,26 @@ function countBlock(
       buckets.set(k, (buckets.get(k) ?? 0) + 1)
     }
   }
-  const valuesOf = (g: number): (string | null)[] => {
-    const values: (string | null)[] = []
-    if (a !== undefined) values.push(colA.dict[Math.floor(g / widthB)] ?? null)
-    if (b !== undefined) values.push(colB.dict[g % widthB] ?? null)
-    return values
-  }
-  const resolved = new Map<number, (string | null)[]>()
-  const values = (g: number): (string | null)[] => {
-    let v = resolved.get(g)
-    if (v === undefined) resolved.set(g, (v = valuesOf(g)))
-    return v
-  }
+  // The block's dictionary ids to the query's (each id once), then its groups to the query's.
+  const [fieldA, fieldB, fieldD] = tally.fields
+  const toA = fieldA.through((id) => colA.dict[id] ?? null)
+  const toB = fieldB.through((id) => colB.dict[id] ?? null)
+  const toD = fieldD.through((id) => d?.dict[id] ?? null)
+  const groupOf = (g: number): number => IdTally.key(toA(Math.floor(g / widthB)), toB(g % widthB))
   if (dense !== undefined) {
     for (let g = 0; g < dense.length; g++)
-      if ((dense[g] ?? 0) > 0) tally.count(values(g), dense[g] ?? 0)
-  } else for (const [g, n] of sparse ?? []) tally.count(values(g), n)
-  for (const k of distinct ?? [])
-    tally.distinct(values(Math.floor(k / widthD)), d?.dict[k % widthD] ?? null)
+      if ((dense[g] ?? 0) > 0) tally.count(groupOf(g), dense[g] ?? 0)
+  } else for (const [g, n] of sparse ?? []) tally.count(groupOf(g), n)
+  for (const k of distinct ?? []) tally.distinct(groupOf(Math.floor(k / widthD)), toD(k % widthD))
   for (const [k, n] of buckets ?? [])
-    tally.bucket(values(Math.floor(k / span)), first + (k % span), n)
+    tally.bucket(groupOf(Math.floor(k / span)), first + (k % span), n)
+}
+
+/** The rollups' global ids of the group's fields and the distinct field to the query's ids. */
+interface RollupIds {
+  readonly a: (id: number) => number
+  readonly b: (id: number) => number
+  readonly d: (id: number) => number
 }
 
 /** Global ids of at most 2^21 values per column (RollupValues keeps fewer): two fit a number. */
@@ -101,8 +103,8 @@ function countRollup(
   checks: readonly [number, number][],
   spec: StatisticsSpec,
   at: { readonly group: readonly number[]; readonly distinct: number | null },
-  tally: StatisticsTally,
-  resolve: (column: number, id: number) => string | null,
+  tally: IdTally,
+  mapped: RollupIds,
 ): void {
   const width = ROLLUP_COLUMNS.length
   const ids = rollup.ids
@@ -116,11 +118,15 @@ function countRollup(
     .map(([c, id]) => [rollup.positional[c - width], id] as const)
   const fields = [...at.group, ...(at.distinct === null ? [] : [at.distinct])]
   const traceWise = perTrace.length > 0 || fields.some((c) => c >= width)
-  const idOf = (c: number, r: number, p: number): number =>
-    c < width ? (ids[r * width + c] ?? 0) : (rollup.positional[c - width]?.[p] ?? 0)
+  // A field is a row's column or the per-trace user (the one POSITION_COLUMNS entry).
+  const onlyUser: readonly ['user_name'] = POSITION_COLUMNS
+  const users = rollup.positional[onlyUser.length - 1]
+  const idOf = (c: number, r: number, user: number): number =>
+    c < width ? (ids[r * width + c] ?? 0) : user
   const [ga, gb] = at.group
-  const groupOf = (r: number, p: number): number =>
-    (ga === undefined ? 0 : idOf(ga, r, p)) * ID_SPAN + (gb === undefined ? 0 : idOf(gb, r, p))
+  const groupOf = (r: number, user: number): number =>
+    (ga === undefined ? 0 : idOf(ga, r, user)) * ID_SPAN +
+    (gb === undefined ? 0 : idOf(gb, r, user))
   const counts = new Map<number, number>()
   const distinct = at.distinct === null ? undefined : new Map<number, Set<number>>()
   const buckets = spec.buckets === null ? undefined : new Map<number, Map<number, number>>()
@@ -131,13 +137,13 @@ function countRollup(
           (rollup.firstHour + (rollup.hour[r] ?? 0) * HOUR_MS - spec.buckets.start) /
             spec.buckets.step,
         )
-  const add = (r: number, p: number, n: number): void => {
-    const g = groupOf(r, p)
+  const add = (r: number, user: number, n: number): void => {
+    const g = groupOf(r, user)
     counts.set(g, (counts.get(g) ?? 0) + n)
     if (distinct !== undefined && at.distinct !== null) {
       let set = distinct.get(g)
       if (set === undefined) distinct.set(g, (set = new Set<number>()))
-      set.add(idOf(at.distinct, r, p))
+      set.add(idOf(at.distinct, r, user))
     }
     if (buckets !== undefined) {
       let map = buckets.get(g)
@@ -152,20 +158,17 @@ function countRollup(
       const r = rowOf[p] ?? 0
       if (rowOk[r] === 0) continue
       for (const [column, id] of perTrace) if (column?.[p] !== id) continue traces
-      add(r, p, 1)
+      add(r, users?.[p] ?? 0, 1)
     }
   } else for (let r = 0; r < rollup.rows; r++) if (rowOk[r] === 1) add(r, 0, rollup.count[r] ?? 0)
-  const valuesOf = (g: number): (string | null)[] => {
-    const out: (string | null)[] = []
-    if (ga !== undefined) out.push(resolve(ga, Math.floor(g / ID_SPAN)))
-    if (gb !== undefined) out.push(resolve(gb, g % ID_SPAN))
-    return out
-  }
   for (const [g, n] of counts) {
-    const values = valuesOf(g)
-    tally.count(values, n)
-    for (const d of distinct?.get(g) ?? []) tally.distinct(values, resolve(at.distinct ?? 0, d))
-    for (const [b, k] of buckets?.get(g) ?? []) tally.bucket(values, b, k)
+    const group = IdTally.key(
+      ga === undefined ? 0 : mapped.a(Math.floor(g / ID_SPAN)),
+      gb === undefined ? 0 : mapped.b(g % ID_SPAN),
+    )
+    tally.count(group, n)
+    for (const v of distinct?.get(g) ?? []) tally.distinct(group, mapped.d(v))
+    for (const [b, k] of buckets?.get(g) ?? []) tally.bucket(group, b, k)
   }
 }
 
@@ -177,7 +180,6 @@ export function statisticsBlocks(
   spec: StatisticsSpec,
 ): TraceStatistics {
   const compiled = compile(filter)
-  const tally = new StatisticsTally(spec)
   const columnAt = (f: string): number => ROLLUP_FILTER_COLUMNS.indexOf(f)
   const hourly =
     spec.buckets === null ||
@@ -194,8 +196,15 @@ export function statisticsBlocks(
     distinct: spec.distinct === null ? null : columnAt(spec.distinct),
   }
   const values = reader.rollupValues
-  const resolve = (column: number, id: number): string | null =>
-    id === 0 ? null : values.value(column, id)
+  const ids = new IdTally(spec)
+  const [fieldA, fieldB, fieldD] = ids.fields
+  const resolve = (column: number | null | undefined, id: number): string | null =>
+    id === 0 || column === null || column === undefined ? null : values.value(column, id)
+  const mapped: RollupIds = {
+    a: fieldA.through((id) => resolve(at.group[0], id)),
+    b: fieldB.through((id) => resolve(at.group[1], id)),
+    d: fieldD.through((id) => resolve(at.distinct, id)),
+  }
   for (const meta of dir.project(filter.projectId)) {
     if (meta.maxTime <= filter.from || meta.minTime >= filter.to) continue
     if (rollupFit && meta.minTime > filter.from && meta.maxTime < filter.to) {
@@ -204,12 +213,14 @@ export function statisticsBlocks(
       if (rollup !== undefined) {
         // Checks after the rollup exists: its values are interned by then.
         const checks = rollupChecks(compiled, values)
-        if (checks !== null) countRollup(rollup, checks, spec, at, tally, resolve)
+        if (checks !== null) countRollup(rollup, checks, spec, at, ids, mapped)
         continue
       }
     }
     const m = matcher(reader, meta, compiled)
-    if (m !== null) countBlock(reader, meta, m.dims, m.match, filter, spec, tally)
+    if (m !== null) countBlock(reader, meta, m.dims, m.match, filter, spec, ids)
   }
+  const tally = new StatisticsTally(spec)
+  ids.into(tally)
   return tally.result()
 }
