@@ -258,15 +258,44 @@ export function activityBlocks(
   return { buckets, operations, total }
 }
 
-/** Time without appends after which the store counts as idle, ms. */
+/** Time without a busy stretch of appends after which the store counts as idle, ms. */
 const IDLE_MS = 2_000
+/**
+ * Traces appended within IDLE_MS that make the store busy: fewer (self-audit traces, the insight
+ * job's traces, a trickle of clients) leave it idle, else a steady trickle would keep warming off.
+ */
+export const BUSY_TRACES = 1_000
+
+/** Whether appends keep the store busy: BUSY_TRACES or more within a stretch of IDLE_MS. Pure. */
+export class AppendLoad {
+  /** When appends last made the store busy. */
+  #lastBusy = -Infinity
+  /** Start of the current stretch of appends, and the traces appended in it. */
+  #stretchStart = -Infinity
+  #stretchTraces = 0
+
+  appended(count: number, now: number): void {
+    if (now - this.#stretchStart > IDLE_MS) {
+      this.#stretchStart = now
+      this.#stretchTraces = 0
+    }
+    this.#stretchTraces += count
+    if (this.#stretchTraces >= BUSY_TRACES) this.#lastBusy = now
+  }
+
+  /** How long the store has yet to stay without a busy stretch to be idle, ms (0: idle). */
+  idleIn(now: number): number {
+    return Math.max(0, IDLE_MS - (now - this.#lastBusy))
+  }
+}
+
 /** Longest stretch of warming on the event loop at a time, and the pause between two, ms. */
 const SLICE_MS = 5
 const PAUSE_MS = 20
 
 /**
  * Builds the rollups of blocks ahead of activity queries, newest blocks first, in short slices
- * while no trace has been appended for IDLE_MS, and only while the rollup cache has room: the first
+ * while fewer than BUSY_TRACES traces have been appended within IDLE_MS, and only while the rollup cache has room: the first
  * activity count over a big tenant's week then reads rollups instead of thousands of dims. Started
  * by a store that serves (not by a read-only audit); stopped before the store closes.
  */
@@ -274,7 +303,7 @@ export class RollupWarmer {
   readonly #blocks: () => readonly BlockMeta[]
   readonly #reader: BlockReader
   #timer: NodeJS.Timeout | undefined
-  #lastAppend = 0
+  readonly #load = new AppendLoad()
   #queue: BlockMeta[] = []
   #stopped = true
 
@@ -294,9 +323,12 @@ export class RollupWarmer {
     this.#timer = undefined
   }
 
-  /** An append happened: warming waits until the store is idle again. */
-  appended(): void {
-    this.#lastAppend = performance.now()
+  /**
+   * `count` traces were appended: past BUSY_TRACES within IDLE_MS, warming waits until the store is
+   * idle again.
+   */
+  appended(count: number): void {
+    this.#load.appended(count, performance.now())
     this.wake()
   }
 
@@ -317,8 +349,8 @@ export class RollupWarmer {
 
   #slice(): void {
     if (this.#stopped) return
-    const quiet = performance.now() - this.#lastAppend
-    if (quiet < IDLE_MS) return this.#schedule(IDLE_MS - quiet)
+    const wait = this.#load.idleIn(performance.now())
+    if (wait > 0) return this.#schedule(wait)
     if (this.#queue.length === 0)
       this.#queue = [...this.#blocks()].sort((a, b) => a.maxTime - b.maxTime) // newest last
     const until = performance.now() + SLICE_MS

@@ -204,7 +204,7 @@ export class BlockTraceStore implements TraceStore {
     }
     for (const meta of staged.add.values()) this.#dir.add(meta)
     this.#keys.committed(staged.keys, this.#storedCount())
-    this.#warmer.appended()
+    this.#warmer.appended(staged.keys.length)
   }
 
   #discard(staged: Staged): void {
