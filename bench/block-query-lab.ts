@@ -2,7 +2,8 @@
  * @module bench/block-query-lab
  * Standalone (not part of `npm run bench`): fills an embedded store in-process with the bench's
  * tenant data (`fill DIR N`), then times ListTraces pages and activity counts on it in-process
- * (`query DIR`), per filter and limit, to study the block engine's query path without HTTP.
+ * (`query DIR`), per filter and limit, to study the block engine's query path without HTTP, or the
+ * insight job's throughput on it (`insights DIR SECONDS`).
  */
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,6 +16,10 @@ import { projectId } from './postgres-bench.js'
 import { TenantData } from './tenant-data.js'
 import { queryRanks, tenantQueries } from './tenant-queries.js'
 import { seededRandom, vocabulary } from './trace-generator.js'
+import { SelfAudit } from '../src/ingest/index.js'
+import { CYCLE_BUDGET_MS, InsightJob } from '../src/insights/insight-job.js'
+import { DEFAULT_DETECTOR_SETTINGS } from '../src/insights/detectors/settings.js'
+import { randomIds, systemClock } from '../src/platform/clock.js'
 
 const KEYS: Record<string, keyof TraceFilter> = {
   resource_id: 'resourceId',
@@ -157,6 +162,45 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
   await store.close()
 }
 
+/**
+ * The insight job's throughput on the store (`insights DIR SECONDS`): scheduled-size cycles back
+ * to back from its cursor, as a server's job does with no pause, for at most `seconds`. It stores
+ * the insights it finds and its state and cursor: run it on a copy of the store.
+ */
+async function insights(dir: string, seconds: number): Promise<void> {
+  const store = await openStore({
+    url: `sqlite:${join(dir, 'opencts.db')}`,
+    merkle: TRACE_LOG_HASHING,
+  })
+  const job = new InsightJob({
+    traces: store.traces,
+    insights: store.insights,
+    commitTraces: (traces) => store.traces.append(traces),
+    audit: new SelfAudit(systemClock, randomIds),
+    clock: systemClock,
+    settings: DEFAULT_DETECTOR_SETTINGS,
+    intervalMs: 1000,
+  })
+  const started = performance.now()
+  let read = 0
+  let stored = 0
+  const cycles: number[] = []
+  while (performance.now() - started < seconds * 1000) {
+    const cycleStart = performance.now()
+    const report = await job.runCycle(CYCLE_BUDGET_MS)
+    cycles.push(performance.now() - cycleStart)
+    read += report.read
+    stored += report.stored
+    if (report.caughtUp) break
+  }
+  const elapsed = (performance.now() - started) / 1000
+  console.log(
+    `insight job: ${read} traces in ${elapsed.toFixed(1)} s = ${(read / elapsed).toFixed(0)} traces/s with no pause between cycles; ${cycles.length} cycles of ${CYCLE_BUDGET_MS} ms budget, p50 ${pct(cycles, 0.5).toFixed(1)} / p99 ${pct(cycles, 0.99).toFixed(1)} / max ${pct(cycles, 1).toFixed(1)} ms; ${stored} insights stored; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+  )
+  await store.close()
+}
+
 const [mode, dir, arg, only] = process.argv.slice(2)
 if (mode === 'fill') await fill(dir ?? '/work/lab', Number(arg ?? 1_000_000))
+else if (mode === 'insights') await insights(dir ?? '/work/lab', Number(arg ?? 30))
 else await query(dir ?? '/work/lab', Number(arg ?? 100), only)
