@@ -22,8 +22,6 @@ import { formatStatistics, readStatisticsAnswer } from './format-statistics.js'
 import { parseTimeArg } from './parse-time.js'
 import { STATS_USAGE } from './usage.js'
 
-/** Filter flags and the statistics query parameter each one sets (ListTraces' but trace_id). */
-
 const STATS_FLAGS = {
   ...CLIENT_FLAGS,
   ...stringOptions(FILTER_FLAGS),

@@ -37,9 +37,10 @@ export const BATCH = 100
 /** Windows per cycle at most; the rest follows in the next cycle. */
 export const MAX_WINDOWS = 20
 /**
- * Main-thread time a scheduled cycle may take before it stops after its window, ms; while behind,
- * the next cycle waits BEHIND_PAUSE_FACTOR times what the last one took: detection keeps at most
- * a fifth of the event loop, which ingest needs (see docs/insights.md, "Cost").
+ * Time a scheduled cycle may take before it stops after its window, ms (windows included, and the
+ * turns of the event loop between them); while behind, the next cycle waits BEHIND_PAUSE_FACTOR
+ * times what the last one took: detection keeps at most about a fifth of the event loop, which
+ * ingest and queries need (see docs/insights.md, "Limits").
  */
 export const CYCLE_BUDGET_MS = 20
 export const BEHIND_PAUSE_FACTOR = 4

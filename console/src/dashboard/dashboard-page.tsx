@@ -2,11 +2,11 @@
  * The dashboard, the console's landing page: over a chosen window (last hour, 24 hours, 7 days),
  * the activity chart by status with the top operations (activity API), activity by service and
  * rating, the top operators and the denied calls (statistics API), the recent insights and the
- * alarm rules (their APIs). Every number is counted by the
- * server; the trace list stays one click away.
+ * alarm rules (their APIs). Every number is counted by the server; the trace list stays one click
+ * away.
  */
 import { useState } from 'preact/hooks'
-import { navigate, pageHref } from '../router'
+import { PageLink } from '../page-link'
 import { ActivityChart } from '../traces/activity-chart'
 import { windowQuery, WINDOWS, type DashboardWindow } from './dashboard-window'
 import { DeniedCallsPanel } from './denied-calls-panel'
@@ -45,15 +45,7 @@ export function DashboardPage() {
         <button type="button" class="secondary" onClick={() => choose(span)}>
           Refresh
         </button>
-        <a
-          href={pageHref('traces')}
-          onClick={(e) => {
-            e.preventDefault()
-            navigate('traces')
-          }}
-        >
-          Open the trace list
-        </a>
+        <PageLink page="traces">Open the trace list</PageLink>
       </div>
       <ActivityChart query={query} />
       <div class="dashboard-grid">

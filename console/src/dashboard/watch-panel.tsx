@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { api, messageOf } from '../api'
 import { STATE_LABELS, type Alarm } from '../alarms/alarms-page'
 import { subjectOf, type Insight } from '../insights/insights-page'
-import { navigate, pageHref, type Page } from '../router'
+import { PageLink } from '../page-link'
 import type { AppliedQuery } from '../traces/trace-filters'
 import { ErrorBanner, formatTime } from '../ui'
 
@@ -25,20 +25,6 @@ export function alarmsShown(alarms: readonly Alarm[]): Alarm[] {
         (a.alarm_name < b.alarm_name ? -1 : a.alarm_name > b.alarm_name ? 1 : 0),
     )
     .slice(0, SHOWN_ALARMS)
-}
-
-function PageLink(props: { page: Page; children: string }) {
-  return (
-    <a
-      href={pageHref(props.page)}
-      onClick={(e) => {
-        e.preventDefault()
-        navigate(props.page)
-      }}
-    >
-      {props.children}
-    </a>
-  )
 }
 
 export function WatchPanel(props: { readonly query: AppliedQuery }) {

@@ -2,7 +2,7 @@
  * A link to a resource's history page (by id, else by name), followed in place by the console's
  * router; plain text when the trace names neither.
  */
-import { navigate, pageHref } from '../router'
+import { PageLink } from '../page-link'
 
 export function ResourceLink(props: {
   readonly by: 'resource_id' | 'resource_name'
@@ -10,17 +10,9 @@ export function ResourceLink(props: {
 }) {
   const value = props.value ?? ''
   if (value === '') return null
-  const params = { [props.by]: value }
   return (
-    <a
-      href={pageHref('resources', params)}
-      title={`History of ${value}`}
-      onClick={(e) => {
-        e.preventDefault()
-        navigate('resources', false, params)
-      }}
-    >
+    <PageLink page="resources" params={{ [props.by]: value }} title={`History of ${value}`}>
       {value}
-    </a>
+    </PageLink>
   )
 }
