@@ -3,7 +3,8 @@
  * Standalone (not part of `npm run bench`): fills an embedded store in-process with the bench's
  * tenant data (`fill DIR N`), then times ListTraces pages and activity counts on it in-process
  * (`query DIR`), per filter and limit, to study the block engine's query path without HTTP, or the
- * insight job's throughput on it (`insights DIR SECONDS`).
+ * insight job's throughput on it (`insights DIR SECONDS`), or the bench's statistics row with and
+ * without the insight job running (`mix DIR QUERIES`).
  */
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -206,7 +207,66 @@ async function insights(dir: string, seconds: number): Promise<void> {
   await store.close()
 }
 
+/**
+ * The bench's statistics row in-process (`mix DIR QUERIES`): STATISTICS_SHAPES rotated over a day
+ * of random queried tenants, one at a time; with LAB_INSIGHTS=1 the insight job runs on its
+ * schedule meanwhile (as in a server that is behind), so that what a query waits behind shows.
+ * The job writes its state and insights: run that on a copy of the store.
+ */
+async function mix(dir: string, queries: number): Promise<void> {
+  const lab = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as { ids: string[] }
+  const store = await openStore({
+    url: `sqlite:${join(dir, 'opencts.db')}`,
+    merkle: TRACE_LOG_HASHING,
+  })
+  const job = new InsightJob({
+    traces: store.traces,
+    insights: store.insights,
+    commitTraces: (traces) => store.traces.append(traces),
+    audit: new SelfAudit(systemClock, randomIds),
+    clock: systemClock,
+    settings: DEFAULT_DETECTOR_SETTINGS,
+    intervalMs: 5000,
+  })
+  if (process.env.LAB_INSIGHTS === '1') job.start()
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
+  const ranks = queryRanks(100)
+  const random = seededRandom(42)
+  const times: number[] = []
+  const slow: string[] = []
+  for (let i = 0; i < queries + 5; i++) {
+    const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
+    const shape = STATISTICS_SHAPES[i % STATISTICS_SHAPES.length] ?? {}
+    const now = Date.now()
+    const started = performance.now()
+    try {
+      const { filter, spec } = parseStatisticsQuery(
+        { ...shape, from: String(now - 86_400_000 + 60_000), to: String(now) },
+        { projectId: lab.ids[rank] ?? '', now, retentionMs: 7 * 86_400_000 },
+      )
+      await store.traces.statistics(filter, spec)
+    } catch {
+      // refused by the bound: timed as the bench does
+    }
+    // The bench's next request arrives after an event-loop turn (HTTP): so does this one.
+    await new Promise((resolve) => setImmediate(resolve))
+    const ms = performance.now() - started
+    if (i < 5) continue
+    times.push(ms)
+    slow.push(`${ms.toFixed(0)} ms tenant ${rank} ${new URLSearchParams(shape).toString()}`)
+  }
+  delay.disable()
+  await job.stop()
+  slow.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a))
+  console.log(
+    `statistics over a day, ${times.length} queries, insights ${process.env.LAB_INSIGHTS === '1' ? 'on' : 'off'}: p50 ${pct(times, 0.5).toFixed(1)} p99 ${pct(times, 0.99).toFixed(1)} max ${pct(times, 1).toFixed(1)} ms; event loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} max ${(delay.max / 1e6).toFixed(1)} ms\n  slowest: ${slow.slice(0, 6).join('; ')}`,
+  )
+  await store.close()
+}
+
 const [mode, dir, arg, only] = process.argv.slice(2)
 if (mode === 'fill') await fill(dir ?? '/work/lab', Number(arg ?? 1_000_000))
+else if (mode === 'mix') await mix(dir ?? '/work/lab', Number(arg ?? 200))
 else if (mode === 'insights') await insights(dir ?? '/work/lab', Number(arg ?? 30))
 else await query(dir ?? '/work/lab', Number(arg ?? 100), only)

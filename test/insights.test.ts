@@ -359,6 +359,64 @@ it('a failure between recording the insight traces and committing the state stor
   assert.equal(traces.body.traces.length, insights.length, 'each insight trace stored once')
 })
 
+it('a checkpoint cut short between its parts stores what a straight run stores', async (t) => {
+  const straight = await buildTestApp(t)
+  await stream(straight, anomalies(29))
+  const app = await buildTestApp(t)
+  const { store, publisher, audit, clock, config } = app.services
+  // The real store, whose checkpoint fails once at its last part (the cursor's) after the burst's
+  // minute was read: every other part of it is written, with entries newer than the cursor.
+  let armed = false
+  let storedCursor: number | undefined
+  let failures = 0
+  const flaky: InsightStore = {
+    loadDetectors: () => store.insights.loadDetectors(),
+    listInsights: (...args) => store.insights.listInsights(...args),
+    purgeInsights: (time) => store.insights.purgeInsights(time),
+    commitDetectors: async (commit) => {
+      if (armed && commit.upserts.length > 0 && commit.cursor !== storedCursor) {
+        armed = false
+        failures++
+        throw new Error('the checkpoint failed')
+      }
+      const stored = await store.insights.commitDetectors(commit)
+      storedCursor = commit.cursor
+      return stored
+    },
+  }
+  const job = new InsightJob({
+    traces: store.traces,
+    insights: flaky,
+    commitTraces: (traces) => commitTraces({ traces: store.traces, publisher }, traces),
+    audit,
+    clock,
+    settings: detectorSettings(config),
+    intervalMs: 1000,
+    checkpointPart: 1,
+  })
+  const traffic = anomalies(29)
+  const minutes = [...traffic.byMinute.keys()].sort((a, b) => a - b)
+  for (const minute of [...minutes, (minutes.at(-1) ?? BASE) + 3 * MINUTE]) {
+    app.clock.set(minute + MINUTE + 1000)
+    await ingest(app, traffic.byMinute.get(minute) ?? [])
+    armed = minute === BURST - 20_000
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        assert.ok((await job.runCycle()).caughtUp)
+        break
+      } catch (error) {
+        assert.match(String(error), /the checkpoint failed/)
+      }
+    }
+  }
+  assert.equal(failures, 1)
+  const seen = (insights: InsightRecord[]) =>
+    insights.map(({ detected_at: _, ...rest }) => JSON.stringify(rest)).sort()
+  const expected = seen(await listAll(straight))
+  assert.ok(expected.length >= 10, `${expected.length} insights`)
+  assert.deepEqual(seen(await listAll(app)), expected)
+})
+
 it('answers bad queries with CTS error bodies', async (t) => {
   const app = await buildTestApp(t)
   for (const query of [

@@ -101,6 +101,8 @@ export class DeniedBurstDetector {
       }
       this.series.set(key, series)
     }
+    // Counted already: a replay after a checkpoint cut short (insight-job.ts).
+    if (trace.seq <= (series.through ?? -1)) return
     if (minute > series.minute) this.#closeThrough(series, minute, out)
     series.touched = Math.max(series.touched, trace.time)
     series.count++

@@ -8,10 +8,12 @@ import { DEFAULT_DETECTOR_SETTINGS, type DetectorSettings } from './settings.js'
 const T0 = Date.UTC(2026, 10, 21, 10, 0, 0)
 const MIN = 60_000
 let seq = 0
+/** Each trace's place in commit order (as the job reads it with the trace). */
+const seqOf = new WeakMap<TraceRecord, number>()
 
 function trace(time: number, overrides: Partial<TraceRecord> = {}): TraceRecord {
   seq++
-  return {
+  const made: TraceRecord = {
     trace_id: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`,
     project_id: 'p1',
     domain_id: null,
@@ -48,6 +50,12 @@ function trace(time: number, overrides: Partial<TraceRecord> = {}): TraceRecord 
     total_time: null,
     ...overrides,
   }
+  seqOf.set(made, seq)
+  return made
+}
+
+function observe(detectors: InsightDetectors, t: TraceRecord): InsightDraft[] {
+  return detectors.observe(t, seqOf.get(t) ?? Number.NaN)
 }
 
 const settings = (overrides: Partial<DetectorSettings> = {}): DetectorSettings => ({
@@ -66,7 +74,7 @@ function steady(from: number, to: number, n: number, overrides: Partial<TraceRec
 }
 
 function feed(detectors: InsightDetectors, traces: readonly TraceRecord[]): InsightDraft[] {
-  return traces.flatMap((t) => detectors.observe(t))
+  return traces.flatMap((t) => observe(detectors, t))
 }
 
 describe('rate insights', () => {
@@ -135,9 +143,9 @@ describe('rate insights', () => {
     const state = new Map<string, string>()
     const got: InsightDraft[] = []
     traffic.forEach((t, i) => {
-      got.push(...d.observe(t))
+      got.push(...observe(d, t))
       if (i % 37 === 0) {
-        const { upserts, deletes } = d.drain()
+        const { upserts, deletes } = d.drain(seqOf.get(t) ?? 0)
         for (const [k, v] of upserts) state.set(k, v)
         for (const k of deletes) state.delete(k)
         d = new InsightDetectors(settings(), state)
@@ -147,15 +155,61 @@ describe('rate insights', () => {
     assert.deepEqual(got, expected)
   })
 
+  it('counts no trace twice after a checkpoint cut short between its parts', () => {
+    // Minute 20 stays below the threshold (9 calls on a baseline of 5: threshold ~13.9), unless
+    // the 7 calls before the cut were counted twice; minute 22 is a real anomaly.
+    const traffic = [
+      ...steady(0, 20, 5),
+      ...steady(0, 25, 3, { trace_name: 'listImages', user_name: 'bob', source_ip: '192.0.2.7' }),
+      ...steady(0, 25, 2, { trace_name: 'showImage', user_name: 'carol' }),
+      ...steady(20, 21, 9),
+      ...steady(21, 22, 5),
+      ...steady(22, 23, 30),
+      ...steady(23, 25, 5),
+    ].sort((a, b) => a.time - b.time)
+    const straight = new InsightDetectors(settings())
+    const expected = feed(straight, traffic)
+    assert.ok(expected.some((i) => i.state === 'start'))
+    const state = new Map<string, string>()
+    const apply = (part: { upserts: [string, string][]; deletes: string[] }): void => {
+      for (const [k, v] of part.upserts) state.set(k, v)
+      for (const k of part.deletes) state.delete(k)
+    }
+    const cut = traffic.findIndex((t) => t.time >= T0 + 20 * MIN) + 7
+    const checkpointAt = cut - 9
+    let d = new InsightDetectors(settings())
+    const got = feed(d, traffic.slice(0, checkpointAt))
+    apply(d.drain(seqOf.get(traffic[checkpointAt - 1] as TraceRecord) ?? 0))
+    got.push(...feed(d, traffic.slice(checkpointAt, cut)))
+    // A checkpoint in parts of one entry; every part but the last (the cursor's) is written.
+    const parts = []
+    for (let i = 0; i < 100; i++) {
+      const part = d.drain(seqOf.get(traffic[cut - 1] as TraceRecord) ?? 0, 1)
+      parts.push(part)
+      if (part.done) break
+    }
+    assert.ok(parts.length >= 3 && parts.at(-1)?.done, `${parts.length} parts`)
+    for (const part of parts.slice(0, -1)) apply(part)
+    const written = JSON.parse(state.get('rate:["p1","IMS","createImage"]') ?? '{}') as {
+      through?: number
+    }
+    assert.equal(written.through, seqOf.get(traffic[cut - 1] as TraceRecord), 'written in a part')
+    // The replay from the stored cursor: the traces after the first checkpoint, again.
+    d = new InsightDetectors(settings(), state)
+    got.push(...feed(d, traffic.slice(checkpointAt)))
+    const firstOfEach = [...new Map(got.reverse().map((i) => [i.id, i])).values()].reverse()
+    assert.deepEqual(firstOfEach, expected)
+  })
+
   it('tracks at most maxSeries series, evicting the least recently used', () => {
     const d = new InsightDetectors(settings({ maxSeries: 100 }))
-    for (let i = 0; i < 250; i++) d.observe(trace(T0, { trace_name: `op${i}` }))
+    for (let i = 0; i < 250; i++) observe(d, trace(T0, { trace_name: `op${i}` }))
     assert.equal(d.rate.series.size, 100)
-    const { upserts, deletes } = d.drain()
+    const { upserts, deletes } = d.drain(seq)
     assert.equal(upserts.filter(([key]) => key.startsWith('rate:')).length, 100)
     assert.equal(deletes.length, 0, 'evicted before ever written: nothing to delete')
-    d.observe(trace(T0, { trace_name: 'newest' }))
-    assert.equal(d.drain().deletes.length, 1, 'a written series evicted is deleted')
+    observe(d, trace(T0, { trace_name: 'newest' }))
+    assert.equal(d.drain(seq).deletes.length, 1, 'a written series evicted is deleted')
   })
 })
 
@@ -192,8 +246,7 @@ describe('high-risk operations', () => {
     const del = (m: number, ip: string, code = '204') =>
       trace(T0 + m * MIN, { trace_name: 'deleteImage', source_ip: ip, code })
     const reasons = (t: TraceRecord) =>
-      d
-        .observe(t)
+      observe(d, t)
         .filter((i) => i.insight_type === 'HighRiskOperationInsight')
         .map((i) => i.reasons)
     assert.deepEqual(reasons(del(3, '192.0.2.1', '403')), [], 'a failed delete is not performed')

@@ -9,6 +9,7 @@ import { DeniedBurstDetector } from './denied-burst-detector.js'
 import { HighRiskDetector } from './high-risk-detector.js'
 import { minuteOf, observedTrace, type InsightDraft } from './observed-trace.js'
 import { RateDetector } from './rate-detector.js'
+import type { SeriesMap, Touched } from './series-map.js'
 import type { DetectorSettings } from './settings.js'
 
 /** The service and resource type of the traces recording insights. */
@@ -33,14 +34,17 @@ export class InsightDetectors {
     this.highRisk.load(entries)
   }
 
-  /** Feeds one committed trace (commit order); returns the insights it raised or ended. */
-  observe(record: TraceRecord): InsightDraft[] {
+  /**
+   * Feeds one committed trace (commit order, `seq` its place in it); returns the insights it raised
+   * or ended.
+   */
+  observe(record: TraceRecord, seq: number): InsightDraft[] {
     if (
       record.service_type === INSIGHT_SERVICE_TYPE &&
       record.resource_type === INSIGHT_RESOURCE_TYPE
     )
       return []
-    const trace = observedTrace(record)
+    const trace = observedTrace(record, seq)
     const out: InsightDraft[] = []
     this.rate.observe(trace, out)
     this.denied.observe(trace, out)
@@ -60,21 +64,41 @@ export class InsightDetectors {
     return out
   }
 
-  /** Entries changed and evicted since the last drain, to commit with the cursor. */
-  drain(): { upserts: [string, string][]; deletes: string[] } {
+  /** Entries changed or evicted since the last drain. */
+  get pending(): number {
+    let n = 0
+    for (const map of this.#maps()) n += map.pending
+    return n
+  }
+
+  /**
+   * Up to `limit` of the entries changed and evicted since the last drain, to commit (with the
+   * cursor `through` once `done`): each written entry is stamped `through`, the `seq` of the last
+   * trace observed. Nothing may be observed between the parts of one checkpoint.
+   */
+  drain(
+    through: number,
+    limit = Infinity,
+  ): { upserts: [string, string][]; deletes: string[]; done: boolean } {
     const upserts: [string, string][] = []
     const deletes: string[] = []
-    for (const map of [
+    for (const map of this.#maps()) {
+      const room = limit - upserts.length - deletes.length
+      if (room <= 0) break
+      const changes = map.drain(through, room)
+      upserts.push(...changes.upserts)
+      deletes.push(...changes.deletes)
+    }
+    return { upserts, deletes, done: this.pending === 0 }
+  }
+
+  #maps(): readonly SeriesMap<Touched>[] {
+    return [
       this.rate.series,
       this.denied.series,
       this.highRisk.operations,
       this.highRisk.addresses,
       this.highRisk.users,
-    ]) {
-      const changes = map.drain()
-      upserts.push(...changes.upserts)
-      deletes.push(...changes.deletes)
-    }
-    return { upserts, deletes }
+    ]
   }
 }

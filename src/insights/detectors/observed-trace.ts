@@ -7,6 +7,8 @@ import type { TraceRecord } from '../../model/index.js'
 import type { InsightRecord } from '../../store/index.js'
 
 export interface ObservedTrace {
+  /** Commit order (`seq`): a counting detector skips a trace its entry already counted. */
+  readonly seq: number
   readonly traceId: string
   readonly projectId: string
   readonly serviceType: string
@@ -23,13 +25,14 @@ export interface ObservedTrace {
 
 export type InsightDraft = Omit<InsightRecord, 'detected_at'>
 
-export function observedTrace(trace: TraceRecord): ObservedTrace {
+export function observedTrace(trace: TraceRecord, seq: number): ObservedTrace {
   const userObject = trace.user
   const named =
     trace.user_name ??
     (typeof userObject?.name === 'string' ? userObject.name : null) ??
     (typeof userObject?.user_name === 'string' ? userObject.user_name : null)
   return {
+    seq,
     traceId: trace.trace_id,
     projectId: trace.project_id,
     serviceType: trace.service_type,

@@ -14,7 +14,8 @@
  * insight), as does reaching MAX_INSIGHT_MINUTES. Attributions: the top users, source IPs and
  * codes during the insight, and in the baseline (weighted averages per minute).
  *
- * Traces older than their series' current minute (late beyond it) are not counted. Pure.
+ * Traces older than their series' current minute (late beyond it) are not counted, nor traces the
+ * series' stored entry had counted (`through`). Pure.
  */
 import type { InsightAttribution, InsightType } from '../../store/index.js'
 import { eventId, insightId } from './ids.js'
@@ -118,7 +119,8 @@ export class RateDetector {
       }
       this.series.set(key, series)
     }
-    if (minute < series.minute) return
+    // Late beyond the current minute, or counted already (a replay after a cut-short checkpoint).
+    if (minute < series.minute || trace.seq <= (series.through ?? -1)) return
     if (minute > series.minute) this.#closeThrough(series, minute, out)
     series.touched = Math.max(series.touched, trace.time)
     this.#count(series, 'call', trace, out)

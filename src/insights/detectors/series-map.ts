@@ -11,6 +11,12 @@
 export interface Touched {
   /** Event time (ms) the entry was last used. */
   touched: number
+  /**
+   * The `seq` of the last trace observed when the entry was last written (drain's `through`):
+   * after a checkpoint written in parts was cut short, the counting detectors skip the traces
+   * their entry already counted (see insight-job.ts).
+   */
+  through?: number
 }
 
 export class SeriesMap<T extends Touched> {
@@ -30,6 +36,11 @@ export class SeriesMap<T extends Touched> {
 
   get size(): number {
     return this.#map.size
+  }
+
+  /** Entries changed or evicted since the last drain. */
+  get pending(): number {
+    return this.#dirty.size + this.#deleted.size
   }
 
   /** The entry, made the most recently used. */
@@ -100,18 +111,27 @@ export class SeriesMap<T extends Touched> {
     }
   }
 
-  /** The changed entries (store key, JSON) and evicted store keys since the last drain. */
-  drain(): { upserts: [string, string][]; deletes: string[] } {
+  /**
+   * Up to `limit` changed entries (store key, JSON, stamped `through`) and evicted store keys
+   * since the last drain, evictions first; the rest stay pending for the next drain.
+   */
+  drain(through: number, limit = Infinity): { upserts: [string, string][]; deletes: string[] } {
+    const deletes: string[] = []
+    for (const key of this.#deleted) {
+      if (deletes.length >= limit) break
+      deletes.push(this.#prefix + key)
+      this.#deleted.delete(key)
+    }
     const upserts: [string, string][] = []
     for (const key of this.#dirty) {
+      if (deletes.length + upserts.length >= limit) break
+      this.#dirty.delete(key)
       const value = this.#map.get(key)
       if (value === undefined) continue
+      value.through = through
       upserts.push([this.#prefix + key, JSON.stringify(value)])
       this.#stored.add(value)
     }
-    const deletes = [...this.#deleted].map((key) => this.#prefix + key)
-    this.#dirty.clear()
-    this.#deleted.clear()
     return { upserts, deletes }
   }
 }
