@@ -201,6 +201,28 @@ describe('rate insights', () => {
     assert.deepEqual(firstOfEach, expected)
   })
 
+  it('learns the empty minutes of a gap as minutes without calls', () => {
+    const d = new InsightDetectors(settings())
+    feed(d, steady(0, 20, 5))
+    const before = JSON.parse(
+      d.drain(seq).upserts.find(([key]) => key.startsWith('rate:'))?.[1] ?? '{}',
+    ) as { call: { base: { n: number; mean: number; variance: number } } }
+    feed(d, steady(70, 71, 1))
+    const after = JSON.parse(
+      d.drain(seq).upserts.find(([key]) => key.startsWith('rate:'))?.[1] ?? '{}',
+    ) as typeof before
+    // Minute 19 (5 calls), then 50 empty minutes: 20 … 69.
+    const alpha = 2 / (settings().baselineMinutes + 1)
+    const base = { ...before.call.base }
+    for (const count of [5, ...Array<number>(50).fill(0)]) {
+      const delta = count - base.mean
+      base.mean += alpha * delta
+      base.variance = (1 - alpha) * (base.variance + alpha * delta * delta)
+      base.n++
+    }
+    assert.deepEqual(after.call.base, base)
+  })
+
   it('tracks at most maxSeries series, evicting the least recently used', () => {
     const d = new InsightDetectors(settings({ maxSeries: 100 }))
     for (let i = 0; i < 250; i++) observe(d, trace(T0, { trace_name: `op${i}` }))

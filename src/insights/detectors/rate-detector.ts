@@ -28,7 +28,15 @@ import {
   MINUTE_MS,
   type DetectorSettings,
 } from './settings.js'
-import { addCount, decayInto, mergeCounts, round, topValues, type Counts } from './top-counts.js'
+import {
+  addCount,
+  decayInto,
+  decayTimes,
+  mergeCounts,
+  round,
+  topValues,
+  type Counts,
+} from './top-counts.js'
 
 const ATTRIBUTES = ['user', 'source_ip', 'code'] as const
 /** Empty minutes a series replays at most when it next sees a trace (three days). */
@@ -72,6 +80,7 @@ export interface RateSeries extends Touched {
 }
 
 type Kind = 'call' | 'error'
+const KINDS: readonly Kind[] = ['call', 'error']
 const TYPE: Record<Kind, InsightType> = { call: 'ApiCallRateInsight', error: 'ApiErrorRateInsight' }
 
 const attrs = (): Attrs => ({ user: {}, source_ip: {}, code: {} })
@@ -174,10 +183,14 @@ export class RateDetector {
     // raises the threshold (fewer insights, never more).
     const replay = Math.min(3 * this.#settings.baselineMinutes, MAX_EMPTY_MINUTES)
     const last = Math.min(minute, series.minute + 1 + replay)
-    for (let m = series.minute; m < last; m++) {
-      for (const kind of ['call', 'error'] as const) this.#closeKind(series, kind, m, out)
-      series.minute = m + 1
-    }
+    let m = series.minute
+    // The current minute, then empty ones while an insight is open (the first of them ends it).
+    do {
+      for (const kind of KINDS) this.#closeKind(series, kind, m, out)
+      m++
+    } while (m < last && (series.call.open !== null || series.error.open !== null))
+    // The rest are empty minutes without an insight: learned at once.
+    if (m < last) for (const kind of KINDS) this.#learnEmpty(series[kind], last - m)
     series.minute = minute
   }
 
@@ -210,6 +223,26 @@ export class RateDetector {
     base.n++
     for (const a of ATTRIBUTES)
       decayInto(state.baseAttrs[a], state.attrs[a], alpha, ATTRIBUTION_CAP)
+  }
+
+  /**
+   * What `minutes` calls of #learn on empty minutes do (the same arithmetic, in the same order),
+   * without a minute's state each time: a sparse series replays up to three spans of them.
+   */
+  #learnEmpty(state: KindState, minutes: number): void {
+    const base = state.base
+    if (base.n === 0) {
+      for (let i = 0; i < minutes; i++) this.#learn(state)
+      return
+    }
+    const alpha = this.#alpha
+    for (let i = 0; i < minutes; i++) {
+      const delta = -base.mean
+      base.mean += alpha * delta
+      base.variance = (1 - alpha) * (base.variance + alpha * delta * delta)
+    }
+    base.n += minutes
+    for (const a of ATTRIBUTES) decayTimes(state.baseAttrs[a], alpha, minutes)
   }
 
   #end(series: RateSeries, kind: Kind, time: number, out: InsightDraft[]): void {

@@ -40,6 +40,22 @@ export function decayInto(averages: Counts, minute: Counts, alpha: number, cap: 
   for (const [value, n] of Object.entries(minute)) addCount(averages, value, alpha * n, cap)
 }
 
+/**
+ * `times` calls of decayInto with an empty minute, at once: the same products in the same order
+ * (bit for bit), each value dropped once below 0.01.
+ */
+export function decayTimes(averages: Counts, alpha: number, times: number): void {
+  if (times <= 0) return
+  for (const value of Object.keys(averages)) {
+    let next = averages[value] ?? 0
+    let i = 0
+    do next *= 1 - alpha
+    while (++i < times && next >= 0.01)
+    if (next < 0.01) delete averages[value]
+    else averages[value] = next
+  }
+}
+
 /** The `top` largest values, largest first (ties by value), each divided by `divisor`. */
 export function topValues(table: Counts, top: number, divisor = 1): AttributionValue[] {
   return Object.entries(table)
