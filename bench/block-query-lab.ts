@@ -211,7 +211,8 @@ async function insights(dir: string, seconds: number): Promise<void> {
  * The bench's statistics row in-process (`mix DIR QUERIES`): STATISTICS_SHAPES rotated over a day
  * of random queried tenants, one at a time; with LAB_INSIGHTS=1 the insight job runs on its
  * schedule meanwhile (as in a server that is behind), so that what a query waits behind shows.
- * The job writes its state and insights: run that on a copy of the store.
+ * The job writes its state and insights: run that on a copy of the store. LAB_WARM_SECONDS of idle
+ * time first, as in `query`.
  */
 async function mix(dir: string, queries: number): Promise<void> {
   const lab = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as { ids: string[] }
@@ -228,6 +229,8 @@ async function mix(dir: string, queries: number): Promise<void> {
     settings: DEFAULT_DETECTOR_SETTINGS,
     intervalMs: 5000,
   })
+  const warm = Number(process.env.LAB_WARM_SECONDS ?? 0)
+  if (warm > 0) await new Promise((resolve) => setTimeout(resolve, warm * 1000))
   if (process.env.LAB_INSIGHTS === '1') job.start()
   const delay = monitorEventLoopDelay({ resolution: 1 })
   delay.enable()
