@@ -43,6 +43,11 @@ export class RollupValues {
     return this.#values[column]?.[id - 1] ?? ''
   }
 
+  /** How many values the column has ids for (ids 1 … size). */
+  size(column: number): number {
+    return this.#values[column]?.length ?? 0
+  }
+
   /** Global ids of a block dictionary (index 0, null, stays 0); undefined when full. */
   intern(column: number, dict: readonly (string | null)[]): Uint32Array | undefined {
     const ids = this.#ids[column] as Map<string, number>

@@ -8,7 +8,8 @@
  * tally. `source_ip` and `code` are the dims' extra columns, or, for a block written before they
  * were kept, read from its documents. A block wholly inside the window is counted from its rollup
  * (block-rollup, kept in memory) when the query allows: fields and filter on the rollup's columns
- * and user, no search, hourly intervals — the dashboard's day or week without decoding dims.
+ * and user, no search, hourly intervals — the dashboard's day or week without decoding dims;
+ * without intervals, into dense cells on the rollups' ids (rollup-cells) when they fit.
  */
 import type { StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
 import { StatisticsTally } from '../../statistics-tally.js'
@@ -27,6 +28,7 @@ import {
 import type { BlockReader } from './block-reader.js'
 import { blockColumn } from './block-search.js'
 import { IdTally } from './id-tally.js'
+import { RollupCells, type QueryIds } from './rollup-cells.js'
 
 const NO_COLUMN: DictColumn = { dict: [null], ids: new Uint8Array(0) }
 
@@ -84,13 +86,6 @@ function countBlock(
     tally.bucket(groupOf(Math.floor(k / span)), first + (k % span), n)
 }
 
-/** The rollups' global ids of the group's fields and the distinct field to the query's ids. */
-interface RollupIds {
-  readonly a: (id: number) => number
-  readonly b: (id: number) => number
-  readonly d: (id: number) => number
-}
-
 /** Global ids of at most 2^21 values per column (RollupValues keeps fewer): two fit a number. */
 const ID_SPAN = 2 ** 21
 
@@ -104,7 +99,7 @@ function countRollup(
   spec: StatisticsSpec,
   at: { readonly group: readonly number[]; readonly distinct: number | null },
   tally: IdTally,
-  mapped: RollupIds,
+  mapped: QueryIds,
 ): void {
   const width = ROLLUP_COLUMNS.length
   const ids = rollup.ids
@@ -200,11 +195,13 @@ export function statisticsBlocks(
   const [fieldA, fieldB, fieldD] = ids.fields
   const resolve = (column: number | null | undefined, id: number): string | null =>
     id === 0 || column === null || column === undefined ? null : values.value(column, id)
-  const mapped: RollupIds = {
+  const mapped: QueryIds = {
     a: fieldA.through((id) => resolve(at.group[0], id)),
     b: fieldB.through((id) => resolve(at.group[1], id)),
     d: fieldD.through((id) => resolve(at.distinct, id)),
   }
+  // Without intervals, rollups are counted into dense cells (rollup-cells) when they fit.
+  const cells = rollupFit && spec.buckets === null ? RollupCells.create(values, at) : undefined
   for (const meta of dir.project(filter.projectId)) {
     if (meta.maxTime <= filter.from || meta.minTime >= filter.to) continue
     if (rollupFit && meta.minTime > filter.from && meta.maxTime < filter.to) {
@@ -213,13 +210,16 @@ export function statisticsBlocks(
       if (rollup !== undefined) {
         // Checks after the rollup exists: its values are interned by then.
         const checks = rollupChecks(compiled, values)
-        if (checks !== null) countRollup(rollup, checks, spec, at, ids, mapped)
+        if (checks === null) continue
+        if (cells?.ready(values, ids, mapped) === true) cells.add(rollup, checks)
+        else countRollup(rollup, checks, spec, at, ids, mapped)
         continue
       }
     }
     const m = matcher(reader, meta, compiled)
     if (m !== null) countBlock(reader, meta, m.dims, m.match, filter, spec, ids)
   }
+  cells?.flush(ids, mapped)
   const tally = new StatisticsTally(spec)
   ids.into(tally)
   return tally.result()
