@@ -112,7 +112,8 @@ export class RollupCells {
       const cell = a * nb + b
       if (counts[cell] === 0) this.#touch(cell)
       counts[cell] = (counts[cell] ?? 0) + 1
-      if (marks !== undefined) marks[cell * nd + (fd < width ? (ids[r * width + fd] ?? 0) : user)] = 1
+      if (marks !== undefined)
+        marks[cell * nd + (fd < width ? (ids[r * width + fd] ?? 0) : user)] = 1
     }
   }
 
