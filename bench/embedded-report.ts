@@ -91,13 +91,16 @@ export function embeddedRows(r: EmbeddedResult<unknown>): TargetRow[] {
   )
   for (const st of r.statistics ?? []) {
     const refused = st.refused > 0 ? `, ${st.refused} refused by the bound` : ''
+    const slowest = (st.slowest ?? [])
+      .map((q) => `${n(q.ms, 0)} ms tenant rank ${q.rank} ${q.query}`)
+      .join('; ')
     add(
       `statistics p50 / p99 ms over the last ${st.days === 1 ? 'day' : `${st.days} days`} (${st.samples} queries, ${STATISTICS_SHAPES.length} shapes rotated: ${STATISTICS_SHAPES.map(
         (q) =>
           Object.entries(q)
             .map(([k, v]) => `${k}=${v}`)
             .join('&'),
-      ).join('; ')}${refused})`,
+      ).join('; ')}${refused}${slowest === '' ? '' : `; slowest: ${slowest}`})`,
       st.latency.p99,
       `${n(st.latency.p50, 2)} / ${n(st.latency.p99, 2)}`,
       st.days === 1 ? TARGETS.statisticsP99Ms : undefined,

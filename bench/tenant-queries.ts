@@ -218,6 +218,12 @@ export interface StatisticsResult {
   readonly samples: number
   /** Answers of 400: the statistics' bound refused the query (counted in the latency too). */
   readonly refused: number
+  /** The three slowest queries: what the p99 is made of. */
+  readonly slowest: readonly {
+    readonly ms: number
+    readonly rank: number
+    readonly query: string
+  }[]
 }
 
 /**
@@ -230,6 +236,7 @@ export async function benchStatistics(
 ): Promise<StatisticsResult> {
   const random = seededRandom(41 + days)
   const times: number[] = []
+  const timed: { ms: number; rank: number; query: string }[] = []
   let refused = 0
   const bar = new ProgressBar(`statistics over ${days} d`, options.queries)
   const budgetEnd = performance.now() + options.secondsPerCase * 1000
@@ -256,10 +263,12 @@ export async function benchStatistics(
     if (i < options.warmup) continue
     if (response.status === 400) refused++
     times.push(ms)
+    timed.push({ ms, rank, query: new URLSearchParams(shape).toString() })
     bar.update(times.length)
   }
   bar.done()
-  return { days, latency: latency(times), samples: times.length, refused }
+  const slowest = timed.sort((a, b) => b.ms - a.ms).slice(0, 3)
+  return { days, latency: latency(times), samples: times.length, refused, slowest }
 }
 
 export async function benchActivity(
