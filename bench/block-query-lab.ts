@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { TRACE_LOG_HASHING } from '../src/log/trace-log-hashing.js'
 import { openStore } from '../src/store/open-store.js'
-import type { TraceFilter } from '../src/store/index.js'
+import type { Store, TraceFilter } from '../src/store/index.js'
 import { parseStatisticsQuery } from '../src/query/index.js'
 import { STATISTICS_SHAPES } from './tenant-queries.js'
 import { projectId } from './postgres-bench.js'
@@ -164,6 +164,19 @@ async function query(dir: string, rounds: number, only: string | undefined): Pro
   await store.close()
 }
 
+/** The insight job as a server runs it, on the lab's store (its traces appended directly). */
+function labJob(store: Store, intervalMs: number): InsightJob {
+  return new InsightJob({
+    traces: store.traces,
+    insights: store.insights,
+    commitTraces: (traces) => store.traces.append(traces),
+    audit: new SelfAudit(systemClock, randomIds),
+    clock: systemClock,
+    settings: DEFAULT_DETECTOR_SETTINGS,
+    intervalMs,
+  })
+}
+
 /**
  * The insight job's throughput on the store (`insights DIR SECONDS`): scheduled-size cycles back
  * to back from its cursor, as a server's job does with no pause, for at most `seconds`. It stores
@@ -174,15 +187,7 @@ async function insights(dir: string, seconds: number): Promise<void> {
     url: `sqlite:${join(dir, 'opencts.db')}`,
     merkle: TRACE_LOG_HASHING,
   })
-  const job = new InsightJob({
-    traces: store.traces,
-    insights: store.insights,
-    commitTraces: (traces) => store.traces.append(traces),
-    audit: new SelfAudit(systemClock, randomIds),
-    clock: systemClock,
-    settings: DEFAULT_DETECTOR_SETTINGS,
-    intervalMs: 1000,
-  })
+  const job = labJob(store, 1000)
   // What a request would wait behind: the event loop's delay, sampled every millisecond.
   const delay = monitorEventLoopDelay({ resolution: 1 })
   delay.enable()
@@ -220,15 +225,7 @@ async function mix(dir: string, queries: number): Promise<void> {
     url: `sqlite:${join(dir, 'opencts.db')}`,
     merkle: TRACE_LOG_HASHING,
   })
-  const job = new InsightJob({
-    traces: store.traces,
-    insights: store.insights,
-    commitTraces: (traces) => store.traces.append(traces),
-    audit: new SelfAudit(systemClock, randomIds),
-    clock: systemClock,
-    settings: DEFAULT_DETECTOR_SETTINGS,
-    intervalMs: 5000,
-  })
+  const job = labJob(store, 5000)
   const warm = Number(process.env.LAB_WARM_SECONDS ?? 0)
   if (warm > 0) await new Promise((resolve) => setTimeout(resolve, warm * 1000))
   if (process.env.LAB_INSIGHTS === '1') job.start()

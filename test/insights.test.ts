@@ -304,33 +304,46 @@ it('a restart neither loses nor repeats an insight', async (t) => {
   assert.equal(traces.body.traces.length, once.length)
 })
 
-it('a failure between recording the insight traces and committing the state stores each once', async (t) => {
-  const app = await buildTestApp(t)
-  const { store, publisher, audit, clock, config } = app.services
-  let failures = 0
-  // The real store, whose state commit fails once after insights were found (the job's traces
-  // are committed by then): what a crash between the job's two writes leaves behind.
-  const flaky: InsightStore = {
-    loadDetectors: () => store.insights.loadDetectors(),
-    listInsights: (...args) => store.insights.listInsights(...args),
-    purgeInsights: (time) => store.insights.purgeInsights(time),
-    commitDetectors: async (commit) => {
-      if (commit.insights.length > 0 && failures === 0) {
-        failures++
-        throw new Error('the state commit failed')
-      }
-      return store.insights.commitDetectors(commit)
-    },
+/** The app's insight store with `commitDetectors` replaced (the rest pass through). */
+function withCommit(app: TestApp, commitDetectors: InsightStore['commitDetectors']): InsightStore {
+  const insights = app.services.store.insights
+  return {
+    loadDetectors: () => insights.loadDetectors(),
+    listInsights: (...args) => insights.listInsights(...args),
+    purgeInsights: (time) => insights.purgeInsights(time),
+    commitDetectors,
   }
-  const job = new InsightJob({
+}
+
+/** A job of the app's services over another insight store (a wrapper of the real one). */
+function jobOver(app: TestApp, insights: InsightStore, checkpointPart?: number): InsightJob {
+  const { store, publisher, audit, clock, config } = app.services
+  return new InsightJob({
     traces: store.traces,
-    insights: flaky,
+    insights,
     commitTraces: (traces) => commitTraces({ traces: store.traces, publisher }, traces),
     audit,
     clock,
     settings: detectorSettings(config),
     intervalMs: 1000,
+    ...(checkpointPart === undefined ? {} : { checkpointPart }),
   })
+}
+
+it('a failure between recording the insight traces and committing the state stores each once', async (t) => {
+  const app = await buildTestApp(t)
+  const { store } = app.services
+  let failures = 0
+  // The real store, whose state commit fails once after insights were found (the job's traces
+  // are committed by then): what a crash between the job's two writes leaves behind.
+  const flaky = withCommit(app, async (commit) => {
+    if (commit.insights.length > 0 && failures === 0) {
+      failures++
+      throw new Error('the state commit failed')
+    }
+    return store.insights.commitDetectors(commit)
+  })
+  const job = jobOver(app, flaky)
   const traffic = anomalies(41)
   const minutes = [...traffic.byMinute.keys()].sort((a, b) => a - b)
   let failed = 0
@@ -363,37 +376,23 @@ it('a checkpoint cut short between its parts stores what a straight run stores',
   const straight = await buildTestApp(t)
   await stream(straight, anomalies(29))
   const app = await buildTestApp(t)
-  const { store, publisher, audit, clock, config } = app.services
+  const { store } = app.services
   // The real store, whose checkpoint fails once at its last part (the cursor's) after the burst's
   // minute was read: every other part of it is written, with entries newer than the cursor.
   let armed = false
   let storedCursor: number | undefined
   let failures = 0
-  const flaky: InsightStore = {
-    loadDetectors: () => store.insights.loadDetectors(),
-    listInsights: (...args) => store.insights.listInsights(...args),
-    purgeInsights: (time) => store.insights.purgeInsights(time),
-    commitDetectors: async (commit) => {
-      if (armed && commit.upserts.length > 0 && commit.cursor !== storedCursor) {
-        armed = false
-        failures++
-        throw new Error('the checkpoint failed')
-      }
-      const stored = await store.insights.commitDetectors(commit)
-      storedCursor = commit.cursor
-      return stored
-    },
-  }
-  const job = new InsightJob({
-    traces: store.traces,
-    insights: flaky,
-    commitTraces: (traces) => commitTraces({ traces: store.traces, publisher }, traces),
-    audit,
-    clock,
-    settings: detectorSettings(config),
-    intervalMs: 1000,
-    checkpointPart: 1,
+  const flaky = withCommit(app, async (commit) => {
+    if (armed && commit.upserts.length > 0 && commit.cursor !== storedCursor) {
+      armed = false
+      failures++
+      throw new Error('the checkpoint failed')
+    }
+    const stored = await store.insights.commitDetectors(commit)
+    storedCursor = commit.cursor
+    return stored
   })
+  const job = jobOver(app, flaky, 1)
   const traffic = anomalies(29)
   const minutes = [...traffic.byMinute.keys()].sort((a, b) => a - b)
   for (const minute of [...minutes, (minutes.at(-1) ?? BASE) + 3 * MINUTE]) {

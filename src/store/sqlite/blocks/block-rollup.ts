@@ -190,6 +190,27 @@ export function rollupChecks(
   return checks
 }
 
+/**
+ * What `checks` (rollupChecks) ask of a rollup: the rows whose grouped values pass (1 each), and
+ * the per-trace checks (POSITION_COLUMNS) as the rollup's column of each and the id it must hold.
+ */
+export function rollupMatch(
+  rollup: BlockRollup,
+  checks: readonly [number, number][],
+): {
+  readonly rowOk: Uint8Array
+  readonly perTrace: readonly (readonly [Uint16Array | Uint32Array | undefined, number])[]
+} {
+  const width = ROLLUP_COLUMNS.length
+  const ids = rollup.ids
+  const rowOk = new Uint8Array(rollup.rows)
+  rows: for (let r = 0; r < rollup.rows; r++) {
+    for (const [c, id] of checks) if (c < width && ids[r * width + c] !== id) continue rows
+    rowOk[r] = 1
+  }
+  return { rowOk, perTrace: perTraceChecks(rollup, checks) }
+}
+
 /** The rows of a rollup whose grouped values pass `checks` (1), or null when none does. */
 function matchingRows(rollup: BlockRollup, checks: readonly [number, number][]): Uint8Array | null {
   const width = ROLLUP_COLUMNS.length

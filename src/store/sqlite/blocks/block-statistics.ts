@@ -23,6 +23,7 @@ import {
   ROLLUP_COLUMNS,
   ROLLUP_FILTER_COLUMNS,
   rollupChecks,
+  rollupMatch,
   type BlockRollup,
 } from './block-rollup.js'
 import type { BlockReader } from './block-reader.js'
@@ -103,14 +104,7 @@ function countRollup(
 ): void {
   const width = ROLLUP_COLUMNS.length
   const ids = rollup.ids
-  const rowOk = new Uint8Array(rollup.rows)
-  rows: for (let r = 0; r < rollup.rows; r++) {
-    for (const [c, id] of checks) if (c < width && ids[r * width + c] !== id) continue rows
-    rowOk[r] = 1
-  }
-  const perTrace = checks
-    .filter(([c]) => c >= width)
-    .map(([c, id]) => [rollup.positional[c - width], id] as const)
+  const { rowOk, perTrace } = rollupMatch(rollup, checks)
   const fields = [...at.group, ...(at.distinct === null ? [] : [at.distinct])]
   const traceWise = perTrace.length > 0 || fields.some((c) => c >= width)
   // A field is a row's column or the per-trace user (the one POSITION_COLUMNS entry).

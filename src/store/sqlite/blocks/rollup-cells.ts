@@ -9,7 +9,7 @@
  * the arrays (fields with many values): `create` or `ready` say no, and the caller counts those
  * rollups the general way (block-statistics' countRollup). Pure.
  */
-import { ROLLUP_COLUMNS, type BlockRollup, type RollupValues } from './block-rollup.js'
+import { ROLLUP_COLUMNS, rollupMatch, type BlockRollup, type RollupValues } from './block-rollup.js'
 import { IdTally } from './id-tally.js'
 
 /** Cells (count array entries) and marks (bytes) the arrays may hold. */
@@ -71,14 +71,7 @@ export class RollupCells {
   add(rollup: BlockRollup, checks: readonly [number, number][]): void {
     const width = ROLLUP_COLUMNS.length
     const ids = rollup.ids
-    const rowOk = new Uint8Array(rollup.rows)
-    rows: for (let r = 0; r < rollup.rows; r++) {
-      for (const [c, id] of checks) if (c < width && ids[r * width + c] !== id) continue rows
-      rowOk[r] = 1
-    }
-    const perTrace = checks
-      .filter(([c]) => c >= width)
-      .map(([c, id]) => [rollup.positional[c - width], id] as const)
+    const { rowOk, perTrace } = rollupMatch(rollup, checks)
     const { group, distinct } = this.#fields
     const fa = group[0] ?? -1
     const fb = group[1] ?? -1
