@@ -217,7 +217,7 @@ async function insights(dir: string, seconds: number): Promise<void> {
  * of random queried tenants, one at a time; with LAB_INSIGHTS=1 the insight job runs on its
  * schedule meanwhile (as in a server that is behind), so that what a query waits behind shows.
  * The job writes its state and insights: run that on a copy of the store. LAB_WARM_SECONDS of idle
- * time first, as in `query`.
+ * time first, as in `query`; LAB_SHAPE=K asks only STATISTICS_SHAPES[K].
  */
 async function mix(dir: string, queries: number): Promise<void> {
   const lab = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as { ids: string[] }
@@ -235,9 +235,10 @@ async function mix(dir: string, queries: number): Promise<void> {
   const random = seededRandom(42)
   const times: number[] = []
   const slow: string[] = []
+  const onlyShape = process.env.LAB_SHAPE === undefined ? undefined : Number(process.env.LAB_SHAPE)
   for (let i = 0; i < queries + 5; i++) {
     const rank = ranks[Math.floor(random() * ranks.length)] ?? 0
-    const shape = STATISTICS_SHAPES[i % STATISTICS_SHAPES.length] ?? {}
+    const shape = STATISTICS_SHAPES[onlyShape ?? i % STATISTICS_SHAPES.length] ?? {}
     const now = Date.now()
     const started = performance.now()
     try {

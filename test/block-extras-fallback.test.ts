@@ -54,6 +54,25 @@ it('counts and searches source_ip and code of blocks without extra columns from 
       await store.traces.statistics(window(), spec),
       referenceStatistics(all, window(), spec),
     )
+    // Counted from rollups where a block keeps codes, from documents where it does not.
+    const failed = parseSearch('code:>=400')
+    const byCode: StatisticsSpec = {
+      groupBy: ['code'],
+      distinct: 'user_name',
+      top: 50,
+      buckets: null,
+    }
+    assert.deepEqual(
+      await store.traces.statistics(
+        { ...window(), search: { root: failed, maxScan: 10_000 } },
+        byCode,
+      ),
+      referenceStatistics(
+        all.filter((t) => matches(t, failed)),
+        window(),
+        byCode,
+      ),
+    )
     const root = parseSearch('code:>=400 OR source_ip:10.1.*')
     const filter: TraceFilter = { ...window(), search: { root, maxScan: 10_000 } }
     const page = await store.traces.page(filter, null, 200)

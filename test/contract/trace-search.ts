@@ -10,10 +10,11 @@ import { describe, it } from 'node:test'
 import { isOpenCtsError } from '../../src/errors/index.js'
 import type { TraceRecord } from '../../src/model/index.js'
 import { parseSearch } from '../../src/query/search-query.js'
-import type { SearchNode, TraceFilter } from '../../src/store/index.js'
+import type { SearchNode, StatisticsSpec, TraceFilter } from '../../src/store/index.js'
 import { makeTrace } from '../helpers/make-trace.js'
 import type { StoreFactory } from './engines.js'
 import { NOW, window, withStore } from './fixtures.js'
+import { referenceStatistics } from './trace-statistics.js'
 
 const lower = (v: string): string => v.replace(/[A-Z]/g, (c) => c.toLowerCase())
 
@@ -83,6 +84,18 @@ const QUERIES = [
   'service_type:IMS trace_name:(createImage OR updateImage) NOT user:carol',
   'code:ECS.0001',
   'trace_rating:warning OR "db-test-2"',
+  'trace_name:delete* OR (service_type:ECS AND NOT trace_rating:warning)',
+]
+
+const SEARCH_SPECS: readonly StatisticsSpec[] = [
+  { groupBy: ['user_name', 'code'], distinct: 'trace_name', top: 100, buckets: null },
+  { groupBy: ['trace_name'], distinct: 'user_name', top: 3, buckets: null },
+  {
+    groupBy: ['code'],
+    distinct: null,
+    top: 100,
+    buckets: { start: NOW - 3_600_000, step: 3_600_000 },
+  },
 ]
 
 export function traceSearchContract(name: string, factory: StoreFactory): void {
@@ -117,6 +130,15 @@ export function traceSearchContract(name: string, factory: StoreFactory): void {
             buckets: null,
           })
           assert.equal(stats.total, want.length, `statistics of ${q}`)
+          // Groups and distinct values too, with and without hourly intervals (a block engine
+          // counts these from its rollups when the search reads only their columns).
+          const found = all.filter((t) => matches(t, root))
+          for (const spec of SEARCH_SPECS)
+            assert.deepEqual(
+              await store.traces.statistics(filter, spec),
+              referenceStatistics(found, filter, spec),
+              `statistics of ${q} by ${spec.groupBy.join(',')}`,
+            )
           const activity = await store.traces.activity(filter, NOW - 3_600_000, 600_000, 5)
           assert.equal(activity.total, want.length, `activity of ${q}`)
         }
@@ -175,6 +197,14 @@ export function traceSearchContract(name: string, factory: StoreFactory): void {
         // 90 of the 120 are IMS: within the bound once the exact filter narrows the window.
         const page = await store.traces.page({ ...window(), serviceType: 'IMS', search }, null, 5)
         assert.equal(page.traces.length, 5)
+        // 40 are bob's: refused by a bound of 39, not by one of 40.
+        const bobs = (maxScan: number): Promise<unknown> =>
+          store.traces.statistics(
+            { ...window(), userName: 'bob', search: { ...search, maxScan } },
+            { groupBy: [], distinct: null, top: 1, buckets: null },
+          )
+        await assert.rejects(bobs(39), /more than 39 traces/)
+        await bobs(40)
       }))
   })
 }

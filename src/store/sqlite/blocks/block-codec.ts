@@ -361,6 +361,12 @@ class Reader {
     return out
   }
 
+  /** Moves past `n` bytes. */
+  skip(n: number): void {
+    if (this.#at + n > this.#buf.length) throw new RangeError('block section past its end')
+    this.#at += n
+  }
+
   text(): string {
     const n = this.u32()
     if (this.#at + n > this.#buf.length) throw new RangeError('block text past its end')
@@ -705,6 +711,22 @@ export function extraColumns(dims: BlockDims): Readonly<Record<ExtraColumn, Dict
     decodedExtras.set(dims, (extra = columns))
   }
   return extra
+}
+
+/**
+ * One EXTRA_COLUMNS column of decoded dims, or null as extraColumns: `code` alone skips the source
+ * IPs' byte planes without making their strings (rollups keep codes, not addresses).
+ */
+export function extraColumn(dims: BlockDims, name: ExtraColumn): DictColumn | null {
+  if (dims.extraBytes === null) return null
+  const all = decodedExtras.get(dims)
+  if (all !== undefined || name !== 'code') return (all ?? extraColumns(dims))?.[name] ?? null
+  const r = new Reader(dims.extraBytes)
+  const kind = r.u8()
+  if (kind === 0) readDict(r, dims.count)
+  else if (kind === 1) r.skip(Math.ceil(dims.count / 8) + 4 * dims.count)
+  else throw new RangeError('unknown block column kind')
+  return readExtra(r, dims.count)
 }
 
 /** Decodes a block's `strs`. Throws RangeError on a damaged block. */

@@ -100,8 +100,8 @@ export const VALS_CACHE_BYTES = 32 * 1024 * 1024
 /** Decoded posting rows held at most (bytes; ~1 KB a row, 16 bytes a posting). */
 export const POSTINGS_CACHE_BYTES = 16 * 1024 * 1024
 /**
- * Activity rollups held at most (bytes; 16 bytes a row, ~290 rows per 1,000 bench traces, plus 4
- * bytes a trace for its row and user).
+ * Activity rollups held at most (bytes; 16 bytes a row, ~290 rows per 1,000 bench traces, plus 5
+ * bytes a trace for its row, user and code).
  */
 export const ROLLUP_CACHE_BYTES = 128 * 1024 * 1024
 

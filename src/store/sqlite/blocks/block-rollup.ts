@@ -1,13 +1,14 @@
 /**
  * @module store/sqlite/blocks/block-rollup
  * A block's activity rollup: its traces grouped by hour and the low-cardinality columns activity
- * charts filter on, with each trace's row and user kept by position (see block-activity). Made
+ * charts filter on, with each trace's row, user and code kept by position (see block-activity). Made
  * from a block's dims, kept in memory by the reader. Activity counts whole blocks from it; pages
  * of a filter on its columns take a block's matches from a cached one (a block without any is
  * skipped) without decoding the block's dims.
  */
-import type { BlockDims } from './block-codec.js'
+import { extraColumn, type BlockDims, type DictColumn } from './block-codec.js'
 import type { CompiledFilter } from './block-query.js'
+import type { RollupSearch } from './rollup-search.js'
 
 export const HOUR_MS = 3_600_000
 
@@ -20,8 +21,11 @@ export const ROLLUP_COLUMNS = [
   'trace_name',
   'trace_rating',
 ] as const
-/** The columns a rollup keeps per trace (a filter on them counts the rows of matching traces). */
-export const POSITION_COLUMNS = ['user_name'] as const
+/**
+ * The columns a rollup keeps per trace (a filter on them counts the rows of matching traces):
+ * users have too many values to group by, codes would multiply the rows (a byte a trace instead).
+ */
+export const POSITION_COLUMNS = ['user_name', 'code'] as const
 /** The columns a rollup query may filter on: grouped ones first, then per-trace ones. */
 export const ROLLUP_FILTER_COLUMNS: readonly string[] = [...ROLLUP_COLUMNS, ...POSITION_COLUMNS]
 
@@ -89,10 +93,30 @@ export interface BlockRollup {
   readonly count: Uint16Array | Uint32Array
   /** The row of each trace (by position). */
   readonly rowOf: Uint16Array | Uint32Array
-  /** Per POSITION_COLUMNS column, the global id of each trace's value (by position). */
-  readonly positional: readonly (Uint16Array | Uint32Array)[]
+  /**
+   * Per POSITION_COLUMNS column, the global id of each trace's value (by position); undefined when
+   * the block does not keep the column (`code` of a block written before its dims kept codes).
+   */
+  readonly positional: readonly (PositionIds | undefined)[]
   /** Memory held, bytes. */
   readonly bytes: number
+}
+
+/** Global ids of a per-trace column, by position. */
+export type PositionIds = Uint8Array | Uint16Array | Uint32Array
+
+/** The dims' column of a POSITION_COLUMNS entry, or null when the block does not keep it. */
+function positionColumn(
+  dims: BlockDims,
+  name: (typeof POSITION_COLUMNS)[number],
+): DictColumn | null {
+  return name === 'code' ? extraColumn(dims, 'code') : dims.columns[name]
+}
+
+/** Whether a rollup keeps every per-trace column of `columns` (ROLLUP_FILTER_COLUMNS indexes). */
+export function rollupHolds(rollup: BlockRollup, columns: readonly number[]): boolean {
+  const width = ROLLUP_COLUMNS.length
+  return columns.every((c) => c < width || rollup.positional[c - width] !== undefined)
 }
 
 /** Groups a block's traces by hour and the rollup columns; undefined when `values` is full. */
@@ -104,13 +128,22 @@ export function buildRollup(dims: BlockDims, values: RollupValues): BlockRollup 
     if (ids === undefined) return undefined
     globals.push(ids)
   }
-  const positional: (Uint16Array | Uint32Array)[] = []
+  const positional: (PositionIds | undefined)[] = []
   for (const [k, name] of POSITION_COLUMNS.entries()) {
-    const column = dims.columns[name]
+    const column = positionColumn(dims, name)
+    if (column === null) {
+      positional.push(undefined)
+      continue
+    }
     const ids = values.intern(ROLLUP_COLUMNS.length + k, column.dict)
     if (ids === undefined) return undefined
     const max = ids.reduce((a, b) => Math.max(a, b), 0)
-    const out = max < 0x10000 ? new Uint16Array(dims.count) : new Uint32Array(dims.count)
+    const out =
+      max < 0x100
+        ? new Uint8Array(dims.count)
+        : max < 0x10000
+          ? new Uint16Array(dims.count)
+          : new Uint32Array(dims.count)
     for (let p = 0; p < dims.count; p++) out[p] = ids[column.ids[p] ?? 0] ?? 0
     positional.push(out)
   }
@@ -162,7 +195,7 @@ export function buildRollup(dims: BlockDims, values: RollupValues): BlockRollup 
   const counts = narrow(count)
   const rowsOf = rows <= 0x10000 ? Uint16Array.from(rowOf) : rowOf
   let bytes = 200 + 2 * rows + rollupIds.byteLength + counts.byteLength + rowsOf.byteLength
-  for (const column of positional) bytes += column.byteLength
+  for (const column of positional) bytes += column?.byteLength ?? 0
   return {
     rows,
     firstHour: firstHour * HOUR_MS,
@@ -191,15 +224,19 @@ export function rollupChecks(
 }
 
 /**
- * What `checks` (rollupChecks) ask of a rollup: the rows whose grouped values pass (1 each), and
- * the per-trace checks (POSITION_COLUMNS) as the rollup's column of each and the id it must hold.
+ * What `checks` (rollupChecks) and a search over rollups ask of a rollup (which holds the
+ * search's columns): the rows whose grouped values pass (1 each), the per-trace checks
+ * (POSITION_COLUMNS) as the rollup's column of each and the id it must hold, and the search's
+ * test of row r's trace at position p when it reads per-trace columns.
  */
 export function rollupMatch(
   rollup: BlockRollup,
   checks: readonly [number, number][],
+  search?: RollupSearch,
 ): {
   readonly rowOk: Uint8Array
-  readonly perTrace: readonly (readonly [Uint16Array | Uint32Array | undefined, number])[]
+  readonly perTrace: readonly (readonly [PositionIds | undefined, number])[]
+  readonly traceTest: ((r: number, p: number) => boolean) | null
 } {
   const width = ROLLUP_COLUMNS.length
   const ids = rollup.ids
@@ -208,7 +245,8 @@ export function rollupMatch(
     for (const [c, id] of checks) if (c < width && ids[r * width + c] !== id) continue rows
     rowOk[r] = 1
   }
-  return { rowOk, perTrace: perTraceChecks(rollup, checks) }
+  const traceTest = search?.apply(rollup, rowOk) ?? null
+  return { rowOk, perTrace: perTraceChecks(rollup, checks), traceTest }
 }
 
 /** The rows of a rollup whose grouped values pass `checks` (1), or null when none does. */
@@ -230,7 +268,7 @@ function matchingRows(rollup: BlockRollup, checks: readonly [number, number][]):
 function perTraceChecks(
   rollup: BlockRollup,
   checks: readonly [number, number][],
-): (readonly [Uint16Array | Uint32Array | undefined, number])[] {
+): (readonly [PositionIds | undefined, number])[] {
   const width = ROLLUP_COLUMNS.length
   return checks
     .filter(([at]) => at >= width)

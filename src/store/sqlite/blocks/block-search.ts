@@ -16,7 +16,14 @@ import {
   type ExtraColumn,
 } from './block-codec.js'
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
+import { bloomMayContain } from './bloom.js'
 import { compile, matcher } from './block-query.js'
+import {
+  ROLLUP_FILTER_COLUMNS,
+  rollupChecks,
+  rollupMatch,
+  type BlockRollup,
+} from './block-rollup.js'
 import type { BlockReader } from './block-reader.js'
 
 /** The extra columns of a block, from its dims or (an older block) its documents. */
@@ -73,7 +80,9 @@ function codeNumber(value: string): number | undefined {
 }
 
 /** Whether a leaf holds for a (non-null) value. */
-function leafTest(node: SearchNode & { kind: 'match' | 'compare' }): (value: string) => boolean {
+export function leafTest(
+  node: SearchNode & { kind: 'match' | 'compare' },
+): (value: string) => boolean {
   if (node.kind === 'match') {
     const want = node.value
     return node.prefix ? (v) => v.startsWith(want) : (v) => v === want
@@ -149,9 +158,22 @@ export function searchScope(dir: BlockDirectory, reader: BlockReader, filter: Tr
   const search = filter.search
   if (search === undefined) return
   const exact = { ...compile(filter), search: null }
+  // A block wholly inside the window counts from its rollup when the exact filters are on its
+  // columns (no dims decoded).
+  const rollupFilter = exact.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column))
   let selected = 0
   for (const meta of dir.project(filter.projectId)) {
     if (meta.maxTime <= filter.from || meta.minTime >= filter.to) continue
+    if (rollupFilter && meta.minTime > filter.from && meta.maxTime < filter.to) {
+      if (!exact.bloomKeys.every((key) => bloomMayContain(meta.bloom, key))) continue
+      const rollup = reader.rollup(meta)
+      if (rollup !== undefined) {
+        const checks = rollupChecks(exact, reader.rollupValues)
+        if (checks !== null) selected += rollupCount(rollup, checks)
+        if (selected > search.maxScan) throw searchTooWide(search.maxScan)
+        continue
+      }
+    }
     const m = matcher(reader, meta, exact)
     if (m === null) continue
     const { dims, match } = m
@@ -161,4 +183,21 @@ export function searchScope(dir: BlockDirectory, reader: BlockReader, filter: Tr
     }
     if (selected > search.maxScan) throw searchTooWide(search.maxScan)
   }
+}
+
+/** How many of a rollup's traces pass `checks` (rollupChecks). */
+function rollupCount(rollup: BlockRollup, checks: readonly [number, number][]): number {
+  const { rowOk, perTrace } = rollupMatch(rollup, checks)
+  let n = 0
+  if (perTrace.length === 0) {
+    for (let r = 0; r < rollup.rows; r++) if (rowOk[r] === 1) n += rollup.count[r] ?? 0
+    return n
+  }
+  const rowOf = rollup.rowOf
+  traces: for (let p = 0; p < rowOf.length; p++) {
+    if (rowOk[rowOf[p] ?? 0] === 0) continue
+    for (const [column, id] of perTrace) if (column?.[p] !== id) continue traces
+    n++
+  }
+  return n
 }

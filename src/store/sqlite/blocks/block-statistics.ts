@@ -7,9 +7,11 @@
  * a block's counts are then resolved to strings once per group and added to the engine-neutral
  * tally. `source_ip` and `code` are the dims' extra columns, or, for a block written before they
  * were kept, read from its documents. A block wholly inside the window is counted from its rollup
- * (block-rollup, kept in memory) when the query allows: fields and filter on the rollup's columns
- * and user, no search, hourly intervals — the dashboard's day or week without decoding dims;
- * without intervals, into dense cells on the rollups' ids (rollup-cells) when they fit.
+ * (block-rollup, kept in memory) when the query allows: fields, filter and search (rollup-search)
+ * on the rollup's columns and per-trace user and code, hourly intervals — the dashboard's day or
+ * week without decoding dims; without intervals, into dense cells on the rollups' ids
+ * (rollup-cells) when they fit. A rollup without a per-trace column the query reads (`code` of an
+ * older block) leaves its block to the trace-by-trace count.
  */
 import type { StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
 import { StatisticsTally } from '../../statistics-tally.js'
@@ -19,17 +21,18 @@ import { bloomMayContain } from './bloom.js'
 import { compile, matcher } from './block-query.js'
 import {
   HOUR_MS,
-  POSITION_COLUMNS,
   ROLLUP_COLUMNS,
   ROLLUP_FILTER_COLUMNS,
   rollupChecks,
+  rollupHolds,
   rollupMatch,
   type BlockRollup,
 } from './block-rollup.js'
 import type { BlockReader } from './block-reader.js'
 import { blockColumn } from './block-search.js'
 import { IdTally } from './id-tally.js'
-import { RollupCells, type QueryIds } from './rollup-cells.js'
+import { RollupCells, type QueryIds, type RollupFields } from './rollup-cells.js'
+import { RollupSearch } from './rollup-search.js'
 
 const NO_COLUMN: DictColumn = { dict: [null], ids: new Uint8Array(0) }
 
@@ -97,25 +100,23 @@ const ID_SPAN = 2 ** 21
 function countRollup(
   rollup: BlockRollup,
   checks: readonly [number, number][],
+  search: RollupSearch | undefined,
   spec: StatisticsSpec,
-  at: { readonly group: readonly number[]; readonly distinct: number | null },
+  at: RollupFields,
   tally: IdTally,
   mapped: QueryIds,
 ): void {
   const width = ROLLUP_COLUMNS.length
   const ids = rollup.ids
-  const { rowOk, perTrace } = rollupMatch(rollup, checks)
+  const { rowOk, perTrace, traceTest } = rollupMatch(rollup, checks, search)
   const fields = [...at.group, ...(at.distinct === null ? [] : [at.distinct])]
-  const traceWise = perTrace.length > 0 || fields.some((c) => c >= width)
-  // A field is a row's column or the per-trace user (the one POSITION_COLUMNS entry).
-  const onlyUser: readonly ['user_name'] = POSITION_COLUMNS
-  const users = rollup.positional[onlyUser.length - 1]
-  const idOf = (c: number, r: number, user: number): number =>
-    c < width ? (ids[r * width + c] ?? 0) : user
+  const traceWise = perTrace.length > 0 || traceTest !== null || fields.some((c) => c >= width)
+  // A field is a row's column or a per-trace one (POSITION_COLUMNS) read at the trace's position.
+  const idOf = (c: number, r: number, p: number): number =>
+    c < width ? (ids[r * width + c] ?? 0) : (rollup.positional[c - width]?.[p] ?? 0)
   const [ga, gb] = at.group
-  const groupOf = (r: number, user: number): number =>
-    (ga === undefined ? 0 : idOf(ga, r, user)) * ID_SPAN +
-    (gb === undefined ? 0 : idOf(gb, r, user))
+  const groupOf = (r: number, p: number): number =>
+    (ga === undefined ? 0 : idOf(ga, r, p)) * ID_SPAN + (gb === undefined ? 0 : idOf(gb, r, p))
   const counts = new Map<number, number>()
   const distinct = at.distinct === null ? undefined : new Map<number, Set<number>>()
   const buckets = spec.buckets === null ? undefined : new Map<number, Map<number, number>>()
@@ -126,13 +127,13 @@ function countRollup(
           (rollup.firstHour + (rollup.hour[r] ?? 0) * HOUR_MS - spec.buckets.start) /
             spec.buckets.step,
         )
-  const add = (r: number, user: number, n: number): void => {
-    const g = groupOf(r, user)
+  const add = (r: number, p: number, n: number): void => {
+    const g = groupOf(r, p)
     counts.set(g, (counts.get(g) ?? 0) + n)
     if (distinct !== undefined && at.distinct !== null) {
       let set = distinct.get(g)
       if (set === undefined) distinct.set(g, (set = new Set<number>()))
-      set.add(idOf(at.distinct, r, user))
+      set.add(idOf(at.distinct, r, p))
     }
     if (buckets !== undefined) {
       let map = buckets.get(g)
@@ -147,7 +148,8 @@ function countRollup(
       const r = rowOf[p] ?? 0
       if (rowOk[r] === 0) continue
       for (const [column, id] of perTrace) if (column?.[p] !== id) continue traces
-      add(r, users?.[p] ?? 0, 1)
+      if (traceTest !== null && !traceTest(r, p)) continue
+      add(r, p, 1)
     }
   } else for (let r = 0; r < rollup.rows; r++) if (rowOk[r] === 1) add(r, 0, rollup.count[r] ?? 0)
   for (const [g, n] of counts) {
@@ -173,18 +175,20 @@ export function statisticsBlocks(
   const hourly =
     spec.buckets === null ||
     (spec.buckets.step % HOUR_MS === 0 && spec.buckets.start % HOUR_MS === 0)
+  const values = reader.rollupValues
+  const search = compiled.search === null ? undefined : RollupSearch.of(compiled.search, values)
+  const fields = [...spec.groupBy, ...(spec.distinct === null ? [] : [spec.distinct])]
   const rollupFit =
     hourly &&
-    compiled.search === null &&
+    (compiled.search === null || search !== undefined) &&
     compiled.tests.every(([column]) => ROLLUP_FILTER_COLUMNS.includes(column)) &&
-    [...spec.groupBy, ...(spec.distinct === null ? [] : [spec.distinct])].every(
-      (f) => columnAt(f) >= 0,
-    )
-  const at = {
+    fields.every((f) => columnAt(f) >= 0)
+  const at: RollupFields = {
     group: spec.groupBy.map(columnAt),
     distinct: spec.distinct === null ? null : columnAt(spec.distinct),
   }
-  const values = reader.rollupValues
+  // The columns a rollup must keep to count a block (a per-trace one may be missing: `code`).
+  const reads = [...fields.map(columnAt), ...(search?.columns ?? [])]
   const ids = new IdTally(spec)
   const [fieldA, fieldB, fieldD] = ids.fields
   const resolve = (column: number | null | undefined, id: number): string | null =>
@@ -201,12 +205,12 @@ export function statisticsBlocks(
     if (rollupFit && meta.minTime > filter.from && meta.maxTime < filter.to) {
       if (!compiled.bloomKeys.every((key) => bloomMayContain(meta.bloom, key))) continue
       const rollup = reader.rollup(meta)
-      if (rollup !== undefined) {
+      if (rollup !== undefined && rollupHolds(rollup, reads)) {
         // Checks after the rollup exists: its values are interned by then.
         const checks = rollupChecks(compiled, values)
         if (checks === null) continue
-        if (cells?.ready(values, ids, mapped) === true) cells.add(rollup, checks)
-        else countRollup(rollup, checks, spec, at, ids, mapped)
+        if (cells?.ready(values, ids, mapped) === true) cells.add(rollup, checks, search)
+        else countRollup(rollup, checks, search, spec, at, ids, mapped)
         continue
       }
     }

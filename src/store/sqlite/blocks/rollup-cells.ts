@@ -11,6 +11,7 @@
  */
 import { ROLLUP_COLUMNS, rollupMatch, type BlockRollup, type RollupValues } from './block-rollup.js'
 import { IdTally } from './id-tally.js'
+import type { RollupSearch } from './rollup-search.js'
 
 /** Cells (count array entries) and marks (bytes) the arrays may hold. */
 const MAX_CELLS = 1 << 20
@@ -67,18 +68,26 @@ export class RollupCells {
     return this.#resize(values)
   }
 
-  /** Counts a rollup's traces that pass `checks` (rollupChecks). */
-  add(rollup: BlockRollup, checks: readonly [number, number][]): void {
+  /**
+   * Counts a rollup's traces that pass `checks` (rollupChecks) and `search`; the rollup holds
+   * every column they and the fields read (rollupHolds).
+   */
+  add(rollup: BlockRollup, checks: readonly [number, number][], search?: RollupSearch): void {
     const width = ROLLUP_COLUMNS.length
     const ids = rollup.ids
-    const { rowOk, perTrace } = rollupMatch(rollup, checks)
+    const { rowOk, perTrace, traceTest } = rollupMatch(rollup, checks, search)
     const { group, distinct } = this.#fields
     const fa = group[0] ?? -1
     const fb = group[1] ?? -1
     const fd = distinct ?? -1
-    // A field is a row's column (0 … width-1), the per-trace user (width), or absent (-1).
-    const users = rollup.positional[0]
-    const traceWise = perTrace.length > 0 || fa >= width || fb >= width || fd >= width
+    // A field is a row's column (0 … width-1), a per-trace one (width …: its ids by position),
+    // or absent (-1).
+    const none = new Uint8Array(0)
+    const ownA = fa >= width ? (rollup.positional[fa - width] ?? none) : none
+    const ownB = fb >= width ? (rollup.positional[fb - width] ?? none) : none
+    const ownD = fd >= width ? (rollup.positional[fd - width] ?? none) : none
+    const traceWise =
+      perTrace.length > 0 || traceTest !== null || fa >= width || fb >= width || fd >= width
     const nb = this.#nb
     const nd = this.#nd
     const counts = this.#counts
@@ -99,14 +108,14 @@ export class RollupCells {
       const r = rowOf[p] ?? 0
       if (rowOk[r] === 0) continue
       for (const [column, id] of perTrace) if (column?.[p] !== id) continue traces
-      const user = users?.[p] ?? 0
-      const a = fa < 0 ? 0 : fa < width ? (ids[r * width + fa] ?? 0) : user
-      const b = fb < 0 ? 0 : fb < width ? (ids[r * width + fb] ?? 0) : user
+      if (traceTest !== null && !traceTest(r, p)) continue
+      const a = fa < 0 ? 0 : fa < width ? (ids[r * width + fa] ?? 0) : (ownA[p] ?? 0)
+      const b = fb < 0 ? 0 : fb < width ? (ids[r * width + fb] ?? 0) : (ownB[p] ?? 0)
       const cell = a * nb + b
       if (counts[cell] === 0) this.#touch(cell)
       counts[cell] = (counts[cell] ?? 0) + 1
       if (marks !== undefined)
-        marks[cell * nd + (fd < width ? (ids[r * width + fd] ?? 0) : user)] = 1
+        marks[cell * nd + (fd < width ? (ids[r * width + fd] ?? 0) : (ownD[p] ?? 0))] = 1
     }
   }
 
