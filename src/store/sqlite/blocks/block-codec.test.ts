@@ -139,6 +139,7 @@ test('extra columns: IPv4 addresses as byte planes, other values as a dictionary
     i % 9 === 0 ? null : `${10 + (i % 3)}.${i % 256}.${(i * 7) % 256}.${(i * 13) % 256}`
   const cases: [string, (i: number) => string | null][] = [
     ['many IPv4 addresses', ips],
+    ['many IPv4 addresses, each repeated', (i) => ips(i % 150)],
     ['IPv6 among them', (i) => (i === 5 ? '2001:db8::1' : ips(i))],
     ['a non-canonical IPv4 (leading zero) among them', (i) => (i === 7 ? '10.0.0.07' : ips(i))],
     ['few values', (i) => (i % 2 === 0 ? '192.0.2.1' : null)],
@@ -167,6 +168,8 @@ test('extra columns: IPv4 addresses as byte planes, other values as a dictionary
       })
     }
     assert.equal(extraColumns(dims), extra, 'decoded once per dims')
+    const distinct = new Set(entries.map((e) => e.values.source_ip).filter((v) => v !== null))
+    assert.equal(extra.source_ip.dict.length - 1, distinct.size, `${label}: each value once`)
   }
 })
 

@@ -489,25 +489,43 @@ function readExtra(r: Reader, count: number): DictColumn {
   if (kind !== 1) throw new RangeError('unknown block column kind')
   const nulls = r.array((k) => new Uint8Array(k), Math.ceil(count / 8))
   const planes = r.array((k) => new Uint8Array(k), 4 * count)
-  const index = new Map<number, number>()
+  // Distinct addresses by open addressing on their 32 bits (a block's addresses are mostly
+  // distinct: a map of numbers cost twice as much), each made a string once.
+  let size = 16
+  while (size < 2 * count) size *= 2
+  const mask = size - 1
+  const slots = new Uint32Array(size) // the id of the address in the slot; 0: empty
+  const keys = new Uint32Array(count + 1) // the address of each id
   const dict: (string | null)[] = [null]
   const ids = new Uint32Array(count)
   for (let p = 0; p < count; p++) {
     if (((nulls[p >> 3] ?? 0) & (1 << (p & 7))) !== 0) continue
-    const a = planes[p] ?? 0
-    const b = planes[count + p] ?? 0
-    const c = planes[2 * count + p] ?? 0
-    const d = planes[3 * count + p] ?? 0
-    const key = a * 0x1000000 + b * 0x10000 + c * 0x100 + d
-    let id = index.get(key)
-    if (id === undefined) {
-      id = dict.push(`${a}.${b}.${c}.${d}`) - 1
-      index.set(key, id)
+    const key =
+      (((planes[p] ?? 0) << 24) |
+        ((planes[count + p] ?? 0) << 16) |
+        ((planes[2 * count + p] ?? 0) << 8) |
+        (planes[3 * count + p] ?? 0)) >>>
+      0
+    let h = (Math.imul(key, 0x9e3779b1) >>> 0) & mask
+    let id = slots[h] ?? 0
+    while (id !== 0 && keys[id] !== key) {
+      h = (h + 1) & mask
+      id = slots[h] ?? 0
+    }
+    if (id === 0) {
+      id = dict.length
+      dict.push(
+        `${OCTETS[key >>> 24]}.${OCTETS[(key >>> 16) & 255]}.${OCTETS[(key >>> 8) & 255]}.${OCTETS[key & 255]}`,
+      )
+      keys[id] = key
+      slots[h] = id
     }
     ids[p] = id
   }
   return { dict, ids }
 }
+
+const OCTETS = Array.from({ length: 256 }, (_, i) => String(i))
 
 const DEFLATE = { level: 1 }
 const BROTLI = {
