@@ -73,6 +73,22 @@ it('counts and searches source_ip and code of blocks without extra columns from 
         byCode,
       ),
     )
+    // Source IPs under a search the rollups decide: new blocks from their extra columns alone.
+    const byIp: StatisticsSpec = {
+      groupBy: ['source_ip'],
+      distinct: 'code',
+      top: 50,
+      buckets: null,
+    }
+    for (const search of [undefined, { root: failed, maxScan: 10_000 }])
+      assert.deepEqual(
+        await store.traces.statistics({ ...window(), ...(search && { search }) }, byIp),
+        referenceStatistics(
+          all.filter((t) => search === undefined || matches(t, search.root)),
+          window(),
+          byIp,
+        ),
+      )
     const root = parseSearch('code:>=400 OR source_ip:10.1.*')
     const filter: TraceFilter = { ...window(), search: { root, maxScan: 10_000 } }
     const page = await store.traces.page(filter, null, 200)

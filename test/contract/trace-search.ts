@@ -90,6 +90,7 @@ const QUERIES = [
 const SEARCH_SPECS: readonly StatisticsSpec[] = [
   { groupBy: ['user_name', 'code'], distinct: 'trace_name', top: 100, buckets: null },
   { groupBy: ['trace_name'], distinct: 'user_name', top: 3, buckets: null },
+  { groupBy: ['source_ip'], distinct: 'code', top: 5, buckets: null },
   {
     groupBy: ['code'],
     distinct: null,

@@ -7,6 +7,7 @@ import {
   decodeDims,
   decodeStrings,
   documentExtras,
+  decodeExtras,
   encodeBlock,
   extraColumns,
   extrasAt,
@@ -168,6 +169,7 @@ test('extra columns: IPv4 addresses as byte planes, other values as a dictionary
       })
     }
     assert.equal(extraColumns(dims), extra, 'decoded once per dims')
+    assert.deepEqual(decodeExtras(encodeBlock(entries).dims), { count: 400, columns: extra })
     const distinct = new Set(entries.map((e) => e.values.source_ip).filter((v) => v !== null))
     assert.equal(extra.source_ip.dict.length - 1, distinct.size, `${label}: each value once`)
   }
@@ -186,6 +188,7 @@ test('a block written without extra columns reads them from its documents', () =
   const dims = decodeDims(encodeBlock(entries).dims)
   assert.equal(dims.extraBytes, null)
   assert.equal(extraColumns(dims), null)
+  assert.equal(decodeExtras(encodeBlock(entries).dims), null)
   for (let p = 0; p < entries.length; p++)
     assert.deepEqual(extrasAt(dims, p, entries[p]!.document), {
       source_ip: p % 3 === 0 ? null : `192.0.2.${p}`,

@@ -497,7 +497,7 @@ function readExtra(r: Reader, count: number): DictColumn {
   const slots = new Uint32Array(size) // the id of the address in the slot; 0: empty
   const keys = new Uint32Array(count + 1) // the address of each id
   const dict: (string | null)[] = [null]
-  const ids = new Uint32Array(count)
+  const ids = count < 0x10000 ? new Uint16Array(count) : new Uint32Array(count)
   for (let p = 0; p < count; p++) {
     if (((nulls[p >> 3] ?? 0) & (1 << (p & 7))) !== 0) continue
     const key =
@@ -670,9 +670,15 @@ export function encodeBlock(
   }
 }
 
-/** Decodes a block's `dims`. Throws RangeError on a damaged block. */
-export function decodeDims(dims: Buffer): BlockDims {
-  const r = new Reader(inflateRawSync(dims))
+/** The head of decoded dims: the count, the first time and the codec's flags. */
+function readDimsHead(r: Reader): {
+  count: number
+  minTime: number
+  flags: number
+  chunkRows: boolean
+  chunkTraces: number
+  rowChunks: number
+} {
   if (r.u8() !== CODEC_VERSION) throw new RangeError('unknown block version')
   const count = r.u32()
   const minTime = r.f64()
@@ -683,6 +689,38 @@ export function decodeDims(dims: Buffer): BlockDims {
   const chunkTraces = chunkRows ? r.u32() : FIRST_CHUNK_TRACES
   const rowChunks = (flags & 8) !== 0 ? r.u32() : 1
   if (rowChunks < 1) throw new RangeError('block rows of no chunk')
+  return { count, minTime, flags, chunkRows, chunkTraces, rowChunks }
+}
+
+/**
+ * The EXTRA_COLUMNS of a block's `dims` alone, the rest skipped, not decoded (a count over source
+ * IPs needs no other column); null for a block written before they were kept. Throws RangeError
+ * on a damaged block.
+ */
+export function decodeExtras(dims: Buffer): {
+  readonly count: number
+  readonly columns: Readonly<Record<ExtraColumn, DictColumn>>
+} | null {
+  const r = new Reader(inflateRawSync(dims))
+  const { count, flags } = readDimsHead(r)
+  if ((flags & 16) === 0) return null
+  // times (8 bytes, or 4 as offsets), order, seq offsets (flag 1), document lengths: 4 bytes each
+  r.skip(count * ((flags & 2) !== 0 ? 8 : 4) + count * 4 * ((flags & 1) !== 0 ? 3 : 2))
+  r.skip(4 * r.u32()) // chunk offsets
+  for (let k = 0; k < DIM_COLUMNS.length; k++) {
+    r.skip(4 * r.u32()) // the dictionary's lengths
+    r.skip(r.u32()) // and its text
+    r.skip(r.u8() * count) // the ids
+  }
+  const columns = {} as Record<ExtraColumn, DictColumn>
+  for (const column of EXTRA_COLUMNS) columns[column] = readExtra(r, count)
+  return { count, columns }
+}
+
+/** Decodes a block's `dims`. Throws RangeError on a damaged block. */
+export function decodeDims(dims: Buffer): BlockDims {
+  const r = new Reader(inflateRawSync(dims))
+  const { count, minTime, flags, chunkRows, chunkTraces, rowChunks } = readDimsHead(r)
   const times = new Float64Array(count)
   if ((flags & 2) !== 0) times.set(r.array((k) => new Float64Array(k), count))
   else {

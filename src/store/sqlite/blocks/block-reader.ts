@@ -20,7 +20,11 @@ import {
   readDocumentsFrom,
   valueAt,
   extrasAt,
+  decodeExtras,
+  extraColumns,
   type BlockDims,
+  type DictColumn,
+  type ExtraColumn,
   type BlockEntry,
   type BlockStrings,
   type DocumentLayout,
@@ -95,6 +99,12 @@ class Lru<V> {
  */
 export const DIMS_CACHE_BYTES = 64 * 1024 * 1024
 export const STRS_CACHE_BYTES = 16 * 1024 * 1024
+/**
+ * Extra columns decoded alone held at most (bytes; ~40 a trace of mostly distinct source IPs):
+ * counts over source IPs under a filter the rollups decide read these, not whole dims (a large
+ * project's day is ~10 MB of them).
+ */
+export const EXTRAS_CACHE_BYTES = 24 * 1024 * 1024
 /** Decoded value indexes held at most (bytes). */
 export const VALS_CACHE_BYTES = 32 * 1024 * 1024
 /** Decoded posting rows held at most (bytes; ~1 KB a row, 16 bytes a posting). */
@@ -139,6 +149,16 @@ function strsBytes(strs: BlockStrings): number {
   )
 }
 
+/** Memory of decoded extra columns. */
+function extrasBytes(extras: Readonly<Record<ExtraColumn, DictColumn>>): number {
+  return (
+    extras.source_ip.ids.byteLength +
+    stringsBytes(extras.source_ip.dict) +
+    extras.code.ids.byteLength +
+    stringsBytes(extras.code.dict)
+  )
+}
+
 function damaged(meta: BlockMeta, part: string, error: unknown): OpenCtsError {
   return new OpenCtsError('OCTS_ERR_READ_FAILED', {
     message: `trace block ${meta.id} of project ${meta.projectId}: ${part} unreadable (${String(error)})`,
@@ -150,6 +170,7 @@ export class BlockReader {
   readonly #dims = new Lru<BlockDims>(DIMS_CACHE_BYTES)
   readonly #strs = new Lru<BlockStrings>(STRS_CACHE_BYTES)
   readonly #rollups = new Lru<BlockRollup>(ROLLUP_CACHE_BYTES)
+  readonly #extras = new Lru<Readonly<Record<ExtraColumn, DictColumn>> | null>(EXTRAS_CACHE_BYTES)
   readonly #vals = new Lru<ValueRows>(VALS_CACHE_BYTES)
   /** Decoded posting rows by row id; null: the block has none (written before version 12). */
   readonly #postings = new Lru<PostingBucket | null>(POSTINGS_CACHE_BYTES)
@@ -203,6 +224,24 @@ export class BlockReader {
       if (keep) this.#dims.set(meta.id, dims, dimsBytes(dims))
     }
     return dims
+  }
+
+  /**
+   * A block's extra columns without its other dims: those of its cached dims, else decoded alone
+   * and kept; null for a block written before the dims kept them (read its documents).
+   */
+  extras(meta: BlockMeta): Readonly<Record<ExtraColumn, DictColumn>> | null {
+    const dims = this.#dims.get(meta.id)
+    if (dims !== undefined) return extraColumns(dims)
+    let extras = this.#extras.get(meta.id)
+    if (extras === undefined) {
+      const decoded = this.#decoded(this.#selectDims, meta, 'dims', decodeExtras)
+      if (decoded !== null && decoded.count !== meta.count)
+        throw damaged(meta, 'dims', new Error('count mismatch'))
+      extras = decoded?.columns ?? null
+      this.#extras.set(meta.id, extras, extras === null ? 16 : extrasBytes(extras))
+    }
+    return extras
   }
 
   strs(meta: BlockMeta): BlockStrings {
@@ -306,6 +345,7 @@ export class BlockReader {
     for (let b = 0; b < POSTING_SPAN; b++) this.#postings.delete(postingRowId(id, b))
     this.#vals.delete(id)
     this.#rollups.delete(id)
+    this.#extras.delete(id)
     this.#dims.delete(id)
     this.#strs.delete(id)
   }
