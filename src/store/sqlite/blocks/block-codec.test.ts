@@ -8,6 +8,8 @@ import {
   decodeStrings,
   documentExtras,
   decodeExtras,
+  dictSize,
+  dictValue,
   encodeBlock,
   extraColumns,
   extrasAt,
@@ -170,6 +172,13 @@ test('extra columns: IPv4 addresses as byte planes, other values as a dictionary
     }
     assert.equal(extraColumns(dims), extra, 'decoded once per dims')
     assert.deepEqual(decodeExtras(encodeBlock(entries).dims), { count: 400, columns: extra })
+    for (let id = 0; id <= extra.source_ip.dict.length; id++)
+      assert.equal(
+        dictValue(extra.source_ip, id),
+        extra.source_ip.dict[id] ?? null,
+        `${label} ${id}`,
+      )
+    assert.equal(dictSize(extra.source_ip), extra.source_ip.dict.length)
     const distinct = new Set(entries.map((e) => e.values.source_ip).filter((v) => v !== null))
     assert.equal(extra.source_ip.dict.length - 1, distinct.size, `${label}: each value once`)
   }

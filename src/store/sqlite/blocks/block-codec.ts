@@ -490,13 +490,13 @@ function readExtra(r: Reader, count: number): DictColumn {
   const nulls = r.array((k) => new Uint8Array(k), Math.ceil(count / 8))
   const planes = r.array((k) => new Uint8Array(k), 4 * count)
   // Distinct addresses by open addressing on their 32 bits (a block's addresses are mostly
-  // distinct: a map of numbers cost twice as much), each made a string once.
+  // distinct: a map of numbers cost twice as much), kept packed (AddressColumn).
   let size = 16
   while (size < 2 * count) size *= 2
   const mask = size - 1
   const slots = new Uint32Array(size) // the id of the address in the slot; 0: empty
   const keys = new Uint32Array(count + 1) // the address of each id
-  const dict: (string | null)[] = [null]
+  let next = 1
   const ids = count < 0x10000 ? new Uint16Array(count) : new Uint32Array(count)
   for (let p = 0; p < count; p++) {
     if (((nulls[p >> 3] ?? 0) & (1 << (p & 7))) !== 0) continue
@@ -513,19 +513,73 @@ function readExtra(r: Reader, count: number): DictColumn {
       id = slots[h] ?? 0
     }
     if (id === 0) {
-      id = dict.length
-      dict.push(
-        `${OCTETS[key >>> 24]}.${OCTETS[(key >>> 16) & 255]}.${OCTETS[(key >>> 8) & 255]}.${OCTETS[key & 255]}`,
-      )
+      id = next++
       keys[id] = key
       slots[h] = id
     }
     ids[p] = id
   }
-  return { dict, ids }
+  return new AddressColumn(ids, keys.slice(0, next))
 }
 
 const OCTETS = Array.from({ length: 256 }, (_, i) => String(i))
+
+/** An address packed in 32 bits as dotted text. */
+function addressText(key: number): string {
+  return `${OCTETS[key >>> 24]}.${OCTETS[(key >>> 16) & 255]}.${OCTETS[(key >>> 8) & 255]}.${OCTETS[key & 255]}`
+}
+
+/**
+ * A column of IPv4 addresses kept packed, 32 bits each: its dictionary of strings is made when
+ * first read (`dict`), `size` and `value` need none of it, so that a count over source IPs makes
+ * the strings of the addresses it counts only (a block's addresses are mostly distinct: the
+ * strings of a large project's day were most of a cold query's time and garbage).
+ */
+export class AddressColumn implements DictColumn {
+  readonly ids: Uint16Array | Uint32Array
+  /** Entries of the dictionary, id 0 (null) included. */
+  readonly size: number
+  readonly #keys: Uint32Array
+  #dict: (string | null)[] | undefined
+
+  /** `keys[id]`: the address of id (from 1; `keys[0]` unused). */
+  constructor(ids: Uint16Array | Uint32Array, keys: Uint32Array) {
+    this.ids = ids
+    this.#keys = keys
+    this.size = Math.max(1, keys.length)
+  }
+
+  get dict(): readonly (string | null)[] {
+    if (this.#dict === undefined) {
+      const dict: (string | null)[] = [null]
+      for (let id = 1; id < this.size; id++) dict.push(addressText(this.#keys[id] ?? 0))
+      this.#dict = dict
+    }
+    return this.#dict
+  }
+
+  /** The address of an id as text; null for 0 or an id past the dictionary. */
+  value(id: number): string | null {
+    return id <= 0 || id >= this.size ? null : addressText(this.#keys[id] ?? 0)
+  }
+
+  /** Memory held, bytes (the strings counted once made). */
+  get bytes(): number {
+    return (
+      this.ids.byteLength + this.#keys.byteLength + (this.#dict === undefined ? 0 : 40 * this.size)
+    )
+  }
+}
+
+/** Entries of a column's dictionary (id 0 included), without making an address column's strings. */
+export function dictSize(column: DictColumn): number {
+  return column instanceof AddressColumn ? column.size : column.dict.length
+}
+
+/** The value of a dictionary id, without making an address column's other strings. */
+export function dictValue(column: DictColumn, id: number): string | null {
+  return column instanceof AddressColumn ? column.value(id) : (column.dict[id] ?? null)
+}
 
 const DEFLATE = { level: 1 }
 const BROTLI = {

@@ -20,6 +20,7 @@ import {
   readDocumentsFrom,
   valueAt,
   extrasAt,
+  AddressColumn,
   decodeExtras,
   extraColumns,
   type BlockDims,
@@ -149,14 +150,15 @@ function strsBytes(strs: BlockStrings): number {
   )
 }
 
-/** Memory of decoded extra columns. */
+/** Memory of decoded extra columns (an address column's strings are not made for this). */
 function extrasBytes(extras: Readonly<Record<ExtraColumn, DictColumn>>): number {
-  return (
-    extras.source_ip.ids.byteLength +
-    stringsBytes(extras.source_ip.dict) +
-    extras.code.ids.byteLength +
-    stringsBytes(extras.code.dict)
-  )
+  let bytes = 0
+  for (const column of [extras.source_ip, extras.code])
+    bytes +=
+      column instanceof AddressColumn
+        ? column.bytes
+        : column.ids.byteLength + stringsBytes(column.dict)
+  return bytes
 }
 
 function damaged(meta: BlockMeta, part: string, error: unknown): OpenCtsError {

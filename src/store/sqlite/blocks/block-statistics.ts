@@ -17,7 +17,7 @@
  */
 import type { StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
 import { StatisticsTally } from '../../statistics-tally.js'
-import type { BlockDims, DictColumn } from './block-codec.js'
+import { dictSize, dictValue, type BlockDims, type DictColumn } from './block-codec.js'
 import type { BlockDirectory, BlockMeta } from './block-directory.js'
 import { bloomMayContain } from './bloom.js'
 import { compile, matcher } from './block-query.js'
@@ -68,12 +68,12 @@ function countColumns(
 ): void {
   const colA = a ?? NO_COLUMN
   const colB = b ?? NO_COLUMN
-  const widthB = colB.dict.length
-  const groups = colA.dict.length * widthB
+  const widthB = dictSize(colB)
+  const groups = dictSize(colA) * widthB
   const dense = groups <= 1 << 16 ? new Float64Array(groups) : undefined
   const sparse = dense === undefined ? new Map<number, number>() : undefined
   const distinct = d === undefined ? undefined : new Set<number>()
-  const widthD = d?.dict.length ?? 1
+  const widthD = d === undefined ? 1 : dictSize(d)
   const buckets = spec.buckets === null ? undefined : new Map<number, number>()
   const { start, step } = spec.buckets ?? { start: 0, step: 1 }
   const first = Math.trunc((Math.max(meta.minTime, filter.from) - start) / step)
@@ -95,9 +95,9 @@ function countColumns(
   }
   // The block's dictionary ids to the query's (each id once), then its groups to the query's.
   const [fieldA, fieldB, fieldD] = tally.fields
-  const toA = fieldA.through((id) => colA.dict[id] ?? null)
-  const toB = fieldB.through((id) => colB.dict[id] ?? null)
-  const toD = fieldD.through((id) => d?.dict[id] ?? null)
+  const toA = fieldA.through((id) => dictValue(colA, id))
+  const toB = fieldB.through((id) => dictValue(colB, id))
+  const toD = fieldD.through((id) => (d === undefined ? null : dictValue(d, id)))
   const groupOf = (g: number): number => IdTally.key(toA(Math.floor(g / widthB)), toB(g % widthB))
   if (dense !== undefined) {
     for (let g = 0; g < dense.length; g++)
