@@ -4,7 +4,8 @@
  * tenant data (`fill DIR N`), then times ListTraces pages and activity counts on it in-process
  * (`query DIR`), per filter and limit, to study the block engine's query path without HTTP, or the
  * insight job's throughput on it (`insights DIR SECONDS`), or the bench's statistics row with and
- * without the insight job running (`mix DIR QUERIES`).
+ * without the insight job running (`mix DIR QUERIES`), or the first and repeated source-IP counts of
+ * a day (`cold DIR RANKS`).
  */
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -266,8 +267,44 @@ async function mix(dir: string, queries: number): Promise<void> {
   await store.close()
 }
 
+/**
+ * The bench's source-IP statistics shape (`group_by=source_ip&q=code:>=400`) over a day of the
+ * tenants of `ranks` in turn, each timed (`cold DIR 98,2,1,0,0`): the first query of a tenant
+ * reads its blocks from disk, a repeated one finds them cached. LAB_WARM_SECONDS of idle time first.
+ */
+async function cold(dir: string, ranks: readonly number[]): Promise<void> {
+  const lab = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as { ids: string[] }
+  const store = await openStore({
+    url: `sqlite:${join(dir, 'opencts.db')}`,
+    merkle: TRACE_LOG_HASHING,
+  })
+  const warm = Number(process.env.LAB_WARM_SECONDS ?? 0)
+  if (warm > 0) await new Promise((resolve) => setTimeout(resolve, warm * 1000))
+  const times: string[] = []
+  for (const rank of ranks) {
+    const now = Date.now()
+    const { filter, spec } = parseStatisticsQuery(
+      {
+        group_by: 'source_ip',
+        q: 'code:>=400',
+        from: String(now - 86_400_000 + 60_000),
+        to: String(now),
+      },
+      { projectId: lab.ids[rank] ?? '', now, retentionMs: 7 * 86_400_000 },
+    )
+    const started = performance.now()
+    const result = await store.traces.statistics(filter, spec)
+    times.push(
+      `rank ${rank} ${(performance.now() - started).toFixed(1)} ms (${result.total} traces)`,
+    )
+  }
+  console.log(`source IPs of failed calls over a day: ${times.join('; ')}`)
+  await store.close()
+}
+
 const [mode, dir, arg, only] = process.argv.slice(2)
 if (mode === 'fill') await fill(dir ?? '/work/lab', Number(arg ?? 1_000_000))
 else if (mode === 'mix') await mix(dir ?? '/work/lab', Number(arg ?? 200))
 else if (mode === 'insights') await insights(dir ?? '/work/lab', Number(arg ?? 30))
+else if (mode === 'cold') await cold(dir ?? '/work/lab', (arg ?? '0').split(',').map(Number))
 else await query(dir ?? '/work/lab', Number(arg ?? 100), only)

@@ -13,7 +13,7 @@
  * (rollup-cells) when they fit. A rollup without a per-trace column the query reads (`code` of an
  * older block) leaves its block to the trace-by-trace count. Source IPs (not in rollups) under a
  * filter and search the rollups decide are counted on the rollup's matches and the block's extra
- * columns alone (`BlockReader.extras`: no other dims decoded, ~40% of a cold block's cost).
+ * columns alone (`BlockReader.extras`: the dims inflated, their other columns not decoded).
  */
 import type { StatisticsSpec, TraceFilter, TraceStatistics } from '../../ports/traces.js'
 import { StatisticsTally } from '../../statistics-tally.js'
