@@ -172,6 +172,14 @@ test('extra columns: IPv4 addresses as byte planes, other values as a dictionary
     }
     assert.equal(extraColumns(dims), extra, 'decoded once per dims')
     assert.deepEqual(decodeExtras(encodeBlock(entries).dims), { count: 400, columns: extra })
+    // With seq offsets (a merged block) and times past 32 bits of offset: the sections skipped grow.
+    const variant = entries.map((e, p) => ({
+      ...e,
+      seqOffset: 2 * p,
+      time: p === 0 ? e.time - 2 ** 33 : e.time,
+    }))
+    const encoded = encodeBlock(variant).dims
+    assert.deepEqual(decodeExtras(encoded)?.columns, extraColumns(decodeDims(encoded)), label)
     for (let id = 0; id <= extra.source_ip.dict.length; id++)
       assert.equal(
         dictValue(extra.source_ip, id),
