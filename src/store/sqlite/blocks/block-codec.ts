@@ -490,7 +490,7 @@ function readExtra(r: Reader, count: number): DictColumn {
   const nulls = r.array((k) => new Uint8Array(k), Math.ceil(count / 8))
   const planes = r.array((k) => new Uint8Array(k), 4 * count)
   // Distinct addresses by open addressing on their 32 bits (a block's addresses are mostly
-  // distinct: a map of numbers cost twice as much), kept packed (AddressColumn).
+  // distinct: a map of numbers cost ~1.5 times as much), kept packed (AddressColumn).
   let size = 16
   while (size < 2 * count) size *= 2
   const mask = size - 1
@@ -560,7 +560,8 @@ export class AddressColumn implements DictColumn {
 
   /** The address of an id as text; null for 0 or an id past the dictionary. */
   value(id: number): string | null {
-    return id <= 0 || id >= this.size ? null : addressText(this.#keys[id] ?? 0)
+    if (id <= 0 || id >= this.size) return null
+    return this.#dict?.[id] ?? addressText(this.#keys[id] ?? 0)
   }
 
   /** Memory held, bytes (the strings counted once made). */
